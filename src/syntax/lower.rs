@@ -1,0 +1,667 @@
+//! Lowering pest pairs to the AST. Pairs are walked in the grammar's shape;
+//! an unexpected shape is reported as E0001 rather than panicking.
+
+use super::ast::*;
+use super::Rule;
+use crate::diag::{Code, Diagnostic};
+use crate::source::{FileId, Span};
+use pest::iterators::{Pair, Pairs};
+
+type R<T> = Result<T, Box<Diagnostic>>;
+
+struct Lower {
+    file: FileId,
+}
+
+pub(super) fn lower_file(file: FileId, mut pairs: Pairs<'_, Rule>) -> R<File> {
+    let l = Lower { file };
+    let mut items = Vec::new();
+    let Some(top) = pairs.next() else {
+        return Ok(File { file, items });
+    };
+    for p in top.into_inner() {
+        if p.as_rule() == Rule::EOI {
+            continue;
+        }
+        items.push(l.item(p)?);
+    }
+    Ok(File { file, items })
+}
+
+impl Lower {
+    fn span(&self, p: &Pair<'_, Rule>) -> Span {
+        let s = p.as_span();
+        Span::new(self.file, s.start(), s.end())
+    }
+
+    fn shape(&self, span: Span) -> Box<Diagnostic> {
+        Box::new(Diagnostic::new(Code::E0001, span, "unexpected syntax").label("not understood here"))
+    }
+
+    fn ident(&self, p: Pair<'_, Rule>) -> Ident {
+        Ident {
+            name: p.as_str().to_string(),
+            span: self.span(&p),
+        }
+    }
+
+    fn next<'a>(&self, it: &mut Pairs<'a, Rule>, span: Span) -> R<Pair<'a, Rule>> {
+        it.next().ok_or_else(|| self.shape(span))
+    }
+
+    fn item(&self, p: Pair<'_, Rule>) -> R<Item> {
+        let span = self.span(&p);
+        let rule = p.as_rule();
+        let mut it = p.into_inner();
+        match rule {
+            Rule::import_decl => {
+                let _kw = self.next(&mut it, span)?;
+                let t = self.next(&mut it, span)?;
+                let target = if t.as_rule() == Rule::std_path {
+                    ImportTarget::Std(t.into_inner().map(|i| self.ident(i)).collect())
+                } else {
+                    let s = self.span(&t);
+                    let e = self.string(t)?;
+                    ImportTarget::Path(self.literal_string(&e)?, s)
+                };
+                Ok(Item::Import(Import { target, span }))
+            }
+            Rule::let_decl => {
+                let _kw = self.next(&mut it, span)?;
+                let name = self.ident(self.next(&mut it, span)?);
+                let value = self.expr(self.next(&mut it, span)?)?;
+                Ok(Item::Let(Let { name, value, span }))
+            }
+            Rule::type_decl => {
+                let _kw = self.next(&mut it, span)?;
+                let name = self.ident(self.next(&mut it, span)?);
+                let ty = self.type_expr(self.next(&mut it, span)?)?;
+                Ok(Item::Type(TypeDecl { name, ty, span }))
+            }
+            Rule::template_decl => {
+                let _kw = self.next(&mut it, span)?;
+                let name = self.ident(self.next(&mut it, span)?);
+                let (mut params, mut from, mut body) = (Vec::new(), None, None);
+                for q in it {
+                    match q.as_rule() {
+                        Rule::params => params = self.params(q)?,
+                        Rule::from_clause => from = Some(self.from_clause(q)?),
+                        Rule::body => body = Some(self.body(q)?),
+                        _ => return Err(self.shape(self.span(&q))),
+                    }
+                }
+                let body = body.ok_or_else(|| self.shape(span))?;
+                Ok(Item::Template(Template {
+                    name,
+                    params,
+                    from,
+                    body,
+                    span,
+                }))
+            }
+            Rule::fn_decl => {
+                let _kw = self.next(&mut it, span)?;
+                let name = self.ident(self.next(&mut it, span)?);
+                let params = self.params(self.next(&mut it, span)?)?;
+                let ret = self.type_expr(self.next(&mut it, span)?)?;
+                Ok(Item::Fn(FnDecl {
+                    name,
+                    params,
+                    ret,
+                    span,
+                }))
+            }
+            Rule::policy_decl | Rule::project_decl => {
+                let kw = self.next(&mut it, span)?;
+                let keyword = self.span(&kw);
+                let body = self.body(self.next(&mut it, span)?)?;
+                let b = Block { body, keyword, span };
+                Ok(if rule == Rule::policy_decl {
+                    Item::Policy(b)
+                } else {
+                    Item::Project(b)
+                })
+            }
+            Rule::decl => {
+                let kw = self.next(&mut it, span)?;
+                let kind = match kw.as_str() {
+                    "image" => DeclKind::Image,
+                    "service" => DeclKind::Service,
+                    "infra" => DeclKind::Infra,
+                    _ => DeclKind::Env,
+                };
+                let name = self.ident(self.next(&mut it, span)?);
+                let (mut from, mut body) = (None, None);
+                for q in it {
+                    match q.as_rule() {
+                        Rule::from_clause => from = Some(self.from_clause(q)?),
+                        Rule::body => body = Some(self.body(q)?),
+                        _ => return Err(self.shape(self.span(&q))),
+                    }
+                }
+                let body = body.ok_or_else(|| self.shape(span))?;
+                Ok(Item::Decl(Decl {
+                    kind,
+                    name,
+                    from,
+                    body,
+                    span,
+                }))
+            }
+            _ => Err(self.shape(span)),
+        }
+    }
+
+    fn params(&self, p: Pair<'_, Rule>) -> R<Vec<Param>> {
+        p.into_inner().map(|q| self.param(q)).collect()
+    }
+
+    fn param(&self, p: Pair<'_, Rule>) -> R<Param> {
+        let span = self.span(&p);
+        let mut it = p.into_inner();
+        let name = self.ident(self.next(&mut it, span)?);
+        let mut optional = false;
+        let mut ty = None;
+        let mut default = None;
+        for q in it {
+            match q.as_rule() {
+                Rule::optional_mark => optional = true,
+                Rule::type_expr => ty = Some(self.type_expr(q)?),
+                Rule::expr => default = Some(self.expr(q)?),
+                _ => return Err(self.shape(self.span(&q))),
+            }
+        }
+        let ty = ty.ok_or_else(|| self.shape(span))?;
+        Ok(Param {
+            name,
+            optional,
+            ty,
+            default,
+            span,
+        })
+    }
+
+    fn from_clause(&self, p: Pair<'_, Rule>) -> R<FromClause> {
+        let span = self.span(&p);
+        let mut it = p.into_inner();
+        let _kw = self.next(&mut it, span)?;
+        let name = self.ident(self.next(&mut it, span)?);
+        let args = match it.next() {
+            Some(a) => self.args(a)?,
+            None => Vec::new(),
+        };
+        Ok(FromClause { name, args, span })
+    }
+
+    fn args(&self, p: Pair<'_, Rule>) -> R<Vec<Arg>> {
+        let mut out = Vec::new();
+        for a in p.into_inner() {
+            let span = self.span(&a);
+            let mut it = a.into_inner();
+            let first = self.next(&mut it, span)?;
+            if first.as_rule() == Rule::ident {
+                let value = self.expr(self.next(&mut it, span)?)?;
+                out.push(Arg {
+                    name: Some(self.ident(first)),
+                    value,
+                });
+            } else {
+                out.push(Arg {
+                    name: None,
+                    value: self.expr(first)?,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    fn body(&self, p: Pair<'_, Rule>) -> R<Body> {
+        let span = self.span(&p);
+        let mut entries = Vec::new();
+        for e in p.into_inner() {
+            entries.push(self.entry(e)?);
+        }
+        Ok(Body { entries, span })
+    }
+
+    fn entry(&self, p: Pair<'_, Rule>) -> R<Entry> {
+        let span = self.span(&p);
+        let rule = p.as_rule();
+        let mut it = p.into_inner();
+        match rule {
+            Rule::labelled_entry => {
+                let kw = self.ident(self.next(&mut it, span)?);
+                let key = self.key(self.next(&mut it, span)?)?;
+                let value = self.expr(self.next(&mut it, span)?)?;
+                Ok(Entry {
+                    kind: EntryKind::Labelled(kw),
+                    path: vec![key],
+                    value,
+                    span,
+                })
+            }
+            Rule::block_entry | Rule::assign_entry => {
+                let path_pair = self.next(&mut it, span)?;
+                let path = path_pair.into_inner().map(|k| self.key(k)).collect::<R<Vec<_>>>()?;
+                let v = self.next(&mut it, span)?;
+                let (kind, value) = if rule == Rule::block_entry {
+                    let vspan = self.span(&v);
+                    (
+                        EntryKind::Block,
+                        Expr {
+                            kind: ExprKind::Record(self.body(v)?),
+                            span: vspan,
+                        },
+                    )
+                } else {
+                    (EntryKind::Assign, self.expr(v)?)
+                };
+                Ok(Entry {
+                    kind,
+                    path,
+                    value,
+                    span,
+                })
+            }
+            _ => Err(self.shape(span)),
+        }
+    }
+
+    fn key(&self, p: Pair<'_, Rule>) -> R<Key> {
+        let span = self.span(&p);
+        let inner = p.into_inner().next().ok_or_else(|| self.shape(span))?;
+        let name = if inner.as_rule() == Rule::ident {
+            inner.as_str().to_string()
+        } else {
+            let e = self.string(inner)?;
+            self.literal_string(&e)?
+        };
+        Ok(Key { name, span })
+    }
+
+    fn literal_string(&self, e: &Expr) -> R<String> {
+        match &e.kind {
+            ExprKind::Str(parts) => {
+                let mut s = String::new();
+                for part in parts {
+                    match part {
+                        StrPart::Lit(t) => s.push_str(t),
+                        StrPart::Interp(i) => {
+                            return Err(Box::new(
+                                Diagnostic::new(Code::E0001, i.span, "interpolation is not allowed here")
+                                    .label("a plain string is expected"),
+                            ))
+                        }
+                    }
+                }
+                Ok(s)
+            }
+            _ => Err(self.shape(e.span)),
+        }
+    }
+
+    // ---- types ------------------------------------------------------------
+
+    fn type_expr(&self, p: Pair<'_, Rule>) -> R<TypeExpr> {
+        let span = self.span(&p);
+        let mut alts = p.into_inner().map(|q| self.type_postfix(q)).collect::<R<Vec<_>>>()?;
+        if alts.len() == 1 {
+            alts.pop().ok_or_else(|| self.shape(span))
+        } else {
+            Ok(TypeExpr::Union(alts, span))
+        }
+    }
+
+    fn type_postfix(&self, p: Pair<'_, Rule>) -> R<TypeExpr> {
+        let span = self.span(&p);
+        let mut it = p.into_inner();
+        let atom = self.type_atom(self.next(&mut it, span)?)?;
+        Ok(if it.next().is_some() {
+            TypeExpr::Optional(Box::new(atom), span)
+        } else {
+            atom
+        })
+    }
+
+    fn type_atom(&self, p: Pair<'_, Rule>) -> R<TypeExpr> {
+        let span = self.span(&p);
+        match p.as_rule() {
+            Rule::type_expr => self.type_expr(p),
+            Rule::string => {
+                let e = self.string(p)?;
+                Ok(TypeExpr::Lit(self.literal_string(&e)?, span))
+            }
+            Rule::named_type => {
+                let i = p.into_inner().next().ok_or_else(|| self.shape(span))?;
+                Ok(TypeExpr::Named(self.ident(i)))
+            }
+            Rule::generic_type => {
+                let mut it = p.into_inner();
+                let name = self.ident(self.next(&mut it, span)?);
+                let arg = self.type_expr(self.next(&mut it, span)?)?;
+                Ok(TypeExpr::Generic(name, Box::new(arg)))
+            }
+            Rule::list_type | Rule::map_type => {
+                let rule = p.as_rule();
+                let inner = self.type_expr(p.into_inner().next().ok_or_else(|| self.shape(span))?)?;
+                Ok(if rule == Rule::list_type {
+                    TypeExpr::List(Box::new(inner), span)
+                } else {
+                    TypeExpr::Map(Box::new(inner), span)
+                })
+            }
+            Rule::record_type => {
+                let mut fields = Vec::new();
+                for f in p.into_inner() {
+                    fields.push(self.field_type(f)?);
+                }
+                Ok(TypeExpr::Record(fields, span))
+            }
+            _ => Err(self.shape(span)),
+        }
+    }
+
+    fn field_type(&self, p: Pair<'_, Rule>) -> R<FieldType> {
+        let span = self.span(&p);
+        let mut label = None;
+        let mut name = None;
+        let mut optional = false;
+        let mut ty = None;
+        let mut default = None;
+        for q in p.into_inner() {
+            match q.as_rule() {
+                Rule::attr => {
+                    let mut it = q.into_inner();
+                    let _attr = it.next();
+                    if let Some(s) = it.next() {
+                        let e = self.string(s)?;
+                        label = Some(self.literal_string(&e)?);
+                    }
+                }
+                Rule::ident => name = Some(self.ident(q)),
+                Rule::optional_mark => optional = true,
+                Rule::type_expr => ty = Some(self.type_expr(q)?),
+                Rule::expr => default = Some(self.expr(q)?),
+                _ => return Err(self.shape(self.span(&q))),
+            }
+        }
+        let name = name.ok_or_else(|| self.shape(span))?;
+        let mut ty = ty.ok_or_else(|| self.shape(span))?;
+        if let TypeExpr::Optional(inner, _) = ty {
+            optional = true;
+            ty = *inner;
+        }
+        Ok(FieldType {
+            name,
+            optional,
+            ty,
+            default,
+            label,
+            span,
+        })
+    }
+
+    // ---- expressions ------------------------------------------------------
+
+    fn expr(&self, p: Pair<'_, Rule>) -> R<Expr> {
+        let span = self.span(&p);
+        match p.as_rule() {
+            Rule::expr | Rule::paren => {
+                let inner = p.into_inner().next().ok_or_else(|| self.shape(span))?;
+                let mut e = self.expr(inner)?;
+                if e.span.start > span.start {
+                    e.span = span;
+                }
+                Ok(e)
+            }
+            Rule::if_expr => {
+                let mut it = p.into_inner();
+                let _ = self.next(&mut it, span)?;
+                let c = self.expr(self.next(&mut it, span)?)?;
+                let _ = self.next(&mut it, span)?;
+                let a = self.expr(self.next(&mut it, span)?)?;
+                let _ = self.next(&mut it, span)?;
+                let b = self.expr(self.next(&mut it, span)?)?;
+                Ok(Expr {
+                    kind: ExprKind::If(Box::new(c), Box::new(a), Box::new(b)),
+                    span,
+                })
+            }
+            Rule::or_expr | Rule::and_expr | Rule::cmp_expr | Rule::range_expr | Rule::add_expr => {
+                let mut it = p.into_inner();
+                let mut lhs = self.expr(self.next(&mut it, span)?)?;
+                while let Some(op) = it.next() {
+                    let op = match op.as_str() {
+                        "||" => BinOp::Or,
+                        "&&" => BinOp::And,
+                        "==" => BinOp::Eq,
+                        "!=" => BinOp::Ne,
+                        ".." => BinOp::Range,
+                        _ => BinOp::Add,
+                    };
+                    let rhs = self.expr(self.next(&mut it, span)?)?;
+                    let s = lhs.span.to(rhs.span);
+                    lhs = Expr {
+                        kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)),
+                        span: s,
+                    };
+                }
+                Ok(lhs)
+            }
+            Rule::unary_expr => {
+                let inner: Vec<Pair<'_, Rule>> = p.into_inner().collect();
+                let nots = inner.iter().filter(|q| q.as_rule() == Rule::not_op).count();
+                let last = inner.into_iter().last().ok_or_else(|| self.shape(span))?;
+                let mut e = self.expr(last)?;
+                for _ in 0..nots {
+                    e = Expr {
+                        kind: ExprKind::Not(Box::new(e)),
+                        span,
+                    };
+                }
+                Ok(e)
+            }
+            Rule::postfix => {
+                let mut it = p.into_inner();
+                let mut e = self.expr(self.next(&mut it, span)?)?;
+                for q in it {
+                    let qs = self.span(&q);
+                    let s = e.span.to(qs);
+                    e = match q.as_rule() {
+                        Rule::member => {
+                            let id = q.into_inner().next().ok_or_else(|| self.shape(qs))?;
+                            Expr {
+                                kind: ExprKind::Member(Box::new(e), self.ident(id)),
+                                span: s,
+                            }
+                        }
+                        _ => Expr {
+                            kind: ExprKind::Call(Box::new(e), self.args(q)?),
+                            span: s,
+                        },
+                    };
+                }
+                Ok(e)
+            }
+            Rule::boolean => Ok(Expr {
+                kind: ExprKind::Bool(p.as_str() == "true"),
+                span,
+            }),
+            Rule::ident => Ok(Expr {
+                kind: ExprKind::Ident(p.as_str().to_string()),
+                span,
+            }),
+            Rule::number => self.number(p.as_str(), span),
+            Rule::list => {
+                let items = p.into_inner().map(|q| self.expr(q)).collect::<R<Vec<_>>>()?;
+                Ok(Expr {
+                    kind: ExprKind::List(items),
+                    span,
+                })
+            }
+            Rule::record => {
+                let b = p.into_inner().next().ok_or_else(|| self.shape(span))?;
+                Ok(Expr {
+                    kind: ExprKind::Record(self.body(b)?),
+                    span,
+                })
+            }
+            Rule::string | Rule::triple_string => self.string(p),
+            _ => Err(self.shape(span)),
+        }
+    }
+
+    fn number(&self, text: &str, span: Span) -> R<Expr> {
+        let is_int = text.bytes().enumerate().all(|(i, b)| b.is_ascii_digit() || b == b'_' || (i == 0 && b == b'-'));
+        if is_int {
+            let clean: String = text.chars().filter(|&c| c != '_').collect();
+            return match clean.parse::<i64>() {
+                Ok(n) => Ok(Expr {
+                    kind: ExprKind::Int(n),
+                    span,
+                }),
+                Err(_) => Err(Box::new(
+                    Diagnostic::new(Code::E0005, span, format!("integer `{text}` does not fit in 64 bits"))
+                        .label("too large")
+                        .help("integers range from -9223372036854775808 to 9223372036854775807"),
+                )),
+            };
+        }
+        if text.len() > 64 {
+            return Err(Box::new(
+                Diagnostic::new(Code::E0005, span, "number literal is too long").label("at most 64 characters"),
+            ));
+        }
+        Ok(Expr {
+            kind: ExprKind::Number(text.chars().filter(|&c| c != '_').collect()),
+            span,
+        })
+    }
+
+    fn string(&self, p: Pair<'_, Rule>) -> R<Expr> {
+        let span = self.span(&p);
+        let triple = p.as_rule() == Rule::triple_string;
+        let mut parts: Vec<StrPart> = Vec::new();
+        for q in p.into_inner() {
+            match q.as_rule() {
+                Rule::str_text | Rule::triple_text => push_lit(&mut parts, q.as_str()),
+                Rule::escape => {
+                    let qs = self.span(&q);
+                    let c = match q.as_str().get(1..) {
+                        Some("n") => "\n",
+                        Some("t") => "\t",
+                        Some("\"") => "\"",
+                        Some("\\") => "\\",
+                        Some("$") => "$",
+                        other => {
+                            return Err(Box::new(
+                                Diagnostic::new(
+                                    Code::E0004,
+                                    qs,
+                                    format!("unknown escape `\\{}`", other.unwrap_or("")),
+                                )
+                                .label("not an escape")
+                                .help("escapes are `\\n`, `\\t`, `\\\"`, `\\\\` and `\\$`; write `\\\\` for a backslash"),
+                            ))
+                        }
+                    };
+                    push_lit(&mut parts, c);
+                }
+                Rule::interp => {
+                    let qs = self.span(&q);
+                    let inner = q.into_inner().next().ok_or_else(|| self.shape(qs))?;
+                    parts.push(StrPart::Interp(self.expr(inner)?));
+                }
+                _ => return Err(self.shape(self.span(&q))),
+            }
+        }
+        if triple {
+            dedent(&mut parts);
+        }
+        Ok(Expr {
+            kind: ExprKind::Str(parts),
+            span,
+        })
+    }
+}
+
+fn push_lit(parts: &mut Vec<StrPart>, s: &str) {
+    if let Some(StrPart::Lit(t)) = parts.last_mut() {
+        t.push_str(s);
+    } else {
+        parts.push(StrPart::Lit(s.to_string()));
+    }
+}
+
+/// Remove the common leading indentation of a `"""` string, the newline right
+/// after the opening quotes, and the whitespace-only last line.
+fn dedent(parts: &mut [StrPart]) {
+    if let Some(StrPart::Lit(first)) = parts.first_mut() {
+        if let Some(pos) = first.find('\n') {
+            if first.get(..pos).is_some_and(|s| s.trim().is_empty()) {
+                first.replace_range(..=pos, "");
+            }
+        }
+    }
+    if let Some(StrPart::Lit(last)) = parts.last_mut() {
+        if let Some(pos) = last.rfind('\n') {
+            if last.get(pos + 1..).is_some_and(|s| s.trim().is_empty()) {
+                last.truncate(pos + 1);
+            }
+        }
+    }
+    // Lines start at offset 0 of the first part and after every '\n' of a literal part.
+    let mut min: Option<usize> = None;
+    let mut at_line_start = true;
+    for part in parts.iter() {
+        match part {
+            StrPart::Lit(t) => {
+                for (i, line) in t.split('\n').enumerate() {
+                    if i > 0 {
+                        at_line_start = true;
+                    }
+                    if at_line_start {
+                        let indent = line.len() - line.trim_start_matches([' ', '\t']).len();
+                        let blank = line.trim().is_empty() && i + 1 < t.split('\n').count();
+                        if !blank && !line.is_empty() {
+                            min = Some(min.map_or(indent, |m| m.min(indent)));
+                        }
+                        if !line.is_empty() {
+                            at_line_start = false;
+                        }
+                    }
+                }
+            }
+            StrPart::Interp(_) => {
+                if at_line_start {
+                    min = Some(0);
+                }
+                at_line_start = false;
+            }
+        }
+    }
+    let Some(n) = min.filter(|&n| n > 0) else { return };
+    let mut at_line_start = true;
+    for part in parts.iter_mut() {
+        match part {
+            StrPart::Lit(t) => {
+                let mut out = String::with_capacity(t.len());
+                for (i, line) in t.split('\n').enumerate() {
+                    if i > 0 {
+                        out.push('\n');
+                        at_line_start = true;
+                    }
+                    if at_line_start && !line.is_empty() {
+                        let strip = line.len() - line.trim_start_matches([' ', '\t']).len();
+                        out.push_str(line.get(strip.min(n)..).unwrap_or(""));
+                        at_line_start = false;
+                    } else {
+                        out.push_str(line);
+                    }
+                }
+                *t = out;
+            }
+            StrPart::Interp(_) => at_line_start = false,
+        }
+    }
+}
