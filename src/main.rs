@@ -1,1 +1,6 @@
-fn main() {}
+//! The `shipc` binary: all argv, terminal and exit-code handling is in `cli`.
+mod cli;
+
+fn main() -> std::process::ExitCode {
+    cli::main()
+}

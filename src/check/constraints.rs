@@ -1,0 +1,270 @@
+//! Constraints checked on an evaluated env: Kubernetes names after the
+//! release suffix (E2006), Helm's 53-character release names (E2012), IANA
+//! port names (E2007), replica and int32 ranges (E2010), whole-second probe
+//! timings (E2011), port labels used by probes, forwards and `expose`
+//! (E2024), schedules (E2025), RWO volumes shared by replicas (E2020), lock
+//! key collisions (E2027) and the env fields a target needs (E2003).
+
+use super::names;
+use crate::diag::{suggest, Code, Diagnostic, Diagnostics};
+use crate::model::{Decl, EnvModel, QuantityKind, Value, V};
+use crate::source::Span;
+use std::collections::BTreeMap;
+
+const INT32_MAX: i64 = i32::MAX as i64;
+
+/// Check one declaration of a service (env-independent parts included).
+pub fn service(d: &Decl, env_kind: Option<&str>, diags: &mut Diagnostics) {
+    let v = &d.value;
+    k8s_name(d, diags);
+    if env_kind == Some("helmfile") && d.k8s_name.len() > 53 {
+        release_too_long(d, diags);
+    }
+    let ports: Vec<String> = v.get("ports").map(|p| p.entries().map(|(k, _)| k.clone()).collect()).unwrap_or_default();
+    for (label, pv) in v.get("ports").map(|p| p.entries().collect::<Vec<_>>()).unwrap_or_default() {
+        port_label(label, pv.span, diags);
+    }
+    for field in ["expose", "load_balancer"] {
+        for (label, ev) in v.get(field).map(|p| p.entries().collect::<Vec<_>>()).unwrap_or_default() {
+            if !ports.contains(label) {
+                unknown_port(&d.id.name, label, ev.span, &ports, diags);
+            }
+        }
+    }
+    if let Some(r) = v.get("replicas").and_then(Value::as_int) {
+        if !(0..=INT32_MAX).contains(&r) {
+            let span = v.get("replicas").map_or(d.name_span, |x| x.span);
+            diags.push(
+                Diagnostic::new(Code::E2010, span, format!("replicas must be between 0 and {INT32_MAX}, found {r}"))
+                    .label("out of range")
+                    .help("use `replicas = 0` to scale a service down"),
+            );
+        }
+    }
+    for probe in ["readiness", "liveness", "startup"] {
+        if let Some(p) = v.get(probe) {
+            probe_checks(&d.id.name, p, &ports, diags);
+        }
+    }
+    for f in v.get("port_forwards").map(Value::as_list).unwrap_or(&[]) {
+        if let Some(Value { kind: V::Str(label), span }) = f.get("port") {
+            if !ports.contains(label) {
+                unknown_port(&d.id.name, label, *span, &ports, diags);
+            }
+        }
+    }
+    if let Some(t) = v.get("termination_grace") {
+        whole_seconds("termination_grace", t, diags);
+    }
+    let workload = v.get("workload").and_then(Value::as_str).unwrap_or("deployment");
+    match (workload, v.get("schedule")) {
+        ("cronjob", None) => diags.push(
+            Diagnostic::new(Code::E2025, v.get("workload").map_or(d.name_span, |w| w.span), "a cronjob needs a `schedule`")
+                .label("no schedule set")
+                .help("add `schedule = \"*/5 * * * *\"`"),
+        ),
+        ("cronjob", Some(s)) => {
+            if let Err(e) = names::cron(s.as_str().unwrap_or("")) {
+                diags.push(Diagnostic::new(Code::E2025, s.span, e).label("not a cron schedule").help("write five fields, e.g. `\"0 3 * * *\"`"));
+            }
+        }
+        (other, Some(s)) => diags.push(
+            Diagnostic::new(Code::E2025, s.span, format!("`schedule` is only used by cronjobs, but this is a {other}"))
+                .label("ignored schedule")
+                .help("set `workload = \"cronjob\"`, or remove the schedule"),
+        ),
+        _ => {}
+    }
+    let replicas = v.get("replicas").and_then(Value::as_int).unwrap_or(1);
+    if workload == "deployment" && replicas > 1 {
+        for (name, vol) in v.get("volumes").map(|p| p.entries().collect::<Vec<_>>()).unwrap_or_default() {
+            let V::Call { func, args, .. } = &vol.kind else { continue };
+            let access = args.get("access").and_then(Value::as_str).unwrap_or("rwo");
+            if func == "volume" && access == "rwo" {
+                diags.push(
+                    Diagnostic::new(Code::E2020, vol.span, format!("volume `{name}` is ReadWriteOnce but the deployment has {replicas} replicas"))
+                        .label("one node can mount this volume")
+                        .secondary(v.get("replicas").map_or(d.name_span, |r| r.span), "replicas set here")
+                        .help("use `workload = \"statefulset\"` (one volume per replica) or `access = \"rwx\"`"),
+                );
+            }
+        }
+    }
+    security(v.get("security"), diags);
+    for c in v.get("init_containers").map(Value::as_list).unwrap_or(&[]) {
+        security(c.get("security"), diags);
+    }
+}
+
+fn security(s: Option<&Value>, diags: &mut Diagnostics) {
+    let Some(s) = s else { return };
+    for f in ["run_as", "run_as_group", "fs_group"] {
+        if let Some(x) = s.get(f) {
+            if let Some(n) = x.as_int() {
+                if !(0..=INT32_MAX).contains(&n) {
+                    diags.push(Diagnostic::new(Code::E2010, x.span, format!("`{f}` must be between 0 and {INT32_MAX}")).label("out of range"));
+                }
+            }
+        }
+    }
+}
+
+/// Check an infra declaration.
+pub fn infra(d: &Decl, env_kind: Option<&str>, diags: &mut Diagnostics) {
+    k8s_name(d, diags);
+    if env_kind == Some("helmfile") && d.k8s_name.len() > 53 {
+        release_too_long(d, diags);
+    }
+    for (label, pv) in d.value.get("ports").map(|p| p.entries().collect::<Vec<_>>()).unwrap_or_default() {
+        port_label(label, pv.span, diags);
+    }
+}
+
+fn k8s_name(d: &Decl, diags: &mut Diagnostics) {
+    if let Err(e) = names::dns_label(&d.k8s_name) {
+        let span = d.value.get("name").map_or(d.name_span, |n| n.span);
+        diags.push(
+            Diagnostic::new(Code::E2006, span, format!("`{}` is not a valid Kubernetes name", d.k8s_name))
+                .label(e)
+                .help("names become RFC 1123 labels: lowercase letters, digits and `-` (`_` becomes `-`), at most 63 characters with the env's release suffix; set `name = \"…\"` to choose another"),
+        );
+    }
+}
+
+fn release_too_long(d: &Decl, diags: &mut Diagnostics) {
+    diags.push(
+        Diagnostic::new(Code::E2012, d.name_span, format!("Helm release name `{}` is {} characters long", d.k8s_name, d.k8s_name.len()))
+            .label("Helm allows at most 53")
+            .help("set a shorter `name = \"…\"`"),
+    );
+}
+
+fn port_label(label: &str, span: Span, diags: &mut Diagnostics) {
+    let name = names::k8s_name(label);
+    if let Err(e) = names::port_name(&name) {
+        diags.push(
+            Diagnostic::new(Code::E2007, span, format!("port `{label}` does not make a valid Kubernetes port name"))
+                .label(e)
+                .help("port labels are IANA service names: at most 15 lowercase letters, digits and `_`/`-`"),
+        );
+    }
+}
+
+fn unknown_port(owner: &str, label: &str, span: Span, ports: &[String], diags: &mut Diagnostics) {
+    let help = suggest::did_you_mean(label, ports).or_else(|| {
+        if ports.is_empty() {
+            Some(format!("`{owner}` declares no ports; add `port {label} = …`"))
+        } else {
+            Some(format!("its ports: {}", ports.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ")))
+        }
+    });
+    diags.push(
+        Diagnostic::new(Code::E2024, span, format!("`{owner}` has no port `{label}`"))
+            .label("unknown port label")
+            .maybe_help(help),
+    );
+}
+
+fn probe_checks(owner: &str, p: &Value, ports: &[String], diags: &mut Diagnostics) {
+    let V::Call { args, .. } = &p.kind else { return };
+    if let Some(Value { kind: V::Str(label), span }) = args.get("port") {
+        if !ports.contains(label) {
+            unknown_port(owner, label, *span, ports, diags);
+        }
+    }
+    for f in ["delay", "period", "timeout"] {
+        if let Some(t) = args.get(f) {
+            whole_seconds(f, t, diags);
+        }
+    }
+    for f in ["failure_threshold", "success_threshold"] {
+        if let Some(x) = args.get(f) {
+            if let Some(n) = x.as_int() {
+                if !(1..=INT32_MAX).contains(&n) {
+                    diags.push(Diagnostic::new(Code::E2010, x.span, format!("`{f}` must be between 1 and {INT32_MAX}")).label("out of range"));
+                }
+            }
+        }
+    }
+}
+
+fn whole_seconds(field: &str, t: &Value, diags: &mut Diagnostics) {
+    if let V::Quantity { kind: QuantityKind::Duration, amount, text } = &t.kind {
+        if amount % 1000.0 != 0.0 {
+            let secs = (amount / 1000.0).ceil().max(1.0);
+            diags.push(
+                Diagnostic::new(Code::E2011, t.span, format!("`{field}` must be whole seconds, found `{text}`"))
+                    .label("Kubernetes takes whole seconds here")
+                    .help(format!("use `{secs}s`")),
+            );
+        } else if amount / 1000.0 > INT32_MAX as f64 {
+            diags.push(Diagnostic::new(Code::E2010, t.span, format!("`{field}` is too long")).label("out of int32 range"));
+        }
+    }
+}
+
+/// The `ship.lock` key of every image an env deploys: image declarations by
+/// name, `external()` images by service (or `SERVICE.INIT_CONTAINER`).
+/// Reports keys that two images would share (E2027).
+pub fn lock_keys(env: &EnvModel, diags: &mut Diagnostics) -> BTreeMap<String, Span> {
+    let mut keys: BTreeMap<String, Span> = BTreeMap::new();
+    let mut add = |key: String, span: Span, diags: &mut Diagnostics| {
+        if let Some(first) = keys.get(&key) {
+            if *first != span {
+                diags.push(
+                    Diagnostic::new(Code::E2027, span, format!("two images would share the `ship.lock` key `{key}`"))
+                        .label("second image with this key")
+                        .secondary(*first, "first image with this key")
+                        .help("rename the image declaration or the service"),
+                );
+            }
+        } else {
+            keys.insert(key, span);
+        }
+    };
+    for (name, img) in &env.images {
+        add(name.clone(), img.name_span, diags);
+    }
+    for (name, svc) in &env.services {
+        if let Some(Value { kind: V::Call { func, .. }, span }) = svc.value.get("image") {
+            if func == "external" {
+                add(name.clone(), *span, diags);
+            }
+        }
+        for c in svc.value.get("init_containers").map(Value::as_list).unwrap_or(&[]) {
+            if let (Some(Value { kind: V::Call { func, .. }, span }), Some(cn)) = (c.get("image"), c.get("name").and_then(Value::as_str)) {
+                if func == "external" {
+                    add(format!("{name}.{cn}"), *span, diags);
+                }
+            }
+        }
+    }
+    keys
+}
+
+/// The env-level requirements of its delivery kind.
+pub fn env(env: &EnvModel, diags: &mut Diagnostics) {
+    let kind = env.kind();
+    if kind == "tilt" {
+        return;
+    }
+    let builds = env.services.values().any(|s| matches!(s.value.get("image").map(|i| &i.kind), Some(V::Decl(_))));
+    if builds && env.env.get("registry").is_none() {
+        diags.push(
+            Diagnostic::new(Code::E2003, env.span, format!("env `{}` deploys images built from source but sets no `registry`", env.name))
+                .label(format!("a {kind} env pulls built images from a registry"))
+                .help("add `registry = \"registry.example.com/team\"`"),
+        );
+    }
+    if kind == "flux" {
+        let flux = env.env.get("flux");
+        let has = flux.is_some_and(|f| f.get("git").is_some() || f.get("oci").is_some());
+        if !has {
+            diags.push(
+                Diagnostic::new(Code::E2003, env.span, format!("flux env `{}` names no source", env.name))
+                    .label("needs `flux { git { … } }` or `flux { oci { … } }`")
+                    .help("add `flux { git { url = \"https://…\", branch = \"main\", path = \"./clusters/prod\" } }`"),
+            );
+        }
+    }
+}

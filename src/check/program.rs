@@ -1,0 +1,363 @@
+//! Collecting a [`Program`] from the loaded files: declarations by kind and
+//! name, lets, types, templates, stdlib functions. Reports duplicates (E1002,
+//! E1008), unknown types (E1001), `fn` outside the stdlib (E1011), unknown and
+//! recursive templates (E1010, E1009) and templates on the wrong kinds (E1016).
+
+use super::types::{primitive, FieldTy, FnSig, ParamTy, RecordTy, Ty, Types};
+use crate::diag::{suggest, Code, Diagnostic, Diagnostics};
+use crate::load::Loaded;
+use crate::source::Span;
+use crate::syntax::ast::{self, DeclKind, TypeExpr};
+use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
+
+/// The whole program: every module's declarations in one namespace.
+#[derive(Debug, Default)]
+pub struct Program {
+    /// Type aliases (stdlib and user).
+    pub types: Types,
+    /// Stdlib functions.
+    pub fns: BTreeMap<String, FnSig>,
+    /// Templates.
+    pub templates: BTreeMap<String, ast::Template>,
+    /// Templates' lowered parameters.
+    pub template_params: BTreeMap<String, Vec<ParamTy>>,
+    /// User lets.
+    pub lets: BTreeMap<String, ast::Let>,
+    /// Stdlib module lets: module → name → let.
+    pub std_lets: BTreeMap<String, BTreeMap<String, ast::Let>>,
+    /// `import std.X` aliases.
+    pub std_imports: BTreeMap<String, Span>,
+    /// Declarations by kind, then name.
+    pub decls: BTreeMap<DeclKind, BTreeMap<String, ast::Decl>>,
+    /// The `project { }` block.
+    pub project: Option<ast::Block>,
+    /// The `policy { }` block.
+    pub policy: Option<ast::Block>,
+    /// Some file failed to load: unknown names may be declared there.
+    pub incomplete: bool,
+}
+
+impl Program {
+    /// The declarations of a kind.
+    pub fn of(&self, kind: DeclKind) -> impl Iterator<Item = (&String, &ast::Decl)> {
+        self.decls.get(&kind).into_iter().flat_map(|m| m.iter())
+    }
+
+    /// One declaration.
+    pub fn decl(&self, kind: DeclKind, name: &str) -> Option<&ast::Decl> {
+        self.decls.get(&kind).and_then(|m| m.get(name))
+    }
+
+    /// The schema type of a declaration kind.
+    pub fn schema(&self, kind: DeclKind) -> Ty {
+        Ty::Named(
+            match kind {
+                DeclKind::Image => "ImageSchema",
+                DeclKind::Service => "ServiceSchema",
+                DeclKind::Infra => "InfraSchema",
+                DeclKind::Env => "EnvSchema",
+            }
+            .to_string(),
+        )
+    }
+
+    /// Every name an expression can refer to (for suggestions).
+    pub fn visible_names(&self) -> BTreeSet<String> {
+        let mut names: BTreeSet<String> = self.lets.keys().cloned().collect();
+        for m in self.decls.values() {
+            names.extend(m.keys().cloned());
+        }
+        names.extend(self.std_imports.keys().cloned());
+        names.extend(["env", "self", "std"].map(String::from));
+        names
+    }
+}
+
+/// Build the program, reporting name-level errors.
+pub fn collect(loaded: &Loaded, diags: &mut Diagnostics) -> Program {
+    let mut p = Program {
+        incomplete: loaded.incomplete,
+        std_imports: loaded.std_imports.clone(),
+        ..Program::default()
+    };
+    let mut type_decls: Vec<&ast::TypeDecl> = Vec::new();
+    let mut fn_decls: Vec<&ast::FnDecl> = Vec::new();
+    let mut type_spans: BTreeMap<String, Span> = BTreeMap::new();
+    for f in &loaded.files {
+        for item in &f.ast.items {
+            match item {
+                ast::Item::Import(_) => {}
+                ast::Item::Let(l) => {
+                    if let Some(m) = &f.std_module {
+                        p.std_lets.entry(m.clone()).or_default().insert(l.name.name.clone(), l.clone());
+                    } else if let Some(old) = p.lets.get(&l.name.name) {
+                        diags.push(duplicate("let", &l.name, old.name.span));
+                    } else {
+                        p.lets.insert(l.name.name.clone(), l.clone());
+                    }
+                }
+                ast::Item::Type(t) => {
+                    if let Some(old) = type_spans.get(&t.name.name) {
+                        diags.push(duplicate("type", &t.name, *old));
+                    } else if primitive(&t.name.name).is_some() {
+                        diags.push(
+                            Diagnostic::new(Code::E1002, t.name.span, format!("`{}` is a built-in type", t.name.name))
+                                .label("cannot be redefined")
+                                .help("choose another name"),
+                        );
+                    } else {
+                        type_spans.insert(t.name.name.clone(), t.name.span);
+                        type_decls.push(t);
+                    }
+                }
+                ast::Item::Fn(fd) => {
+                    if f.stdlib {
+                        fn_decls.push(fd);
+                    } else {
+                        diags.push(
+                            Diagnostic::new(Code::E1011, fd.span, "functions can only be declared in the stdlib")
+                                .label("`fn` is not available in projects")
+                                .help("use a `template` to reuse parts of declarations"),
+                        );
+                    }
+                }
+                ast::Item::Template(t) => {
+                    if let Some(old) = p.templates.get(&t.name.name) {
+                        diags.push(duplicate("template", &t.name, old.name.span));
+                    } else {
+                        p.templates.insert(t.name.name.clone(), t.clone());
+                    }
+                }
+                ast::Item::Policy(b) | ast::Item::Project(b) => {
+                    let is_policy = matches!(item, ast::Item::Policy(_));
+                    let slot = if is_policy { &mut p.policy } else { &mut p.project };
+                    if let Some(old) = slot {
+                        let what = if is_policy { "policy" } else { "project" };
+                        diags.push(
+                            Diagnostic::new(Code::E1008, b.keyword, format!("more than one `{what}` block"))
+                                .label("second block")
+                                .secondary(old.keyword, "first block here")
+                                .help(format!("merge the two `{what}` blocks into one")),
+                        );
+                    } else {
+                        *slot = Some(b.clone());
+                    }
+                }
+                ast::Item::Decl(d) => {
+                    if let Some(from) = &d.from {
+                        if matches!(d.kind, DeclKind::Env | DeclKind::Image) {
+                            diags.push(
+                                Diagnostic::new(
+                                    Code::E1016,
+                                    from.span,
+                                    format!("an `{}` cannot use a template", d.kind.keyword()),
+                                )
+                                .label("templates are for `service` and `infra`")
+                                .help("remove `from …`, or use a `let` for shared values"),
+                            );
+                        }
+                    }
+                    let m = p.decls.entry(d.kind).or_default();
+                    if let Some(old) = m.get(&d.name.name) {
+                        diags.push(duplicate(d.kind.keyword(), &d.name, old.name.span));
+                    } else {
+                        m.insert(d.name.name.clone(), d.clone());
+                    }
+                }
+            }
+        }
+    }
+    // Nominal types: results of functions.
+    for fd in &fn_decls {
+        if let TypeExpr::Named(n) = &fd.ret {
+            if primitive(&n.name).is_none() && !type_spans.contains_key(&n.name) {
+                p.types.nominals.insert(n.name.clone());
+            }
+        }
+    }
+    let known: BTreeSet<String> = type_spans.keys().cloned().chain(p.types.nominals.iter().cloned()).collect();
+    for t in &type_decls {
+        let ty = lower_type(&t.ty, &known, diags);
+        p.types.aliases.insert(t.name.name.clone(), ty);
+    }
+    for fd in &fn_decls {
+        let params = lower_params(&fd.params, &known, diags);
+        let ret = match &fd.ret {
+            TypeExpr::Named(n) => n.name.clone(),
+            _ => "Any".to_string(),
+        };
+        p.fns.insert(
+            fd.name.name.clone(),
+            FnSig {
+                name: fd.name.name.clone(),
+                params,
+                ret,
+                span: fd.span,
+            },
+        );
+    }
+    for t in p.templates.values() {
+        let params = lower_params(&t.params, &known, diags);
+        p.template_params.insert(t.name.name.clone(), params);
+    }
+    check_templates(&p, diags);
+    p
+}
+
+/// Lower the parameters of a template or function.
+pub fn lower_params(params: &[ast::Param], known: &BTreeSet<String>, diags: &mut Diagnostics) -> Vec<ParamTy> {
+    let mut seen: BTreeMap<&str, Span> = BTreeMap::new();
+    let mut out = Vec::new();
+    for prm in params {
+        if let Some(old) = seen.insert(&prm.name.name, prm.name.span) {
+            diags.push(duplicate("parameter", &prm.name, old));
+            continue;
+        }
+        out.push(ParamTy {
+            name: prm.name.name.clone(),
+            ty: lower_type(&prm.ty, known, diags),
+            optional: prm.optional,
+            default: prm.default.clone(),
+            span: prm.span,
+        });
+    }
+    out
+}
+
+/// The names usable as types in a program (aliases and nominals).
+pub fn known_types(p: &Program) -> BTreeSet<String> {
+    p.types.aliases.keys().cloned().chain(p.types.nominals.iter().cloned()).collect()
+}
+
+fn duplicate(what: &str, name: &ast::Ident, first: Span) -> Diagnostic {
+    Diagnostic::new(Code::E1002, name.span, format!("{what} `{}` is declared twice", name.name))
+        .label("second declaration")
+        .secondary(first, "first declared here")
+        .help(format!("rename one of them; names are unique per kind across the module"))
+}
+
+/// Lower a type expression.
+pub fn lower_type(t: &TypeExpr, known: &BTreeSet<String>, diags: &mut Diagnostics) -> Ty {
+    match t {
+        TypeExpr::Named(n) => {
+            if let Some(p) = primitive(&n.name) {
+                p
+            } else if known.contains(&n.name) {
+                Ty::Named(n.name.clone())
+            } else {
+                let mut all: Vec<String> = known.iter().cloned().collect();
+                all.extend(
+                    ["String", "Int", "Bool", "Cpu", "Memory", "Storage", "Duration", "Port", "DnsLabel", "Path", "Url", "Digest", "ImageRef", "Image", "Service", "Infra", "Env"]
+                        .map(String::from),
+                );
+                diags.push(
+                    Diagnostic::new(Code::E1001, n.span, format!("unknown type `{}`", n.name))
+                        .label("not a type")
+                        .maybe_help(suggest::did_you_mean(&n.name, &all)),
+                );
+                Ty::Any
+            }
+        }
+        TypeExpr::Generic(n, arg) => {
+            let inner = lower_type(arg, known, diags);
+            if n.name == "Range" {
+                Ty::Range(Box::new(inner))
+            } else {
+                diags.push(
+                    Diagnostic::new(Code::E1001, n.span, format!("unknown generic type `{}`", n.name))
+                        .label("only `Range<T>` takes a type argument"),
+                );
+                Ty::Any
+            }
+        }
+        TypeExpr::List(t, _) => Ty::List(Box::new(lower_type(t, known, diags))),
+        TypeExpr::Map(t, _) => Ty::Map(Box::new(lower_type(t, known, diags))),
+        TypeExpr::Lit(s, _) => Ty::Lit(s.clone()),
+        TypeExpr::Union(alts, _) => Ty::Union(alts.iter().map(|a| lower_type(a, known, diags)).collect()),
+        TypeExpr::Optional(t, _) => Ty::Optional(Box::new(lower_type(t, known, diags))),
+        TypeExpr::Record(fields, _) => {
+            let mut r = RecordTy::default();
+            for f in fields {
+                if let Some(old) = r.fields.get(&f.name.name) {
+                    diags.push(duplicate("field", &f.name, old.span));
+                    continue;
+                }
+                if let Some(l) = &f.label {
+                    r.labels.insert(l.clone(), f.name.name.clone());
+                }
+                r.fields.insert(
+                    f.name.name.clone(),
+                    FieldTy {
+                        ty: lower_type(&f.ty, known, diags),
+                        optional: f.optional,
+                        default: f.default.clone(),
+                        span: f.name.span,
+                    },
+                );
+            }
+            Ty::Record(Rc::new(r))
+        }
+    }
+}
+
+fn check_templates(p: &Program, diags: &mut Diagnostics) {
+    let names: Vec<&String> = p.templates.keys().collect();
+    let unknown = |from: &ast::FromClause, diags: &mut Diagnostics| {
+        diags.push(
+            Diagnostic::new(Code::E1010, from.name.span, format!("unknown template `{}`", from.name.name))
+                .label("no template with this name")
+                .maybe_help(suggest::did_you_mean(&from.name.name, &names)),
+        );
+    };
+    for t in p.templates.values() {
+        if let Some(from) = &t.from {
+            if !p.templates.contains_key(&from.name.name) {
+                unknown(from, diags);
+            }
+        }
+    }
+    for m in p.decls.values() {
+        for d in m.values() {
+            if let Some(from) = &d.from {
+                if !p.templates.contains_key(&from.name.name) {
+                    unknown(from, diags);
+                }
+            }
+        }
+    }
+    // Recursion: follow each template's `from` chain.
+    let mut reported: BTreeSet<String> = BTreeSet::new();
+    for start in p.templates.values() {
+        let mut chain: Vec<&ast::Template> = vec![start];
+        let mut cur = start;
+        while let Some(from) = &cur.from {
+            let Some(next) = p.templates.get(&from.name.name) else { break };
+            if let Some(pos) = chain.iter().position(|t| t.name.name == next.name.name) {
+                let cycle: Vec<&ast::Template> = chain.get(pos..).map(|s| s.to_vec()).unwrap_or_default();
+                let key = cycle.iter().map(|t| t.name.name.clone()).min().unwrap_or_default();
+                if reported.insert(key) {
+                    let names: Vec<String> = cycle.iter().map(|t| format!("`{}`", t.name.name)).collect();
+                    let mut d = Diagnostic::new(
+                        Code::E1009,
+                        from.name.span,
+                        format!("template recursion: {} → `{}`", names.join(" → "), next.name.name),
+                    )
+                    .label("uses a template that uses this one")
+                    .help("templates may use other templates, but not themselves");
+                    for t in &cycle {
+                        if let Some(f) = &t.from {
+                            if f.span != from.span {
+                                d = d.secondary(f.name.span, format!("`{}` uses `{}` here", t.name.name, f.name.name));
+                            }
+                        }
+                    }
+                    diags.push(d);
+                }
+                break;
+            }
+            chain.push(next);
+            cur = next;
+        }
+    }
+}

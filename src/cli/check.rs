@@ -1,0 +1,52 @@
+//! `shipc check [PATH] [--env E]`: parse and type-check every env.
+
+use super::args::CheckArgs;
+use super::fs::{project_path, FsHost};
+use super::render::Output;
+use shipc::syntax::ast::DeclKind;
+use shipc::Diagnostics;
+
+pub fn run(out: &Output, a: &CheckArgs) -> u8 {
+    if let Err(code) = out.check_format(&["human", "json"]) {
+        return code;
+    }
+    let path = project_path(a.path.as_deref());
+    let mut diags = Diagnostics::new();
+    let analysis = match shipc::analyze(&FsHost, &path, a.env.as_deref(), &mut diags) {
+        Ok(x) => x,
+        Err(e) => {
+            out.tool_error(&e.message, e.hint.as_deref());
+            return 1;
+        }
+    };
+    if let Some(env) = &a.env {
+        if let Some(code) = unknown_env(out, &analysis, env) {
+            return code;
+        }
+    }
+    let sorted = diags.into_sorted();
+    let failed = sorted.iter().any(|d| d.is_error());
+    out.diagnostics(&analysis.loaded.sources, &sorted);
+    if failed {
+        1
+    } else {
+        if !out.json() {
+            let envs = analysis.checked.envs.len();
+            let services = analysis.checked.program.of(DeclKind::Service).count();
+            eprintln!("ok: {services} services checked in {envs} env{}", if envs == 1 { "" } else { "s" });
+        }
+        0
+    }
+}
+
+/// Report `--env E` naming no env (a usage error).
+pub fn unknown_env(out: &Output, analysis: &shipc::Analysis, env: &str) -> Option<u8> {
+    let names: Vec<&String> = analysis.checked.program.of(DeclKind::Env).map(|(n, _)| n).collect();
+    if names.iter().any(|n| *n == env) {
+        return None;
+    }
+    let list = if names.is_empty() { "none".to_string() } else { names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ") };
+    let hint = shipc::diag::suggest::did_you_mean(env, &names).unwrap_or_else(|| format!("envs in this project: {list}"));
+    out.tool_error(&format!("no env named `{env}`"), Some(&hint));
+    Some(super::USAGE)
+}

@@ -1,0 +1,34 @@
+//! The command line: clap arguments, one file per verb, rendering, and the
+//! file-system [`Host`](shipc::load::Host). Exit codes: 0 ok, 1 errors found,
+//! 3 usage error (SPEC §12).
+
+mod args;
+mod check;
+mod explain;
+mod fs;
+mod graph;
+mod render;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+/// Exit code for a usage error.
+pub const USAGE: u8 = 3;
+
+pub fn main() -> ExitCode {
+    let cli = match args::Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { USAGE } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let out = render::Output::new(&cli.global);
+    let code = match &cli.command {
+        args::Command::Check(a) => check::run(&out, a),
+        args::Command::Graph(a) => graph::run(&out, a),
+        args::Command::Explain(a) => explain::run(&out, a),
+    };
+    ExitCode::from(code)
+}

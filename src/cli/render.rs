@@ -1,0 +1,215 @@
+//! Rendering diagnostics: miette for people (stderr), our own JSON for
+//! editors and CI (stdout). The only place that knows about terminals.
+
+use super::args::{ColorChoice, Global};
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
+use shipc::{Diagnostic, Severity, SourceMap};
+use std::fmt;
+use std::io::{IsTerminal, Write};
+
+/// Where and how to print.
+pub struct Output {
+    pub format: Option<String>,
+    pub color: bool,
+}
+
+impl Output {
+    pub fn new(g: &Global) -> Output {
+        let color = match g.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        };
+        Output {
+            format: g.format.clone(),
+            color,
+        }
+    }
+
+    /// Whether `--format json` was asked for.
+    pub fn json(&self) -> bool {
+        self.format.as_deref() == Some("json")
+    }
+
+    /// Check the `--format` value against what the verb accepts.
+    pub fn check_format(&self, accepted: &[&str]) -> Result<(), u8> {
+        match &self.format {
+            Some(f) if !accepted.contains(&f.as_str()) => {
+                self.usage(&format!("`--format {f}` is not supported here; use one of: {}", accepted.join(", ")));
+                Err(super::USAGE)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// A usage error (exit 3).
+    pub fn usage(&self, msg: &str) {
+        eprintln!("error: {msg}");
+    }
+
+    /// A tool error (I/O and the like) with an optional hint.
+    pub fn tool_error(&self, msg: &str, hint: Option<&str>) {
+        if self.json() {
+            let v = serde_json::json!({"error": msg, "hint": hint});
+            println!("{v}");
+            return;
+        }
+        eprintln!("error: {msg}");
+        if let Some(h) = hint {
+            eprintln!("  help: {h}");
+        }
+    }
+
+    /// Print diagnostics (sorted already) and a summary line.
+    pub fn diagnostics(&self, sources: &SourceMap, diags: &[Diagnostic]) {
+        if self.json() {
+            let items: Vec<serde_json::Value> = diags.iter().map(|d| json(sources, d)).collect();
+            let errors = diags.iter().filter(|d| d.is_error()).count();
+            let v = serde_json::json!({
+                "diagnostics": items,
+                "errors": errors,
+                "warnings": diags.len() - errors,
+            });
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+            return;
+        }
+        let mut err = std::io::stderr().lock();
+        for d in diags {
+            let _ = write!(err, "{}", human(sources, d, self.color));
+        }
+        let errors = diags.iter().filter(|d| d.is_error()).count();
+        let warnings = diags.len() - errors;
+        if errors > 0 || warnings > 0 {
+            let _ = writeln!(err, "{}", summary(errors, warnings));
+        }
+    }
+}
+
+/// `2 errors, 1 warning`.
+pub fn summary(errors: usize, warnings: usize) -> String {
+    let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
+    format!("{}, {}", plural(errors, "error"), plural(warnings, "warning"))
+}
+
+struct Report {
+    d: Diagnostic,
+    src: NamedSource<String>,
+    labels: Vec<LabeledSpan>,
+}
+
+impl fmt::Debug for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.d.message)
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.d.message)
+    }
+}
+
+impl std::error::Error for Report {}
+
+impl miette::Diagnostic for Report {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(self.d.code.id()))
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.d.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+        })
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.d.help.as_ref().map(|h| Box::new(h.as_str()) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        Some(&self.src)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        Some(Box::new(self.labels.clone().into_iter()))
+    }
+}
+
+/// Render one diagnostic for a person.
+pub fn human(sources: &SourceMap, d: &Diagnostic, color: bool) -> String {
+    let file = d.primary.span.file;
+    let path = sources.path(file).display().to_string();
+    let text = sources.get(file).map(|f| f.text.clone()).unwrap_or_default();
+    let span = |s: shipc::Span| SourceSpan::new((s.start as usize).min(text.len()).into(), s.len().min(text.len().saturating_sub(s.start as usize)));
+    let mut labels = vec![LabeledSpan::new_primary_with_span(non_empty(&d.primary.message), span(d.primary.span))];
+    let mut notes = d.notes.clone();
+    for l in &d.secondary {
+        if l.span.file == file {
+            labels.push(LabeledSpan::new_with_span(non_empty(&l.message), span(l.span)));
+        } else if let Some(f) = sources.get(l.span.file) {
+            let (line, col) = f.line_col(l.span.start as usize);
+            notes.push(format!("{}: {}:{line}:{col}", l.message, f.path.display()));
+        }
+    }
+    let report = Report {
+        d: d.clone(),
+        src: NamedSource::new(path, text),
+        labels,
+    };
+    let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
+    let handler = GraphicalReportHandler::new_themed(theme).with_width(100).with_links(false);
+    let mut out = String::new();
+    let _ = handler.render_report(&mut out, &report);
+    for n in notes {
+        out.push_str(&format!("  note: {n}\n"));
+    }
+    out.push('\n');
+    out
+}
+
+fn non_empty(s: &str) -> Option<String> {
+    if s.is_empty() {
+        None
+    } else {
+        Some(s.to_string())
+    }
+}
+
+fn position(sources: &SourceMap, s: shipc::Span) -> serde_json::Value {
+    let f = sources.get(s.file);
+    let (line, column) = f.map(|f| f.line_col(s.start as usize)).unwrap_or((0, 0));
+    let (end_line, end_column) = f.map(|f| f.line_col(s.end as usize)).unwrap_or((0, 0));
+    serde_json::json!({
+        "file": sources.path(s.file).display().to_string(),
+        "line": line, "column": column, "end_line": end_line, "end_column": end_column,
+    })
+}
+
+/// One diagnostic as JSON (file, line, column, code, message, help, labels).
+pub fn json(sources: &SourceMap, d: &Diagnostic) -> serde_json::Value {
+    let mut v = position(sources, d.primary.span);
+    if let Some(m) = v.as_object_mut() {
+        m.insert("code".into(), d.code.id().into());
+        m.insert("name".into(), d.code.name().into());
+        m.insert("severity".into(), serde_json::to_value(d.severity).unwrap_or_default());
+        m.insert("message".into(), d.message.clone().into());
+        m.insert("label".into(), d.primary.message.clone().into());
+        m.insert("help".into(), d.help.clone().into());
+        m.insert("notes".into(), d.notes.clone().into());
+        let labels: Vec<serde_json::Value> = d
+            .secondary
+            .iter()
+            .map(|l| {
+                let mut p = position(sources, l.span);
+                if let Some(o) = p.as_object_mut() {
+                    o.insert("message".into(), l.message.clone().into());
+                }
+                p
+            })
+            .collect();
+        m.insert("labels".into(), labels.into());
+    }
+    v
+}

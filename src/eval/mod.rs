@@ -1,0 +1,587 @@
+//! Per-environment evaluation (SPEC §5, §13): every declaration is evaluated
+//! once per env, its layers merged (stdlib default → template → body → env
+//! override), and the result type-checked against its stdlib schema with
+//! unit literals read by the expected type. Port references become Service
+//! addresses; every reference to another declaration records a graph edge
+//! with its span (none under `weak()` or through `self`).
+//!
+//! Type checking happens here, on values: an expression is evaluated with the
+//! type it is expected to have, and the result is coerced to that type. Both
+//! branches of an `if` are not checked; only the one the env takes (noted in
+//! ARCHITECTURE.md). Codes owned: E1001, E1003, E1012–E1015, E2001–E2029.
+
+mod coerce;
+mod expr;
+pub mod units;
+
+use crate::check::program::Program;
+use crate::check::types::{ParamTy, Ty};
+use crate::check::names;
+use crate::diag::{suggest, Code, Diagnostic, Diagnostics};
+use crate::model::{self, merge, DeclRef, Edge, Value, V};
+use crate::source::Span;
+use crate::syntax::ast::{self, DeclKind, EntryKind};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The per-declaration evaluation frame.
+#[derive(Debug, Clone, Default)]
+struct Frame {
+    /// What `self` names.
+    self_: Option<DeclRef>,
+    /// The declaration edges are recorded from (None: record nothing).
+    current: Option<DeclRef>,
+    /// Template parameters, innermost last.
+    locals: Vec<BTreeMap<String, Value>>,
+    /// The field being evaluated (edge `why`).
+    why: String,
+    /// Whether `env` may be referenced.
+    env_allowed: bool,
+    /// Templates being expanded (recursion guard).
+    templates: Vec<String>,
+}
+
+/// Ports of a declaration, as seen from references.
+#[derive(Debug, Clone)]
+pub(crate) struct PortsInfo {
+    host: String,
+    k8s_name: String,
+    /// label → (service port, container port)
+    ports: BTreeMap<String, (i64, i64)>,
+}
+
+/// Which top-level fields a layer evaluation looks at.
+#[derive(Clone, Copy)]
+enum Filter {
+    All,
+    Addressing,
+}
+
+impl Filter {
+    fn admits(self, field: &str) -> bool {
+        match self {
+            Filter::All => true,
+            Filter::Addressing => matches!(field, "ports" | "expose" | "name" | "host" | "namespace"),
+        }
+    }
+}
+
+/// The evaluator for one environment (or for no env at all).
+pub struct Evaluator<'p> {
+    p: &'p Program,
+    diags: Diagnostics,
+    env: Option<Value>,
+    env_name: Option<String>,
+    suffix: String,
+    frame: Frame,
+    edges: Vec<Edge>,
+    lets_active: Vec<String>,
+    ports: BTreeMap<DeclRef, Option<PortsInfo>>,
+    ports_active: BTreeSet<DeclRef>,
+    overrides: BTreeMap<DeclRef, Vec<&'p ast::Entry>>,
+    weak_depth: u32,
+}
+
+/// The names of the env schema's fields.
+fn env_fields(p: &Program) -> BTreeSet<String> {
+    p.types
+        .record(&p.schema(DeclKind::Env))
+        .map(|r| r.fields.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+impl<'p> Evaluator<'p> {
+    /// An evaluator with no env bound.
+    pub fn new(p: &'p Program) -> Evaluator<'p> {
+        Evaluator {
+            p,
+            diags: Diagnostics::new(),
+            env: None,
+            env_name: None,
+            suffix: String::new(),
+            frame: Frame::default(),
+            edges: Vec::new(),
+            lets_active: Vec::new(),
+            ports: BTreeMap::new(),
+            ports_active: BTreeSet::new(),
+            overrides: BTreeMap::new(),
+            weak_depth: 0,
+        }
+    }
+
+    /// The diagnostics found so far.
+    pub fn into_diagnostics(self) -> Diagnostics {
+        self.diags
+    }
+
+    fn err(&mut self, d: Diagnostic) {
+        self.diags.push(d);
+    }
+
+    fn types(&self) -> &'p crate::check::types::Types {
+        &self.p.types
+    }
+
+    /// Evaluate one env's own fields (its body minus overrides), derived
+    /// defaults filled. Also splits off the env's overrides.
+    pub fn bind_env(&mut self, decl: &'p ast::Decl, project: &Value) {
+        let fields = env_fields(self.p);
+        let mut own: Vec<(&'p ast::Entry, usize)> = Vec::new();
+        let mut overrides: BTreeMap<DeclRef, Vec<&'p ast::Entry>> = BTreeMap::new();
+        for e in &decl.body.entries {
+            let first = e.path.first().map(|k| k.name.as_str()).unwrap_or("");
+            if matches!(e.kind, EntryKind::Labelled(_)) || fields.contains(first) {
+                own.push((e, 0));
+                continue;
+            }
+            let target = [DeclKind::Service, DeclKind::Infra]
+                .into_iter()
+                .find(|k| self.p.decl(*k, first).is_some());
+            match target {
+                Some(kind) if e.path.len() >= 2 => overrides
+                    .entry(DeclRef { kind, name: first.to_string() })
+                    .or_default()
+                    .push(e),
+                Some(_) => {
+                    let k = e.path.first().map(|k| k.span).unwrap_or(e.span);
+                    self.err(
+                        Diagnostic::new(Code::E2001, k, format!("`{first}` is a declaration, not an env field"))
+                            .label("an override needs a field")
+                            .help(format!("override one of its fields, e.g. `{first}.replicas = 2`")),
+                    );
+                }
+                None => {
+                    let k = e.path.first().map(|k| k.span).unwrap_or(e.span);
+                    let mut cands: Vec<String> = fields.iter().cloned().collect();
+                    cands.extend(self.p.of(DeclKind::Service).map(|(n, _)| n.clone()));
+                    cands.extend(self.p.of(DeclKind::Infra).map(|(n, _)| n.clone()));
+                    self.err(
+                        Diagnostic::new(Code::E2001, k, format!("unknown env field or declaration `{first}`"))
+                            .label("not a field of `env` nor a service or infra")
+                            .maybe_help(suggest::did_you_mean(first, &cands)),
+                    );
+                }
+            }
+        }
+        let saved = std::mem::take(&mut self.frame);
+        let schema = self.p.schema(DeclKind::Env);
+        let mut acc = BTreeMap::new();
+        self.apply_entries(&own, &schema, Filter::All, &mut acc);
+        self.frame = saved;
+        let mut env = self.coerce_report(Value::new(V::Record(acc), decl.body.span), &schema, true);
+        let kind = env.get("kind").and_then(Value::as_str).unwrap_or("tilt").to_string();
+        if let V::Record(m) = &mut env.kind {
+            let span = decl.name.span;
+            m.insert("name".into(), Value::new(V::Str(decl.name.name.clone()), span));
+            if m.get("images").is_none_or(|v| matches!(v.kind, V::None)) {
+                let mode = if kind == "tilt" { "build" } else { "pinned" };
+                m.insert("images".into(), Value::new(V::Str(mode.into()), span));
+            }
+            if m.get("release_suffix").is_none_or(|v| matches!(v.kind, V::None)) {
+                let sfx = if kind == "tilt" { "-tilt" } else { "" };
+                m.insert("release_suffix".into(), Value::new(V::Str(sfx.into()), span));
+            }
+            let ns = project
+                .get("namespace")
+                .or_else(|| project.get("name"))
+                .and_then(Value::as_str)
+                .unwrap_or("default")
+                .to_string();
+            if let Some(Value { kind: V::Record(c), .. }) = m.get_mut("cluster") {
+                if c.get("namespace").is_none_or(|v| matches!(v.kind, V::None)) {
+                    c.insert("namespace".into(), Value::new(V::Str(ns), span));
+                }
+            }
+        }
+        self.suffix = env.get("release_suffix").and_then(Value::as_str).unwrap_or("").to_string();
+        self.env_name = Some(decl.name.name.clone());
+        self.env = Some(env);
+        self.overrides = overrides;
+        self.ports.clear();
+    }
+
+    /// The bound env record.
+    pub fn env_value(&self) -> Option<&Value> {
+        self.env.as_ref()
+    }
+
+    /// Evaluate a `project { }` or `policy { }` block against a schema.
+    pub fn eval_block(&mut self, block: &ast::Block, schema: &Ty) -> Value {
+        let saved = std::mem::take(&mut self.frame);
+        let entries: Vec<(&ast::Entry, usize)> = block.body.entries.iter().map(|e| (e, 0)).collect();
+        let mut acc = BTreeMap::new();
+        self.apply_entries(&entries, schema, Filter::All, &mut acc);
+        self.frame = saved;
+        self.coerce_report(Value::new(V::Record(acc), block.body.span), schema, true)
+    }
+
+    /// Evaluate a declaration fully, recording its edges.
+    pub fn eval_decl(&mut self, kind: DeclKind, name: &str) -> Option<model::Decl> {
+        let decl = self.p.decl(kind, name)?;
+        let id = DeclRef { kind, name: name.to_string() };
+        let saved = std::mem::replace(
+            &mut self.frame,
+            Frame {
+                self_: Some(id.clone()),
+                current: Some(id.clone()),
+                env_allowed: true,
+                ..Frame::default()
+            },
+        );
+        let acc = self.layers(decl, &id, Filter::All);
+        let schema = self.p.schema(kind);
+        let mut value = self.coerce_report(Value::new(V::Record(acc), decl.body.span), &schema, true);
+        if kind == DeclKind::Service {
+            let unset = value.get("image").is_none();
+            if unset && self.p.decl(DeclKind::Image, name).is_some() {
+                let to = DeclRef { kind: DeclKind::Image, name: name.to_string() };
+                self.frame.why = "image".into();
+                self.edge(to.clone(), decl.name.span, false);
+                if let V::Record(m) = &mut value.kind {
+                    m.insert("image".into(), Value::new(V::Decl(to), decl.name.span));
+                }
+            }
+        }
+        self.frame = saved;
+        let base = value
+            .get("name")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .unwrap_or_else(|| names::k8s_name(name));
+        let k8s_name = match kind {
+            DeclKind::Service => format!("{base}{}", self.suffix),
+            _ => base,
+        };
+        Some(model::Decl {
+            id,
+            k8s_name,
+            name_span: decl.name.span,
+            decl_span: decl.span,
+            value,
+        })
+    }
+
+    /// Take the edges recorded so far.
+    pub fn take_edges(&mut self) -> Vec<Edge> {
+        std::mem::take(&mut self.edges)
+    }
+
+    /// Merge a declaration's layers (template, body, env override) into a
+    /// partial record, unchecked for completeness.
+    fn layers(&mut self, decl: &ast::Decl, id: &DeclRef, filter: Filter) -> BTreeMap<String, Value> {
+        let schema = self.p.schema(decl.kind);
+        let mut acc = BTreeMap::new();
+        if let Some(from) = &decl.from {
+            if matches!(decl.kind, DeclKind::Service | DeclKind::Infra) {
+                self.template_layer(from, &schema, filter, &mut acc);
+            }
+        }
+        let entries: Vec<(&ast::Entry, usize)> = decl.body.entries.iter().map(|e| (e, 0)).collect();
+        self.apply_entries(&entries, &schema, filter, &mut acc);
+        if let Some(ovr) = self.overrides.get(id).cloned() {
+            let entries: Vec<(&ast::Entry, usize)> = ovr.into_iter().map(|e| (e, 1)).collect();
+            self.apply_entries(&entries, &schema, filter, &mut acc);
+        }
+        acc
+    }
+
+    fn template_layer(&mut self, from: &ast::FromClause, schema: &Ty, filter: Filter, acc: &mut BTreeMap<String, Value>) {
+        let Some(t) = self.p.templates.get(&from.name.name) else { return };
+        if self.frame.templates.contains(&t.name.name) {
+            return; // E1009, reported when collecting
+        }
+        let params = self.p.template_params.get(&t.name.name).cloned().unwrap_or_default();
+        let what = format!("template `{}`", t.name.name);
+        let args = self.bind_args(&params, &from.args, from.span, Code::E2014, &what);
+        self.frame.templates.push(t.name.name.clone());
+        self.frame.locals.push(args);
+        if let Some(parent) = &t.from {
+            self.template_layer(parent, schema, filter, acc);
+        }
+        let entries: Vec<(&ast::Entry, usize)> = t.body.entries.iter().map(|e| (e, 0)).collect();
+        self.apply_entries(&entries, schema, filter, acc);
+        self.frame.locals.pop();
+        self.frame.templates.pop();
+    }
+
+    /// Bind call or template arguments to parameters, evaluating each with
+    /// its parameter's type; defaults filled, unset optionals left out.
+    fn bind_args(&mut self, params: &[ParamTy], args: &[ast::Arg], span: Span, code: Code, what: &str) -> BTreeMap<String, Value> {
+        let mut out = BTreeMap::new();
+        let mut given: BTreeMap<String, Span> = BTreeMap::new();
+        let mut positional = 0usize;
+        for a in args {
+            let param = match &a.name {
+                Some(n) => match params.iter().find(|p| p.name == n.name) {
+                    Some(p) => p,
+                    None => {
+                        let names: Vec<&str> = params.iter().map(|p| p.name.as_str()).collect();
+                        self.err(
+                            Diagnostic::new(code, n.span, format!("{what} has no parameter `{}`", n.name))
+                                .label("unknown parameter")
+                                .maybe_help(suggest::did_you_mean(&n.name, &names).or_else(|| Some(format!("parameters: {}", names.join(", "))))),
+                        );
+                        continue;
+                    }
+                },
+                None => {
+                    positional += 1;
+                    match params.get(positional - 1) {
+                        Some(p) => p,
+                        None => {
+                            self.err(
+                                Diagnostic::new(code, a.value.span, format!("{what} takes {} arguments, but more were given", params.len()))
+                                    .label("extra argument"),
+                            );
+                            continue;
+                        }
+                    }
+                }
+            };
+            if let Some(first) = given.insert(param.name.clone(), a.value.span) {
+                self.err(
+                    Diagnostic::new(code, a.value.span, format!("parameter `{}` is given twice", param.name))
+                        .label("second value")
+                        .secondary(first, "first value here"),
+                );
+                continue;
+            }
+            let v = self.expr(&a.value, &param.ty);
+            out.insert(param.name.clone(), v);
+        }
+        for param in params {
+            if out.contains_key(&param.name) || given.contains_key(&param.name) {
+                continue;
+            }
+            if let Some(d) = &param.default {
+                let v = self.expr(d, &param.ty);
+                out.insert(param.name.clone(), Value::new(v.kind, span));
+            } else if param.optional {
+                continue;
+            } else {
+                self.err(
+                    Diagnostic::new(code, span, format!("{what} needs the argument `{}`", param.name))
+                        .label(format!("`{}` is missing", param.name))
+                        .help(format!("add `{} = …` (type {})", param.name, param.ty)),
+                );
+            }
+        }
+        out
+    }
+
+    /// Apply body entries (with a path offset: 1 for env overrides) to `acc`.
+    fn apply_entries(&mut self, entries: &[(&ast::Entry, usize)], schema: &Ty, filter: Filter, acc: &mut BTreeMap<String, Value>) {
+        let mut seen: Vec<(Vec<String>, Span)> = Vec::new();
+        for (entry, offset) in entries {
+            let mut path: Vec<&ast::Key> = entry.path.iter().skip(*offset).collect();
+            let mut labelled_field: Option<(String, Span)> = None;
+            if let EntryKind::Labelled(kw) = &entry.kind {
+                let field = self.types().record(schema).and_then(|r| r.labels.get(&kw.name)).cloned();
+                match field {
+                    Some(f) => labelled_field = Some((f, kw.span)),
+                    None => {
+                        self.err(
+                            Diagnostic::new(Code::E2001, kw.span, format!("unknown labelled field `{}`", kw.name))
+                                .label("no labelled field with this keyword")
+                                .help("labelled fields are written `port NAME = value`; other fields are `name = value`"),
+                        );
+                        continue;
+                    }
+                }
+            }
+            let mut names: Vec<String> = Vec::new();
+            if let Some((f, _)) = &labelled_field {
+                names.push(f.clone());
+            }
+            names.extend(path.iter().map(|k| k.name.clone()));
+            let Some(first) = names.first() else { continue };
+            if !filter.admits(first) {
+                continue;
+            }
+            if let Some((_, old)) = seen.iter().find(|(p, _)| p.starts_with(&names) || names.starts_with(p)) {
+                let shown = names.join(".");
+                self.err(
+                    Diagnostic::new(Code::E1003, entry.span, format!("`{shown}` is set twice in this body"))
+                        .label("set again here")
+                        .secondary(*old, "first set here")
+                        .help("remove one of them"),
+                );
+                continue;
+            }
+            seen.push((names.clone(), entry.span));
+            // Walk the schema along the path.
+            let mut ty = schema.clone();
+            let mut ok = true;
+            let mut walked: Vec<String> = Vec::new();
+            let mut keys: Vec<(String, Span)> = Vec::new();
+            if let Some((f, s)) = &labelled_field {
+                keys.push((f.clone(), *s));
+            }
+            keys.extend(path.drain(..).map(|k| (k.name.clone(), k.span)));
+            for (name, span) in &keys {
+                match self.field_type(&ty, name, *span, &walked) {
+                    Some(t) => ty = t,
+                    None => {
+                        ok = false;
+                        break;
+                    }
+                }
+                walked.push(name.clone());
+            }
+            if !ok {
+                continue;
+            }
+            self.frame.why = names.join(".");
+            let value = self.expr_partial(&entry.value, &ty);
+            insert_path(acc, &names, value, entry.span);
+        }
+    }
+
+    /// The type of `name` inside `ty`, reporting E2001 when there is none.
+    fn field_type(&mut self, ty: &Ty, name: &str, span: Span, walked: &[String]) -> Option<Ty> {
+        let types = self.types();
+        let resolved = types.resolve(ty);
+        match resolved {
+            Ty::Optional(inner) => self.field_type(&inner.clone(), name, span, walked),
+            Ty::Any => Some(Ty::Any),
+            Ty::Map(t) => Some((**t).clone()),
+            Ty::Record(r) => match r.fields.get(name) {
+                Some(f) => Some(f.ty.clone()),
+                None => {
+                    let owner = if walked.is_empty() { self.owner_name(ty) } else { format!("`{}`", walked.join(".")) };
+                    let names: Vec<&String> = r.fields.keys().collect();
+                    self.err(
+                        Diagnostic::new(Code::E2001, span, format!("unknown field `{name}` in {owner}"))
+                            .label("no such field")
+                            .maybe_help(suggest::did_you_mean(name, &names)),
+                    );
+                    None
+                }
+            },
+            other => {
+                let shown = other.to_string();
+                self.err(
+                    Diagnostic::new(Code::E2001, span, format!("cannot set `{name}` inside `{}`", walked.join(".")))
+                        .label(format!("`{}` is {shown}, not a record", walked.join(".")))
+                        .help(format!("assign the whole value: `{} = …`", walked.join("."))),
+                );
+                None
+            }
+        }
+    }
+
+    fn owner_name(&self, ty: &Ty) -> String {
+        match ty {
+            Ty::Named(n) => match n.as_str() {
+                "ServiceSchema" => "a service".into(),
+                "ImageSchema" => "an image".into(),
+                "InfraSchema" => "an infra".into(),
+                "EnvSchema" => "an env".into(),
+                "ProjectSchema" => "the project".into(),
+                other => format!("`{other}`"),
+            },
+            _ => "this record".into(),
+        }
+    }
+
+    /// Record an edge from the current declaration.
+    fn edge(&mut self, to: DeclRef, span: Span, weak: bool) {
+        if weak || self.weak_depth > 0 {
+            return;
+        }
+        let Some(from) = self.frame.current.clone() else { return };
+        if from == to {
+            return;
+        }
+        self.edges.push(Edge {
+            from,
+            to,
+            why: self.frame.why.clone(),
+            span,
+        });
+    }
+
+    /// The ports and host of a service or infra in this env (cached).
+    pub(crate) fn ports_info(&mut self, target: &DeclRef, span: Span) -> Option<PortsInfo> {
+        if let Some(info) = self.ports.get(target) {
+            return info.clone();
+        }
+        let decl = self.p.decl(target.kind, &target.name)?;
+        if !self.ports_active.insert(target.clone()) {
+            self.err(
+                Diagnostic::new(Code::E3001, span, format!("the ports of `{}` depend on themselves", target.name))
+                    .label("needed to compute this address"),
+            );
+            return None;
+        }
+        let saved = std::mem::replace(
+            &mut self.frame,
+            Frame {
+                self_: Some(target.clone()),
+                current: None,
+                env_allowed: true,
+                ..Frame::default()
+            },
+        );
+        let acc = self.layers(decl, target, Filter::Addressing);
+        self.frame = saved;
+        self.ports_active.remove(target);
+        let rec = Value::new(V::Record(acc), decl.span);
+        let base = rec.get("name").and_then(Value::as_str).map(str::to_string).unwrap_or_else(|| names::k8s_name(&target.name));
+        let host = match target.kind {
+            DeclKind::Service => format!("{base}{}", self.suffix),
+            _ => {
+                let h = rec.get("host").and_then(Value::as_str).map(str::to_string).unwrap_or_else(|| base.clone());
+                match rec.get("namespace").and_then(Value::as_str) {
+                    Some(ns) if !h.contains('.') => format!("{h}.{ns}"),
+                    _ => h,
+                }
+            }
+        };
+        let mut ports = BTreeMap::new();
+        for (label, v) in rec.get("ports").map(|p| p.entries().collect::<Vec<_>>()).unwrap_or_default() {
+            let number = match &v.kind {
+                V::Int(n) => *n,
+                V::Call { args, .. } => args.get("number").and_then(Value::as_int).unwrap_or(0),
+                _ => 0,
+            };
+            let exposed = rec.get("expose").and_then(|e| e.get(label)).and_then(Value::as_int).unwrap_or(number);
+            ports.insert(label.clone(), (exposed, number));
+        }
+        let info = PortsInfo {
+            host,
+            k8s_name: base,
+            ports,
+        };
+        self.ports.insert(target.clone(), Some(info.clone()));
+        Some(info)
+    }
+}
+
+/// Insert `value` at `path` in nested records, merging with what is there.
+fn insert_path(acc: &mut BTreeMap<String, Value>, path: &[String], value: Value, span: Span) {
+    let Some((first, rest)) = path.split_first() else { return };
+    if rest.is_empty() {
+        let merged = match acc.remove(first) {
+            Some(old) => merge(old, value),
+            None => value,
+        };
+        acc.insert(first.clone(), merged);
+        return;
+    }
+    let slot = acc
+        .entry(first.clone())
+        .or_insert_with(|| Value::new(V::Record(BTreeMap::new()), span));
+    if !matches!(slot.kind, V::Record(_)) {
+        *slot = Value::new(V::Record(BTreeMap::new()), span);
+    }
+    if let V::Record(m) = &mut slot.kind {
+        insert_path(m, rest, value, span);
+    }
+}
+
+impl Evaluator<'_> {
+    /// Coerce a value to a type (completing records), reporting problems.
+    pub fn coerce_public(&mut self, v: Value, ty: &Ty) -> Value {
+        self.coerce_report(v, ty, true)
+    }
+}

@@ -1,0 +1,187 @@
+//! The dependency graph of one env (SPEC §7): nodes are the env's images,
+//! services and infra; edges come from `image = …`, references in values
+//! and `depends_on` (recorded with spans during evaluation). Cycles are
+//! E3001, reported once per strongly connected component with every edge's
+//! span. Waves order deployment: a node comes after everything it depends on.
+
+mod render;
+
+use crate::diag::{Code, Diagnostic};
+use crate::model::{DeclRef, EnvModel};
+use crate::source::Span;
+use crate::syntax::ast::DeclKind;
+use petgraph::graph::{DiGraph, NodeIndex};
+use std::collections::BTreeMap;
+
+pub use render::{render, Format};
+
+/// A node of the graph.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Node {
+    /// `service/www`.
+    pub id: String,
+    /// The declaration.
+    pub decl: DeclRef,
+}
+
+/// An edge: `from` depends on `to`.
+#[derive(Debug, Clone)]
+pub struct GraphEdge {
+    /// Index into `nodes` of the dependent.
+    pub from: usize,
+    /// Index into `nodes` of the dependency.
+    pub to: usize,
+    /// Why (the field the reference is in).
+    pub why: String,
+    /// The reference.
+    pub span: Span,
+}
+
+/// One env's dependency graph.
+#[derive(Debug, Clone)]
+pub struct DepGraph {
+    /// The env's name.
+    pub env: String,
+    /// Nodes sorted by id.
+    pub nodes: Vec<Node>,
+    /// Edges, de-duplicated by (from, to, why), sorted.
+    pub edges: Vec<GraphEdge>,
+    /// Deployment waves: indices into `nodes`; dependencies first.
+    pub waves: Vec<Vec<usize>>,
+}
+
+/// The graph node id of a declaration.
+pub fn node_id(d: &DeclRef) -> String {
+    format!("{}/{}", d.kind.keyword(), d.name)
+}
+
+impl DepGraph {
+    /// The index of a declaration's node.
+    pub fn index(&self, d: &DeclRef) -> Option<usize> {
+        self.nodes.binary_search_by(|n| n.id.cmp(&node_id(d))).ok()
+    }
+
+    /// What `d` depends on directly.
+    pub fn deps(&self, d: &DeclRef) -> Vec<&DeclRef> {
+        let Some(i) = self.index(d) else { return Vec::new() };
+        let mut out: Vec<&DeclRef> = self
+            .edges
+            .iter()
+            .filter(|e| e.from == i)
+            .filter_map(|e| self.nodes.get(e.to).map(|n| &n.decl))
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+}
+
+/// Build the graph of an env, or report its cycles.
+pub fn build(env: &EnvModel) -> Result<DepGraph, Vec<Diagnostic>> {
+    let mut nodes: Vec<Node> = Vec::new();
+    for (kind, m) in [(DeclKind::Image, &env.images), (DeclKind::Service, &env.services), (DeclKind::Infra, &env.infras)] {
+        for name in m.keys() {
+            let decl = DeclRef { kind, name: name.clone() };
+            nodes.push(Node { id: node_id(&decl), decl });
+        }
+    }
+    nodes.sort();
+    let index: BTreeMap<String, usize> = nodes.iter().enumerate().map(|(i, n)| (n.id.clone(), i)).collect();
+    let mut seen = BTreeMap::new();
+    for e in &env.edges {
+        let (Some(&from), Some(&to)) = (index.get(&node_id(&e.from)), index.get(&node_id(&e.to))) else { continue };
+        seen.entry((from, to, e.why.clone())).or_insert(e.span);
+    }
+    let edges: Vec<GraphEdge> = seen
+        .into_iter()
+        .map(|((from, to, why), span)| GraphEdge { from, to, why, span })
+        .collect();
+    let mut g: DiGraph<usize, usize> = DiGraph::new();
+    let idx: Vec<NodeIndex> = (0..nodes.len()).map(|i| g.add_node(i)).collect();
+    for (ei, e) in edges.iter().enumerate() {
+        if let (Some(a), Some(b)) = (idx.get(e.from), idx.get(e.to)) {
+            g.add_edge(*a, *b, ei);
+        }
+    }
+    let mut diags = Vec::new();
+    let mut sccs = petgraph::algo::tarjan_scc(&g);
+    for scc in &mut sccs {
+        scc.sort();
+    }
+    sccs.sort();
+    for scc in sccs.iter().filter(|s| s.len() > 1) {
+        if let Some(d) = cycle_diagnostic(&nodes, &edges, scc.iter().map(|n| g[*n]).collect()) {
+            diags.push(d);
+        }
+    }
+    if !diags.is_empty() {
+        return Err(diags);
+    }
+    // Waves: depth = 1 + max depth of dependencies (acyclic now).
+    let order = petgraph::algo::toposort(&g, None).unwrap_or_default();
+    let mut depth = vec![0usize; nodes.len()];
+    for n in order.iter().rev() {
+        let i = g[*n];
+        let d = g
+            .neighbors(*n)
+            .map(|m| depth.get(g[m]).copied().unwrap_or(0) + 1)
+            .max()
+            .unwrap_or(0);
+        if let Some(slot) = depth.get_mut(i) {
+            *slot = d;
+        }
+    }
+    let max = depth.iter().copied().max().map_or(0, |m| m + 1);
+    let mut waves = vec![Vec::new(); if nodes.is_empty() { 0 } else { max }];
+    for (i, d) in depth.iter().enumerate() {
+        if let Some(w) = waves.get_mut(*d) {
+            w.push(i);
+        }
+    }
+    Ok(DepGraph {
+        env: env.name.clone(),
+        nodes,
+        edges,
+        waves,
+    })
+}
+
+/// Find one cycle inside a strongly connected component and describe it.
+fn cycle_diagnostic(nodes: &[Node], edges: &[GraphEdge], scc: Vec<usize>) -> Option<Diagnostic> {
+    let start = *scc.iter().min()?;
+    // Depth-first search for a path start → … → start inside the component.
+    let mut path: Vec<&GraphEdge> = Vec::new();
+    let mut visited = vec![false; nodes.len()];
+    fn dfs<'a>(cur: usize, start: usize, scc: &[usize], edges: &'a [GraphEdge], visited: &mut Vec<bool>, path: &mut Vec<&'a GraphEdge>) -> bool {
+        for e in edges.iter().filter(|e| e.from == cur && scc.contains(&e.to)) {
+            path.push(e);
+            if e.to == start {
+                return true;
+            }
+            if !visited.get(e.to).copied().unwrap_or(true) {
+                if let Some(v) = visited.get_mut(e.to) {
+                    *v = true;
+                }
+                if dfs(e.to, start, scc, edges, visited, path) {
+                    return true;
+                }
+            }
+            path.pop();
+        }
+        false
+    }
+    if !dfs(start, start, &scc, edges, &mut visited, &mut path) {
+        return None;
+    }
+    let name = |i: usize| nodes.get(i).map(|n| n.decl.name.clone()).unwrap_or_default();
+    let mut chain: Vec<String> = path.iter().map(|e| format!("`{}`", name(e.from))).collect();
+    chain.push(format!("`{}`", name(start)));
+    let first = path.first()?;
+    let mut d = Diagnostic::new(Code::E3001, first.span, format!("dependency cycle: {}", chain.join(" → ")))
+        .label(format!("`{}` depends on `{}` here ({})", name(first.from), name(first.to), first.why))
+        .help("break the cycle with `weak(…)` around one reference, e.g. `weak(api.port.http)`");
+    for e in path.iter().skip(1) {
+        d = d.secondary(e.span, format!("`{}` depends on `{}` here ({})", name(e.from), name(e.to), e.why));
+    }
+    Some(d)
+}

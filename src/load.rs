@@ -1,0 +1,421 @@
+//! Module discovery: the root module (a folder's `*.ship` files, or one file),
+//! the modules it imports (transitively), and the embedded stdlib.
+//!
+//! All file access goes through the [`Host`] trait (the file system in the CLI,
+//! memory in tests). Output: a [`SourceMap`] and the parsed files. A file with a
+//! syntax error is reported and left out; the others are still checked, and
+//! the program is marked incomplete so that names it might have declared do
+//! not cascade into unknown-name errors.
+//! Codes owned: E0007, E1004–E1007 (plus the syntax codes of each file).
+
+use crate::diag::{suggest, Code, Diagnostic, Diagnostics};
+use crate::source::{SourceMap, Span};
+use crate::syntax::{self, ast};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Component, Path, PathBuf};
+
+/// File access for the loader.
+pub trait Host {
+    /// The bytes of a file.
+    fn read(&self, path: &Path) -> std::io::Result<Vec<u8>>;
+    /// The entries of a folder (any order).
+    fn list_dir(&self, path: &Path) -> std::io::Result<Vec<PathBuf>>;
+    /// Whether the path is a folder.
+    fn is_dir(&self, path: &Path) -> bool;
+    /// Whether the path exists.
+    fn exists(&self, path: &Path) -> bool;
+}
+
+/// An in-memory [`Host`] for tests and tools: path → text.
+#[derive(Debug, Default, Clone)]
+pub struct MemoryHost {
+    /// Files by normalised path.
+    pub files: BTreeMap<PathBuf, Vec<u8>>,
+}
+
+impl MemoryHost {
+    /// An empty host.
+    pub fn new() -> MemoryHost {
+        MemoryHost::default()
+    }
+
+    /// Add a file.
+    pub fn add(&mut self, path: impl Into<PathBuf>, text: impl Into<Vec<u8>>) -> &mut MemoryHost {
+        self.files.insert(normalize(&path.into()), text.into());
+        self
+    }
+}
+
+impl Host for MemoryHost {
+    fn read(&self, path: &Path) -> std::io::Result<Vec<u8>> {
+        self.files
+            .get(&normalize(path))
+            .cloned()
+            .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"))
+    }
+
+    fn list_dir(&self, path: &Path) -> std::io::Result<Vec<PathBuf>> {
+        let dir = normalize(path);
+        let mut out = BTreeSet::new();
+        for f in self.files.keys() {
+            if let Ok(rest) = f.strip_prefix(&dir) {
+                if let Some(first) = rest.components().next() {
+                    out.insert(dir.join(first));
+                }
+            }
+        }
+        Ok(out.into_iter().collect())
+    }
+
+    fn is_dir(&self, path: &Path) -> bool {
+        let dir = normalize(path);
+        self.files.keys().any(|f| f != &dir && f.starts_with(&dir))
+    }
+
+    fn exists(&self, path: &Path) -> bool {
+        self.files.contains_key(&normalize(path)) || self.is_dir(path)
+    }
+}
+
+/// The embedded stdlib: (module, file name, text). Files named `prelude*` are
+/// global; others are the module `std.<stem>`.
+pub const STDLIB: &[(&str, &str)] = &[
+    ("prelude.ship", include_str!("../stdlib/ship/prelude.ship")),
+    ("security.ship", include_str!("../stdlib/ship/security.ship")),
+];
+
+/// The stdlib modules that `import std.X` accepts.
+pub fn std_modules() -> Vec<&'static str> {
+    STDLIB
+        .iter()
+        .filter_map(|(name, _)| name.strip_suffix(".ship"))
+        .filter(|n| !n.starts_with("prelude"))
+        .collect()
+}
+
+/// A parsed file with where it belongs.
+#[derive(Debug, Clone)]
+pub struct LoadedFile {
+    /// The syntax tree.
+    pub ast: ast::File,
+    /// `Some("security")` for `stdlib/ship/security.ship`; `None` for the
+    /// prelude and for user files.
+    pub std_module: Option<String>,
+    /// Whether this file belongs to the stdlib.
+    pub stdlib: bool,
+}
+
+/// Everything the loader found.
+#[derive(Debug, Clone, Default)]
+pub struct Loaded {
+    /// All source texts (stdlib first).
+    pub sources: SourceMap,
+    /// Parsed files (those with a syntax error are left out).
+    pub files: Vec<LoadedFile>,
+    /// The project root (the folder holding `ship/`, or the file's folder).
+    pub root: PathBuf,
+    /// `import std.X` aliases: `X` → module.
+    pub std_imports: BTreeMap<String, Span>,
+    /// Whether some user file failed to parse or load.
+    pub incomplete: bool,
+}
+
+/// A failure to load anything at all (not a source diagnostic).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadError {
+    /// What went wrong, with the path.
+    pub message: String,
+    /// How to fix it.
+    pub hint: Option<String>,
+}
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// Lexically normalise a path (`a/./b/../c` → `a/c`) without touching disk.
+pub fn normalize(path: &Path) -> PathBuf {
+    let mut out: Vec<Component<'_>> = Vec::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if matches!(out.last(), Some(Component::Normal(_))) {
+                    out.pop();
+                } else if !matches!(out.last(), Some(Component::RootDir | Component::Prefix(_))) {
+                    out.push(c);
+                }
+            }
+            _ => out.push(c),
+        }
+    }
+    if out.is_empty() {
+        return PathBuf::from(".");
+    }
+    out.iter().collect()
+}
+
+/// The project root for a PATH argument: a folder named `ship` → its parent;
+/// another folder → itself; a file → its folder.
+pub fn project_root(host: &dyn Host, path: &Path) -> PathBuf {
+    let path = normalize(path);
+    if host.is_dir(&path) {
+        if path.file_name().is_some_and(|n| n == "ship") {
+            return path.parent().map(|p| if p.as_os_str().is_empty() { PathBuf::from(".") } else { p.to_path_buf() }).unwrap_or_else(|| PathBuf::from("."));
+        }
+        return path;
+    }
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// Load only the stdlib (used to type-check it, and by [`load`]).
+pub fn load_stdlib(loaded: &mut Loaded, diags: &mut Diagnostics) {
+    for (name, text) in STDLIB {
+        let id = loaded
+            .sources
+            .add(PathBuf::from(format!("<std>/{name}")), (*text).to_string(), true);
+        let std_module = name
+            .strip_suffix(".ship")
+            .filter(|n| !n.starts_with("prelude"))
+            .map(str::to_string);
+        if let Some(file) = loaded.sources.get(id) {
+            match syntax::parse(file) {
+                Ok(ast) => loaded.files.push(LoadedFile {
+                    ast,
+                    std_module,
+                    stdlib: true,
+                }),
+                Err(d) => diags.push(*d),
+            }
+        }
+    }
+}
+
+/// Load the module at `path` (a `.ship` file or a folder), its imports and the
+/// stdlib. Source problems become diagnostics; only an unusable `path` is an
+/// error.
+pub fn load(host: &dyn Host, path: &Path, diags: &mut Diagnostics) -> Result<Loaded, LoadError> {
+    let path = normalize(path);
+    if !host.exists(&path) {
+        return Err(LoadError {
+            message: format!("`{}` does not exist", path.display()),
+            hint: Some("pass a `.ship` file or a folder of them (default: `./ship`, else `.`)".into()),
+        });
+    }
+    let mut loaded = Loaded {
+        root: project_root(host, &path),
+        ..Loaded::default()
+    };
+    load_stdlib(&mut loaded, diags);
+    let mut modules: BTreeSet<PathBuf> = BTreeSet::new();
+    // Module import graph for cycle detection: module → [(imported, span)].
+    let mut edges: BTreeMap<PathBuf, Vec<(PathBuf, Span)>> = BTreeMap::new();
+    let mut queue = vec![path.clone()];
+    let root_is_file = !host.is_dir(&path);
+    if root_is_file && path.extension().is_none_or(|e| e != "ship") {
+        return Err(LoadError {
+            message: format!("`{}` is not a `.ship` file", path.display()),
+            hint: None,
+        });
+    }
+    while let Some(module) = queue.pop() {
+        if !modules.insert(module.clone()) {
+            continue;
+        }
+        let files = match module_files(host, &module) {
+            Ok(f) => f,
+            Err(e) => {
+                return Err(LoadError {
+                    message: format!("cannot read `{}`: {e}", module.display()),
+                    hint: None,
+                })
+            }
+        };
+        for file_path in files {
+            let bytes = match host.read(&file_path) {
+                Ok(b) => b,
+                Err(e) => {
+                    return Err(LoadError {
+                        message: format!("cannot read `{}`: {e}", file_path.display()),
+                        hint: None,
+                    })
+                }
+            };
+            let (text, utf8_error) = match String::from_utf8(bytes) {
+                Ok(t) => (t, None),
+                Err(e) => {
+                    let at = e.utf8_error().valid_up_to();
+                    (String::from_utf8_lossy(e.as_bytes()).into_owned(), Some(at))
+                }
+            };
+            let id = loaded.sources.add(file_path.clone(), text, false);
+            if let Some(at) = utf8_error {
+                let prefix = loaded.sources.get(id).map(|f| f.text.get(..at).map_or(0, str::len)).unwrap_or(0);
+                diags.push(
+                    Diagnostic::new(Code::E0007, Span::new(id, prefix, prefix + 1), "file is not valid UTF-8")
+                        .label("invalid byte here"),
+                );
+                loaded.incomplete = true;
+                continue;
+            }
+            let Some(source) = loaded.sources.get(id) else { continue };
+            let ast = match syntax::parse(source) {
+                Ok(ast) => ast,
+                Err(d) => {
+                    diags.push(*d);
+                    loaded.incomplete = true;
+                    continue;
+                }
+            };
+            let dir = file_path.parent().map(Path::to_path_buf).unwrap_or_default();
+            for item in &ast.items {
+                let ast::Item::Import(imp) = item else { continue };
+                match &imp.target {
+                    ast::ImportTarget::Std(parts) => {
+                        let names: Vec<&str> = parts.iter().map(|p| p.name.as_str()).collect();
+                        let ok = names.len() == 2 && names.first() == Some(&"std") && std_modules().contains(names.get(1).unwrap_or(&""));
+                        if ok {
+                            if let Some(m) = parts.get(1) {
+                                loaded.std_imports.insert(m.name.clone(), m.span);
+                            }
+                        } else {
+                            let shown = names.join(".");
+                            let last = names.last().copied().unwrap_or("");
+                            let mods: Vec<String> = std_modules().iter().map(|m| format!("std.{m}")).collect();
+                            diags.push(
+                                Diagnostic::new(Code::E1007, imp.span, format!("unknown stdlib module `{shown}`"))
+                                    .label("no such module")
+                                    .maybe_help(suggest::closest(last, std_modules()).map(|c| format!("did you mean `std.{c}`?")))
+                                    .note(format!("stdlib modules: {}", mods.join(", "))),
+                            );
+                        }
+                    }
+                    ast::ImportTarget::Path(rel, span) => {
+                        let target = normalize(&dir.join(rel));
+                        if escapes(&loaded.root, &target) {
+                            diags.push(
+                                Diagnostic::new(Code::E1006, *span, format!("import `{rel}` leaves the project root"))
+                                    .label("outside the project")
+                                    .help(format!("keep imported files inside `{}`", loaded.root.display())),
+                            );
+                            continue;
+                        }
+                        if !host.exists(&target) {
+                            diags.push(
+                                Diagnostic::new(Code::E1004, *span, format!("cannot find `{rel}`"))
+                                    .label(format!("no file or folder at `{}`", target.display()))
+                                    .help("import paths are relative to the importing file"),
+                            );
+                            loaded.incomplete = true;
+                            continue;
+                        }
+                        let target_module = module_of(host, &target, &modules, &path);
+                        if target_module != module {
+                            edges.entry(module.clone()).or_default().push((target_module.clone(), *span));
+                            queue.push(target_module);
+                        }
+                    }
+                }
+            }
+            loaded.files.push(LoadedFile {
+                ast,
+                std_module: None,
+                stdlib: false,
+            });
+        }
+    }
+    report_cycles(&edges, diags);
+    Ok(loaded)
+}
+
+fn module_files(host: &dyn Host, module: &Path) -> std::io::Result<Vec<PathBuf>> {
+    if host.is_dir(module) {
+        let mut files: Vec<PathBuf> = host
+            .list_dir(module)?
+            .into_iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "ship") && !host.is_dir(p))
+            .collect();
+        files.sort();
+        Ok(files)
+    } else {
+        Ok(vec![module.to_path_buf()])
+    }
+}
+
+/// The module an import target belongs to: a folder is its own module; a file
+/// inside an already-loaded folder module (or the root folder) belongs to it.
+fn module_of(host: &dyn Host, target: &Path, loaded: &BTreeSet<PathBuf>, root: &Path) -> PathBuf {
+    if host.is_dir(target) {
+        return target.to_path_buf();
+    }
+    if let Some(parent) = target.parent() {
+        if loaded.contains(parent) || (parent == root && host.is_dir(root)) {
+            return parent.to_path_buf();
+        }
+    }
+    target.to_path_buf()
+}
+
+fn escapes(root: &Path, target: &Path) -> bool {
+    let root = normalize(root);
+    if root == Path::new(".") {
+        return target.components().next().is_some_and(|c| matches!(c, Component::ParentDir | Component::RootDir));
+    }
+    !target.starts_with(&root)
+}
+
+fn report_cycles(edges: &BTreeMap<PathBuf, Vec<(PathBuf, Span)>>, diags: &mut Diagnostics) {
+    // Depth-first search; a back edge closes a cycle, reported at its import.
+    #[derive(Clone, Copy, PartialEq)]
+    enum State {
+        Active,
+        Done,
+    }
+    fn visit(
+        m: &PathBuf,
+        edges: &BTreeMap<PathBuf, Vec<(PathBuf, Span)>>,
+        state: &mut BTreeMap<PathBuf, State>,
+        stack: &mut Vec<(PathBuf, Span)>,
+        diags: &mut Diagnostics,
+    ) {
+        state.insert(m.clone(), State::Active);
+        for (to, span) in edges.get(m).map(Vec::as_slice).unwrap_or(&[]) {
+            match state.get(to) {
+                Some(State::Active) => {
+                    let mut d = Diagnostic::new(
+                        Code::E1005,
+                        *span,
+                        format!("import cycle between modules: `{}` imports `{}`", m.display(), to.display()),
+                    )
+                    .label("this import closes the cycle")
+                    .help("move the shared declarations into a module that both import");
+                    if let Some(pos) = stack.iter().position(|(x, _)| x == to) {
+                        for (x, s) in stack.iter().skip(pos + 1) {
+                            d = d.secondary(*s, format!("`{}` is imported here", x.display()));
+                        }
+                    }
+                    diags.push(d);
+                }
+                Some(State::Done) => {}
+                None => {
+                    stack.push((to.clone(), *span));
+                    visit(to, edges, state, stack, diags);
+                    stack.pop();
+                }
+            }
+        }
+        state.insert(m.clone(), State::Done);
+    }
+    let mut state = BTreeMap::new();
+    for m in edges.keys() {
+        if !state.contains_key(m) {
+            let mut stack = vec![(m.clone(), Span::default())];
+            visit(m, edges, &mut state, &mut stack, diags);
+        }
+    }
+}

@@ -1,0 +1,299 @@
+//! The evaluated model: per-environment values where every value keeps the
+//! span it came from (invariant 4), so graph, policy and emit errors point at
+//! `.ship` lines.
+
+use crate::source::Span;
+use crate::syntax::ast::DeclKind;
+use std::collections::BTreeMap;
+
+/// What a quantity measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum QuantityKind {
+    /// Millicores.
+    Cpu,
+    /// Bytes.
+    Memory,
+    /// Bytes.
+    Storage,
+    /// Milliseconds.
+    Duration,
+}
+
+/// A reference to a declaration.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct DeclRef {
+    /// The kind.
+    pub kind: DeclKind,
+    /// The declaration name.
+    pub name: String,
+}
+
+/// The in-cluster address of a Service (or infra) port.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Address {
+    /// The declaration.
+    pub target: DeclRef,
+    /// Host name (suffix applied for services).
+    pub host: String,
+    /// The Service port.
+    pub port: i64,
+    /// The container port.
+    pub number: i64,
+}
+
+impl Address {
+    /// `host:port`.
+    pub fn host_port(&self) -> String {
+        format!("{}:{}", self.host, self.port)
+    }
+}
+
+/// A value with the span of the expression that produced it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Value {
+    /// The value.
+    pub kind: V,
+    /// Where it came from.
+    pub span: Span,
+}
+
+/// Value forms.
+#[derive(Debug, Clone, PartialEq)]
+pub enum V {
+    /// A string.
+    Str(String),
+    /// An integer.
+    Int(i64),
+    /// A Bool.
+    Bool(bool),
+    /// A number with a unit not yet interpreted (no expected type yet).
+    Number(String),
+    /// An interpreted quantity: `amount` in millicores, bytes or milliseconds;
+    /// `text` as written (emitted verbatim).
+    Quantity {
+        /// What it measures.
+        kind: QuantityKind,
+        /// The amount in base units.
+        amount: f64,
+        /// As written.
+        text: String,
+    },
+    /// `[…]`
+    List(Vec<Value>),
+    /// Records and maps.
+    Record(BTreeMap<String, Value>),
+    /// `request .. limit`, or a request only.
+    Range(Box<Value>, Option<Box<Value>>),
+    /// A name that may refer to a declaration of several kinds, not yet
+    /// resolved by an expected type.
+    Name {
+        /// The name.
+        name: String,
+        /// Under `weak()` or through `self`: adds no graph edge.
+        weak: bool,
+    },
+    /// A resolved declaration reference.
+    Decl(DeclRef),
+    /// `X.port` (an intermediate value).
+    Ports(DeclRef, bool),
+    /// `X.port.P`.
+    Addr(Address),
+    /// A stdlib function's result: `http("/", port = http)`.
+    Call {
+        /// The function.
+        func: String,
+        /// Its result type.
+        ret: String,
+        /// Arguments by parameter name (defaults filled, unset optionals absent).
+        args: BTreeMap<String, Value>,
+    },
+    /// `std`, `std.security`.
+    Namespace(String),
+    /// An unset optional field.
+    None,
+    /// The result of an expression that already failed: unifies with
+    /// anything, so one mistake is reported once.
+    Unknown,
+}
+
+impl Value {
+    /// A value at a span.
+    pub fn new(kind: V, span: Span) -> Value {
+        Value { kind, span }
+    }
+
+    /// The poison value.
+    pub fn unknown(span: Span) -> Value {
+        Value::new(V::Unknown, span)
+    }
+
+    /// A field of a record value.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        match &self.kind {
+            V::Record(m) => m.get(key).filter(|v| !matches!(v.kind, V::None)),
+            V::Call { args, .. } => args.get(key).filter(|v| !matches!(v.kind, V::None)),
+            _ => None,
+        }
+    }
+
+    /// A dotted path into nested records.
+    pub fn path(&self, path: &str) -> Option<&Value> {
+        path.split('.').try_fold(self, |v, k| v.get(k))
+    }
+
+    /// The string, if this is one.
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.kind {
+            V::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The integer, if this is one.
+    pub fn as_int(&self) -> Option<i64> {
+        match self.kind {
+            V::Int(n) => Some(n),
+            _ => None,
+        }
+    }
+
+    /// The Bool, if this is one.
+    pub fn as_bool(&self) -> Option<bool> {
+        match self.kind {
+            V::Bool(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    /// The items, if this is a list.
+    pub fn as_list(&self) -> &[Value] {
+        match &self.kind {
+            V::List(items) => items,
+            _ => &[],
+        }
+    }
+
+    /// The entries, if this is a record or map (unset entries skipped).
+    pub fn entries(&self) -> impl Iterator<Item = (&String, &Value)> {
+        let map = match &self.kind {
+            V::Record(m) => Some(m),
+            _ => None,
+        };
+        map.into_iter()
+            .flat_map(|m| m.iter())
+            .filter(|(_, v)| !matches!(v.kind, V::None))
+    }
+
+    /// Whether this is the poison value.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self.kind, V::Unknown)
+    }
+
+    /// A short description for messages ("a string", "Service `api`").
+    pub fn describe(&self) -> String {
+        match &self.kind {
+            V::Str(s) => format!("String \"{}\"", truncate(s)),
+            V::Int(n) => format!("Int `{n}`"),
+            V::Bool(b) => format!("Bool `{b}`"),
+            V::Number(t) => format!("the number `{t}`"),
+            V::Quantity { kind, text, .. } => format!("{kind:?} `{text}`"),
+            V::List(_) => "a list".into(),
+            V::Record(_) => "a record".into(),
+            V::Range(..) => "a range".into(),
+            V::Name { name, .. } => format!("`{name}`"),
+            V::Decl(d) => format!("{} `{}`", d.kind.type_name(), d.name),
+            V::Ports(d, _) => format!("the ports of `{}`", d.name),
+            V::Addr(a) => format!("the address `{}`", a.host_port()),
+            V::Call { ret, func, .. } => format!("{ret} (from `{func}()`)"),
+            V::Namespace(n) => format!("the module `{n}`"),
+            V::None => "an unset value".into(),
+            V::Unknown => "an unknown value".into(),
+        }
+    }
+}
+
+fn truncate(s: &str) -> String {
+    if s.chars().count() > 40 {
+        let t: String = s.chars().take(37).collect();
+        format!("{t}...")
+    } else {
+        s.to_string()
+    }
+}
+
+/// Merge `top` over `base`: records and maps key by key, anything else replaced.
+pub fn merge(base: Value, top: Value) -> Value {
+    match (base.kind, top.kind) {
+        (V::Record(mut b), V::Record(t)) => {
+            for (k, v) in t {
+                let merged = match b.remove(&k) {
+                    Some(old) => merge(old, v),
+                    None => v,
+                };
+                b.insert(k, merged);
+            }
+            Value::new(V::Record(b), top.span)
+        }
+        (_, kind) => Value::new(kind, top.span),
+    }
+}
+
+/// One evaluated declaration in one environment.
+#[derive(Debug, Clone)]
+pub struct Decl {
+    /// Which declaration.
+    pub id: DeclRef,
+    /// The Kubernetes name, suffix applied (services) — or the image repository.
+    pub k8s_name: String,
+    /// The name's span in the declaration.
+    pub name_span: Span,
+    /// The whole declaration.
+    pub decl_span: Span,
+    /// The completed record (every schema field present; unset optionals `None`).
+    pub value: Value,
+}
+
+/// A dependency edge found while evaluating.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Edge {
+    /// The declaration that refers.
+    pub from: DeclRef,
+    /// The declaration referred to.
+    pub to: DeclRef,
+    /// Why: the field it came from (`image`, `env_vars.API`, `depends_on`).
+    pub why: String,
+    /// The reference's span.
+    pub span: Span,
+}
+
+/// One environment, evaluated.
+#[derive(Debug, Clone)]
+pub struct EnvModel {
+    /// The env's name.
+    pub name: String,
+    /// The env declaration's name span.
+    pub span: Span,
+    /// The env record, derived defaults filled (`name`, `images`,
+    /// `release_suffix`, `cluster.namespace`, `routing`).
+    pub env: Value,
+    /// Images used by the deployed services, by declaration name.
+    pub images: BTreeMap<String, Decl>,
+    /// Deployed services, by declaration name.
+    pub services: BTreeMap<String, Decl>,
+    /// Deployed infra, by declaration name.
+    pub infras: BTreeMap<String, Decl>,
+    /// Dependency edges between deployed declarations.
+    pub edges: Vec<Edge>,
+}
+
+impl EnvModel {
+    /// The env's delivery kind (`tilt`, `helmfile`, `flux`).
+    pub fn kind(&self) -> &str {
+        self.env.get("kind").and_then(Value::as_str).unwrap_or("tilt")
+    }
+
+    /// The release suffix.
+    pub fn suffix(&self) -> &str {
+        self.env.get("release_suffix").and_then(Value::as_str).unwrap_or("")
+    }
+}
