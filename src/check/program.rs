@@ -176,6 +176,9 @@ pub fn collect(loaded: &Loaded, diags: &mut Diagnostics) -> Program {
             }
         }
     }
+    for n in &p.types.nominals {
+        p.types.aliases.insert(n.clone(), Ty::Nominal(n.clone()));
+    }
     let known: BTreeSet<String> = type_spans.keys().cloned().chain(p.types.nominals.iter().cloned()).collect();
     for t in &type_decls {
         let ty = lower_type(&t.ty, &known, diags);

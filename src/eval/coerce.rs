@@ -35,6 +35,7 @@ impl<'p> Evaluator<'p> {
             (V::Str(s), Ty::Bool) if s == "true" || s == "false" => d = d.help(format!("remove the quotes: `{s}`")),
             (V::Name { name, .. }, Ty::String) => d = d.help(format!("quote it (`\"{name}\"`), or use a member such as `{name}.host`")),
             (V::Ports(..), _) => d = d.help("name a port: `.port.NAME`"),
+            (V::Str(_) | V::Int(_) | V::Name { .. }, Ty::List(_)) => d = d.help("wrap it in a list: `[…]`"),
             _ => {}
         }
         d

@@ -42,7 +42,10 @@ impl<'p> Evaluator<'p> {
                 let entries: Vec<(&crate::syntax::ast::Entry, usize)> = body.entries.iter().map(|e| (e, 0)).collect();
                 let mut acc = BTreeMap::new();
                 let why = self.frame.why.clone();
+                let stack = why.split('.').filter(|s| !s.is_empty()).map(str::to_string).collect();
+                let old = std::mem::replace(&mut self.frame.why_stack, stack);
                 self.apply_entries(&entries, &ty, super::Filter::All, &mut acc);
+                self.frame.why_stack = old;
                 self.frame.why = why;
                 Value::new(V::Record(acc), span)
             }
@@ -200,7 +203,7 @@ impl<'p> Evaluator<'p> {
                             self.err(
                                 Diagnostic::new(Code::E2019, e.span, format!("`{}` is not set in env `{env}`", expr_text(e)))
                                     .label("interpolates an unset optional value")
-                                    .help(format!("set it in env `{env}`, or guard it with `if … != …`")),
+                                    .help(format!("set it in env `{env}`, or choose per env: `if env.name == \"{env}\" then … else …`")),
                             );
                         }
                         V::Name { .. } | V::Decl(_) => {

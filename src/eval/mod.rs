@@ -38,6 +38,8 @@ struct Frame {
     env_allowed: bool,
     /// Templates being expanded (recursion guard).
     templates: Vec<String>,
+    /// Field paths of the records being evaluated (nested bodies).
+    why_stack: Vec<String>,
 }
 
 /// Ports of a declaration, as seen from references.
@@ -430,7 +432,9 @@ impl<'p> Evaluator<'p> {
             if !ok {
                 continue;
             }
-            self.frame.why = names.join(".");
+            let mut why = self.frame.why_stack.clone();
+            why.extend(names.iter().cloned());
+            self.frame.why = why.join(".");
             let value = self.expr_partial(&entry.value, &ty);
             insert_path(acc, &names, value, entry.span);
         }
