@@ -183,6 +183,27 @@ impl Types {
         }
     }
 
+    /// The string literals a type accepts (empty when it accepts others too).
+    pub fn literals(&self, ty: &Ty) -> Vec<String> {
+        fn go(t: &Types, ty: &Ty, out: &mut Vec<String>) -> bool {
+            match t.resolve(ty) {
+                Ty::Lit(s) => {
+                    out.push(s.clone());
+                    true
+                }
+                Ty::Union(alts) => alts.iter().all(|a| go(t, a, out)),
+                Ty::Optional(inner) => go(t, inner, out),
+                _ => false,
+            }
+        }
+        let mut out = Vec::new();
+        if go(self, ty, &mut out) {
+            out
+        } else {
+            Vec::new()
+        }
+    }
+
     /// The element type of a list/map type (Any otherwise).
     pub fn element(&self, ty: &Ty) -> Ty {
         match self.resolve(ty) {

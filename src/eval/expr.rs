@@ -284,6 +284,16 @@ impl<'p> Evaluator<'p> {
         {
             return Value::new(V::Name { name: name.to_string(), weak: false }, span);
         }
+        let lits = self.types().literals(hint);
+        if !lits.is_empty() {
+            let shown: Vec<String> = lits.iter().map(|l| format!("\"{l}\"")).collect();
+            self.err(
+                Diagnostic::new(Code::E2002, span, format!("expected one of {}, found `{name}`", shown.join(", ")))
+                    .label("not one of the allowed values")
+                    .maybe_help(suggest::did_you_mean(name, &lits)),
+            );
+            return Value::unknown(span);
+        }
         if !self.p.incomplete {
             let mut cands: Vec<String> = self.p.visible_names().into_iter().collect();
             for scope in &self.frame.locals {

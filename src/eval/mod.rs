@@ -360,6 +360,7 @@ impl<'p> Evaluator<'p> {
             } else if param.optional {
                 continue;
             } else {
+                out.insert(param.name.clone(), Value::unknown(span));
                 self.err(
                     Diagnostic::new(code, span, format!("{what} needs the argument `{}`", param.name))
                         .label(format!("`{}` is missing", param.name))
