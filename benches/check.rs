@@ -1,1 +1,2 @@
-fn main(){}
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)]
+fn main() {}

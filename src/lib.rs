@@ -1,4 +1,38 @@
 //! shipc — the Ship compiler.
+//!
+//! # The pipeline
+//!
+//! ```text
+//! load::load(&dyn Host, path)      path  → SourceMap + parsed files     (Host only)
+//! syntax::parse(&SourceFile)       text  → ast::File, or one E0 diagnostic
+//! check::program::collect          files → Program (names, E1)
+//! check::check / eval::Evaluator   Program → one EnvModel per env (types, E2)
+//! graph::build(&EnvModel)          → DepGraph (cycles, waves, E3)
+//! ```
+//!
+//! # Invariants
+//!
+//! 1. pest types never leave `syntax/`; the AST describes one file.
+//! 2. Only `cli/` (and the `Host` implementation there) touches the file
+//!    system, the clock or environment variables (`clippy.toml`).
+//! 3. Output order never depends on hashing: BTreeMap/BTreeSet only.
+//! 4. Every value in the model carries the span it came from.
+//! 5. Input never panics: `unwrap`, `expect`, indexing and `panic!` are denied
+//!    outside tests; the parser refuses nesting deeper than 256 before pest's
+//!    recursive descent runs.
+//! 6. Diagnostics are collected, sorted by position and de-duplicated; a
+//!    failed expression becomes `V::Unknown`, which unifies with anything, so
+//!    one mistake is reported once.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )
+)]
+#![warn(missing_docs)]
 pub mod check;
 pub mod diag;
 pub mod eval;
@@ -23,7 +57,12 @@ pub struct Analysis {
 }
 
 /// Load, parse, check and graph a project: the front half of every verb.
-pub fn analyze(host: &dyn load::Host, path: &std::path::Path, only_env: Option<&str>, diags: &mut Diagnostics) -> Result<Analysis, load::LoadError> {
+pub fn analyze(
+    host: &dyn load::Host,
+    path: &std::path::Path,
+    only_env: Option<&str>,
+    diags: &mut Diagnostics,
+) -> Result<Analysis, load::LoadError> {
     let loaded = load::load(host, path, diags)?;
     let checked = check::check(&loaded, only_env, diags);
     let mut graphs = Vec::new();
@@ -33,5 +72,9 @@ pub fn analyze(host: &dyn load::Host, path: &std::path::Path, only_env: Option<&
             Err(ds) => diags.extend(ds),
         }
     }
-    Ok(Analysis { loaded, checked, graphs })
+    Ok(Analysis {
+        loaded,
+        checked,
+        graphs,
+    })
 }

@@ -81,7 +81,10 @@ impl Host for MemoryHost {
 /// global; others are the module `std.<stem>`.
 pub const STDLIB: &[(&str, &str)] = &[
     ("prelude.ship", include_str!("../stdlib/ship/prelude.ship")),
-    ("security.ship", include_str!("../stdlib/ship/security.ship")),
+    (
+        "security.ship",
+        include_str!("../stdlib/ship/security.ship"),
+    ),
 ];
 
 /// The stdlib modules that `import std.X` accepts.
@@ -163,7 +166,16 @@ pub fn project_root(host: &dyn Host, path: &Path) -> PathBuf {
     let path = normalize(path);
     if host.is_dir(&path) {
         if path.file_name().is_some_and(|n| n == "ship") {
-            return path.parent().map(|p| if p.as_os_str().is_empty() { PathBuf::from(".") } else { p.to_path_buf() }).unwrap_or_else(|| PathBuf::from("."));
+            return path
+                .parent()
+                .map(|p| {
+                    if p.as_os_str().is_empty() {
+                        PathBuf::from(".")
+                    } else {
+                        p.to_path_buf()
+                    }
+                })
+                .unwrap_or_else(|| PathBuf::from("."));
         }
         return path;
     }
@@ -176,9 +188,11 @@ pub fn project_root(host: &dyn Host, path: &Path) -> PathBuf {
 /// Load only the stdlib (used to type-check it, and by [`load`]).
 pub fn load_stdlib(loaded: &mut Loaded, diags: &mut Diagnostics) {
     for (name, text) in STDLIB {
-        let id = loaded
-            .sources
-            .add(PathBuf::from(format!("<std>/{name}")), (*text).to_string(), true);
+        let id = loaded.sources.add(
+            PathBuf::from(format!("<std>/{name}")),
+            (*text).to_string(),
+            true,
+        );
         let std_module = name
             .strip_suffix(".ship")
             .filter(|n| !n.starts_with("prelude"))
@@ -204,7 +218,9 @@ pub fn load(host: &dyn Host, path: &Path, diags: &mut Diagnostics) -> Result<Loa
     if !host.exists(&path) {
         return Err(LoadError {
             message: format!("`{}` does not exist", path.display()),
-            hint: Some("pass a `.ship` file or a folder of them (default: `./ship`, else `.`)".into()),
+            hint: Some(
+                "pass a `.ship` file or a folder of them (default: `./ship`, else `.`)".into(),
+            ),
         });
     }
     let mut loaded = Loaded {
@@ -255,15 +271,25 @@ pub fn load(host: &dyn Host, path: &Path, diags: &mut Diagnostics) -> Result<Loa
             };
             let id = loaded.sources.add(file_path.clone(), text, false);
             if let Some(at) = utf8_error {
-                let prefix = loaded.sources.get(id).map(|f| f.text.get(..at).map_or(0, str::len)).unwrap_or(0);
+                let prefix = loaded
+                    .sources
+                    .get(id)
+                    .map(|f| f.text.get(..at).map_or(0, str::len))
+                    .unwrap_or(0);
                 diags.push(
-                    Diagnostic::new(Code::E0007, Span::new(id, prefix, prefix + 1), "file is not valid UTF-8")
-                        .label("invalid byte here"),
+                    Diagnostic::new(
+                        Code::E0007,
+                        Span::new(id, prefix, prefix + 1),
+                        "file is not valid UTF-8",
+                    )
+                    .label("invalid byte here"),
                 );
                 loaded.incomplete = true;
                 continue;
             }
-            let Some(source) = loaded.sources.get(id) else { continue };
+            let Some(source) = loaded.sources.get(id) else {
+                continue;
+            };
             let ast = match syntax::parse(source) {
                 Ok(ast) => ast,
                 Err(d) => {
@@ -272,13 +298,20 @@ pub fn load(host: &dyn Host, path: &Path, diags: &mut Diagnostics) -> Result<Loa
                     continue;
                 }
             };
-            let dir = file_path.parent().map(Path::to_path_buf).unwrap_or_default();
+            let dir = file_path
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default();
             for item in &ast.items {
-                let ast::Item::Import(imp) = item else { continue };
+                let ast::Item::Import(imp) = item else {
+                    continue;
+                };
                 match &imp.target {
                     ast::ImportTarget::Std(parts) => {
                         let names: Vec<&str> = parts.iter().map(|p| p.name.as_str()).collect();
-                        let ok = names.len() == 2 && names.first() == Some(&"std") && std_modules().contains(names.get(1).unwrap_or(&""));
+                        let ok = names.len() == 2
+                            && names.first() == Some(&"std")
+                            && std_modules().contains(names.get(1).unwrap_or(&""));
                         if ok {
                             if let Some(m) = parts.get(1) {
                                 loaded.std_imports.insert(m.name.clone(), m.span);
@@ -286,12 +319,20 @@ pub fn load(host: &dyn Host, path: &Path, diags: &mut Diagnostics) -> Result<Loa
                         } else {
                             let shown = names.join(".");
                             let last = names.last().copied().unwrap_or("");
-                            let mods: Vec<String> = std_modules().iter().map(|m| format!("std.{m}")).collect();
+                            let mods: Vec<String> =
+                                std_modules().iter().map(|m| format!("std.{m}")).collect();
                             diags.push(
-                                Diagnostic::new(Code::E1007, imp.span, format!("unknown stdlib module `{shown}`"))
-                                    .label("no such module")
-                                    .maybe_help(suggest::closest(last, std_modules()).map(|c| format!("did you mean `std.{c}`?")))
-                                    .note(format!("stdlib modules: {}", mods.join(", "))),
+                                Diagnostic::new(
+                                    Code::E1007,
+                                    imp.span,
+                                    format!("unknown stdlib module `{shown}`"),
+                                )
+                                .label("no such module")
+                                .maybe_help(
+                                    suggest::closest(last, std_modules())
+                                        .map(|c| format!("did you mean `std.{c}`?")),
+                                )
+                                .note(format!("stdlib modules: {}", mods.join(", "))),
                             );
                         }
                     }
@@ -299,9 +340,16 @@ pub fn load(host: &dyn Host, path: &Path, diags: &mut Diagnostics) -> Result<Loa
                         let target = normalize(&dir.join(rel));
                         if escapes(&loaded.root, &target) {
                             diags.push(
-                                Diagnostic::new(Code::E1006, *span, format!("import `{rel}` leaves the project root"))
-                                    .label("outside the project")
-                                    .help(format!("keep imported files inside `{}`", loaded.root.display())),
+                                Diagnostic::new(
+                                    Code::E1006,
+                                    *span,
+                                    format!("import `{rel}` leaves the project root"),
+                                )
+                                .label("outside the project")
+                                .help(format!(
+                                    "keep imported files inside `{}`",
+                                    loaded.root.display()
+                                )),
                             );
                             continue;
                         }
@@ -316,7 +364,10 @@ pub fn load(host: &dyn Host, path: &Path, diags: &mut Diagnostics) -> Result<Loa
                         }
                         let target_module = module_of(host, &target, &modules, &path);
                         if target_module != module {
-                            edges.entry(module.clone()).or_default().push((target_module.clone(), *span));
+                            edges
+                                .entry(module.clone())
+                                .or_default()
+                                .push((target_module.clone(), *span));
                             queue.push(target_module);
                         }
                     }
@@ -364,7 +415,10 @@ fn module_of(host: &dyn Host, target: &Path, loaded: &BTreeSet<PathBuf>, root: &
 fn escapes(root: &Path, target: &Path) -> bool {
     let root = normalize(root);
     if root == Path::new(".") {
-        return target.components().next().is_some_and(|c| matches!(c, Component::ParentDir | Component::RootDir));
+        return target
+            .components()
+            .next()
+            .is_some_and(|c| matches!(c, Component::ParentDir | Component::RootDir));
     }
     !target.starts_with(&root)
 }
@@ -390,7 +444,11 @@ fn report_cycles(edges: &BTreeMap<PathBuf, Vec<(PathBuf, Span)>>, diags: &mut Di
                     let mut d = Diagnostic::new(
                         Code::E1005,
                         *span,
-                        format!("import cycle between modules: `{}` imports `{}`", m.display(), to.display()),
+                        format!(
+                            "import cycle between modules: `{}` imports `{}`",
+                            m.display(),
+                            to.display()
+                        ),
                     )
                     .label("this import closes the cycle")
                     .help("move the shared declarations into a module that both import");

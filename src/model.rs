@@ -289,11 +289,17 @@ pub struct EnvModel {
 impl EnvModel {
     /// The env's delivery kind (`tilt`, `helmfile`, `flux`).
     pub fn kind(&self) -> &str {
-        self.env.get("kind").and_then(Value::as_str).unwrap_or("tilt")
+        self.env
+            .get("kind")
+            .and_then(Value::as_str)
+            .unwrap_or("tilt")
     }
 
     /// The release suffix.
     pub fn suffix(&self) -> &str {
-        self.env.get("release_suffix").and_then(Value::as_str).unwrap_or("")
+        self.env
+            .get("release_suffix")
+            .and_then(Value::as_str)
+            .unwrap_or("")
     }
 }

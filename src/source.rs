@@ -131,7 +131,9 @@ impl SourceMap {
 
     /// Path of a file (empty when unknown).
     pub fn path(&self, id: FileId) -> &Path {
-        self.get(id).map(|f| f.path.as_path()).unwrap_or(Path::new(""))
+        self.get(id)
+            .map(|f| f.path.as_path())
+            .unwrap_or(Path::new(""))
     }
 
     /// The text under a span.

@@ -1,3 +1,4 @@
+#![allow(clippy::disallowed_methods)] // tests read fixtures
 //! The ui tests: every case under `tests/ui/` (a `.ship` file, or a folder
 //! holding a multi-file project) declares the codes it expects on its first
 //! line (`# expect: E2003` or `# expect: ok`). The harness runs the real
@@ -27,12 +28,20 @@ fn cases() -> Vec<(String, String, BTreeSet<String>)> {
         }
         let (arg, header_file) = if p.is_dir() {
             let ship = p.join("ship");
-            let arg = if ship.is_dir() { format!("{name}/ship") } else { name.clone() };
+            let arg = if ship.is_dir() {
+                format!("{name}/ship")
+            } else {
+                name.clone()
+            };
             let mut files: Vec<PathBuf> = walk(&p);
             files.sort();
             let header = files
                 .into_iter()
-                .find(|f| std::fs::read(f).map(|b| b.starts_with(b"# expect:")).unwrap_or(false))
+                .find(|f| {
+                    std::fs::read(f)
+                        .map(|b| b.starts_with(b"# expect:"))
+                        .unwrap_or(false)
+                })
                 .unwrap_or_else(|| panic!("{name}: no file starts with `# expect:`"));
             (arg, header)
         } else if name.ends_with(".ship") {
@@ -41,7 +50,11 @@ fn cases() -> Vec<(String, String, BTreeSet<String>)> {
             continue;
         };
         let bytes = std::fs::read(&header_file).unwrap();
-        let first = String::from_utf8_lossy(&bytes).lines().next().unwrap_or("").to_string();
+        let first = String::from_utf8_lossy(&bytes)
+            .lines()
+            .next()
+            .unwrap_or("")
+            .to_string();
         let codes = first
             .strip_prefix("# expect:")
             .unwrap_or_else(|| panic!("{name}: first line must be `# expect: …`"))
@@ -79,12 +92,20 @@ fn shipc(args: &[&str]) -> std::process::Output {
 #[test]
 fn ui() {
     let cases = cases();
-    assert!(cases.len() >= 100, "expected at least 100 ui cases, found {}", cases.len());
+    assert!(
+        cases.len() >= 100,
+        "expected at least 100 ui cases, found {}",
+        cases.len()
+    );
     let mut failures = Vec::new();
     for (name, arg, expected) in &cases {
         let json = shipc(&["--format", "json", "check", arg]);
-        let v: serde_json::Value = serde_json::from_slice(&json.stdout)
-            .unwrap_or_else(|e| panic!("{name}: stdout is not JSON ({e}): {}", String::from_utf8_lossy(&json.stdout)));
+        let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap_or_else(|e| {
+            panic!(
+                "{name}: stdout is not JSON ({e}): {}",
+                String::from_utf8_lossy(&json.stdout)
+            )
+        });
         let got: BTreeSet<String> = v["diagnostics"]
             .as_array()
             .unwrap()
@@ -92,9 +113,15 @@ fn ui() {
             .map(|d| d["code"].as_str().unwrap().to_string())
             .collect();
         let code = json.status.code();
-        let want_code = if expected.iter().any(|c| !c.starts_with('W')) && !expected.is_empty() { Some(1) } else { Some(0) };
+        let want_code = if expected.iter().any(|c| !c.starts_with('W')) && !expected.is_empty() {
+            Some(1)
+        } else {
+            Some(0)
+        };
         if &got != expected || code != want_code {
-            failures.push(format!("{name}: expected {expected:?} (exit {want_code:?}), got {got:?} (exit {code:?})"));
+            failures.push(format!(
+                "{name}: expected {expected:?} (exit {want_code:?}), got {got:?} (exit {code:?})"
+            ));
             continue;
         }
         let human = shipc(&["--color", "never", "check", arg]);
@@ -112,20 +139,35 @@ fn ui() {
             insta::assert_snapshot!(name.as_str(), rendered);
         });
     }
-    assert!(failures.is_empty(), "ui cases with the wrong codes:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "ui cases with the wrong codes:\n{}",
+        failures.join("\n")
+    );
 }
 
 #[test]
 fn every_code_is_explained_and_exercised() {
     let cases = cases();
-    let exercised: BTreeSet<String> = cases.iter().flat_map(|(_, _, c)| c.iter().cloned()).collect();
+    let exercised: BTreeSet<String> = cases
+        .iter()
+        .flat_map(|(_, _, c)| c.iter().cloned())
+        .collect();
     let mut ids = BTreeSet::new();
     for code in shipc::Code::ALL {
         assert!(ids.insert(code.id()), "duplicate code {}", code.id());
         let text = code.explanation();
-        assert!(text.starts_with(&format!("# {}", code.id())), "{}: explanation must start with its code", code.id());
+        assert!(
+            text.starts_with(&format!("# {}", code.id())),
+            "{}: explanation must start with its code",
+            code.id()
+        );
         assert!(text.len() > 40, "{}: explanation too short", code.id());
-        assert!(exercised.contains(code.id()), "{} is not exercised by any ui test", code.id());
+        assert!(
+            exercised.contains(code.id()),
+            "{} is not exercised by any ui test",
+            code.id()
+        );
         assert_eq!(shipc::Code::parse(code.id()), Some(*code));
     }
 }

@@ -20,12 +20,23 @@ pub fn service(d: &Decl, env_kind: Option<&str>, diags: &mut Diagnostics) {
     if env_kind == Some("helmfile") && d.k8s_name.len() > 53 {
         release_too_long(d, diags);
     }
-    let ports: Vec<String> = v.get("ports").map(|p| p.entries().map(|(k, _)| k.clone()).collect()).unwrap_or_default();
-    for (label, pv) in v.get("ports").map(|p| p.entries().collect::<Vec<_>>()).unwrap_or_default() {
+    let ports: Vec<String> = v
+        .get("ports")
+        .map(|p| p.entries().map(|(k, _)| k.clone()).collect())
+        .unwrap_or_default();
+    for (label, pv) in v
+        .get("ports")
+        .map(|p| p.entries().collect::<Vec<_>>())
+        .unwrap_or_default()
+    {
         port_label(label, pv.span, diags);
     }
     for field in ["expose", "load_balancer"] {
-        for (label, ev) in v.get(field).map(|p| p.entries().collect::<Vec<_>>()).unwrap_or_default() {
+        for (label, ev) in v
+            .get(field)
+            .map(|p| p.entries().collect::<Vec<_>>())
+            .unwrap_or_default()
+        {
             if !ports.contains(label) {
                 unknown_port(&d.id.name, label, ev.span, &ports, diags);
             }
@@ -35,9 +46,13 @@ pub fn service(d: &Decl, env_kind: Option<&str>, diags: &mut Diagnostics) {
         if !(0..=INT32_MAX).contains(&r) {
             let span = v.get("replicas").map_or(d.name_span, |x| x.span);
             diags.push(
-                Diagnostic::new(Code::E2010, span, format!("replicas must be between 0 and {INT32_MAX}, found {r}"))
-                    .label("out of range")
-                    .help("use `replicas = 0` to scale a service down"),
+                Diagnostic::new(
+                    Code::E2010,
+                    span,
+                    format!("replicas must be between 0 and {INT32_MAX}, found {r}"),
+                )
+                .label("out of range")
+                .help("use `replicas = 0` to scale a service down"),
             );
         }
     }
@@ -47,7 +62,11 @@ pub fn service(d: &Decl, env_kind: Option<&str>, diags: &mut Diagnostics) {
         }
     }
     for f in v.get("port_forwards").map(Value::as_list).unwrap_or(&[]) {
-        if let Some(Value { kind: V::Str(label), span }) = f.get("port") {
+        if let Some(Value {
+            kind: V::Str(label),
+            span,
+        }) = f.get("port")
+        {
             if !ports.contains(label) {
                 unknown_port(&d.id.name, label, *span, &ports, diags);
             }
@@ -56,29 +75,50 @@ pub fn service(d: &Decl, env_kind: Option<&str>, diags: &mut Diagnostics) {
     if let Some(t) = v.get("termination_grace") {
         whole_seconds("termination_grace", t, diags);
     }
-    let workload = v.get("workload").and_then(Value::as_str).unwrap_or("deployment");
+    let workload = v
+        .get("workload")
+        .and_then(Value::as_str)
+        .unwrap_or("deployment");
     match (workload, v.get("schedule")) {
         ("cronjob", None) => diags.push(
-            Diagnostic::new(Code::E2025, v.get("workload").map_or(d.name_span, |w| w.span), "a cronjob needs a `schedule`")
-                .label("no schedule set")
-                .help("add `schedule = \"*/5 * * * *\"`"),
+            Diagnostic::new(
+                Code::E2025,
+                v.get("workload").map_or(d.name_span, |w| w.span),
+                "a cronjob needs a `schedule`",
+            )
+            .label("no schedule set")
+            .help("add `schedule = \"*/5 * * * *\"`"),
         ),
         ("cronjob", Some(s)) => {
             if let Err(e) = names::cron(s.as_str().unwrap_or("")) {
-                diags.push(Diagnostic::new(Code::E2025, s.span, e).label("not a cron schedule").help("write five fields, e.g. `\"0 3 * * *\"`"));
+                diags.push(
+                    Diagnostic::new(Code::E2025, s.span, e)
+                        .label("not a cron schedule")
+                        .help("write five fields, e.g. `\"0 3 * * *\"`"),
+                );
             }
         }
         (other, Some(s)) => diags.push(
-            Diagnostic::new(Code::E2025, s.span, format!("`schedule` is only used by cronjobs, but this is a {other}"))
-                .label("ignored schedule")
-                .help("set `workload = \"cronjob\"`, or remove the schedule"),
+            Diagnostic::new(
+                Code::E2025,
+                s.span,
+                format!("`schedule` is only used by cronjobs, but this is a {other}"),
+            )
+            .label("ignored schedule")
+            .help("set `workload = \"cronjob\"`, or remove the schedule"),
         ),
         _ => {}
     }
     let replicas = v.get("replicas").and_then(Value::as_int).unwrap_or(1);
     if workload == "deployment" && replicas > 1 {
-        for (name, vol) in v.get("volumes").map(|p| p.entries().collect::<Vec<_>>()).unwrap_or_default() {
-            let V::Call { func, args, .. } = &vol.kind else { continue };
+        for (name, vol) in v
+            .get("volumes")
+            .map(|p| p.entries().collect::<Vec<_>>())
+            .unwrap_or_default()
+        {
+            let V::Call { func, args, .. } = &vol.kind else {
+                continue;
+            };
             let access = args.get("access").and_then(Value::as_str).unwrap_or("rwo");
             if func == "volume" && access == "rwo" {
                 diags.push(
@@ -102,7 +142,14 @@ fn security(s: Option<&Value>, diags: &mut Diagnostics) {
         if let Some(x) = s.get(f) {
             if let Some(n) = x.as_int() {
                 if !(0..=INT32_MAX).contains(&n) {
-                    diags.push(Diagnostic::new(Code::E2010, x.span, format!("`{f}` must be between 0 and {INT32_MAX}")).label("out of range"));
+                    diags.push(
+                        Diagnostic::new(
+                            Code::E2010,
+                            x.span,
+                            format!("`{f}` must be between 0 and {INT32_MAX}"),
+                        )
+                        .label("out of range"),
+                    );
                 }
             }
         }
@@ -115,7 +162,12 @@ pub fn infra(d: &Decl, env_kind: Option<&str>, diags: &mut Diagnostics) {
     if env_kind == Some("helmfile") && d.k8s_name.len() > 53 {
         release_too_long(d, diags);
     }
-    for (label, pv) in d.value.get("ports").map(|p| p.entries().collect::<Vec<_>>()).unwrap_or_default() {
+    for (label, pv) in d
+        .value
+        .get("ports")
+        .map(|p| p.entries().collect::<Vec<_>>())
+        .unwrap_or_default()
+    {
         port_label(label, pv.span, diags);
     }
 }
@@ -133,9 +185,17 @@ fn k8s_name(d: &Decl, diags: &mut Diagnostics) {
 
 fn release_too_long(d: &Decl, diags: &mut Diagnostics) {
     diags.push(
-        Diagnostic::new(Code::E2012, d.name_span, format!("Helm release name `{}` is {} characters long", d.k8s_name, d.k8s_name.len()))
-            .label("Helm allows at most 53")
-            .help("set a shorter `name = \"…\"`"),
+        Diagnostic::new(
+            Code::E2012,
+            d.name_span,
+            format!(
+                "Helm release name `{}` is {} characters long",
+                d.k8s_name,
+                d.k8s_name.len()
+            ),
+        )
+        .label("Helm allows at most 53")
+        .help("set a shorter `name = \"…\"`"),
     );
 }
 
@@ -153,21 +213,40 @@ fn port_label(label: &str, span: Span, diags: &mut Diagnostics) {
 fn unknown_port(owner: &str, label: &str, span: Span, ports: &[String], diags: &mut Diagnostics) {
     let help = suggest::did_you_mean(label, ports).or_else(|| {
         if ports.is_empty() {
-            Some(format!("`{owner}` declares no ports; add `port {label} = …`"))
+            Some(format!(
+                "`{owner}` declares no ports; add `port {label} = …`"
+            ))
         } else {
-            Some(format!("its ports: {}", ports.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ")))
+            Some(format!(
+                "its ports: {}",
+                ports
+                    .iter()
+                    .map(|p| format!("`{p}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
         }
     });
     diags.push(
-        Diagnostic::new(Code::E2024, span, format!("`{owner}` has no port `{label}`"))
-            .label("unknown port label")
-            .maybe_help(help),
+        Diagnostic::new(
+            Code::E2024,
+            span,
+            format!("`{owner}` has no port `{label}`"),
+        )
+        .label("unknown port label")
+        .maybe_help(help),
     );
 }
 
 fn probe_checks(owner: &str, p: &Value, ports: &[String], diags: &mut Diagnostics) {
-    let V::Call { args, .. } = &p.kind else { return };
-    if let Some(Value { kind: V::Str(label), span }) = args.get("port") {
+    let V::Call { args, .. } = &p.kind else {
+        return;
+    };
+    if let Some(Value {
+        kind: V::Str(label),
+        span,
+    }) = args.get("port")
+    {
         if !ports.contains(label) {
             unknown_port(owner, label, *span, ports, diags);
         }
@@ -181,7 +260,14 @@ fn probe_checks(owner: &str, p: &Value, ports: &[String], diags: &mut Diagnostic
         if let Some(x) = args.get(f) {
             if let Some(n) = x.as_int() {
                 if !(1..=INT32_MAX).contains(&n) {
-                    diags.push(Diagnostic::new(Code::E2010, x.span, format!("`{f}` must be between 1 and {INT32_MAX}")).label("out of range"));
+                    diags.push(
+                        Diagnostic::new(
+                            Code::E2010,
+                            x.span,
+                            format!("`{f}` must be between 1 and {INT32_MAX}"),
+                        )
+                        .label("out of range"),
+                    );
                 }
             }
         }
@@ -189,16 +275,28 @@ fn probe_checks(owner: &str, p: &Value, ports: &[String], diags: &mut Diagnostic
 }
 
 fn whole_seconds(field: &str, t: &Value, diags: &mut Diagnostics) {
-    if let V::Quantity { kind: QuantityKind::Duration, amount, text } = &t.kind {
+    if let V::Quantity {
+        kind: QuantityKind::Duration,
+        amount,
+        text,
+    } = &t.kind
+    {
         if amount % 1000.0 != 0.0 {
             let secs = (amount / 1000.0).ceil().max(1.0);
             diags.push(
-                Diagnostic::new(Code::E2011, t.span, format!("`{field}` must be whole seconds, found `{text}`"))
-                    .label("Kubernetes takes whole seconds here")
-                    .help(format!("use `{secs}s`")),
+                Diagnostic::new(
+                    Code::E2011,
+                    t.span,
+                    format!("`{field}` must be whole seconds, found `{text}`"),
+                )
+                .label("Kubernetes takes whole seconds here")
+                .help(format!("use `{secs}s`")),
             );
         } else if amount / 1000.0 > INT32_MAX as f64 {
-            diags.push(Diagnostic::new(Code::E2010, t.span, format!("`{field}` is too long")).label("out of int32 range"));
+            diags.push(
+                Diagnostic::new(Code::E2010, t.span, format!("`{field}` is too long"))
+                    .label("out of int32 range"),
+            );
         }
     }
 }
@@ -212,10 +310,14 @@ pub fn lock_keys(env: &EnvModel, diags: &mut Diagnostics) -> BTreeMap<String, Sp
         if let Some(first) = keys.get(&key) {
             if *first != span {
                 diags.push(
-                    Diagnostic::new(Code::E2027, span, format!("two images would share the `ship.lock` key `{key}`"))
-                        .label("second image with this key")
-                        .secondary(*first, "first image with this key")
-                        .help("rename the image declaration or the service"),
+                    Diagnostic::new(
+                        Code::E2027,
+                        span,
+                        format!("two images would share the `ship.lock` key `{key}`"),
+                    )
+                    .label("second image with this key")
+                    .secondary(*first, "first image with this key")
+                    .help("rename the image declaration or the service"),
                 );
             }
         } else {
@@ -226,13 +328,29 @@ pub fn lock_keys(env: &EnvModel, diags: &mut Diagnostics) -> BTreeMap<String, Sp
         add(name.clone(), img.name_span, diags);
     }
     for (name, svc) in &env.services {
-        if let Some(Value { kind: V::Call { func, .. }, span }) = svc.value.get("image") {
+        if let Some(Value {
+            kind: V::Call { func, .. },
+            span,
+        }) = svc.value.get("image")
+        {
             if func == "external" {
                 add(name.clone(), *span, diags);
             }
         }
-        for c in svc.value.get("init_containers").map(Value::as_list).unwrap_or(&[]) {
-            if let (Some(Value { kind: V::Call { func, .. }, span }), Some(cn)) = (c.get("image"), c.get("name").and_then(Value::as_str)) {
+        for c in svc
+            .value
+            .get("init_containers")
+            .map(Value::as_list)
+            .unwrap_or(&[])
+        {
+            if let (
+                Some(Value {
+                    kind: V::Call { func, .. },
+                    span,
+                }),
+                Some(cn),
+            ) = (c.get("image"), c.get("name").and_then(Value::as_str))
+            {
                 if func == "external" {
                     add(format!("{name}.{cn}"), *span, diags);
                 }
@@ -248,12 +366,22 @@ pub fn env(env: &EnvModel, diags: &mut Diagnostics) {
     if kind == "tilt" {
         return;
     }
-    let builds = env.services.values().any(|s| matches!(s.value.get("image").map(|i| &i.kind), Some(V::Decl(_))));
+    let builds = env
+        .services
+        .values()
+        .any(|s| matches!(s.value.get("image").map(|i| &i.kind), Some(V::Decl(_))));
     if builds && env.env.get("registry").is_none() {
         diags.push(
-            Diagnostic::new(Code::E2003, env.span, format!("env `{}` deploys images built from source but sets no `registry`", env.name))
-                .label(format!("a {kind} env pulls built images from a registry"))
-                .help("add `registry = \"registry.example.com/team\"`"),
+            Diagnostic::new(
+                Code::E2003,
+                env.span,
+                format!(
+                    "env `{}` deploys images built from source but sets no `registry`",
+                    env.name
+                ),
+            )
+            .label(format!("a {kind} env pulls built images from a registry"))
+            .help("add `registry = \"registry.example.com/team\"`"),
         );
     }
     if kind == "flux" {

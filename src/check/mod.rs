@@ -78,7 +78,12 @@ pub fn check(loaded: &Loaded, only_env: Option<&str>, diags: &mut Diagnostics) -
     if let Some(only) = only_env {
         if !env_names.iter().any(|n| n == only) {
             // Reported by the caller as a usage error; nothing to evaluate.
-            return Checked { program, project, policy, envs };
+            return Checked {
+                program,
+                project,
+                policy,
+                envs,
+            };
         }
     }
     if env_names.is_empty() {
@@ -105,23 +110,42 @@ pub fn check(loaded: &Loaded, only_env: Option<&str>, diags: &mut Diagnostics) -
             envs.push(model);
         }
     }
-    Checked { program, project, policy, envs }
+    Checked {
+        program,
+        project,
+        policy,
+        envs,
+    }
 }
 
 /// Evaluate one env into its model.
-pub fn eval_env(program: &Program, name: &str, project: &Value, diags: &mut Diagnostics) -> Option<EnvModel> {
+pub fn eval_env(
+    program: &Program,
+    name: &str,
+    project: &Value,
+    diags: &mut Diagnostics,
+) -> Option<EnvModel> {
     let decl = program.decl(DeclKind::Env, name)?;
     let mut ev = Evaluator::new(program);
     ev.bind_env(decl, project);
-    let env = ev.env_value().cloned().unwrap_or_else(|| Value::unknown(decl.span));
-    let kind = env.get("kind").and_then(Value::as_str).unwrap_or("tilt").to_string();
+    let env = ev
+        .env_value()
+        .cloned()
+        .unwrap_or_else(|| Value::unknown(decl.span));
+    let kind = env
+        .get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or("tilt")
+        .to_string();
     let mut services = BTreeMap::new();
     let mut infras = BTreeMap::new();
     let mut all_images = BTreeMap::new();
     for kind_ in [DeclKind::Image, DeclKind::Service, DeclKind::Infra] {
         let names: Vec<String> = program.of(kind_).map(|(n, _)| n.clone()).collect();
         for n in names {
-            let Some(d) = ev.eval_decl(kind_, &n) else { continue };
+            let Some(d) = ev.eval_decl(kind_, &n) else {
+                continue;
+            };
             match kind_ {
                 DeclKind::Service => {
                     services.insert(n, d);
@@ -156,11 +180,20 @@ pub fn eval_env(program: &Program, name: &str, project: &Value, diags: &mut Diag
                     Diagnostic::new(
                         Code::E3002,
                         e.span,
-                        format!("`{}` depends on `{}`, which env `{name}` does not include", e.from.name, e.to.name),
+                        format!(
+                            "`{}` depends on `{}`, which env `{name}` does not include",
+                            e.from.name, e.to.name
+                        ),
                     )
                     .label(format!("reference to `{}`", e.to.name))
-                    .secondary(env.get("include").map_or(decl.name.span, |i| i.span), "the env's `include` list")
-                    .help(format!("add `{}` to `include`, or remove the reference", e.to.name)),
+                    .secondary(
+                        env.get("include").map_or(decl.name.span, |i| i.span),
+                        "the env's `include` list",
+                    )
+                    .help(format!(
+                        "add `{}` to `include`, or remove the reference",
+                        e.to.name
+                    )),
                 );
             }
         }
@@ -172,25 +205,39 @@ pub fn eval_env(program: &Program, name: &str, project: &Value, diags: &mut Diag
         if let Some(V::Decl(d)) = s.value.get("image").map(|i| &i.kind) {
             used_images.insert(d.name.clone());
         }
-        for c in s.value.get("init_containers").map(Value::as_list).unwrap_or(&[]) {
+        for c in s
+            .value
+            .get("init_containers")
+            .map(Value::as_list)
+            .unwrap_or(&[])
+        {
             if let Some(V::Decl(d)) = c.get("image").map(|i| &i.kind) {
                 used_images.insert(d.name.clone());
             }
         }
     }
-    let images: BTreeMap<_, _> = all_images.into_iter().filter(|(n, _)| used_images.contains(n)).collect();
+    let images: BTreeMap<_, _> = all_images
+        .into_iter()
+        .filter(|(n, _)| used_images.contains(n))
+        .collect();
     let keep = |d: &DeclRef| match d.kind {
         DeclKind::Image => images.contains_key(&d.name),
         _ => is_in(d),
     };
-    let edges = edges.into_iter().filter(|e| keep(&e.from) && keep(&e.to)).collect();
+    let edges = edges
+        .into_iter()
+        .filter(|e| keep(&e.from) && keep(&e.to))
+        .collect();
 
     let mut env = env;
     let any_host = services.values().any(|s| s.value.get("host").is_some());
     if let V::Record(m) = &mut env.kind {
         if m.get("routing").is_none_or(|v| matches!(v.kind, V::None)) {
             let r = if any_host { "ingress" } else { "none" };
-            m.insert("routing".into(), Value::new(V::Str(r.into()), decl.name.span));
+            m.insert(
+                "routing".into(),
+                Value::new(V::Str(r.into()), decl.name.span),
+            );
         }
     }
     let model = EnvModel {

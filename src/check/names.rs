@@ -8,10 +8,20 @@ pub fn dns_label(s: &str) -> Result<(), String> {
         return Err("a name cannot be empty".into());
     }
     if s.len() > 63 {
-        return Err(format!("`{s}` is {} characters long; the limit is 63", s.len()));
+        return Err(format!(
+            "`{s}` is {} characters long; the limit is 63",
+            s.len()
+        ));
     }
-    if let Some(c) = s.chars().find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-')) {
-        let why = if c.is_ascii_uppercase() { "uppercase letters are not allowed".to_string() } else { format!("`{c}` is not allowed") };
+    if let Some(c) = s
+        .chars()
+        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
+    {
+        let why = if c.is_ascii_uppercase() {
+            "uppercase letters are not allowed".to_string()
+        } else {
+            format!("`{c}` is not allowed")
+        };
         return Err(format!("`{s}` is not a valid DNS label: {why}"));
     }
     if s.starts_with('-') || s.ends_with('-') {
@@ -24,16 +34,25 @@ pub fn dns_label(s: &str) -> Result<(), String> {
 /// alphanumerics and `-`, at least one letter, no leading/trailing/double `-`.
 pub fn port_name(s: &str) -> Result<(), String> {
     if s.is_empty() || s.len() > 15 {
-        return Err(format!("`{s}` is {} characters long; port names have at most 15", s.len()));
+        return Err(format!(
+            "`{s}` is {} characters long; port names have at most 15",
+            s.len()
+        ));
     }
-    if s.chars().any(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')) {
-        return Err(format!("`{s}` may only hold lowercase letters, digits and `-`"));
+    if s.chars()
+        .any(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'))
+    {
+        return Err(format!(
+            "`{s}` may only hold lowercase letters, digits and `-`"
+        ));
     }
     if !s.chars().any(|c| c.is_ascii_lowercase()) {
         return Err(format!("`{s}` must contain a letter"));
     }
     if s.starts_with('-') || s.ends_with('-') || s.contains("--") {
-        return Err(format!("`{s}` may not start or end with `-` or contain `--`"));
+        return Err(format!(
+            "`{s}` may not start or end with `-` or contain `--`"
+        ));
     }
     Ok(())
 }
@@ -41,8 +60,17 @@ pub fn port_name(s: &str) -> Result<(), String> {
 /// `sha256:` + 64 lowercase hex characters.
 pub fn digest(s: &str) -> Result<(), String> {
     match s.strip_prefix("sha256:") {
-        Some(hex) if hex.len() == 64 && hex.chars().all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c)) => Ok(()),
-        Some(_) => Err(format!("`{s}` must have 64 lowercase hex characters after `sha256:`")),
+        Some(hex)
+            if hex.len() == 64
+                && hex
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c)) =>
+        {
+            Ok(())
+        }
+        Some(_) => Err(format!(
+            "`{s}` must have 64 lowercase hex characters after `sha256:`"
+        )),
         None => Err(format!("`{s}` must start with `sha256:`")),
     }
 }
@@ -71,7 +99,10 @@ pub fn image_ref(s: &str) -> Result<ImageRefParts, String> {
     let (repo, tag) = match name.get(last_slash..).and_then(|tail| tail.rfind(':')) {
         Some(i) => {
             let at = last_slash + i;
-            (name.get(..at).unwrap_or(""), name.get(at + 1..).map(str::to_string))
+            (
+                name.get(..at).unwrap_or(""),
+                name.get(at + 1..).map(str::to_string),
+            )
         }
         None => (name, None),
     };
@@ -81,7 +112,8 @@ pub fn image_ref(s: &str) -> Result<ImageRefParts, String> {
     if let Some(t) = &tag {
         let ok = !t.is_empty()
             && t.len() <= 128
-            && t.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+            && t.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
             && !t.starts_with(['.', '-']);
         if !ok {
             return Err(format!("`{t}` is not a valid tag"));
@@ -97,7 +129,8 @@ pub fn image_ref(s: &str) -> Result<ImageRefParts, String> {
     }
     for p in &parts {
         let ok = !p.is_empty()
-            && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c))
+            && p.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c))
             && p.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit());
         if !ok {
             return Err(format!("`{p}` is not a valid repository component (lowercase letters, digits, `.`, `_`, `-`)"));
@@ -115,21 +148,27 @@ pub fn url(s: &str) -> Result<(), String> {
     match s.split_once("://") {
         Some((scheme, rest))
             if !scheme.is_empty()
-                && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
                 && !rest.is_empty()
                 && !rest.starts_with('/')
                 && !s.chars().any(char::is_whitespace) =>
         {
             Ok(())
         }
-        _ => Err(format!("`{s}` is not a URL with a scheme and a host, e.g. `https://example.com`")),
+        _ => Err(format!(
+            "`{s}` is not a URL with a scheme and a host, e.g. `https://example.com`"
+        )),
     }
 }
 
 /// A project-relative path that does not escape the project.
 pub fn rel_path(s: &str) -> Result<(), String> {
     if s.starts_with('/') || s.starts_with('\\') || s.get(1..3) == Some(":\\") {
-        return Err(format!("`{s}` is absolute; paths are relative to the project root"));
+        return Err(format!(
+            "`{s}` is absolute; paths are relative to the project root"
+        ));
     }
     let mut depth: i64 = 0;
     for part in s.split('/') {
@@ -154,15 +193,33 @@ pub fn k8s_name(name: &str) -> String {
 
 /// A five-field cron schedule or a `@macro`.
 pub fn cron(s: &str) -> Result<(), String> {
-    const MACROS: &[&str] = &["@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"];
+    const MACROS: &[&str] = &[
+        "@yearly",
+        "@annually",
+        "@monthly",
+        "@weekly",
+        "@daily",
+        "@midnight",
+        "@hourly",
+    ];
     if s.starts_with('@') {
-        return if MACROS.contains(&s) { Ok(()) } else { Err(format!("`{s}` is not a cron macro ({})", MACROS.join(", "))) };
+        return if MACROS.contains(&s) {
+            Ok(())
+        } else {
+            Err(format!("`{s}` is not a cron macro ({})", MACROS.join(", ")))
+        };
     }
     let fields: Vec<&str> = s.split_whitespace().collect();
     if fields.len() != 5 {
-        return Err(format!("`{s}` has {} fields; a cron schedule has 5 (minute hour day month weekday)", fields.len()));
+        return Err(format!(
+            "`{s}` has {} fields; a cron schedule has 5 (minute hour day month weekday)",
+            fields.len()
+        ));
     }
-    if let Some(f) = fields.iter().find(|f| !f.chars().all(|c| c.is_ascii_alphanumeric() || "*/,-?".contains(c))) {
+    if let Some(f) = fields.iter().find(|f| {
+        !f.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "*/,-?".contains(c))
+    }) {
         return Err(format!("`{f}` is not a cron field"));
     }
     Ok(())

@@ -90,7 +90,10 @@ pub fn collect(loaded: &Loaded, diags: &mut Diagnostics) -> Program {
                 ast::Item::Import(_) => {}
                 ast::Item::Let(l) => {
                     if let Some(m) = &f.std_module {
-                        p.std_lets.entry(m.clone()).or_default().insert(l.name.name.clone(), l.clone());
+                        p.std_lets
+                            .entry(m.clone())
+                            .or_default()
+                            .insert(l.name.name.clone(), l.clone());
                     } else if let Some(old) = p.lets.get(&l.name.name) {
                         diags.push(duplicate("let", &l.name, old.name.span));
                     } else {
@@ -102,9 +105,13 @@ pub fn collect(loaded: &Loaded, diags: &mut Diagnostics) -> Program {
                         diags.push(duplicate("type", &t.name, *old));
                     } else if primitive(&t.name.name).is_some() {
                         diags.push(
-                            Diagnostic::new(Code::E1002, t.name.span, format!("`{}` is a built-in type", t.name.name))
-                                .label("cannot be redefined")
-                                .help("choose another name"),
+                            Diagnostic::new(
+                                Code::E1002,
+                                t.name.span,
+                                format!("`{}` is a built-in type", t.name.name),
+                            )
+                            .label("cannot be redefined")
+                            .help("choose another name"),
                         );
                     } else {
                         type_spans.insert(t.name.name.clone(), t.name.span);
@@ -116,9 +123,13 @@ pub fn collect(loaded: &Loaded, diags: &mut Diagnostics) -> Program {
                         fn_decls.push(fd);
                     } else {
                         diags.push(
-                            Diagnostic::new(Code::E1011, fd.span, "functions can only be declared in the stdlib")
-                                .label("`fn` is not available in projects")
-                                .help("use a `template` to reuse parts of declarations"),
+                            Diagnostic::new(
+                                Code::E1011,
+                                fd.span,
+                                "functions can only be declared in the stdlib",
+                            )
+                            .label("`fn` is not available in projects")
+                            .help("use a `template` to reuse parts of declarations"),
                         );
                     }
                 }
@@ -131,14 +142,22 @@ pub fn collect(loaded: &Loaded, diags: &mut Diagnostics) -> Program {
                 }
                 ast::Item::Policy(b) | ast::Item::Project(b) => {
                     let is_policy = matches!(item, ast::Item::Policy(_));
-                    let slot = if is_policy { &mut p.policy } else { &mut p.project };
+                    let slot = if is_policy {
+                        &mut p.policy
+                    } else {
+                        &mut p.project
+                    };
                     if let Some(old) = slot {
                         let what = if is_policy { "policy" } else { "project" };
                         diags.push(
-                            Diagnostic::new(Code::E1008, b.keyword, format!("more than one `{what}` block"))
-                                .label("second block")
-                                .secondary(old.keyword, "first block here")
-                                .help(format!("merge the two `{what}` blocks into one")),
+                            Diagnostic::new(
+                                Code::E1008,
+                                b.keyword,
+                                format!("more than one `{what}` block"),
+                            )
+                            .label("second block")
+                            .secondary(old.keyword, "first block here")
+                            .help(format!("merge the two `{what}` blocks into one")),
                         );
                     } else {
                         *slot = Some(b.clone());
@@ -179,7 +198,11 @@ pub fn collect(loaded: &Loaded, diags: &mut Diagnostics) -> Program {
     for n in &p.types.nominals {
         p.types.aliases.insert(n.clone(), Ty::Nominal(n.clone()));
     }
-    let known: BTreeSet<String> = type_spans.keys().cloned().chain(p.types.nominals.iter().cloned()).collect();
+    let known: BTreeSet<String> = type_spans
+        .keys()
+        .cloned()
+        .chain(p.types.nominals.iter().cloned())
+        .collect();
     for t in &type_decls {
         let ty = lower_type(&t.ty, &known, diags);
         p.types.aliases.insert(t.name.name.clone(), ty);
@@ -209,7 +232,11 @@ pub fn collect(loaded: &Loaded, diags: &mut Diagnostics) -> Program {
 }
 
 /// Lower the parameters of a template or function.
-pub fn lower_params(params: &[ast::Param], known: &BTreeSet<String>, diags: &mut Diagnostics) -> Vec<ParamTy> {
+pub fn lower_params(
+    params: &[ast::Param],
+    known: &BTreeSet<String>,
+    diags: &mut Diagnostics,
+) -> Vec<ParamTy> {
     let mut seen: BTreeMap<&str, Span> = BTreeMap::new();
     let mut out = Vec::new();
     for prm in params {
@@ -230,14 +257,23 @@ pub fn lower_params(params: &[ast::Param], known: &BTreeSet<String>, diags: &mut
 
 /// The names usable as types in a program (aliases and nominals).
 pub fn known_types(p: &Program) -> BTreeSet<String> {
-    p.types.aliases.keys().cloned().chain(p.types.nominals.iter().cloned()).collect()
+    p.types
+        .aliases
+        .keys()
+        .cloned()
+        .chain(p.types.nominals.iter().cloned())
+        .collect()
 }
 
 fn duplicate(what: &str, name: &ast::Ident, first: Span) -> Diagnostic {
-    Diagnostic::new(Code::E1002, name.span, format!("{what} `{}` is declared twice", name.name))
-        .label("second declaration")
-        .secondary(first, "first declared here")
-        .help(format!("rename one of them; names are unique per kind across the module"))
+    Diagnostic::new(
+        Code::E1002,
+        name.span,
+        format!("{what} `{}` is declared twice", name.name),
+    )
+    .label("second declaration")
+    .secondary(first, "first declared here")
+    .help("rename one of them; names are unique per kind across the module")
 }
 
 /// Lower a type expression.
@@ -251,8 +287,12 @@ pub fn lower_type(t: &TypeExpr, known: &BTreeSet<String>, diags: &mut Diagnostic
             } else {
                 let mut all: Vec<String> = known.iter().cloned().collect();
                 all.extend(
-                    ["String", "Int", "Bool", "Cpu", "Memory", "Storage", "Duration", "Port", "DnsLabel", "Path", "Url", "Digest", "ImageRef", "Image", "Service", "Infra", "Env"]
-                        .map(String::from),
+                    [
+                        "String", "Int", "Bool", "Cpu", "Memory", "Storage", "Duration", "Port",
+                        "DnsLabel", "Path", "Url", "Digest", "ImageRef", "Image", "Service",
+                        "Infra", "Env",
+                    ]
+                    .map(String::from),
                 );
                 diags.push(
                     Diagnostic::new(Code::E1001, n.span, format!("unknown type `{}`", n.name))
@@ -268,8 +308,12 @@ pub fn lower_type(t: &TypeExpr, known: &BTreeSet<String>, diags: &mut Diagnostic
                 Ty::Range(Box::new(inner))
             } else {
                 diags.push(
-                    Diagnostic::new(Code::E1001, n.span, format!("unknown generic type `{}`", n.name))
-                        .label("only `Range<T>` takes a type argument"),
+                    Diagnostic::new(
+                        Code::E1001,
+                        n.span,
+                        format!("unknown generic type `{}`", n.name),
+                    )
+                    .label("only `Range<T>` takes a type argument"),
                 );
                 Ty::Any
             }
@@ -277,7 +321,9 @@ pub fn lower_type(t: &TypeExpr, known: &BTreeSet<String>, diags: &mut Diagnostic
         TypeExpr::List(t, _) => Ty::List(Box::new(lower_type(t, known, diags))),
         TypeExpr::Map(t, _) => Ty::Map(Box::new(lower_type(t, known, diags))),
         TypeExpr::Lit(s, _) => Ty::Lit(s.clone()),
-        TypeExpr::Union(alts, _) => Ty::Union(alts.iter().map(|a| lower_type(a, known, diags)).collect()),
+        TypeExpr::Union(alts, _) => {
+            Ty::Union(alts.iter().map(|a| lower_type(a, known, diags)).collect())
+        }
         TypeExpr::Optional(t, _) => Ty::Optional(Box::new(lower_type(t, known, diags))),
         TypeExpr::Record(fields, _) => {
             let mut r = RecordTy::default();
@@ -308,9 +354,13 @@ fn check_templates(p: &Program, diags: &mut Diagnostics) {
     let names: Vec<&String> = p.templates.keys().collect();
     let unknown = |from: &ast::FromClause, diags: &mut Diagnostics| {
         diags.push(
-            Diagnostic::new(Code::E1010, from.name.span, format!("unknown template `{}`", from.name.name))
-                .label("no template with this name")
-                .maybe_help(suggest::did_you_mean(&from.name.name, &names)),
+            Diagnostic::new(
+                Code::E1010,
+                from.name.span,
+                format!("unknown template `{}`", from.name.name),
+            )
+            .label("no template with this name")
+            .maybe_help(suggest::did_you_mean(&from.name.name, &names)),
         );
     };
     for t in p.templates.values() {
@@ -335,23 +385,38 @@ fn check_templates(p: &Program, diags: &mut Diagnostics) {
         let mut chain: Vec<&ast::Template> = vec![start];
         let mut cur = start;
         while let Some(from) = &cur.from {
-            let Some(next) = p.templates.get(&from.name.name) else { break };
+            let Some(next) = p.templates.get(&from.name.name) else {
+                break;
+            };
             if let Some(pos) = chain.iter().position(|t| t.name.name == next.name.name) {
-                let cycle: Vec<&ast::Template> = chain.get(pos..).map(|s| s.to_vec()).unwrap_or_default();
-                let key = cycle.iter().map(|t| t.name.name.clone()).min().unwrap_or_default();
+                let cycle: Vec<&ast::Template> =
+                    chain.get(pos..).map(|s| s.to_vec()).unwrap_or_default();
+                let key = cycle
+                    .iter()
+                    .map(|t| t.name.name.clone())
+                    .min()
+                    .unwrap_or_default();
                 if reported.insert(key) {
-                    let names: Vec<String> = cycle.iter().map(|t| format!("`{}`", t.name.name)).collect();
+                    let names: Vec<String> =
+                        cycle.iter().map(|t| format!("`{}`", t.name.name)).collect();
                     let mut d = Diagnostic::new(
                         Code::E1009,
                         from.name.span,
-                        format!("template recursion: {} → `{}`", names.join(" → "), next.name.name),
+                        format!(
+                            "template recursion: {} → `{}`",
+                            names.join(" → "),
+                            next.name.name
+                        ),
                     )
                     .label("uses a template that uses this one")
                     .help("templates may use other templates, but not themselves");
                     for t in &cycle {
                         if let Some(f) = &t.from {
                             if f.span != from.span {
-                                d = d.secondary(f.name.span, format!("`{}` uses `{}` here", t.name.name, f.name.name));
+                                d = d.secondary(
+                                    f.name.span,
+                                    format!("`{}` uses `{}` here", t.name.name, f.name.name),
+                                );
                             }
                         }
                     }

@@ -33,7 +33,10 @@ pub fn run(out: &Output, a: &CheckArgs) -> u8 {
         if !out.json() {
             let envs = analysis.checked.envs.len();
             let services = analysis.checked.program.of(DeclKind::Service).count();
-            eprintln!("ok: {services} services checked in {envs} env{}", if envs == 1 { "" } else { "s" });
+            eprintln!(
+                "ok: {services} services checked in {envs} env{}",
+                if envs == 1 { "" } else { "s" }
+            );
         }
         0
     }
@@ -41,12 +44,26 @@ pub fn run(out: &Output, a: &CheckArgs) -> u8 {
 
 /// Report `--env E` naming no env (a usage error).
 pub fn unknown_env(out: &Output, analysis: &shipc::Analysis, env: &str) -> Option<u8> {
-    let names: Vec<&String> = analysis.checked.program.of(DeclKind::Env).map(|(n, _)| n).collect();
+    let names: Vec<&String> = analysis
+        .checked
+        .program
+        .of(DeclKind::Env)
+        .map(|(n, _)| n)
+        .collect();
     if names.iter().any(|n| *n == env) {
         return None;
     }
-    let list = if names.is_empty() { "none".to_string() } else { names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ") };
-    let hint = shipc::diag::suggest::did_you_mean(env, &names).unwrap_or_else(|| format!("envs in this project: {list}"));
+    let list = if names.is_empty() {
+        "none".to_string()
+    } else {
+        names
+            .iter()
+            .map(|n| format!("`{n}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let hint = shipc::diag::suggest::did_you_mean(env, &names)
+        .unwrap_or_else(|| format!("envs in this project: {list}"));
     out.tool_error(&format!("no env named `{env}`"), Some(&hint));
     Some(super::USAGE)
 }

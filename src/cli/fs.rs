@@ -12,7 +12,9 @@ impl Host for FsHost {
     }
 
     fn list_dir(&self, path: &Path) -> std::io::Result<Vec<PathBuf>> {
-        std::fs::read_dir(path)?.map(|e| e.map(|e| e.path())).collect()
+        std::fs::read_dir(path)?
+            .map(|e| e.map(|e| e.path()))
+            .collect()
     }
 
     fn is_dir(&self, path: &Path) -> bool {

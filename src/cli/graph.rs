@@ -31,7 +31,10 @@ pub fn run(out: &Output, a: &GraphArgs) -> u8 {
     let sorted = diags.into_sorted();
     if sorted.iter().any(|d| d.is_error()) {
         // Diagnostics go to stderr even with --format json: stdout is the graph.
-        let human = Output { format: None, color: out.color };
+        let human = Output {
+            format: None,
+            color: out.color,
+        };
         human.diagnostics(&analysis.loaded.sources, &sorted);
         return 1;
     }

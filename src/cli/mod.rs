@@ -2,6 +2,8 @@
 //! file-system [`Host`](shipc::load::Host). Exit codes: 0 ok, 1 errors found,
 //! 3 usage error (SPEC §12).
 
+#![allow(clippy::disallowed_methods)] // the CLI is where IO, env vars and the terminal live
+
 mod args;
 mod check;
 mod explain;

@@ -18,7 +18,9 @@ impl Output {
         let color = match g.color {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
-            ColorChoice::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+            ColorChoice::Auto => {
+                std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+            }
         };
         Output {
             format: g.format.clone(),
@@ -35,7 +37,10 @@ impl Output {
     pub fn check_format(&self, accepted: &[&str]) -> Result<(), u8> {
         match &self.format {
             Some(f) if !accepted.contains(&f.as_str()) => {
-                self.usage(&format!("`--format {f}` is not supported here; use one of: {}", accepted.join(", ")));
+                self.usage(&format!(
+                    "`--format {f}` is not supported here; use one of: {}",
+                    accepted.join(", ")
+                ));
                 Err(super::USAGE)
             }
             _ => Ok(()),
@@ -71,7 +76,11 @@ impl Output {
                 "warnings": diags.len() - errors,
             });
             let mut out = std::io::stdout().lock();
-            let _ = writeln!(out, "{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+            let _ = writeln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(&v).unwrap_or_default()
+            );
             return;
         }
         let mut err = std::io::stderr().lock();
@@ -89,7 +98,11 @@ impl Output {
 /// `2 errors, 1 warning`.
 pub fn summary(errors: usize, warnings: usize) -> String {
     let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
-    format!("{}, {}", plural(errors, "error"), plural(warnings, "warning"))
+    format!(
+        "{}, {}",
+        plural(errors, "error"),
+        plural(warnings, "warning")
+    )
 }
 
 struct Report {
@@ -125,7 +138,10 @@ impl miette::Diagnostic for Report {
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.d.help.as_ref().map(|h| Box::new(h.as_str()) as Box<dyn fmt::Display>)
+        self.d
+            .help
+            .as_ref()
+            .map(|h| Box::new(h.as_str()) as Box<dyn fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
@@ -141,13 +157,27 @@ impl miette::Diagnostic for Report {
 pub fn human(sources: &SourceMap, d: &Diagnostic, color: bool) -> String {
     let file = d.primary.span.file;
     let path = sources.path(file).display().to_string();
-    let text = sources.get(file).map(|f| f.text.clone()).unwrap_or_default();
-    let span = |s: shipc::Span| SourceSpan::new((s.start as usize).min(text.len()).into(), s.len().min(text.len().saturating_sub(s.start as usize)));
-    let mut labels = vec![LabeledSpan::new_primary_with_span(non_empty(&d.primary.message), span(d.primary.span))];
+    let text = sources
+        .get(file)
+        .map(|f| f.text.clone())
+        .unwrap_or_default();
+    let span = |s: shipc::Span| {
+        SourceSpan::new(
+            (s.start as usize).min(text.len()).into(),
+            s.len().min(text.len().saturating_sub(s.start as usize)),
+        )
+    };
+    let mut labels = vec![LabeledSpan::new_primary_with_span(
+        non_empty(&d.primary.message),
+        span(d.primary.span),
+    )];
     let mut notes = d.notes.clone();
     for l in &d.secondary {
         if l.span.file == file {
-            labels.push(LabeledSpan::new_with_span(non_empty(&l.message), span(l.span)));
+            labels.push(LabeledSpan::new_with_span(
+                non_empty(&l.message),
+                span(l.span),
+            ));
         } else if let Some(f) = sources.get(l.span.file) {
             let (line, col) = f.line_col(l.span.start as usize);
             notes.push(format!("{}: {}:{line}:{col}", l.message, f.path.display()));
@@ -158,8 +188,14 @@ pub fn human(sources: &SourceMap, d: &Diagnostic, color: bool) -> String {
         src: NamedSource::new(path, text),
         labels,
     };
-    let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
-    let handler = GraphicalReportHandler::new_themed(theme).with_width(100).with_links(false);
+    let theme = if color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(100)
+        .with_links(false);
     let mut out = String::new();
     let _ = handler.render_report(&mut out, &report);
     for n in notes {
@@ -193,7 +229,10 @@ pub fn json(sources: &SourceMap, d: &Diagnostic) -> serde_json::Value {
     if let Some(m) = v.as_object_mut() {
         m.insert("code".into(), d.code.id().into());
         m.insert("name".into(), d.code.name().into());
-        m.insert("severity".into(), serde_json::to_value(d.severity).unwrap_or_default());
+        m.insert(
+            "severity".into(),
+            serde_json::to_value(d.severity).unwrap_or_default(),
+        );
         m.insert("message".into(), d.message.clone().into());
         m.insert("label".into(), d.primary.message.clone().into());
         m.insert("help".into(), d.help.clone().into());

@@ -20,7 +20,12 @@ where
         let d = distance(&lower, &c.to_lowercase()) as f64;
         let len = name.chars().count().max(c.chars().count()).max(1) as f64;
         let score = d / len;
-        if score <= 0.4 && d <= 4.0 && best.as_ref().is_none_or(|(s, b)| score < *s || (score == *s && c < b.as_str())) {
+        if score <= 0.4
+            && d <= 4.0
+            && best
+                .as_ref()
+                .is_none_or(|(s, b)| score < *s || (score == *s && c < b.as_str()))
+        {
             best = Some((score, c.to_string()));
         }
     }
@@ -56,16 +61,15 @@ pub fn distance(a: &str, b: &str) -> usize {
         for j in 1..=m {
             let cost = usize::from(a.get(i - 1) != b.get(j - 1));
             let get = |d: &Vec<Vec<usize>>, x: usize, y: usize| {
-                d.get(x).and_then(|r| r.get(y)).copied().unwrap_or(usize::MAX / 2)
+                d.get(x)
+                    .and_then(|r| r.get(y))
+                    .copied()
+                    .unwrap_or(usize::MAX / 2)
             };
             let mut v = (get(&d, i - 1, j) + 1)
                 .min(get(&d, i, j - 1) + 1)
                 .min(get(&d, i - 1, j - 1) + cost);
-            if i > 1
-                && j > 1
-                && a.get(i - 1) == b.get(j - 2)
-                && a.get(i - 2) == b.get(j - 1)
-            {
+            if i > 1 && j > 1 && a.get(i - 1) == b.get(j - 2) && a.get(i - 2) == b.get(j - 1) {
                 v = v.min(get(&d, i - 2, j - 2) + 1);
             }
             if let Some(cell) = d.get_mut(i).and_then(|r| r.get_mut(j)) {
@@ -82,7 +86,10 @@ mod tests {
 
     #[test]
     fn finds_close_names() {
-        assert_eq!(closest("replica", ["replicas", "ports"]), Some("replicas".into()));
+        assert_eq!(
+            closest("replica", ["replicas", "ports"]),
+            Some("replicas".into())
+        );
         assert_eq!(closest("Replicas", ["replicas"]), Some("replicas".into()));
         assert_eq!(closest("xyz", ["replicas"]), None);
         assert_eq!(distance("ab", "ba"), 1);

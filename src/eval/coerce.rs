@@ -27,15 +27,29 @@ impl<'p> Evaluator<'p> {
 
     fn mismatch(&self, v: &Value, ty: &Ty) -> Diagnostic {
         let expected = self.types().show(ty);
-        let mut d = Diagnostic::new(Code::E2002, v.span, format!("expected {expected}, found {}", v.describe()))
-            .label(format!("expected {expected}"));
+        let mut d = Diagnostic::new(
+            Code::E2002,
+            v.span,
+            format!("expected {expected}, found {}", v.describe()),
+        )
+        .label(format!("expected {expected}"));
         match (&v.kind, self.types().resolve(ty)) {
-            (V::Str(s), Ty::Int | Ty::Port) if s.parse::<i64>().is_ok() => d = d.help(format!("remove the quotes: `{s}`")),
+            (V::Str(s), Ty::Int | Ty::Port) if s.parse::<i64>().is_ok() => {
+                d = d.help(format!("remove the quotes: `{s}`"))
+            }
             (V::Int(n), Ty::String) => d = d.help(format!("quote it: `\"{n}\"`")),
-            (V::Str(s), Ty::Bool) if s == "true" || s == "false" => d = d.help(format!("remove the quotes: `{s}`")),
-            (V::Name { name, .. }, Ty::String) => d = d.help(format!("quote it (`\"{name}\"`), or use a member such as `{name}.host`")),
+            (V::Str(s), Ty::Bool) if s == "true" || s == "false" => {
+                d = d.help(format!("remove the quotes: `{s}`"))
+            }
+            (V::Name { name, .. }, Ty::String) => {
+                d = d.help(format!(
+                    "quote it (`\"{name}\"`), or use a member such as `{name}.host`"
+                ))
+            }
             (V::Ports(..), _) => d = d.help("name a port: `.port.NAME`"),
-            (V::Str(_) | V::Int(_) | V::Name { .. }, Ty::List(_)) => d = d.help("wrap it in a list: `[…]`"),
+            (V::Str(_) | V::Int(_) | V::Name { .. }, Ty::List(_)) => {
+                d = d.help("wrap it in a list: `[…]`")
+            }
             _ => {}
         }
         d
@@ -54,9 +68,13 @@ impl<'p> Evaluator<'p> {
             (Ty::Any, _) => Ok(v),
             (Ty::Optional(_), V::None) => Ok(v),
             (Ty::Optional(t), _) => self.coerce(v, t, complete),
-            (_, V::None) => Err(vec![Diagnostic::new(Code::E2002, span, format!("expected {resolved}, found a value that is not set in this env"))
-                .label("unset here")
-                .help("set it, or give the field a value in every env")]),
+            (_, V::None) => Err(vec![Diagnostic::new(
+                Code::E2002,
+                span,
+                format!("expected {resolved}, found a value that is not set in this env"),
+            )
+            .label("unset here")
+            .help("set it, or give the field a value in every env")]),
             (Ty::Named(_), _) => Ok(v),
             (Ty::String, V::Str(_)) => Ok(v),
             (Ty::String, V::Addr(a)) => Ok(Value::new(V::Str(a.host_port()), span)),
@@ -70,18 +88,58 @@ impl<'p> Evaluator<'p> {
                 if (1..=65535).contains(n) {
                     Ok(v)
                 } else {
-                    Err(vec![Diagnostic::new(Code::E2005, span, format!("port {n} is out of range"))
-                        .label("ports are 1–65535")
-                        .help("use a port between 1 and 65535")])
+                    Err(vec![Diagnostic::new(
+                        Code::E2005,
+                        span,
+                        format!("port {n} is out of range"),
+                    )
+                    .label("ports are 1–65535")
+                    .help("use a port between 1 and 65535")])
                 }
             }
-            (Ty::DnsLabel, V::Str(s)) => check_str(v.clone(), names::dns_label(s), Code::E2006, "not a valid Kubernetes name", "use lowercase letters, digits and `-`"),
-            (Ty::Path, V::Str(s)) => check_str(v.clone(), names::rel_path(s), Code::E2021, "not a project-relative path", "paths are relative to the project root (the folder holding `ship/`)"),
-            (Ty::Url, V::Str(s)) => check_str(v.clone(), names::url(s), Code::E2022, "not a URL", "write a full URL such as `https://charts.example.com`"),
-            (Ty::Digest, V::Str(s)) => check_str(v.clone(), names::digest(s), Code::E2008, "not a digest", "a digest is `sha256:` followed by 64 hex characters"),
+            (Ty::DnsLabel, V::Str(s)) => check_str(
+                v.clone(),
+                names::dns_label(s),
+                Code::E2006,
+                "not a valid Kubernetes name",
+                "use lowercase letters, digits and `-`",
+            ),
+            (Ty::Path, V::Str(s)) => check_str(
+                v.clone(),
+                names::rel_path(s),
+                Code::E2021,
+                "not a project-relative path",
+                "paths are relative to the project root (the folder holding `ship/`)",
+            ),
+            (Ty::Url, V::Str(s)) => check_str(
+                v.clone(),
+                names::url(s),
+                Code::E2022,
+                "not a URL",
+                "write a full URL such as `https://charts.example.com`",
+            ),
+            (Ty::Digest, V::Str(s)) => check_str(
+                v.clone(),
+                names::digest(s),
+                Code::E2008,
+                "not a digest",
+                "a digest is `sha256:` followed by 64 hex characters",
+            ),
             (Ty::ImageRef, V::Str(s)) => {
-                let code = if s.contains('@') && names::digest(s.split_once('@').map(|x| x.1).unwrap_or("")).is_err() { Code::E2008 } else { Code::E2023 };
-                check_str(v.clone(), names::image_ref(s).map(|_| ()), code, "not a valid image reference", "write `registry/repository:tag`, e.g. `docker.io/library/nginx:1.27`")
+                let code = if s.contains('@')
+                    && names::digest(s.split_once('@').map(|x| x.1).unwrap_or("")).is_err()
+                {
+                    Code::E2008
+                } else {
+                    Code::E2023
+                };
+                check_str(
+                    v.clone(),
+                    names::image_ref(s).map(|_| ()),
+                    code,
+                    "not a valid image reference",
+                    "write `registry/repository:tag`, e.g. `docker.io/library/nginx:1.27`",
+                )
             }
             (Ty::PortName, V::Str(_)) => Ok(v),
             (Ty::Lit(l), V::Str(s)) if l == s => Ok(v),
@@ -92,11 +150,27 @@ impl<'p> Evaluator<'p> {
                     Some(h) => Some(Box::new(self.coerce((**h).clone(), t, complete)?)),
                     None => None,
                 };
-                if let (V::Quantity { amount: a, text: ta, .. }, Some(V::Quantity { amount: b, text: tb, .. })) = (&lo.kind, hi.as_ref().map(|h| &h.kind)) {
+                if let (
+                    V::Quantity {
+                        amount: a,
+                        text: ta,
+                        ..
+                    },
+                    Some(V::Quantity {
+                        amount: b,
+                        text: tb,
+                        ..
+                    }),
+                ) = (&lo.kind, hi.as_ref().map(|h| &h.kind))
+                {
                     if a > b {
-                        return Err(vec![Diagnostic::new(Code::E2009, span, format!("the request `{ta}` is larger than the limit `{tb}`"))
-                            .label("request .. limit")
-                            .help(format!("write `{tb} .. {ta}`, or raise the limit"))]);
+                        return Err(vec![Diagnostic::new(
+                            Code::E2009,
+                            span,
+                            format!("the request `{ta}` is larger than the limit `{tb}`"),
+                        )
+                        .label("request .. limit")
+                        .help(format!("write `{tb} .. {ta}`, or raise the limit"))]);
                     }
                 }
                 Ok(Value::new(V::Range(Box::new(lo), hi), span))
@@ -144,7 +218,13 @@ impl<'p> Evaluator<'p> {
         }
     }
 
-    fn union(&mut self, v: Value, alts: Vec<Ty>, ty: &Ty, complete: bool) -> Result<Value, Problems> {
+    fn union(
+        &mut self,
+        v: Value,
+        alts: Vec<Ty>,
+        ty: &Ty,
+        complete: bool,
+    ) -> Result<Value, Problems> {
         let mut best: Option<Problems> = None;
         for alt in &alts {
             let edges = self.edges.len();
@@ -170,15 +250,26 @@ impl<'p> Evaluator<'p> {
                 .collect();
             if !lits.is_empty() && lits.len() == alts.len() {
                 let shown: Vec<String> = lits.iter().map(|l| format!("\"{l}\"")).collect();
-                return Err(vec![Diagnostic::new(Code::E2002, v.span, format!("expected one of {}, found \"{s}\"", shown.join(", ")))
-                    .label("not one of the allowed values")
-                    .maybe_help(suggest::did_you_mean(s, &lits))]);
+                return Err(vec![Diagnostic::new(
+                    Code::E2002,
+                    v.span,
+                    format!("expected one of {}, found \"{s}\"", shown.join(", ")),
+                )
+                .label("not one of the allowed values")
+                .maybe_help(suggest::did_you_mean(s, &lits))]);
             }
         }
         Err(best.unwrap_or_else(|| vec![self.mismatch(&v, ty)]))
     }
 
-    fn record(&mut self, r: std::rc::Rc<RecordTy>, m: BTreeMap<String, Value>, span: crate::source::Span, complete: bool, ty: &Ty) -> Result<Value, Problems> {
+    fn record(
+        &mut self,
+        r: std::rc::Rc<RecordTy>,
+        m: BTreeMap<String, Value>,
+        span: crate::source::Span,
+        complete: bool,
+        ty: &Ty,
+    ) -> Result<Value, Problems> {
         let mut out = BTreeMap::new();
         let mut problems = Vec::new();
         for (k, x) in m {
@@ -192,9 +283,13 @@ impl<'p> Evaluator<'p> {
                 None => {
                     let names: Vec<&String> = r.fields.keys().collect();
                     problems.push(
-                        Diagnostic::new(Code::E2001, x.span, format!("unknown field `{k}` in {}", self.owner_name(ty)))
-                            .label("no such field")
-                            .maybe_help(suggest::did_you_mean(&k, &names)),
+                        Diagnostic::new(
+                            Code::E2001,
+                            x.span,
+                            format!("unknown field `{k}` in {}", self.owner_name(ty)),
+                        )
+                        .label("no such field")
+                        .maybe_help(suggest::did_you_mean(&k, &names)),
                     );
                 }
             }
@@ -216,9 +311,13 @@ impl<'p> Evaluator<'p> {
                     out.insert(k.clone(), Value::new(V::None, span));
                 } else if !self.p.incomplete {
                     problems.push(
-                        Diagnostic::new(Code::E2003, span, format!("missing field `{k}` in {}", self.owner_name(ty)))
-                            .label(format!("`{k}` is required"))
-                            .help(format!("add `{k} = …` (type {})", f.ty)),
+                        Diagnostic::new(
+                            Code::E2003,
+                            span,
+                            format!("missing field `{k}` in {}", self.owner_name(ty)),
+                        )
+                        .label(format!("`{k}` is required"))
+                        .help(format!("add `{k} = …` (type {})", f.ty)),
                     );
                 }
             }
@@ -237,17 +336,25 @@ impl<'p> Evaluator<'p> {
             V::Number(t) => t.clone(),
             V::Int(n) if kind != QuantityKind::Duration => n.to_string(),
             V::Int(n) => {
-                return Err(vec![Diagnostic::new(Code::E2004, span, format!("`{n}` has no unit, but a Duration is expected"))
-                    .label("a Duration needs a unit")
-                    .help(format!("did you mean `{n}s`?"))])
+                return Err(vec![Diagnostic::new(
+                    Code::E2004,
+                    span,
+                    format!("`{n}` has no unit, but a Duration is expected"),
+                )
+                .label("a Duration needs a unit")
+                .help(format!("did you mean `{n}s`?"))])
             }
             _ => return Err(vec![self.mismatch(&v, ty)]),
         };
         match units::parse(&text, kind) {
             Ok(amount) => Ok(Value::new(V::Quantity { kind, amount, text }, span)),
-            Err(help) => Err(vec![Diagnostic::new(Code::E2004, span, format!("`{text}` is not a {kind:?} quantity"))
-                .label(format!("expected {kind:?}"))
-                .help(help)]),
+            Err(help) => Err(vec![Diagnostic::new(
+                Code::E2004,
+                span,
+                format!("`{text}` is not a {kind:?} quantity"),
+            )
+            .label(format!("expected {kind:?}"))
+            .help(help)]),
         }
     }
 
@@ -265,12 +372,25 @@ impl<'p> Evaluator<'p> {
             self.edge(to.clone(), span, weak);
             return Ok(Value::new(V::Decl(to), span));
         }
-        let found = [DeclKind::Service, DeclKind::Infra, DeclKind::Image, DeclKind::Env]
-            .into_iter()
-            .find(|k| self.p.decl(*k, &name).is_some());
+        let found = [
+            DeclKind::Service,
+            DeclKind::Infra,
+            DeclKind::Image,
+            DeclKind::Env,
+        ]
+        .into_iter()
+        .find(|k| self.p.decl(*k, &name).is_some());
         let found_kind = found.map(DeclKind::type_name).unwrap_or("nothing");
-        let mut d = Diagnostic::new(Code::E2013, span, format!("expected {}, found {found_kind} `{name}`", kind.type_name()))
-            .label(format!("`{name}` is not {} {}", article(kind), kind.keyword()));
+        let mut d = Diagnostic::new(
+            Code::E2013,
+            span,
+            format!("expected {}, found {found_kind} `{name}`", kind.type_name()),
+        )
+        .label(format!(
+            "`{name}` is not {} {}",
+            article(kind),
+            kind.keyword()
+        ));
         let same_kind: Vec<&String> = self.p.of(kind).map(|(n, _)| n).collect();
         d = d.maybe_help(suggest::did_you_mean(&name, &same_kind));
         if kind == DeclKind::Image && d.help.is_none() {
@@ -287,10 +407,18 @@ fn article(kind: DeclKind) -> &'static str {
     }
 }
 
-fn check_str(v: Value, r: Result<(), String>, code: Code, what: &str, help: &str) -> Result<Value, Problems> {
+fn check_str(
+    v: Value,
+    r: Result<(), String>,
+    code: Code,
+    what: &str,
+    help: &str,
+) -> Result<Value, Problems> {
     match r {
         Ok(()) => Ok(v),
-        Err(reason) => Err(vec![Diagnostic::new(code, v.span, reason).label(what.to_string()).help(help.to_string())]),
+        Err(reason) => Err(vec![Diagnostic::new(code, v.span, reason)
+            .label(what.to_string())
+            .help(help.to_string())]),
     }
 }
 
@@ -302,6 +430,9 @@ fn shape_matches(v: &Value, t: &Ty) -> bool {
             | (V::Int(_), Ty::Port | Ty::Int)
             | (V::Call { .. }, Ty::Nominal(_))
             | (V::Name { .. } | V::Decl(_), Ty::Ref(_))
-            | (V::Str(_), Ty::DnsLabel | Ty::Path | Ty::Url | Ty::Digest | Ty::ImageRef)
+            | (
+                V::Str(_),
+                Ty::DnsLabel | Ty::Path | Ty::Url | Ty::Digest | Ty::ImageRef
+            )
     )
 }

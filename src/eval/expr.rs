@@ -39,10 +39,15 @@ impl<'p> Evaluator<'p> {
                     Ty::Optional(t) => (**t).clone(),
                     _ => hint.clone(),
                 };
-                let entries: Vec<(&crate::syntax::ast::Entry, usize)> = body.entries.iter().map(|e| (e, 0)).collect();
+                let entries: Vec<(&crate::syntax::ast::Entry, usize)> =
+                    body.entries.iter().map(|e| (e, 0)).collect();
                 let mut acc = BTreeMap::new();
                 let why = self.frame.why.clone();
-                let stack = why.split('.').filter(|s| !s.is_empty()).map(str::to_string).collect();
+                let stack = why
+                    .split('.')
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+                    .collect();
                 let old = std::mem::replace(&mut self.frame.why_stack, stack);
                 self.apply_entries(&entries, &ty, super::Filter::All, &mut acc);
                 self.frame.why_stack = old;
@@ -63,9 +68,13 @@ impl<'p> Evaluator<'p> {
                     V::Unknown => Value::unknown(span),
                     _ => {
                         self.err(
-                            Diagnostic::new(Code::E2017, c.span, "the condition of `if` must be a Bool")
-                                .label(format!("this is {}", cond.describe()))
-                                .help("compare it, e.g. `env.name == \"prod\"`"),
+                            Diagnostic::new(
+                                Code::E2017,
+                                c.span,
+                                "the condition of `if` must be a Bool",
+                            )
+                            .label(format!("this is {}", cond.describe()))
+                            .help("compare it, e.g. `env.name == \"prod\"`"),
                         );
                         Value::unknown(span)
                     }
@@ -93,9 +102,13 @@ impl<'p> Evaluator<'p> {
             _ => "`..` takes two quantities of the same kind: `100m .. 200m`",
         };
         self.err(
-            Diagnostic::new(Code::E2016, span, format!("`{op}` cannot be applied to {}", v.describe()))
-                .label("invalid operand")
-                .help(help),
+            Diagnostic::new(
+                Code::E2016,
+                span,
+                format!("`{op}` cannot be applied to {}", v.describe()),
+            )
+            .label("invalid operand")
+            .help(help),
         );
     }
 
@@ -161,7 +174,10 @@ impl<'p> Evaluator<'p> {
             (V::Int(x), V::Int(y)) => match x.checked_add(y) {
                 Some(n) => Value::new(V::Int(n), span),
                 None => {
-                    self.err(Diagnostic::new(Code::E2029, span, "integer overflow in `+`").label("the sum does not fit in 64 bits"));
+                    self.err(
+                        Diagnostic::new(Code::E2029, span, "integer overflow in `+`")
+                            .label("the sum does not fit in 64 bits"),
+                    );
                     Value::unknown(span)
                 }
             },
@@ -174,7 +190,11 @@ impl<'p> Evaluator<'p> {
             }
             (x, y) => {
                 let (lv, rv) = (Value::new(x, a.span), Value::new(y, b.span));
-                let bad = if matches!(lv.kind, V::Str(_) | V::Int(_) | V::List(_) | V::Record(_)) { rv } else { lv };
+                let bad = if matches!(lv.kind, V::Str(_) | V::Int(_) | V::List(_) | V::Record(_)) {
+                    rv
+                } else {
+                    lv
+                };
                 self.operand_error("+", &bad, bad.span);
                 Value::unknown(span)
             }
@@ -209,16 +229,24 @@ impl<'p> Evaluator<'p> {
                         V::Name { .. } | V::Decl(_) => {
                             poisoned = true;
                             self.err(
-                                Diagnostic::new(Code::E2028, e.span, format!("cannot interpolate {}", v.describe()))
-                                    .label("a declaration, not a string")
-                                    .help("use one of its members, e.g. `.host` or `.port.http.url`"),
+                                Diagnostic::new(
+                                    Code::E2028,
+                                    e.span,
+                                    format!("cannot interpolate {}", v.describe()),
+                                )
+                                .label("a declaration, not a string")
+                                .help("use one of its members, e.g. `.host` or `.port.http.url`"),
                             );
                         }
                         _ => {
                             poisoned = true;
                             self.err(
-                                Diagnostic::new(Code::E2028, e.span, format!("cannot interpolate {}", v.describe()))
-                                    .label("not a string, number or address"),
+                                Diagnostic::new(
+                                    Code::E2028,
+                                    e.span,
+                                    format!("cannot interpolate {}", v.describe()),
+                                )
+                                .label("not a string, number or address"),
                             );
                         }
                     }
@@ -233,7 +261,9 @@ impl<'p> Evaluator<'p> {
     }
 
     fn ident(&mut self, name: &str, span: Span, hint: &Ty) -> Value {
-        if self.types().accepts_bare_ident(hint, name) && !self.frame.locals.iter().any(|l| l.contains_key(name)) {
+        if self.types().accepts_bare_ident(hint, name)
+            && !self.frame.locals.iter().any(|l| l.contains_key(name))
+        {
             return Value::new(V::Str(name.to_string()), span);
         }
         for scope in self.frame.locals.iter().rev() {
@@ -247,9 +277,13 @@ impl<'p> Evaluator<'p> {
                     Some(d) => Value::new(V::Decl(d), span),
                     None => {
                         self.err(
-                            Diagnostic::new(Code::E1015, span, "`self` is only available inside a service or infra")
-                                .label("no enclosing declaration")
-                                .help("name the declaration instead"),
+                            Diagnostic::new(
+                                Code::E1015,
+                                span,
+                                "`self` is only available inside a service or infra",
+                            )
+                            .label("no enclosing declaration")
+                            .help("name the declaration instead"),
                         );
                         Value::unknown(span)
                     }
@@ -278,19 +312,34 @@ impl<'p> Evaluator<'p> {
         if self.p.std_imports.contains_key(name) {
             return Value::new(V::Namespace(format!("std.{name}")), span);
         }
-        if [DeclKind::Service, DeclKind::Infra, DeclKind::Image, DeclKind::Env]
-            .iter()
-            .any(|k| self.p.decl(*k, name).is_some())
+        if [
+            DeclKind::Service,
+            DeclKind::Infra,
+            DeclKind::Image,
+            DeclKind::Env,
+        ]
+        .iter()
+        .any(|k| self.p.decl(*k, name).is_some())
         {
-            return Value::new(V::Name { name: name.to_string(), weak: false }, span);
+            return Value::new(
+                V::Name {
+                    name: name.to_string(),
+                    weak: false,
+                },
+                span,
+            );
         }
         let lits = self.types().literals(hint);
         if !lits.is_empty() {
             let shown: Vec<String> = lits.iter().map(|l| format!("\"{l}\"")).collect();
             self.err(
-                Diagnostic::new(Code::E2002, span, format!("expected one of {}, found `{name}`", shown.join(", ")))
-                    .label("not one of the allowed values")
-                    .maybe_help(suggest::did_you_mean(name, &lits)),
+                Diagnostic::new(
+                    Code::E2002,
+                    span,
+                    format!("expected one of {}, found `{name}`", shown.join(", ")),
+                )
+                .label("not one of the allowed values")
+                .maybe_help(suggest::did_you_mean(name, &lits)),
             );
             return Value::unknown(span);
         }
@@ -313,11 +362,23 @@ impl<'p> Evaluator<'p> {
     fn eval_let(&mut self, l: &crate::syntax::ast::Let, span: Span) -> Value {
         let name = l.name.name.clone();
         if let Some(pos) = self.lets_active.iter().position(|n| *n == name) {
-            let chain: Vec<String> = self.lets_active.iter().skip(pos).map(|n| format!("`{n}`")).collect();
+            let chain: Vec<String> = self
+                .lets_active
+                .iter()
+                .skip(pos)
+                .map(|n| format!("`{n}`"))
+                .collect();
             self.err(
-                Diagnostic::new(Code::E1013, l.name.span, format!("`{name}` depends on itself: {} → `{name}`", chain.join(" → ")))
-                    .label("this let is part of a cycle")
-                    .help("a let cannot refer to itself, directly or through other lets"),
+                Diagnostic::new(
+                    Code::E1013,
+                    l.name.span,
+                    format!(
+                        "`{name}` depends on itself: {} → `{name}`",
+                        chain.join(" → ")
+                    ),
+                )
+                .label("this let is part of a cycle")
+                .help("a let cannot refer to itself, directly or through other lets"),
             );
             return Value::unknown(span);
         }
@@ -340,9 +401,13 @@ impl<'p> Evaluator<'p> {
                 None => {
                     let keys: Vec<&String> = map.keys().collect();
                     self.err(
-                        Diagnostic::new(Code::E2018, mspan, format!("no field `{m}` in this record"))
-                            .label("unknown member")
-                            .maybe_help(suggest::did_you_mean(m, &keys)),
+                        Diagnostic::new(
+                            Code::E2018,
+                            mspan,
+                            format!("no field `{m}` in this record"),
+                        )
+                        .label("unknown member")
+                        .maybe_help(suggest::did_you_mean(m, &keys)),
                     );
                     Value::unknown(span)
                 }
@@ -354,9 +419,13 @@ impl<'p> Evaluator<'p> {
                     }
                     let mods: Vec<&String> = self.p.std_lets.keys().collect();
                     self.err(
-                        Diagnostic::new(Code::E1007, mspan, format!("unknown stdlib module `std.{m}`"))
-                            .label("no such module")
-                            .maybe_help(suggest::did_you_mean(m, &mods)),
+                        Diagnostic::new(
+                            Code::E1007,
+                            mspan,
+                            format!("unknown stdlib module `std.{m}`"),
+                        )
+                        .label("no such module")
+                        .maybe_help(suggest::did_you_mean(m, &mods)),
                     );
                     return Value::unknown(span);
                 }
@@ -370,7 +439,12 @@ impl<'p> Evaluator<'p> {
                         Value::new(v.kind, span)
                     }
                     None => {
-                        let names: Vec<&String> = self.p.std_lets.get(module).map(|l| l.keys().collect()).unwrap_or_default();
+                        let names: Vec<&String> = self
+                            .p
+                            .std_lets
+                            .get(module)
+                            .map(|l| l.keys().collect())
+                            .unwrap_or_default();
                         self.err(
                             Diagnostic::new(Code::E1001, mspan, format!("`{ns}` has no `{m}`"))
                                 .label("unknown name")
@@ -381,10 +455,15 @@ impl<'p> Evaluator<'p> {
                 }
             }
             V::Name { name, weak } => {
-                let kind = [DeclKind::Service, DeclKind::Infra, DeclKind::Image, DeclKind::Env]
-                    .into_iter()
-                    .find(|k| self.p.decl(*k, &name).is_some())
-                    .unwrap_or(DeclKind::Service);
+                let kind = [
+                    DeclKind::Service,
+                    DeclKind::Infra,
+                    DeclKind::Image,
+                    DeclKind::Env,
+                ]
+                .into_iter()
+                .find(|k| self.p.decl(*k, &name).is_some())
+                .unwrap_or(DeclKind::Service);
                 self.decl_member(DeclRef { kind, name }, weak, m, mspan, span, base.span)
             }
             V::Decl(d) => {
@@ -392,7 +471,9 @@ impl<'p> Evaluator<'p> {
                 self.decl_member(d, weak, m, mspan, span, base.span)
             }
             V::Ports(d, weak) => {
-                let Some(info) = self.ports_info(&d, span) else { return Value::unknown(span) };
+                let Some(info) = self.ports_info(&d, span) else {
+                    return Value::unknown(span);
+                };
                 match info.ports.get(m) {
                     Some((port, number)) => {
                         self.edge(d.clone(), span, weak);
@@ -410,15 +491,29 @@ impl<'p> Evaluator<'p> {
                         let labels: Vec<&String> = info.ports.keys().collect();
                         let help = suggest::did_you_mean(m, &labels).or_else(|| {
                             if labels.is_empty() {
-                                Some(format!("`{}` declares no ports; add `port {m} = …`", d.name))
+                                Some(format!(
+                                    "`{}` declares no ports; add `port {m} = …`",
+                                    d.name
+                                ))
                             } else {
-                                Some(format!("its ports: {}", labels.iter().map(|l| format!("`{l}`")).collect::<Vec<_>>().join(", ")))
+                                Some(format!(
+                                    "its ports: {}",
+                                    labels
+                                        .iter()
+                                        .map(|l| format!("`{l}`"))
+                                        .collect::<Vec<_>>()
+                                        .join(", ")
+                                ))
                             }
                         });
                         self.err(
-                            Diagnostic::new(Code::E2024, mspan, format!("`{}` has no port `{m}`", d.name))
-                                .label("unknown port label")
-                                .maybe_help(help),
+                            Diagnostic::new(
+                                Code::E2024,
+                                mspan,
+                                format!("`{}` has no port `{m}`", d.name),
+                            )
+                            .label("unknown port label")
+                            .maybe_help(help),
                         );
                         Value::unknown(span)
                     }
@@ -431,21 +526,35 @@ impl<'p> Evaluator<'p> {
                 "port" => Value::new(V::Int(a.port), span),
                 _ => {
                     self.err(
-                        Diagnostic::new(Code::E2018, mspan, format!("an address has no member `{m}`"))
-                            .label("unknown member")
-                            .maybe_help(suggest::did_you_mean(m, ["url", "host", "number", "port"]).or(Some("addresses have `.url`, `.host`, `.number` and `.port`".into()))),
+                        Diagnostic::new(
+                            Code::E2018,
+                            mspan,
+                            format!("an address has no member `{m}`"),
+                        )
+                        .label("unknown member")
+                        .maybe_help(
+                            suggest::did_you_mean(m, ["url", "host", "number", "port"]).or(Some(
+                                "addresses have `.url`, `.host`, `.number` and `.port`".into(),
+                            )),
+                        ),
                     );
                     Value::unknown(span)
                 }
             },
-            V::Call { ref args, ref func, .. } => match args.get(m) {
+            V::Call {
+                ref args, ref func, ..
+            } => match args.get(m) {
                 Some(v) => Value::new(v.kind.clone(), span),
                 None => {
                     let keys: Vec<&String> = args.keys().collect();
                     self.err(
-                        Diagnostic::new(Code::E2018, mspan, format!("the result of `{func}()` has no member `{m}`"))
-                            .label("unknown member")
-                            .maybe_help(suggest::did_you_mean(m, &keys)),
+                        Diagnostic::new(
+                            Code::E2018,
+                            mspan,
+                            format!("the result of `{func}()` has no member `{m}`"),
+                        )
+                        .label("unknown member")
+                        .maybe_help(suggest::did_you_mean(m, &keys)),
                     );
                     Value::unknown(span)
                 }
@@ -461,63 +570,111 @@ impl<'p> Evaluator<'p> {
         }
     }
 
-    fn decl_member(&mut self, d: DeclRef, weak: bool, m: &str, mspan: Span, span: Span, _base: Span) -> Value {
+    fn decl_member(
+        &mut self,
+        d: DeclRef,
+        weak: bool,
+        m: &str,
+        mspan: Span,
+        span: Span,
+        _base: Span,
+    ) -> Value {
         let addressable = matches!(d.kind, DeclKind::Service | DeclKind::Infra);
         match m {
             "port" if addressable => Value::new(V::Ports(d, weak), span),
             "host" | "name" if addressable => {
-                let Some(info) = self.ports_info(&d, span) else { return Value::unknown(span) };
+                let Some(info) = self.ports_info(&d, span) else {
+                    return Value::unknown(span);
+                };
                 self.edge(d, span, weak);
-                let s = if m == "host" { info.host } else { info.k8s_name };
+                let s = if m == "host" {
+                    info.host
+                } else {
+                    info.k8s_name
+                };
                 Value::new(V::Str(s), span)
             }
             _ => {
-                let options: &[&str] = if addressable { &["port", "host", "name"] } else { &[] };
+                let options: &[&str] = if addressable {
+                    &["port", "host", "name"]
+                } else {
+                    &[]
+                };
                 let help = suggest::did_you_mean(m, options).or_else(|| {
                     Some(if addressable {
                         "services and infra have `.port.NAME`, `.host` and `.name`".to_string()
                     } else {
-                        format!("an {} has no members that can be referenced", d.kind.keyword())
+                        format!(
+                            "an {} has no members that can be referenced",
+                            d.kind.keyword()
+                        )
                     })
                 });
                 self.err(
-                    Diagnostic::new(Code::E2018, mspan, format!("{} `{}` has no member `{m}`", d.kind.keyword(), d.name))
-                        .label("unknown member")
-                        .maybe_help(help),
+                    Diagnostic::new(
+                        Code::E2018,
+                        mspan,
+                        format!("{} `{}` has no member `{m}`", d.kind.keyword(), d.name),
+                    )
+                    .label("unknown member")
+                    .maybe_help(help),
                 );
                 Value::unknown(span)
             }
         }
     }
 
-    fn call(&mut self, callee: &Expr, args: &[crate::syntax::ast::Arg], span: Span, hint: &Ty) -> Value {
+    fn call(
+        &mut self,
+        callee: &Expr,
+        args: &[crate::syntax::ast::Arg],
+        span: Span,
+        hint: &Ty,
+    ) -> Value {
         let ExprKind::Ident(name) = &callee.kind else {
             self.err(
-                Diagnostic::new(Code::E1012, callee.span, "only stdlib functions can be called")
-                    .label("not a function name"),
+                Diagnostic::new(
+                    Code::E1012,
+                    callee.span,
+                    "only stdlib functions can be called",
+                )
+                .label("not a function name"),
             );
             return Value::unknown(span);
         };
         if name == "weak" {
             if args.len() != 1 || args.iter().any(|a| a.name.is_some()) {
                 self.err(
-                    Diagnostic::new(Code::E2015, span, "`weak` takes exactly one positional argument")
-                        .label("e.g. `weak(api.port.http)`"),
+                    Diagnostic::new(
+                        Code::E2015,
+                        span,
+                        "`weak` takes exactly one positional argument",
+                    )
+                    .label("e.g. `weak(api.port.http)`"),
                 );
                 return Value::unknown(span);
             }
             self.weak_depth += 1;
-            let v = args.first().map(|a| self.raw(&a.value, hint)).unwrap_or_else(|| Value::unknown(span));
+            let v = args
+                .first()
+                .map(|a| self.raw(&a.value, hint))
+                .unwrap_or_else(|| Value::unknown(span));
             self.weak_depth -= 1;
             return make_weak(v);
         }
         let Some(sig) = self.p.fns.get(name) else {
             let names: Vec<&String> = self.p.fns.keys().collect();
-            let mut d = Diagnostic::new(Code::E1012, callee.span, format!("unknown function `{name}`"))
-                .label("not a stdlib function")
-                .maybe_help(suggest::did_you_mean(name, &names));
+            let mut d = Diagnostic::new(
+                Code::E1012,
+                callee.span,
+                format!("unknown function `{name}`"),
+            )
+            .label("not a stdlib function")
+            .maybe_help(suggest::did_you_mean(name, &names));
             if self.p.templates.contains_key(name) {
-                d = d.help(format!("`{name}` is a template: use it as `service x from {name}(…) {{ … }}`"));
+                d = d.help(format!(
+                    "`{name}` is a template: use it as `service x from {name}(…) {{ … }}`"
+                ));
             }
             self.err(d);
             return Value::unknown(span);
@@ -549,10 +706,26 @@ fn make_weak(v: Value) -> Value {
 fn same(a: &Value, b: &Value) -> bool {
     match (&a.kind, &b.kind) {
         (V::List(x), V::List(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(p, q)),
-        (V::Record(x), V::Record(y)) => x.len() == y.len() && x.iter().zip(y).all(|((k1, v1), (k2, v2))| k1 == k2 && same(v1, v2)),
+        (V::Record(x), V::Record(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .zip(y)
+                    .all(|((k1, v1), (k2, v2))| k1 == k2 && same(v1, v2))
+        }
         (V::Name { name: x, .. }, V::Name { name: y, .. }) => x == y,
         (V::Addr(x), V::Str(s)) | (V::Str(s), V::Addr(x)) => &x.host_port() == s,
-        (V::Quantity { kind: k1, amount: a1, .. }, V::Quantity { kind: k2, amount: a2, .. }) => k1 == k2 && a1 == a2,
+        (
+            V::Quantity {
+                kind: k1,
+                amount: a1,
+                ..
+            },
+            V::Quantity {
+                kind: k2,
+                amount: a2,
+                ..
+            },
+        ) => k1 == k2 && a1 == a2,
         (x, y) => x == y,
     }
 }

@@ -14,9 +14,9 @@ mod coerce;
 mod expr;
 pub mod units;
 
+use crate::check::names;
 use crate::check::program::Program;
 use crate::check::types::{ParamTy, Ty};
-use crate::check::names;
 use crate::diag::{suggest, Code, Diagnostic, Diagnostics};
 use crate::model::{self, merge, DeclRef, Edge, Value, V};
 use crate::source::Span;
@@ -62,7 +62,9 @@ impl Filter {
     fn admits(self, field: &str) -> bool {
         match self {
             Filter::All => true,
-            Filter::Addressing => matches!(field, "ports" | "expose" | "name" | "host" | "namespace"),
+            Filter::Addressing => {
+                matches!(field, "ports" | "expose" | "name" | "host" | "namespace")
+            }
         }
     }
 }
@@ -140,15 +142,24 @@ impl<'p> Evaluator<'p> {
                 .find(|k| self.p.decl(*k, first).is_some());
             match target {
                 Some(kind) if e.path.len() >= 2 => overrides
-                    .entry(DeclRef { kind, name: first.to_string() })
+                    .entry(DeclRef {
+                        kind,
+                        name: first.to_string(),
+                    })
                     .or_default()
                     .push(e),
                 Some(_) => {
                     let k = e.path.first().map(|k| k.span).unwrap_or(e.span);
                     self.err(
-                        Diagnostic::new(Code::E2001, k, format!("`{first}` is a declaration, not an env field"))
-                            .label("an override needs a field")
-                            .help(format!("override one of its fields, e.g. `{first}.replicas = 2`")),
+                        Diagnostic::new(
+                            Code::E2001,
+                            k,
+                            format!("`{first}` is a declaration, not an env field"),
+                        )
+                        .label("an override needs a field")
+                        .help(format!(
+                            "override one of its fields, e.g. `{first}.replicas = 2`"
+                        )),
                     );
                 }
                 None => {
@@ -157,9 +168,13 @@ impl<'p> Evaluator<'p> {
                     cands.extend(self.p.of(DeclKind::Service).map(|(n, _)| n.clone()));
                     cands.extend(self.p.of(DeclKind::Infra).map(|(n, _)| n.clone()));
                     self.err(
-                        Diagnostic::new(Code::E2001, k, format!("unknown env field or declaration `{first}`"))
-                            .label("not a field of `env` nor a service or infra")
-                            .maybe_help(suggest::did_you_mean(first, &cands)),
+                        Diagnostic::new(
+                            Code::E2001,
+                            k,
+                            format!("unknown env field or declaration `{first}`"),
+                        )
+                        .label("not a field of `env` nor a service or infra")
+                        .maybe_help(suggest::did_you_mean(first, &cands)),
                     );
                 }
             }
@@ -170,17 +185,29 @@ impl<'p> Evaluator<'p> {
         self.apply_entries(&own, &schema, Filter::All, &mut acc);
         self.frame = saved;
         let mut env = self.coerce_report(Value::new(V::Record(acc), decl.body.span), &schema, true);
-        let kind = env.get("kind").and_then(Value::as_str).unwrap_or("tilt").to_string();
+        let kind = env
+            .get("kind")
+            .and_then(Value::as_str)
+            .unwrap_or("tilt")
+            .to_string();
         if let V::Record(m) = &mut env.kind {
             let span = decl.name.span;
-            m.insert("name".into(), Value::new(V::Str(decl.name.name.clone()), span));
+            m.insert(
+                "name".into(),
+                Value::new(V::Str(decl.name.name.clone()), span),
+            );
             if m.get("images").is_none_or(|v| matches!(v.kind, V::None)) {
                 let mode = if kind == "tilt" { "build" } else { "pinned" };
                 m.insert("images".into(), Value::new(V::Str(mode.into()), span));
             }
-            if m.get("release_suffix").is_none_or(|v| matches!(v.kind, V::None)) {
+            if m.get("release_suffix")
+                .is_none_or(|v| matches!(v.kind, V::None))
+            {
                 let sfx = if kind == "tilt" { "-tilt" } else { "" };
-                m.insert("release_suffix".into(), Value::new(V::Str(sfx.into()), span));
+                m.insert(
+                    "release_suffix".into(),
+                    Value::new(V::Str(sfx.into()), span),
+                );
             }
             let ns = project
                 .get("namespace")
@@ -188,13 +215,20 @@ impl<'p> Evaluator<'p> {
                 .and_then(Value::as_str)
                 .unwrap_or("default")
                 .to_string();
-            if let Some(Value { kind: V::Record(c), .. }) = m.get_mut("cluster") {
+            if let Some(Value {
+                kind: V::Record(c), ..
+            }) = m.get_mut("cluster")
+            {
                 if c.get("namespace").is_none_or(|v| matches!(v.kind, V::None)) {
                     c.insert("namespace".into(), Value::new(V::Str(ns), span));
                 }
             }
         }
-        self.suffix = env.get("release_suffix").and_then(Value::as_str).unwrap_or("").to_string();
+        self.suffix = env
+            .get("release_suffix")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
         self.env_name = Some(decl.name.name.clone());
         self.env = Some(env);
         self.overrides = overrides;
@@ -209,7 +243,8 @@ impl<'p> Evaluator<'p> {
     /// Evaluate a `project { }` or `policy { }` block against a schema.
     pub fn eval_block(&mut self, block: &ast::Block, schema: &Ty) -> Value {
         let saved = std::mem::take(&mut self.frame);
-        let entries: Vec<(&ast::Entry, usize)> = block.body.entries.iter().map(|e| (e, 0)).collect();
+        let entries: Vec<(&ast::Entry, usize)> =
+            block.body.entries.iter().map(|e| (e, 0)).collect();
         let mut acc = BTreeMap::new();
         self.apply_entries(&entries, schema, Filter::All, &mut acc);
         self.frame = saved;
@@ -219,7 +254,10 @@ impl<'p> Evaluator<'p> {
     /// Evaluate a declaration fully, recording its edges.
     pub fn eval_decl(&mut self, kind: DeclKind, name: &str) -> Option<model::Decl> {
         let decl = self.p.decl(kind, name)?;
-        let id = DeclRef { kind, name: name.to_string() };
+        let id = DeclRef {
+            kind,
+            name: name.to_string(),
+        };
         let saved = std::mem::replace(
             &mut self.frame,
             Frame {
@@ -231,11 +269,15 @@ impl<'p> Evaluator<'p> {
         );
         let acc = self.layers(decl, &id, Filter::All);
         let schema = self.p.schema(kind);
-        let mut value = self.coerce_report(Value::new(V::Record(acc), decl.body.span), &schema, true);
+        let mut value =
+            self.coerce_report(Value::new(V::Record(acc), decl.body.span), &schema, true);
         if kind == DeclKind::Service {
             let unset = value.get("image").is_none();
             if unset && self.p.decl(DeclKind::Image, name).is_some() {
-                let to = DeclRef { kind: DeclKind::Image, name: name.to_string() };
+                let to = DeclRef {
+                    kind: DeclKind::Image,
+                    name: name.to_string(),
+                };
                 self.frame.why = "image".into();
                 self.edge(to.clone(), decl.name.span, false);
                 if let V::Record(m) = &mut value.kind {
@@ -269,7 +311,12 @@ impl<'p> Evaluator<'p> {
 
     /// Merge a declaration's layers (template, body, env override) into a
     /// partial record, unchecked for completeness.
-    fn layers(&mut self, decl: &ast::Decl, id: &DeclRef, filter: Filter) -> BTreeMap<String, Value> {
+    fn layers(
+        &mut self,
+        decl: &ast::Decl,
+        id: &DeclRef,
+        filter: Filter,
+    ) -> BTreeMap<String, Value> {
         let schema = self.p.schema(decl.kind);
         let mut acc = BTreeMap::new();
         if let Some(from) = &decl.from {
@@ -286,12 +333,25 @@ impl<'p> Evaluator<'p> {
         acc
     }
 
-    fn template_layer(&mut self, from: &ast::FromClause, schema: &Ty, filter: Filter, acc: &mut BTreeMap<String, Value>) {
-        let Some(t) = self.p.templates.get(&from.name.name) else { return };
+    fn template_layer(
+        &mut self,
+        from: &ast::FromClause,
+        schema: &Ty,
+        filter: Filter,
+        acc: &mut BTreeMap<String, Value>,
+    ) {
+        let Some(t) = self.p.templates.get(&from.name.name) else {
+            return;
+        };
         if self.frame.templates.contains(&t.name.name) {
             return; // E1009, reported when collecting
         }
-        let params = self.p.template_params.get(&t.name.name).cloned().unwrap_or_default();
+        let params = self
+            .p
+            .template_params
+            .get(&t.name.name)
+            .cloned()
+            .unwrap_or_default();
         let what = format!("template `{}`", t.name.name);
         let args = self.bind_args(&params, &from.args, from.span, Code::E2014, &what);
         self.frame.templates.push(t.name.name.clone());
@@ -307,7 +367,14 @@ impl<'p> Evaluator<'p> {
 
     /// Bind call or template arguments to parameters, evaluating each with
     /// its parameter's type; defaults filled, unset optionals left out.
-    fn bind_args(&mut self, params: &[ParamTy], args: &[ast::Arg], span: Span, code: Code, what: &str) -> BTreeMap<String, Value> {
+    fn bind_args(
+        &mut self,
+        params: &[ParamTy],
+        args: &[ast::Arg],
+        span: Span,
+        code: Code,
+        what: &str,
+    ) -> BTreeMap<String, Value> {
         let mut out = BTreeMap::new();
         let mut given: BTreeMap<String, Span> = BTreeMap::new();
         let mut positional = 0usize;
@@ -318,9 +385,16 @@ impl<'p> Evaluator<'p> {
                     None => {
                         let names: Vec<&str> = params.iter().map(|p| p.name.as_str()).collect();
                         self.err(
-                            Diagnostic::new(code, n.span, format!("{what} has no parameter `{}`", n.name))
-                                .label("unknown parameter")
-                                .maybe_help(suggest::did_you_mean(&n.name, &names).or_else(|| Some(format!("parameters: {}", names.join(", "))))),
+                            Diagnostic::new(
+                                code,
+                                n.span,
+                                format!("{what} has no parameter `{}`", n.name),
+                            )
+                            .label("unknown parameter")
+                            .maybe_help(
+                                suggest::did_you_mean(&n.name, &names)
+                                    .or_else(|| Some(format!("parameters: {}", names.join(", ")))),
+                            ),
                         );
                         continue;
                     }
@@ -331,8 +405,15 @@ impl<'p> Evaluator<'p> {
                         Some(p) => p,
                         None => {
                             self.err(
-                                Diagnostic::new(code, a.value.span, format!("{what} takes {} arguments, but more were given", params.len()))
-                                    .label("extra argument"),
+                                Diagnostic::new(
+                                    code,
+                                    a.value.span,
+                                    format!(
+                                        "{what} takes {} arguments, but more were given",
+                                        params.len()
+                                    ),
+                                )
+                                .label("extra argument"),
                             );
                             continue;
                         }
@@ -341,9 +422,13 @@ impl<'p> Evaluator<'p> {
             };
             if let Some(first) = given.insert(param.name.clone(), a.value.span) {
                 self.err(
-                    Diagnostic::new(code, a.value.span, format!("parameter `{}` is given twice", param.name))
-                        .label("second value")
-                        .secondary(first, "first value here"),
+                    Diagnostic::new(
+                        code,
+                        a.value.span,
+                        format!("parameter `{}` is given twice", param.name),
+                    )
+                    .label("second value")
+                    .secondary(first, "first value here"),
                 );
                 continue;
             }
@@ -362,9 +447,13 @@ impl<'p> Evaluator<'p> {
             } else {
                 out.insert(param.name.clone(), Value::unknown(span));
                 self.err(
-                    Diagnostic::new(code, span, format!("{what} needs the argument `{}`", param.name))
-                        .label(format!("`{}` is missing", param.name))
-                        .help(format!("add `{} = …` (type {})", param.name, param.ty)),
+                    Diagnostic::new(
+                        code,
+                        span,
+                        format!("{what} needs the argument `{}`", param.name),
+                    )
+                    .label(format!("`{}` is missing", param.name))
+                    .help(format!("add `{} = …` (type {})", param.name, param.ty)),
                 );
             }
         }
@@ -372,13 +461,23 @@ impl<'p> Evaluator<'p> {
     }
 
     /// Apply body entries (with a path offset: 1 for env overrides) to `acc`.
-    fn apply_entries(&mut self, entries: &[(&ast::Entry, usize)], schema: &Ty, filter: Filter, acc: &mut BTreeMap<String, Value>) {
+    fn apply_entries(
+        &mut self,
+        entries: &[(&ast::Entry, usize)],
+        schema: &Ty,
+        filter: Filter,
+        acc: &mut BTreeMap<String, Value>,
+    ) {
         let mut seen: Vec<(Vec<String>, Span)> = Vec::new();
         for (entry, offset) in entries {
             let mut path: Vec<&ast::Key> = entry.path.iter().skip(*offset).collect();
             let mut labelled_field: Option<(String, Span)> = None;
             if let EntryKind::Labelled(kw) = &entry.kind {
-                let field = self.types().record(schema).and_then(|r| r.labels.get(&kw.name)).cloned();
+                let field = self
+                    .types()
+                    .record(schema)
+                    .and_then(|r| r.labels.get(&kw.name))
+                    .cloned();
                 match field {
                     Some(f) => labelled_field = Some((f, kw.span)),
                     None => {
@@ -400,13 +499,20 @@ impl<'p> Evaluator<'p> {
             if !filter.admits(first) {
                 continue;
             }
-            if let Some((_, old)) = seen.iter().find(|(p, _)| p.starts_with(&names) || names.starts_with(p)) {
+            if let Some((_, old)) = seen
+                .iter()
+                .find(|(p, _)| p.starts_with(&names) || names.starts_with(p))
+            {
                 let shown = names.join(".");
                 self.err(
-                    Diagnostic::new(Code::E1003, entry.span, format!("`{shown}` is set twice in this body"))
-                        .label("set again here")
-                        .secondary(*old, "first set here")
-                        .help("remove one of them"),
+                    Diagnostic::new(
+                        Code::E1003,
+                        entry.span,
+                        format!("`{shown}` is set twice in this body"),
+                    )
+                    .label("set again here")
+                    .secondary(*old, "first set here")
+                    .help("remove one of them"),
                 );
                 continue;
             }
@@ -452,12 +558,20 @@ impl<'p> Evaluator<'p> {
             Ty::Record(r) => match r.fields.get(name) {
                 Some(f) => Some(f.ty.clone()),
                 None => {
-                    let owner = if walked.is_empty() { self.owner_name(ty) } else { format!("`{}`", walked.join(".")) };
+                    let owner = if walked.is_empty() {
+                        self.owner_name(ty)
+                    } else {
+                        format!("`{}`", walked.join("."))
+                    };
                     let names: Vec<&String> = r.fields.keys().collect();
                     self.err(
-                        Diagnostic::new(Code::E2001, span, format!("unknown field `{name}` in {owner}"))
-                            .label("no such field")
-                            .maybe_help(suggest::did_you_mean(name, &names)),
+                        Diagnostic::new(
+                            Code::E2001,
+                            span,
+                            format!("unknown field `{name}` in {owner}"),
+                        )
+                        .label("no such field")
+                        .maybe_help(suggest::did_you_mean(name, &names)),
                     );
                     None
                 }
@@ -465,9 +579,16 @@ impl<'p> Evaluator<'p> {
             other => {
                 let shown = other.to_string();
                 self.err(
-                    Diagnostic::new(Code::E2001, span, format!("cannot set `{name}` inside `{}`", walked.join(".")))
-                        .label(format!("`{}` is {shown}, not a record", walked.join(".")))
-                        .help(format!("assign the whole value: `{} = …`", walked.join("."))),
+                    Diagnostic::new(
+                        Code::E2001,
+                        span,
+                        format!("cannot set `{name}` inside `{}`", walked.join(".")),
+                    )
+                    .label(format!("`{}` is {shown}, not a record", walked.join(".")))
+                    .help(format!(
+                        "assign the whole value: `{} = …`",
+                        walked.join(".")
+                    )),
                 );
                 None
             }
@@ -493,7 +614,9 @@ impl<'p> Evaluator<'p> {
         if weak || self.weak_depth > 0 {
             return;
         }
-        let Some(from) = self.frame.current.clone() else { return };
+        let Some(from) = self.frame.current.clone() else {
+            return;
+        };
         if from == to {
             return;
         }
@@ -513,8 +636,12 @@ impl<'p> Evaluator<'p> {
         let decl = self.p.decl(target.kind, &target.name)?;
         if !self.ports_active.insert(target.clone()) {
             self.err(
-                Diagnostic::new(Code::E3001, span, format!("the ports of `{}` depend on themselves", target.name))
-                    .label("needed to compute this address"),
+                Diagnostic::new(
+                    Code::E3001,
+                    span,
+                    format!("the ports of `{}` depend on themselves", target.name),
+                )
+                .label("needed to compute this address"),
             );
             return None;
         }
@@ -531,11 +658,19 @@ impl<'p> Evaluator<'p> {
         self.frame = saved;
         self.ports_active.remove(target);
         let rec = Value::new(V::Record(acc), decl.span);
-        let base = rec.get("name").and_then(Value::as_str).map(str::to_string).unwrap_or_else(|| names::k8s_name(&target.name));
+        let base = rec
+            .get("name")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .unwrap_or_else(|| names::k8s_name(&target.name));
         let host = match target.kind {
             DeclKind::Service => format!("{base}{}", self.suffix),
             _ => {
-                let h = rec.get("host").and_then(Value::as_str).map(str::to_string).unwrap_or_else(|| base.clone());
+                let h = rec
+                    .get("host")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+                    .unwrap_or_else(|| base.clone());
                 match rec.get("namespace").and_then(Value::as_str) {
                     Some(ns) if !h.contains('.') => format!("{h}.{ns}"),
                     _ => h,
@@ -543,13 +678,21 @@ impl<'p> Evaluator<'p> {
             }
         };
         let mut ports = BTreeMap::new();
-        for (label, v) in rec.get("ports").map(|p| p.entries().collect::<Vec<_>>()).unwrap_or_default() {
+        for (label, v) in rec
+            .get("ports")
+            .map(|p| p.entries().collect::<Vec<_>>())
+            .unwrap_or_default()
+        {
             let number = match &v.kind {
                 V::Int(n) => *n,
                 V::Call { args, .. } => args.get("number").and_then(Value::as_int).unwrap_or(0),
                 _ => 0,
             };
-            let exposed = rec.get("expose").and_then(|e| e.get(label)).and_then(Value::as_int).unwrap_or(number);
+            let exposed = rec
+                .get("expose")
+                .and_then(|e| e.get(label))
+                .and_then(Value::as_int)
+                .unwrap_or(number);
             ports.insert(label.clone(), (exposed, number));
         }
         let info = PortsInfo {
@@ -564,7 +707,9 @@ impl<'p> Evaluator<'p> {
 
 /// Insert `value` at `path` in nested records, merging with what is there.
 fn insert_path(acc: &mut BTreeMap<String, Value>, path: &[String], value: Value, span: Span) {
-    let Some((first, rest)) = path.split_first() else { return };
+    let Some((first, rest)) = path.split_first() else {
+        return;
+    };
     if rest.is_empty() {
         let merged = match acc.remove(first) {
             Some(old) => merge(old, value),

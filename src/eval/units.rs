@@ -20,7 +20,10 @@ fn split_number(text: &str) -> Option<(f64, &str)> {
         .find(|&(i, c)| !(c.is_ascii_digit() || c == '.' || (i == 0 && c == '-')))
         .map_or(text.len(), |(i, _)| i);
     let (num, unit) = text.split_at(end);
-    num.parse::<f64>().ok().filter(|n| n.is_finite()).map(|n| (n, unit))
+    num.parse::<f64>()
+        .ok()
+        .filter(|n| n.is_finite())
+        .map(|n| (n, unit))
 }
 
 fn cpu(text: &str) -> Result<f64, String> {
@@ -54,7 +57,11 @@ const DECIMAL: &[(&str, f64)] = &[
 ];
 
 fn bytes(text: &str, kind: QuantityKind) -> Result<f64, String> {
-    let what = if kind == QuantityKind::Memory { "Memory" } else { "Storage" };
+    let what = if kind == QuantityKind::Memory {
+        "Memory"
+    } else {
+        "Storage"
+    };
     let generic = format!("{what} takes `Ki Mi Gi Ti` or `k M G T`, e.g. `512Mi`");
     let (n, unit) = split_number(text).ok_or_else(|| generic.clone())?;
     if n < 0.0 {
@@ -68,7 +75,9 @@ fn bytes(text: &str, kind: QuantityKind) -> Result<f64, String> {
     }
     // Common mistakes: `64MB`, `1gb`, `512mi`, `10K`.
     let num = text.get(..text.len() - unit.len()).unwrap_or("");
-    let stem = unit.trim_end_matches(['B', 'b']).trim_end_matches(['i', 'I']);
+    let stem = unit
+        .trim_end_matches(['B', 'b'])
+        .trim_end_matches(['i', 'I']);
     let upper = stem.to_uppercase();
     let dec = match upper.as_str() {
         "K" => Some("k"),
@@ -87,7 +96,8 @@ fn bytes(text: &str, kind: QuantityKind) -> Result<f64, String> {
 }
 
 fn duration(text: &str) -> Result<f64, String> {
-    let help = "a Duration is written with `ms`, `s`, `m` or `h`, e.g. `30s` or `1h30m`".to_string();
+    let help =
+        "a Duration is written with `ms`, `s`, `m` or `h`, e.g. `30s` or `1h30m`".to_string();
     let mut rest = text;
     let mut total = 0.0;
     if rest.is_empty() {
@@ -98,7 +108,9 @@ fn duration(text: &str) -> Result<f64, String> {
         if n < 0.0 {
             return Err("a Duration cannot be negative".into());
         }
-        let unit_len = after.find(|c: char| c.is_ascii_digit()).unwrap_or(after.len());
+        let unit_len = after
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(after.len());
         let (unit, next) = after.split_at(unit_len);
         let factor = match unit {
             "ms" => 1.0,
@@ -156,7 +168,9 @@ mod tests {
         assert_eq!(parse("1h30m", QuantityKind::Duration), Ok(5_400_000.0));
         assert_eq!(parse("1.5Gi", QuantityKind::Memory), Ok(1_610_612_736.0));
         assert_eq!(parse("0.5", QuantityKind::Cpu), Ok(500.0));
-        assert!(parse("64MB", QuantityKind::Memory).unwrap_err().contains("`64Mi` or `64M`"));
+        assert!(parse("64MB", QuantityKind::Memory)
+            .unwrap_err()
+            .contains("`64Mi` or `64M`"));
         assert!(parse("30s", QuantityKind::Cpu).is_err());
         assert_eq!(go_duration(5_400_000.0), "1h30m");
         assert_eq!(go_duration(600_000.0), "10m");

@@ -63,7 +63,9 @@ impl DepGraph {
 
     /// What `d` depends on directly.
     pub fn deps(&self, d: &DeclRef) -> Vec<&DeclRef> {
-        let Some(i) = self.index(d) else { return Vec::new() };
+        let Some(i) = self.index(d) else {
+            return Vec::new();
+        };
         let mut out: Vec<&DeclRef> = self
             .edges
             .iter()
@@ -79,22 +81,44 @@ impl DepGraph {
 /// Build the graph of an env, or report its cycles.
 pub fn build(env: &EnvModel) -> Result<DepGraph, Vec<Diagnostic>> {
     let mut nodes: Vec<Node> = Vec::new();
-    for (kind, m) in [(DeclKind::Image, &env.images), (DeclKind::Service, &env.services), (DeclKind::Infra, &env.infras)] {
+    for (kind, m) in [
+        (DeclKind::Image, &env.images),
+        (DeclKind::Service, &env.services),
+        (DeclKind::Infra, &env.infras),
+    ] {
         for name in m.keys() {
-            let decl = DeclRef { kind, name: name.clone() };
-            nodes.push(Node { id: node_id(&decl), decl });
+            let decl = DeclRef {
+                kind,
+                name: name.clone(),
+            };
+            nodes.push(Node {
+                id: node_id(&decl),
+                decl,
+            });
         }
     }
     nodes.sort();
-    let index: BTreeMap<String, usize> = nodes.iter().enumerate().map(|(i, n)| (n.id.clone(), i)).collect();
+    let index: BTreeMap<String, usize> = nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.id.clone(), i))
+        .collect();
     let mut seen = BTreeMap::new();
     for e in &env.edges {
-        let (Some(&from), Some(&to)) = (index.get(&node_id(&e.from)), index.get(&node_id(&e.to))) else { continue };
+        let (Some(&from), Some(&to)) = (index.get(&node_id(&e.from)), index.get(&node_id(&e.to)))
+        else {
+            continue;
+        };
         seen.entry((from, to, e.why.clone())).or_insert(e.span);
     }
     let edges: Vec<GraphEdge> = seen
         .into_iter()
-        .map(|((from, to, why), span)| GraphEdge { from, to, why, span })
+        .map(|((from, to, why), span)| GraphEdge {
+            from,
+            to,
+            why,
+            span,
+        })
         .collect();
     let mut g: DiGraph<usize, usize> = DiGraph::new();
     let idx: Vec<NodeIndex> = (0..nodes.len()).map(|i| g.add_node(i)).collect();
@@ -152,8 +176,18 @@ fn cycle_diagnostic(nodes: &[Node], edges: &[GraphEdge], scc: Vec<usize>) -> Opt
     // Depth-first search for a path start → … → start inside the component.
     let mut path: Vec<&GraphEdge> = Vec::new();
     let mut visited = vec![false; nodes.len()];
-    fn dfs<'a>(cur: usize, start: usize, scc: &[usize], edges: &'a [GraphEdge], visited: &mut Vec<bool>, path: &mut Vec<&'a GraphEdge>) -> bool {
-        for e in edges.iter().filter(|e| e.from == cur && scc.contains(&e.to)) {
+    fn dfs<'a>(
+        cur: usize,
+        start: usize,
+        scc: &[usize],
+        edges: &'a [GraphEdge],
+        visited: &mut Vec<bool>,
+        path: &mut Vec<&'a GraphEdge>,
+    ) -> bool {
+        for e in edges
+            .iter()
+            .filter(|e| e.from == cur && scc.contains(&e.to))
+        {
             path.push(e);
             if e.to == start {
                 return true;
@@ -173,15 +207,37 @@ fn cycle_diagnostic(nodes: &[Node], edges: &[GraphEdge], scc: Vec<usize>) -> Opt
     if !dfs(start, start, &scc, edges, &mut visited, &mut path) {
         return None;
     }
-    let name = |i: usize| nodes.get(i).map(|n| n.decl.name.clone()).unwrap_or_default();
+    let name = |i: usize| {
+        nodes
+            .get(i)
+            .map(|n| n.decl.name.clone())
+            .unwrap_or_default()
+    };
     let mut chain: Vec<String> = path.iter().map(|e| format!("`{}`", name(e.from))).collect();
     chain.push(format!("`{}`", name(start)));
     let first = path.first()?;
-    let mut d = Diagnostic::new(Code::E3001, first.span, format!("dependency cycle: {}", chain.join(" → ")))
-        .label(format!("`{}` depends on `{}` here ({})", name(first.from), name(first.to), first.why))
-        .help("break the cycle with `weak(…)` around one reference, e.g. `weak(api.port.http)`");
+    let mut d = Diagnostic::new(
+        Code::E3001,
+        first.span,
+        format!("dependency cycle: {}", chain.join(" → ")),
+    )
+    .label(format!(
+        "`{}` depends on `{}` here ({})",
+        name(first.from),
+        name(first.to),
+        first.why
+    ))
+    .help("break the cycle with `weak(…)` around one reference, e.g. `weak(api.port.http)`");
     for e in path.iter().skip(1) {
-        d = d.secondary(e.span, format!("`{}` depends on `{}` here ({})", name(e.from), name(e.to), e.why));
+        d = d.secondary(
+            e.span,
+            format!(
+                "`{}` depends on `{}` here ({})",
+                name(e.from),
+                name(e.to),
+                e.why
+            ),
+        );
     }
     Some(d)
 }

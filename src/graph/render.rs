@@ -30,7 +30,12 @@ fn id(g: &DepGraph, i: usize) -> &str {
 }
 
 fn text(g: &DepGraph) -> String {
-    let mut out = format!("env {}: {} nodes, {} edges\n", g.env, g.nodes.len(), g.edges.len());
+    let mut out = format!(
+        "env {}: {} nodes, {} edges\n",
+        g.env,
+        g.nodes.len(),
+        g.edges.len()
+    );
     for (w, wave) in g.waves.iter().enumerate() {
         out.push_str(&format!("\nwave {w}:\n"));
         for &n in wave {
@@ -68,24 +73,40 @@ fn dot(g: &DepGraph) -> String {
         out.push_str(&format!("  {} [shape={shape}];\n", quote(&n.id)));
     }
     for e in &g.edges {
-        out.push_str(&format!("  {} -> {} [label={}];\n", quote(id(g, e.from)), quote(id(g, e.to)), quote(&e.why)));
+        out.push_str(&format!(
+            "  {} -> {} [label={}];\n",
+            quote(id(g, e.from)),
+            quote(id(g, e.to)),
+            quote(&e.why)
+        ));
     }
     out.push_str("}\n");
     out
 }
 
 fn mermaid_id(s: &str) -> String {
-    s.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect()
+    s.chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect()
 }
 
 fn mermaid(g: &DepGraph) -> String {
     let mut out = String::from("flowchart LR\n");
     for n in &g.nodes {
-        out.push_str(&format!("  {}[\"{}\"]\n", mermaid_id(&n.id), n.id.replace('"', "#quot;")));
+        out.push_str(&format!(
+            "  {}[\"{}\"]\n",
+            mermaid_id(&n.id),
+            n.id.replace('"', "#quot;")
+        ));
     }
     for e in &g.edges {
         let why = e.why.replace(['"', '|'], "_");
-        out.push_str(&format!("  {} -->|{}| {}\n", mermaid_id(id(g, e.from)), why, mermaid_id(id(g, e.to))));
+        out.push_str(&format!(
+            "  {} -->|{}| {}\n",
+            mermaid_id(id(g, e.from)),
+            why,
+            mermaid_id(id(g, e.to))
+        ));
     }
     out
 }
@@ -94,14 +115,20 @@ fn json(g: &DepGraph) -> String {
     let nodes: Vec<serde_json::Value> = g
         .nodes
         .iter()
-        .map(|n| serde_json::json!({"id": n.id, "kind": n.decl.kind.keyword(), "name": n.decl.name}))
+        .map(
+            |n| serde_json::json!({"id": n.id, "kind": n.decl.kind.keyword(), "name": n.decl.name}),
+        )
         .collect();
     let edges: Vec<serde_json::Value> = g
         .edges
         .iter()
         .map(|e| serde_json::json!({"from": id(g, e.from), "to": id(g, e.to), "why": e.why}))
         .collect();
-    let waves: Vec<Vec<&str>> = g.waves.iter().map(|w| w.iter().map(|&i| id(g, i)).collect()).collect();
+    let waves: Vec<Vec<&str>> = g
+        .waves
+        .iter()
+        .map(|w| w.iter().map(|&i| id(g, i)).collect())
+        .collect();
     let v = serde_json::json!({"env": g.env, "nodes": nodes, "edges": edges, "waves": waves});
     let mut s = serde_json::to_string_pretty(&v).unwrap_or_default();
     s.push('\n');

@@ -2,7 +2,7 @@
 //! an unexpected shape is reported as E0001 rather than panicking.
 
 use super::ast::*;
-use super::Rule;
+use super::parser::Rule;
 use crate::diag::{Code, Diagnostic};
 use crate::source::{FileId, Span};
 use pest::iterators::{Pair, Pairs};
@@ -35,7 +35,9 @@ impl Lower {
     }
 
     fn shape(&self, span: Span) -> Box<Diagnostic> {
-        Box::new(Diagnostic::new(Code::E0001, span, "unexpected syntax").label("not understood here"))
+        Box::new(
+            Diagnostic::new(Code::E0001, span, "unexpected syntax").label("not understood here"),
+        )
     }
 
     fn ident(&self, p: Pair<'_, Rule>) -> Ident {
@@ -85,7 +87,7 @@ impl Lower {
                 for q in it {
                     match q.as_rule() {
                         Rule::params => params = self.params(q)?,
-                        Rule::from_clause => from = Some(self.from_clause(q)?),
+                        Rule::from_clause => from = Some(self.lower_from(q)?),
                         Rule::body => body = Some(self.body(q)?),
                         _ => return Err(self.shape(self.span(&q))),
                     }
@@ -115,7 +117,11 @@ impl Lower {
                 let kw = self.next(&mut it, span)?;
                 let keyword = self.span(&kw);
                 let body = self.body(self.next(&mut it, span)?)?;
-                let b = Block { body, keyword, span };
+                let b = Block {
+                    body,
+                    keyword,
+                    span,
+                };
                 Ok(if rule == Rule::policy_decl {
                     Item::Policy(b)
                 } else {
@@ -134,7 +140,7 @@ impl Lower {
                 let (mut from, mut body) = (None, None);
                 for q in it {
                     match q.as_rule() {
-                        Rule::from_clause => from = Some(self.from_clause(q)?),
+                        Rule::from_clause => from = Some(self.lower_from(q)?),
                         Rule::body => body = Some(self.body(q)?),
                         _ => return Err(self.shape(self.span(&q))),
                     }
@@ -181,7 +187,7 @@ impl Lower {
         })
     }
 
-    fn from_clause(&self, p: Pair<'_, Rule>) -> R<FromClause> {
+    fn lower_from(&self, p: Pair<'_, Rule>) -> R<FromClause> {
         let span = self.span(&p);
         let mut it = p.into_inner();
         let _kw = self.next(&mut it, span)?;
@@ -242,7 +248,10 @@ impl Lower {
             }
             Rule::block_entry | Rule::assign_entry => {
                 let path_pair = self.next(&mut it, span)?;
-                let path = path_pair.into_inner().map(|k| self.key(k)).collect::<R<Vec<_>>>()?;
+                let path = path_pair
+                    .into_inner()
+                    .map(|k| self.key(k))
+                    .collect::<R<Vec<_>>>()?;
                 let v = self.next(&mut it, span)?;
                 let (kind, value) = if rule == Rule::block_entry {
                     let vspan = self.span(&v);
@@ -288,8 +297,12 @@ impl Lower {
                         StrPart::Lit(t) => s.push_str(t),
                         StrPart::Interp(i) => {
                             return Err(Box::new(
-                                Diagnostic::new(Code::E0001, i.span, "interpolation is not allowed here")
-                                    .label("a plain string is expected"),
+                                Diagnostic::new(
+                                    Code::E0001,
+                                    i.span,
+                                    "interpolation is not allowed here",
+                                )
+                                .label("a plain string is expected"),
                             ))
                         }
                     }
@@ -304,7 +317,10 @@ impl Lower {
 
     fn type_expr(&self, p: Pair<'_, Rule>) -> R<TypeExpr> {
         let span = self.span(&p);
-        let mut alts = p.into_inner().map(|q| self.type_postfix(q)).collect::<R<Vec<_>>>()?;
+        let mut alts = p
+            .into_inner()
+            .map(|q| self.type_postfix(q))
+            .collect::<R<Vec<_>>>()?;
         if alts.len() == 1 {
             alts.pop().ok_or_else(|| self.shape(span))
         } else {
@@ -343,7 +359,8 @@ impl Lower {
             }
             Rule::list_type | Rule::map_type => {
                 let rule = p.as_rule();
-                let inner = self.type_expr(p.into_inner().next().ok_or_else(|| self.shape(span))?)?;
+                let inner =
+                    self.type_expr(p.into_inner().next().ok_or_else(|| self.shape(span))?)?;
                 Ok(if rule == Rule::list_type {
                     TypeExpr::List(Box::new(inner), span)
                 } else {
@@ -493,7 +510,10 @@ impl Lower {
             }),
             Rule::number => self.number(p.as_str(), span),
             Rule::list => {
-                let items = p.into_inner().map(|q| self.expr(q)).collect::<R<Vec<_>>>()?;
+                let items = p
+                    .into_inner()
+                    .map(|q| self.expr(q))
+                    .collect::<R<Vec<_>>>()?;
                 Ok(Expr {
                     kind: ExprKind::List(items),
                     span,
@@ -512,7 +532,10 @@ impl Lower {
     }
 
     fn number(&self, text: &str, span: Span) -> R<Expr> {
-        let is_int = text.bytes().enumerate().all(|(i, b)| b.is_ascii_digit() || b == b'_' || (i == 0 && b == b'-'));
+        let is_int = text
+            .bytes()
+            .enumerate()
+            .all(|(i, b)| b.is_ascii_digit() || b == b'_' || (i == 0 && b == b'-'));
         if is_int {
             let clean: String = text.chars().filter(|&c| c != '_').collect();
             return match clean.parse::<i64>() {
@@ -521,15 +544,20 @@ impl Lower {
                     span,
                 }),
                 Err(_) => Err(Box::new(
-                    Diagnostic::new(Code::E0005, span, format!("integer `{text}` does not fit in 64 bits"))
-                        .label("too large")
-                        .help("integers range from -9223372036854775808 to 9223372036854775807"),
+                    Diagnostic::new(
+                        Code::E0005,
+                        span,
+                        format!("integer `{text}` does not fit in 64 bits"),
+                    )
+                    .label("too large")
+                    .help("integers range from -9223372036854775808 to 9223372036854775807"),
                 )),
             };
         }
         if text.len() > 64 {
             return Err(Box::new(
-                Diagnostic::new(Code::E0005, span, "number literal is too long").label("at most 64 characters"),
+                Diagnostic::new(Code::E0005, span, "number literal is too long")
+                    .label("at most 64 characters"),
             ));
         }
         Ok(Expr {
@@ -640,7 +668,9 @@ fn dedent(parts: &mut [StrPart]) {
             }
         }
     }
-    let Some(n) = min.filter(|&n| n > 0) else { return };
+    let Some(n) = min.filter(|&n| n > 0) else {
+        return;
+    };
     let mut at_line_start = true;
     for part in parts.iter_mut() {
         match part {

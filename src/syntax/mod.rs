@@ -13,19 +13,24 @@ mod scan;
 
 use crate::diag::{Code, Diagnostic};
 use crate::source::{SourceFile, Span};
+use parser::{Rule, ShipParser};
 use pest::Parser;
 
 /// How deeply brackets may nest.
 pub const MAX_DEPTH: usize = 256;
 
-#[derive(pest_derive::Parser)]
-#[grammar = "../grammar/ship.pest"]
-struct ShipParser;
+mod parser {
+    #![allow(missing_docs)]
+    #[derive(pest_derive::Parser)]
+    #[grammar = "../grammar/ship.pest"]
+    pub struct ShipParser;
+}
 
 /// Parse one file. Returns the first syntax error of the file on failure.
 pub fn parse(file: &SourceFile) -> Result<ast::File, Box<Diagnostic>> {
     scan::prescan(file)?;
-    let pairs = ShipParser::parse(Rule::file, &file.text).map_err(|e| Box::new(pest_error(file, &e)))?;
+    let pairs =
+        ShipParser::parse(Rule::file, &file.text).map_err(|e| Box::new(pest_error(file, &e)))?;
     lower::lower_file(file.id, pairs)
 }
 
@@ -36,7 +41,9 @@ fn pest_error(file: &SourceFile, e: &pest::error::Error<Rule>) -> Diagnostic {
         InputLocation::Span((s, _)) => s,
     };
     let mut expected: Vec<&'static str> = match &e.variant {
-        ErrorVariant::ParsingError { positives, .. } => positives.iter().filter_map(|r| rule_word(*r)).collect(),
+        ErrorVariant::ParsingError { positives, .. } => {
+            positives.iter().filter_map(|r| rule_word(*r)).collect()
+        }
         ErrorVariant::CustomError { .. } => Vec::new(),
     };
     expected.sort_unstable();

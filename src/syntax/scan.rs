@@ -18,7 +18,9 @@ pub(super) fn prescan(file: &SourceFile) -> Result<(), Box<Diagnostic>> {
         Diagnostic::new(code, Span::new(file.id, at, at + len), msg)
     };
     if let Some(i) = text.iter().position(|&b| b == 0) {
-        return Err(Box::new(err(Code::E0003, i, 1, "source contains a NUL byte").label("NUL byte here")));
+        return Err(Box::new(
+            err(Code::E0003, i, 1, "source contains a NUL byte").label("NUL byte here"),
+        ));
     }
     let mut stack: Vec<Frame> = Vec::new();
     let mut i = 0;
@@ -31,9 +33,11 @@ pub(super) fn prescan(file: &SourceFile) -> Result<(), Box<Diagnostic>> {
             match b {
                 b'\\' => i += 1,
                 b'\n' if !triple => {
-                    return Err(Box::new(err(Code::E0002, i, 1, "raw newline in a string")
-                        .label("the string is not closed on this line")
-                        .help("close the string, write `\\n`, or use a `\"\"\"` block string")));
+                    return Err(Box::new(
+                        err(Code::E0002, i, 1, "raw newline in a string")
+                            .label("the string is not closed on this line")
+                            .help("close the string, write `\\n`, or use a `\"\"\"` block string"),
+                    ));
                 }
                 b'"' if !triple => {
                     stack.pop();
@@ -64,30 +68,32 @@ pub(super) fn prescan(file: &SourceFile) -> Result<(), Box<Diagnostic>> {
                     }
                 }
                 b'(' | b'[' | b'{' => stack.push(Frame::Bracket),
-                b')' | b']' => {
-                    if stack.last() == Some(&Frame::Bracket) {
-                        stack.pop();
-                    }
+                b')' | b']' if stack.last() == Some(&Frame::Bracket) => {
+                    stack.pop();
                 }
-                b'}' => {
-                    if matches!(stack.last(), Some(Frame::Bracket | Frame::Interp)) {
-                        stack.pop();
-                    }
+                b'}' if matches!(stack.last(), Some(Frame::Bracket | Frame::Interp)) => {
+                    stack.pop();
                 }
                 _ => {}
             }
             if stack.len() > super::MAX_DEPTH {
-                return Err(Box::new(err(Code::E0006, i, 1, "nesting is too deep")
-                    .label(format!("more than {} levels deep here", super::MAX_DEPTH))
-                    .help("flatten the structure, e.g. with `let` bindings")));
+                return Err(Box::new(
+                    err(Code::E0006, i, 1, "nesting is too deep")
+                        .label(format!("more than {} levels deep here", super::MAX_DEPTH))
+                        .help("flatten the structure, e.g. with `let` bindings"),
+                ));
             }
         }
         i += 1;
     }
-    if let Some(Frame::Str { start, .. }) = stack.iter().rev().find(|f| matches!(f, Frame::Str { .. })) {
-        return Err(Box::new(err(Code::E0002, *start, 1, "unterminated string")
-            .label("this string is never closed")
-            .help("add the closing quote")));
+    if let Some(Frame::Str { start, .. }) =
+        stack.iter().rev().find(|f| matches!(f, Frame::Str { .. }))
+    {
+        return Err(Box::new(
+            err(Code::E0002, *start, 1, "unterminated string")
+                .label("this string is never closed")
+                .help("add the closing quote"),
+        ));
     }
     Ok(())
 }
