@@ -40,6 +40,7 @@ pub mod graph;
 pub mod load;
 pub mod model;
 pub mod source;
+pub mod synth;
 pub mod syntax;
 
 pub use diag::{Code, Diagnostic, Diagnostics, Severity};

@@ -144,33 +144,18 @@ impl<'p> Evaluator<'p> {
             (Ty::PortName, V::Str(_)) => Ok(v),
             (Ty::Lit(l), V::Str(s)) if l == s => Ok(v),
             (Ty::Ref(kind), _) => self.reference(v, *kind, ty),
-            (Ty::Range(t), V::Range(lo, hi)) => {
-                let lo = self.coerce((**lo).clone(), t, complete)?;
+            (Ty::Range(t), V::Range(..)) => {
+                let V::Range(lo, hi) = v.kind else { return Ok(Value::unknown(span)) };
+                let lo = self.coerce(*lo, t, complete)?;
                 let hi = match hi {
-                    Some(h) => Some(Box::new(self.coerce((**h).clone(), t, complete)?)),
+                    Some(h) => Some(Box::new(self.coerce(*h, t, complete)?)),
                     None => None,
                 };
-                if let (
-                    V::Quantity {
-                        amount: a,
-                        text: ta,
-                        ..
-                    },
-                    Some(V::Quantity {
-                        amount: b,
-                        text: tb,
-                        ..
-                    }),
-                ) = (&lo.kind, hi.as_ref().map(|h| &h.kind))
-                {
+                if let (V::Quantity { amount: a, text: ta, .. }, Some(V::Quantity { amount: b, text: tb, .. })) = (&lo.kind, hi.as_ref().map(|h| &h.kind)) {
                     if a > b {
-                        return Err(vec![Diagnostic::new(
-                            Code::E2009,
-                            span,
-                            format!("the request `{ta}` is larger than the limit `{tb}`"),
-                        )
-                        .label("request .. limit")
-                        .help(format!("write `{tb} .. {ta}`, or raise the limit"))]);
+                        return Err(vec![Diagnostic::new(Code::E2009, span, format!("the request `{ta}` is larger than the limit `{tb}`"))
+                            .label("request .. limit")
+                            .help(format!("write `{tb} .. {ta}`, or raise the limit"))]);
                     }
                 }
                 Ok(Value::new(V::Range(Box::new(lo), hi), span))
@@ -179,10 +164,11 @@ impl<'p> Evaluator<'p> {
                 let single = self.coerce(v, t, complete)?;
                 Ok(Value::new(V::Range(Box::new(single), None), span))
             }
-            (Ty::List(t), V::List(items)) => {
+            (Ty::List(t), V::List(_)) => {
+                let V::List(items) = v.kind else { return Ok(Value::unknown(span)) };
                 let mut out = Vec::with_capacity(items.len());
                 let mut problems = Vec::new();
-                for item in items.clone() {
+                for item in items {
                     match self.coerce(item, t, complete) {
                         Ok(x) => out.push(x),
                         Err(p) => problems.extend(p),
@@ -194,10 +180,11 @@ impl<'p> Evaluator<'p> {
                     Err(problems)
                 }
             }
-            (Ty::Map(t), V::Record(m)) => {
+            (Ty::Map(t), V::Record(_)) => {
+                let V::Record(m) = v.kind else { return Ok(Value::unknown(span)) };
                 let mut out = BTreeMap::new();
                 let mut problems = Vec::new();
-                for (k, x) in m.clone() {
+                for (k, x) in m {
                     match self.coerce(x, t, complete) {
                         Ok(x) => {
                             out.insert(k, x);
@@ -211,7 +198,10 @@ impl<'p> Evaluator<'p> {
                     Err(problems)
                 }
             }
-            (Ty::Record(r), V::Record(m)) => self.record(r.clone(), m.clone(), span, complete, ty),
+            (Ty::Record(r), V::Record(_)) => {
+                let V::Record(m) = v.kind else { return Ok(Value::unknown(span)) };
+                self.record(r.clone(), m, span, complete, ty)
+            }
             (Ty::Nominal(n), V::Call { ret, .. }) if ret == n => Ok(v),
             (Ty::Union(alts), _) => self.union(v, alts.clone(), ty, complete),
             _ => bad(self, &v),
@@ -300,9 +290,17 @@ impl<'p> Evaluator<'p> {
                     continue;
                 }
                 if let Some(d) = &f.default {
+                    let key = d as *const crate::syntax::ast::Expr as usize;
+                    if let Some(cached) = self.defaults.get(&key) {
+                        out.insert(k.clone(), Value::new(cached.kind.clone(), span));
+                        continue;
+                    }
                     let dv = self.raw(d, &f.ty);
                     match self.coerce(Value::new(dv.kind, span), &f.ty, true) {
                         Ok(x) => {
+                            if is_const(d) {
+                                self.defaults.insert(key, x.clone());
+                            }
                             out.insert(k.clone(), x);
                         }
                         Err(p) => problems.extend(p),
@@ -435,4 +433,16 @@ fn shape_matches(v: &Value, t: &Ty) -> bool {
                 Ty::DnsLabel | Ty::Path | Ty::Url | Ty::Digest | Ty::ImageRef
             )
     )
+}
+
+/// Whether an expression is a constant (its value never depends on the env).
+fn is_const(e: &crate::syntax::ast::Expr) -> bool {
+    use crate::syntax::ast::{ExprKind, StrPart};
+    match &e.kind {
+        ExprKind::Int(_) | ExprKind::Bool(_) | ExprKind::Number(_) => true,
+        ExprKind::Str(parts) => parts.iter().all(|p| matches!(p, StrPart::Lit(_))),
+        ExprKind::List(items) => items.iter().all(is_const),
+        ExprKind::Record(b) => b.entries.is_empty(),
+        _ => false,
+    }
 }

@@ -56,6 +56,21 @@ impl<'p> Evaluator<'p> {
             }
             ExprKind::Ident(name) => self.ident(name, span, hint),
             ExprKind::Member(base, m) => {
+                // `env.FIELD` without copying the whole env record.
+                if let ExprKind::Ident(n) = &base.kind {
+                    let shadowed = self.frame.locals.iter().any(|l| l.contains_key(n));
+                    if n == "env" && !shadowed && self.frame.env_allowed {
+                        if let Some(env) = &self.env {
+                            let field = match &env.kind {
+                                V::Record(r) => r.get(&m.name).map(|v| v.kind.clone()),
+                                _ => None,
+                            };
+                            if let Some(k) = field {
+                                return Value::new(k, span);
+                            }
+                        }
+                    }
+                }
                 let b = self.raw(base, &Ty::Any);
                 self.member(b, &m.name, m.span, span)
             }

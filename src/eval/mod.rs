@@ -83,6 +83,8 @@ pub struct Evaluator<'p> {
     ports_active: BTreeSet<DeclRef>,
     overrides: BTreeMap<DeclRef, Vec<&'p ast::Entry>>,
     weak_depth: u32,
+    /// Constant defaults of record fields, by the default expression's address.
+    defaults: BTreeMap<usize, Value>,
 }
 
 /// The names of the env schema's fields.
@@ -109,6 +111,7 @@ impl<'p> Evaluator<'p> {
             ports_active: BTreeSet::new(),
             overrides: BTreeMap::new(),
             weak_depth: 0,
+            defaults: BTreeMap::new(),
         }
     }
 
