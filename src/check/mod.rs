@@ -49,7 +49,7 @@ pub fn check(loaded: &Loaded, only_env: Option<&str>, diags: &mut Diagnostics) -
             project = ev.coerce_public(project, &Ty::Named("ProjectSchema".into()));
         }
         if let Some(b) = &program.policy {
-            let v = ev.eval_block(b, &Ty::Map(Box::new(Ty::Named("Severity".into()))));
+            let v = ev.eval_block(b, &Ty::Map(std::sync::Arc::new(Ty::Named("Severity".into()))));
             for e in &b.body.entries {
                 let key = e.path.first().map(|k| k.name.as_str()).unwrap_or("");
                 if !POLICY_CODES.contains(&key) || e.path.len() != 1 {
@@ -102,12 +102,47 @@ pub fn check(loaded: &Loaded, only_env: Option<&str>, diags: &mut Diagnostics) -
         }
         diags.extend(ev.into_diagnostics().into_sorted());
     }
-    for name in env_names {
-        if only_env.is_some_and(|o| o != name) {
-            continue;
-        }
-        if let Some(model) = eval_env(&program, &name, &project, diags) {
-            envs.push(model);
+    let selected: Vec<String> = env_names
+        .into_iter()
+        .filter(|n| only_env.is_none_or(|o| o == n))
+        .collect();
+    // Envs are independent: evaluate them on all cores, then merge in name
+    // order so the result does not depend on scheduling.
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(selected.len())
+        .max(1);
+    let chunks: Vec<Vec<String>> = (0..workers)
+        .map(|w| selected.iter().skip(w).step_by(workers).cloned().collect())
+        .collect();
+    type EnvResult = (String, Option<EnvModel>, Diagnostics);
+    let results: Vec<Vec<EnvResult>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = chunks
+            .iter()
+            .map(|chunk| {
+                let (program, project) = (&program, &project);
+                scope.spawn(move || {
+                    chunk
+                        .iter()
+                        .map(|name| {
+                            let mut d = Diagnostics::new();
+                            let m = eval_env(program, name, project, &mut d);
+                            (name.clone(), m, d)
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
+    });
+    let mut by_name: BTreeMap<String, (Option<EnvModel>, Diagnostics)> = BTreeMap::new();
+    for (name, m, d) in results.into_iter().flatten() {
+        by_name.insert(name, (m, d));
+    }
+    for (_, (m, d)) in by_name {
+        diags.extend(d.into_sorted());
+        if let Some(m) = m {
+            envs.push(m);
         }
     }
     Checked {

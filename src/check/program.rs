@@ -9,7 +9,7 @@ use crate::load::Loaded;
 use crate::source::Span;
 use crate::syntax::ast::{self, DeclKind, TypeExpr};
 use std::collections::{BTreeMap, BTreeSet};
-use std::rc::Rc;
+use std::sync::Arc;
 
 /// The whole program: every module's declarations in one namespace.
 #[derive(Debug, Default)]
@@ -39,6 +39,11 @@ pub struct Program {
 }
 
 impl Program {
+    /// The type environment.
+    pub fn types_ref(&self) -> &Types {
+        &self.types
+    }
+
     /// The declarations of a kind.
     pub fn of(&self, kind: DeclKind) -> impl Iterator<Item = (&String, &ast::Decl)> {
         self.decls.get(&kind).into_iter().flat_map(|m| m.iter())
@@ -58,7 +63,7 @@ impl Program {
                 DeclKind::Infra => "InfraSchema",
                 DeclKind::Env => "EnvSchema",
             }
-            .to_string(),
+            .into(),
         )
     }
 
@@ -196,7 +201,7 @@ pub fn collect(loaded: &Loaded, diags: &mut Diagnostics) -> Program {
         }
     }
     for n in &p.types.nominals {
-        p.types.aliases.insert(n.clone(), Ty::Nominal(n.clone()));
+        p.types.aliases.insert(n.clone(), Ty::Nominal(n.as_str().into()));
     }
     let known: BTreeSet<String> = type_spans
         .keys()
@@ -283,7 +288,7 @@ pub fn lower_type(t: &TypeExpr, known: &BTreeSet<String>, diags: &mut Diagnostic
             if let Some(p) = primitive(&n.name) {
                 p
             } else if known.contains(&n.name) {
-                Ty::Named(n.name.clone())
+                Ty::Named(n.name.as_str().into())
             } else {
                 let mut all: Vec<String> = known.iter().cloned().collect();
                 all.extend(
@@ -305,7 +310,7 @@ pub fn lower_type(t: &TypeExpr, known: &BTreeSet<String>, diags: &mut Diagnostic
         TypeExpr::Generic(n, arg) => {
             let inner = lower_type(arg, known, diags);
             if n.name == "Range" {
-                Ty::Range(Box::new(inner))
+                Ty::Range(Arc::new(inner))
             } else {
                 diags.push(
                     Diagnostic::new(
@@ -318,13 +323,13 @@ pub fn lower_type(t: &TypeExpr, known: &BTreeSet<String>, diags: &mut Diagnostic
                 Ty::Any
             }
         }
-        TypeExpr::List(t, _) => Ty::List(Box::new(lower_type(t, known, diags))),
-        TypeExpr::Map(t, _) => Ty::Map(Box::new(lower_type(t, known, diags))),
-        TypeExpr::Lit(s, _) => Ty::Lit(s.clone()),
+        TypeExpr::List(t, _) => Ty::List(Arc::new(lower_type(t, known, diags))),
+        TypeExpr::Map(t, _) => Ty::Map(Arc::new(lower_type(t, known, diags))),
+        TypeExpr::Lit(s, _) => Ty::Lit(s.as_str().into()),
         TypeExpr::Union(alts, _) => {
             Ty::Union(alts.iter().map(|a| lower_type(a, known, diags)).collect())
         }
-        TypeExpr::Optional(t, _) => Ty::Optional(Box::new(lower_type(t, known, diags))),
+        TypeExpr::Optional(t, _) => Ty::Optional(Arc::new(lower_type(t, known, diags))),
         TypeExpr::Record(fields, _) => {
             let mut r = RecordTy::default();
             for f in fields {
@@ -345,7 +350,7 @@ pub fn lower_type(t: &TypeExpr, known: &BTreeSet<String>, diags: &mut Diagnostic
                     },
                 );
             }
-            Ty::Record(Rc::new(r))
+            Ty::Record(Arc::new(r))
         }
     }
 }

@@ -5,7 +5,7 @@ use crate::source::Span;
 use crate::syntax::ast::{self, DeclKind};
 use std::collections::BTreeMap;
 use std::fmt;
-use std::rc::Rc;
+use std::sync::Arc;
 
 /// A resolved type.
 #[derive(Debug, Clone)]
@@ -43,23 +43,23 @@ pub enum Ty {
     /// A reference to a declaration of a kind.
     Ref(DeclKind),
     /// `Range<T>`: request .. limit.
-    Range(Box<Ty>),
+    Range(Arc<Ty>),
     /// `[T]`
-    List(Box<Ty>),
+    List(Arc<Ty>),
     /// `{String: T}`
-    Map(Box<Ty>),
+    Map(Arc<Ty>),
     /// A record schema.
-    Record(Rc<RecordTy>),
+    Record(Arc<RecordTy>),
     /// A string literal.
-    Lit(String),
+    Lit(Arc<str>),
     /// `A | B`
-    Union(Vec<Ty>),
+    Union(Arc<[Ty]>),
     /// `T?`
-    Optional(Box<Ty>),
+    Optional(Arc<Ty>),
     /// A type alias, resolved through [`Types`].
-    Named(String),
+    Named(Arc<str>),
     /// A type only built by stdlib functions (`Probe`, `Volume`, …).
-    Nominal(String),
+    Nominal(Arc<str>),
 }
 
 /// A record schema.
@@ -152,7 +152,7 @@ impl Types {
     pub fn resolve<'a>(&'a self, mut ty: &'a Ty) -> &'a Ty {
         for _ in 0..64 {
             match ty {
-                Ty::Named(n) => match self.aliases.get(n) {
+                Ty::Named(n) => match self.aliases.get(&**n) {
                     Some(t) => ty = t,
                     None => return &Ty::Any,
                 },
@@ -163,7 +163,7 @@ impl Types {
     }
 
     /// The record schema behind a type, if it is one.
-    pub fn record<'a>(&'a self, ty: &'a Ty) -> Option<&'a Rc<RecordTy>> {
+    pub fn record<'a>(&'a self, ty: &'a Ty) -> Option<&'a Arc<RecordTy>> {
         match self.resolve(ty) {
             Ty::Record(r) => Some(r),
             Ty::Optional(t) => self.record(t),
@@ -175,7 +175,7 @@ impl Types {
     /// (a member of a string-literal union, or a port label).
     pub fn accepts_bare_ident(&self, ty: &Ty, name: &str) -> bool {
         match self.resolve(ty) {
-            Ty::Lit(s) => s == name,
+            Ty::Lit(s) => &**s == name,
             Ty::PortName => true,
             Ty::Union(alts) => alts.iter().any(|t| self.accepts_bare_ident(t, name)),
             Ty::Optional(t) => self.accepts_bare_ident(t, name),
@@ -188,7 +188,7 @@ impl Types {
         fn go(t: &Types, ty: &Ty, out: &mut Vec<String>) -> bool {
             match t.resolve(ty) {
                 Ty::Lit(s) => {
-                    out.push(s.clone());
+                    out.push(s.to_string());
                     true
                 }
                 Ty::Union(alts) => alts.iter().all(|a| go(t, a, out)),

@@ -142,7 +142,7 @@ impl<'p> Evaluator<'p> {
                 )
             }
             (Ty::PortName, V::Str(_)) => Ok(v),
-            (Ty::Lit(l), V::Str(s)) if l == s => Ok(v),
+            (Ty::Lit(l), V::Str(s)) if **l == **s => Ok(v),
             (Ty::Ref(kind), _) => self.reference(v, *kind, ty),
             (Ty::Range(t), V::Range(..)) => {
                 let V::Range(lo, hi) = v.kind else { return Ok(Value::unknown(span)) };
@@ -202,7 +202,7 @@ impl<'p> Evaluator<'p> {
                 let V::Record(m) = v.kind else { return Ok(Value::unknown(span)) };
                 self.record(r.clone(), m, span, complete, ty)
             }
-            (Ty::Nominal(n), V::Call { ret, .. }) if ret == n => Ok(v),
+            (Ty::Nominal(n), V::Call { ret, .. }) if **ret == **n => Ok(v),
             (Ty::Union(alts), _) => self.union(v, alts.clone(), ty, complete),
             _ => bad(self, &v),
         }
@@ -211,12 +211,12 @@ impl<'p> Evaluator<'p> {
     fn union(
         &mut self,
         v: Value,
-        alts: Vec<Ty>,
+        alts: std::sync::Arc<[Ty]>,
         ty: &Ty,
         complete: bool,
     ) -> Result<Value, Problems> {
         let mut best: Option<Problems> = None;
-        for alt in &alts {
+        for alt in alts.iter() {
             let edges = self.edges.len();
             match self.coerce(v.clone(), alt, complete) {
                 Ok(x) => return Ok(x),
@@ -234,7 +234,7 @@ impl<'p> Evaluator<'p> {
             let lits: Vec<&str> = alts
                 .iter()
                 .filter_map(|a| match self.types().resolve(a) {
-                    Ty::Lit(l) => Some(l.as_str()),
+                    Ty::Lit(l) => Some(&**l),
                     _ => None,
                 })
                 .collect();
@@ -254,7 +254,7 @@ impl<'p> Evaluator<'p> {
 
     fn record(
         &mut self,
-        r: std::rc::Rc<RecordTy>,
+        r: std::sync::Arc<RecordTy>,
         m: BTreeMap<String, Value>,
         span: crate::source::Span,
         complete: bool,

@@ -349,12 +349,8 @@ impl<'p> Evaluator<'p> {
         if self.frame.templates.contains(&t.name.name) {
             return; // E1009, reported when collecting
         }
-        let params = self
-            .p
-            .template_params
-            .get(&t.name.name)
-            .cloned()
-            .unwrap_or_default();
+        let p = self.p;
+        let params: &[ParamTy] = p.template_params.get(&t.name.name).map_or(&[], Vec::as_slice);
         let what = format!("template `{}`", t.name.name);
         let args = self.bind_args(&params, &from.args, from.span, Code::E2014, &what);
         self.frame.templates.push(t.name.name.clone());
@@ -471,18 +467,14 @@ impl<'p> Evaluator<'p> {
         filter: Filter,
         acc: &mut BTreeMap<String, Value>,
     ) {
-        let mut seen: Vec<(Vec<String>, Span)> = Vec::new();
+        let mut seen: Vec<(Vec<&str>, Span)> = Vec::new();
+        let types = self.p.types_ref();
         for (entry, offset) in entries {
-            let mut path: Vec<&ast::Key> = entry.path.iter().skip(*offset).collect();
-            let mut labelled_field: Option<(String, Span)> = None;
+            // (name, span) of each path segment, the labelled field first.
+            let mut keys: Vec<(&str, Span)> = Vec::with_capacity(entry.path.len() + 1);
             if let EntryKind::Labelled(kw) = &entry.kind {
-                let field = self
-                    .types()
-                    .record(schema)
-                    .and_then(|r| r.labels.get(&kw.name))
-                    .cloned();
-                match field {
-                    Some(f) => labelled_field = Some((f, kw.span)),
+                match types.record(schema).and_then(|r| r.labels.get(&kw.name)) {
+                    Some(f) => keys.push((f.as_str(), kw.span)),
                     None => {
                         self.err(
                             Diagnostic::new(Code::E2001, kw.span, format!("unknown labelled field `{}`", kw.name))
@@ -493,11 +485,8 @@ impl<'p> Evaluator<'p> {
                     }
                 }
             }
-            let mut names: Vec<String> = Vec::new();
-            if let Some((f, _)) = &labelled_field {
-                names.push(f.clone());
-            }
-            names.extend(path.iter().map(|k| k.name.clone()));
+            keys.extend(entry.path.iter().skip(*offset).map(|k| (k.name.as_str(), k.span)));
+            let names: Vec<&str> = keys.iter().map(|(n, _)| *n).collect();
             let Some(first) = names.first() else { continue };
             if !filter.admits(first) {
                 continue;
@@ -523,35 +512,34 @@ impl<'p> Evaluator<'p> {
             // Walk the schema along the path.
             let mut ty = schema.clone();
             let mut ok = true;
-            let mut walked: Vec<String> = Vec::new();
-            let mut keys: Vec<(String, Span)> = Vec::new();
-            if let Some((f, s)) = &labelled_field {
-                keys.push((f.clone(), *s));
-            }
-            keys.extend(path.drain(..).map(|k| (k.name.clone(), k.span)));
-            for (name, span) in &keys {
-                match self.field_type(&ty, name, *span, &walked) {
+            for (i, (name, span)) in keys.iter().enumerate() {
+                let walked = names.get(..i).unwrap_or(&[]);
+                match self.field_type(&ty, name, *span, walked) {
                     Some(t) => ty = t,
                     None => {
                         ok = false;
                         break;
                     }
                 }
-                walked.push(name.clone());
             }
             if !ok {
                 continue;
             }
-            let mut why = self.frame.why_stack.clone();
-            why.extend(names.iter().cloned());
-            self.frame.why = why.join(".");
+            let mut why = self.frame.why_stack.join(".");
+            for n in &names {
+                if !why.is_empty() {
+                    why.push('.');
+                }
+                why.push_str(n);
+            }
+            self.frame.why = why;
             let value = self.expr_partial(&entry.value, &ty);
             insert_path(acc, &names, value, entry.span);
         }
     }
 
     /// The type of `name` inside `ty`, reporting E2001 when there is none.
-    fn field_type(&mut self, ty: &Ty, name: &str, span: Span, walked: &[String]) -> Option<Ty> {
+    fn field_type(&mut self, ty: &Ty, name: &str, span: Span, walked: &[&str]) -> Option<Ty> {
         let types = self.types();
         let resolved = types.resolve(ty);
         match resolved {
@@ -600,7 +588,7 @@ impl<'p> Evaluator<'p> {
 
     fn owner_name(&self, ty: &Ty) -> String {
         match ty {
-            Ty::Named(n) => match n.as_str() {
+            Ty::Named(n) => match &**n {
                 "ServiceSchema" => "a service".into(),
                 "ImageSchema" => "an image".into(),
                 "InfraSchema" => "an infra".into(),
@@ -709,20 +697,20 @@ impl<'p> Evaluator<'p> {
 }
 
 /// Insert `value` at `path` in nested records, merging with what is there.
-fn insert_path(acc: &mut BTreeMap<String, Value>, path: &[String], value: Value, span: Span) {
+fn insert_path(acc: &mut BTreeMap<String, Value>, path: &[&str], value: Value, span: Span) {
     let Some((first, rest)) = path.split_first() else {
         return;
     };
     if rest.is_empty() {
-        let merged = match acc.remove(first) {
+        let merged = match acc.remove(*first) {
             Some(old) => merge(old, value),
             None => value,
         };
-        acc.insert(first.clone(), merged);
+        acc.insert((*first).to_string(), merged);
         return;
     }
     let slot = acc
-        .entry(first.clone())
+        .entry((*first).to_string())
         .or_insert_with(|| Value::new(V::Record(BTreeMap::new()), span));
     if !matches!(slot.kind, V::Record(_)) {
         *slot = Value::new(V::Record(BTreeMap::new()), span);

@@ -232,57 +232,52 @@ impl Lower {
 
     fn entry(&self, p: Pair<'_, Rule>) -> R<Entry> {
         let span = self.span(&p);
-        let rule = p.as_rule();
         let mut it = p.into_inner();
-        match rule {
-            Rule::labelled_entry => {
-                let kw = self.ident(self.next(&mut it, span)?);
-                let key = self.key(self.next(&mut it, span)?)?;
-                let value = self.expr(self.next(&mut it, span)?)?;
-                Ok(Entry {
-                    kind: EntryKind::Labelled(kw),
-                    path: vec![key],
-                    value,
-                    span,
-                })
-            }
-            Rule::block_entry | Rule::assign_entry => {
-                let path_pair = self.next(&mut it, span)?;
-                let path = path_pair
-                    .into_inner()
-                    .map(|k| self.key(k))
-                    .collect::<R<Vec<_>>>()?;
-                let v = self.next(&mut it, span)?;
-                let (kind, value) = if rule == Rule::block_entry {
-                    let vspan = self.span(&v);
-                    (
-                        EntryKind::Block,
-                        Expr {
-                            kind: ExprKind::Record(self.body(v)?),
-                            span: vspan,
-                        },
-                    )
-                } else {
-                    (EntryKind::Assign, self.expr(v)?)
+        let path_pair = self.next(&mut it, span)?;
+        let path_span = self.span(&path_pair);
+        let path = path_pair
+            .into_inner()
+            .map(|k| self.key(k))
+            .collect::<R<Vec<_>>>()?;
+        let v = self.next(&mut it, span)?;
+        match v.as_rule() {
+            Rule::labelled_tail => {
+                let keyword = match path.as_slice() {
+                    [k] if self.is_ident(k) => Ident { name: k.name.clone(), span: k.span },
+                    _ => {
+                        return Err(Box::new(
+                            Diagnostic::new(Code::E0001, path_span, "expected `=` or `{` after the field name")
+                                .label("a field name is followed by `=` or a block")
+                                .help("fields are written `name = value` or `name { … }`"),
+                        ))
+                    }
                 };
-                Ok(Entry {
-                    kind,
-                    path,
-                    value,
-                    span,
-                })
+                let mut tail = v.into_inner();
+                let key = self.key(self.next(&mut tail, span)?)?;
+                let value = self.expr(self.next(&mut tail, span)?)?;
+                Ok(Entry { kind: EntryKind::Labelled(keyword), path: vec![key], value, span })
             }
-            _ => Err(self.shape(span)),
+            Rule::body => {
+                let vspan = self.span(&v);
+                let value = Expr { kind: ExprKind::Record(self.body(v)?), span: vspan };
+                Ok(Entry { kind: EntryKind::Block, path, value, span })
+            }
+            _ => Ok(Entry { kind: EntryKind::Assign, path, value: self.expr(v)?, span }),
         }
+    }
+
+    fn is_ident(&self, k: &Key) -> bool {
+        k.name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+            && k.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && k.span.len() == k.name.len()
     }
 
     fn key(&self, p: Pair<'_, Rule>) -> R<Key> {
         let span = self.span(&p);
-        let inner = p.into_inner().next().ok_or_else(|| self.shape(span))?;
-        let name = if inner.as_rule() == Rule::ident {
-            inner.as_str().to_string()
+        let name = if p.as_rule() == Rule::ident {
+            p.as_str().to_string()
         } else {
-            let e = self.string(inner)?;
+            let e = self.string(p)?;
             self.literal_string(&e)?
         };
         Ok(Key { name, span })
@@ -444,40 +439,7 @@ impl Lower {
                     span,
                 })
             }
-            Rule::or_expr | Rule::and_expr | Rule::cmp_expr | Rule::range_expr | Rule::add_expr => {
-                let mut it = p.into_inner();
-                let mut lhs = self.expr(self.next(&mut it, span)?)?;
-                while let Some(op) = it.next() {
-                    let op = match op.as_str() {
-                        "||" => BinOp::Or,
-                        "&&" => BinOp::And,
-                        "==" => BinOp::Eq,
-                        "!=" => BinOp::Ne,
-                        ".." => BinOp::Range,
-                        _ => BinOp::Add,
-                    };
-                    let rhs = self.expr(self.next(&mut it, span)?)?;
-                    let s = lhs.span.to(rhs.span);
-                    lhs = Expr {
-                        kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)),
-                        span: s,
-                    };
-                }
-                Ok(lhs)
-            }
-            Rule::unary_expr => {
-                let inner: Vec<Pair<'_, Rule>> = p.into_inner().collect();
-                let nots = inner.iter().filter(|q| q.as_rule() == Rule::not_op).count();
-                let last = inner.into_iter().last().ok_or_else(|| self.shape(span))?;
-                let mut e = self.expr(last)?;
-                for _ in 0..nots {
-                    e = Expr {
-                        kind: ExprKind::Not(Box::new(e)),
-                        span,
-                    };
-                }
-                Ok(e)
-            }
+            Rule::binary => self.binary(p.into_inner(), span),
             Rule::postfix => {
                 let mut it = p.into_inner();
                 let mut e = self.expr(self.next(&mut it, span)?)?;
@@ -529,6 +491,50 @@ impl Lower {
             Rule::string | Rule::triple_string => self.string(p),
             _ => Err(self.shape(span)),
         }
+    }
+
+    /// Binary operators by precedence (Pratt), then prefix `!`.
+    fn binary(&self, pairs: Pairs<'_, Rule>, span: Span) -> R<Expr> {
+        use pest::pratt_parser::{Assoc, Op, PrattParser};
+        thread_local! {
+            static PRATT: PrattParser<Rule> = PrattParser::new()
+                .op(Op::infix(Rule::or_op, Assoc::Left))
+                .op(Op::infix(Rule::and_op, Assoc::Left))
+                .op(Op::infix(Rule::cmp_op, Assoc::Left))
+                .op(Op::infix(Rule::range_op, Assoc::Left))
+                .op(Op::infix(Rule::add_op, Assoc::Left))
+                .op(Op::prefix(Rule::not_op));
+        }
+        PRATT.with(|pratt| {
+            pratt
+                .map_primary(|p| self.expr(p))
+                .map_prefix(|_op, rhs| {
+                    let rhs = rhs?;
+                    let s = rhs.span;
+                    Ok(Expr {
+                        kind: ExprKind::Not(Box::new(rhs)),
+                        span: s,
+                    })
+                })
+                .map_infix(|lhs, op, rhs| {
+                    let (lhs, rhs) = (lhs?, rhs?);
+                    let op = match op.as_rule() {
+                        Rule::or_op => BinOp::Or,
+                        Rule::and_op => BinOp::And,
+                        Rule::cmp_op if op.as_str() == "==" => BinOp::Eq,
+                        Rule::cmp_op => BinOp::Ne,
+                        Rule::range_op => BinOp::Range,
+                        _ => BinOp::Add,
+                    };
+                    let s = lhs.span.to(rhs.span);
+                    Ok(Expr {
+                        kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)),
+                        span: s,
+                    })
+                })
+                .parse(pairs)
+        })
+        .map_err(|e: Box<Diagnostic>| if e.primary.span.is_empty() { Box::new(Diagnostic::new(Code::E0001, span, e.message)) } else { e })
     }
 
     fn number(&self, text: &str, span: Span) -> R<Expr> {

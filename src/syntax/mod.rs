@@ -29,25 +29,76 @@ mod parser {
 /// Parse one file. Returns the first syntax error of the file on failure.
 pub fn parse(file: &SourceFile) -> Result<ast::File, Box<Diagnostic>> {
     scan::prescan(file)?;
-    let pairs =
-        ShipParser::parse(Rule::file, &file.text).map_err(|e| Box::new(pest_error(file, &e)))?;
+    let pairs = ShipParser::parse(Rule::file, &file.text).map_err(|e| Box::new(detailed_error(file, &e)))?;
     lower::lower_file(file.id, pairs)
 }
 
-fn pest_error(file: &SourceFile, e: &pest::error::Error<Rule>) -> Diagnostic {
+/// On failure, parse again with pest's attempt tracking (off on the fast
+/// path) to learn the furthest position and the tokens expected there.
+fn detailed_error(file: &SourceFile, first: &pest::error::Error<Rule>) -> Diagnostic {
+    pest::set_error_detail(true);
+    let again = ShipParser::parse(Rule::file, &file.text).err();
+    pest::set_error_detail(false);
+    let Some(again) = again else {
+        return pest_error(file, first, None);
+    };
+    let Some(attempts) = again.parse_attempts() else {
+        return pest_error(file, first, None);
+    };
+    let mut words: Vec<String> = attempts
+        .expected_tokens()
+        .iter()
+        .map(ToString::to_string)
+        .filter(|t| !t.trim().is_empty() && t != "#" && !t.contains(".."))
+        .map(|t| {
+            if ["(", "-", "[", "false", "true", "if", "!", "\"\"\""].contains(&t.as_str()) {
+                "an expression".to_string()
+            } else if ["import", "let", "type", "template", "fn", "policy", "project", "image", "service", "infra", "env"].contains(&t.as_str()) {
+                "a declaration (`service`, `image`, `infra`, `env`, …)".to_string()
+            } else if ["!=", "&&", "+", "==", "||", ".."].contains(&t.as_str()) {
+                "an operator".to_string()
+            } else {
+                format!("`{t}`")
+            }
+        })
+        .collect();
+    if let pest::error::ErrorVariant::ParsingError { positives, .. } = &again.variant {
+        words.extend(positives.iter().filter_map(|r| rule_word(*r)).map(str::to_string));
+    }
+    words.retain(|w| !["`\"`", "`_`", "`\"\"\"`", "`${`", "`\\`"].contains(&w.as_str()));
+    if words.iter().any(|w| w == "an expression") {
+        words.retain(|w| w != "`{`");
+    }
+    if words.iter().any(|w| w == "`=`") {
+        words.retain(|w| !["a field", "a name", "`.`"].contains(&w.as_str()));
+    }
+    pest_error(file, first, Some((attempts.max_position, words)))
+}
+
+fn pest_error(file: &SourceFile, e: &pest::error::Error<Rule>, detail: Option<(usize, Vec<String>)>) -> Diagnostic {
     use pest::error::{ErrorVariant, InputLocation};
     let pos = match e.location {
         InputLocation::Pos(p) => p,
         InputLocation::Span((s, _)) => s,
     };
-    let mut expected: Vec<&'static str> = match &e.variant {
-        ErrorVariant::ParsingError { positives, .. } => {
-            positives.iter().filter_map(|r| rule_word(*r)).collect()
-        }
+    let mut expected: Vec<String> = match &e.variant {
+        ErrorVariant::ParsingError { positives, .. } => positives
+            .iter()
+            .filter_map(|r| rule_word(*r))
+            .map(str::to_string)
+            .collect(),
         ErrorVariant::CustomError { .. } => Vec::new(),
+    };
+    let pos = match detail {
+        Some((p, words)) if p >= pos && !words.is_empty() => {
+            expected = words;
+            p
+        }
+        _ => pos,
     };
     expected.sort_unstable();
     expected.dedup();
+    let expected: Vec<&str> = expected.iter().map(String::as_str).collect();
     let (found, len) = found_token(&file.text, pos);
     let span = Span::new(file.id, pos, pos + len);
     let message = if expected.is_empty() {
@@ -58,7 +109,7 @@ fn pest_error(file: &SourceFile, e: &pest::error::Error<Rule>) -> Diagnostic {
     let mut d = Diagnostic::new(Code::E0001, span, message).label("unexpected here");
     if found.contains("`=`") && expected.iter().any(|w| w.contains("expression")) {
         d = d.help("write a value after `=`");
-    } else if expected.contains(&"`=`") {
+    } else if expected.contains(&"`=`") && !found.contains("`=`") {
         d = d.help("fields are written `name = value` or `name { … }`");
     }
     d
@@ -92,7 +143,7 @@ fn found_token(text: &str, pos: usize) -> (String, usize) {
 /// A user-facing word for a grammar rule; `None` hides internal rules.
 fn rule_word(rule: Rule) -> Option<&'static str> {
     Some(match rule {
-        Rule::ident | Rule::named_type | Rule::key | Rule::path => "a name",
+        Rule::ident | Rule::named_type | Rule::path => "a name",
         Rule::decl_kind => "a declaration (`service`, `image`, `infra`, `env`, …)",
         Rule::kw_import
         | Rule::kw_let
@@ -104,7 +155,7 @@ fn rule_word(rule: Rule) -> Option<&'static str> {
         Rule::kw_from => "`from`",
         Rule::kw_then => "`then`",
         Rule::kw_else => "`else`",
-        Rule::expr => "an expression",
+        Rule::expr | Rule::binary => "an expression",
         Rule::type_expr | Rule::type_postfix => "a type",
         Rule::body | Rule::record => "`{`",
         Rule::string | Rule::plain_string | Rule::triple_string => "a string",
@@ -114,7 +165,7 @@ fn rule_word(rule: Rule) -> Option<&'static str> {
         Rule::or_op | Rule::and_op | Rule::cmp_op | Rule::range_op | Rule::add_op => "an operator",
         Rule::member => "`.`",
         Rule::EOI => "end of file",
-        Rule::labelled_entry | Rule::block_entry | Rule::assign_entry => "a field",
+        Rule::entry | Rule::labelled_tail => "a field",
         Rule::param => "a parameter",
         Rule::arg => "an argument",
         Rule::field_type => "a field type",
