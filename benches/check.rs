@@ -19,12 +19,21 @@ fn run_once(host: &MemoryHost) -> (Duration, usize) {
 }
 
 fn main() {
-    let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
-    let sizes = if args.is_empty() { vec![100, 1_000, 10_000] } else { args };
+    let args: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let sizes = if args.is_empty() {
+        vec![100, 1_000, 10_000]
+    } else {
+        args
+    };
     println!("shipc check (load + parse + check 4 envs + graph), median wall time");
     for n in sizes {
         let mut host = MemoryHost::new();
-        host.add("ship/main.ship", shipc::synth::project(n));
+        for (name, text) in shipc::synth::project_files(n) {
+            host.add(format!("ship/{name}"), text);
+        }
         let runs = if n >= 10_000 { 5 } else { 11 };
         let mut times: Vec<Duration> = (0..runs).map(|_| run_once(&host).0).collect();
         times.sort();

@@ -40,8 +40,8 @@ pub mod graph;
 pub mod load;
 pub mod model;
 pub mod source;
-pub mod synth;
 pub mod syntax;
+pub mod synth;
 
 pub use diag::{Code, Diagnostic, Diagnostics, Severity};
 pub use source::{FileId, SourceMap, Span};
@@ -49,7 +49,7 @@ pub use source::{FileId, SourceMap, Span};
 /// Everything `shipc check` knows about a project.
 #[derive(Debug)]
 pub struct Analysis {
-    /// Sources and parsed files.
+    /// Sources (the parsed files have moved into `checked.program`).
     pub loaded: load::Loaded,
     /// The checked program and env models.
     pub checked: check::Checked,
@@ -64,11 +64,23 @@ pub fn analyze(
     only_env: Option<&str>,
     diags: &mut Diagnostics,
 ) -> Result<Analysis, load::LoadError> {
-    let loaded = load::load(host, path, diags)?;
-    let checked = check::check(&loaded, only_env, diags);
+    let mut loaded = load::load(host, path, diags)?;
+    let checked = check::check(&mut loaded, only_env, diags);
+    // One graph per env, built in parallel, collected in env order.
+    let built: Vec<Result<graph::DepGraph, Vec<Diagnostic>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = checked
+            .envs
+            .iter()
+            .map(|env| scope.spawn(move || graph::build(env)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Ok(graph::DepGraph::default())))
+            .collect()
+    });
     let mut graphs = Vec::new();
-    for env in &checked.envs {
-        match graph::build(env) {
+    for g in built {
+        match g {
             Ok(g) => graphs.push(g),
             Err(ds) => diags.extend(ds),
         }

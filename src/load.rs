@@ -252,6 +252,7 @@ pub fn load(host: &dyn Host, path: &Path, diags: &mut Diagnostics) -> Result<Loa
                 })
             }
         };
+        let mut to_parse: Vec<(crate::source::FileId, PathBuf)> = Vec::new();
         for file_path in files {
             let bytes = match host.read(&file_path) {
                 Ok(b) => b,
@@ -287,10 +288,11 @@ pub fn load(host: &dyn Host, path: &Path, diags: &mut Diagnostics) -> Result<Loa
                 loaded.incomplete = true;
                 continue;
             }
-            let Some(source) = loaded.sources.get(id) else {
-                continue;
-            };
-            let ast = match syntax::parse(source) {
+            to_parse.push((id, file_path));
+        }
+        let parsed = parse_all(&loaded.sources, &to_parse);
+        for ((_, file_path), result) in to_parse.into_iter().zip(parsed) {
+            let ast = match result {
                 Ok(ast) => ast,
                 Err(d) => {
                     diags.push(*d);
@@ -382,6 +384,65 @@ pub fn load(host: &dyn Host, path: &Path, diags: &mut Diagnostics) -> Result<Loa
     }
     report_cycles(&edges, diags);
     Ok(loaded)
+}
+
+/// Parse files on all cores (a module's files are independent), results in
+/// input order.
+fn parse_all(
+    sources: &SourceMap,
+    files: &[(crate::source::FileId, PathBuf)],
+) -> Vec<Result<ast::File, Box<Diagnostic>>> {
+    let parse_one = |id: crate::source::FileId| match sources.get(id) {
+        Some(f) => syntax::parse(f),
+        None => Err(Box::new(Diagnostic::new(
+            Code::E0001,
+            Span::default(),
+            "missing source",
+        ))),
+    };
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(files.len());
+    if workers <= 1 {
+        return files.iter().map(|(id, _)| parse_one(*id)).collect();
+    }
+    let mut slots: Vec<Option<Result<ast::File, Box<Diagnostic>>>> =
+        files.iter().map(|_| None).collect();
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|w| {
+                let parse_one = &parse_one;
+                scope.spawn(move || {
+                    files
+                        .iter()
+                        .enumerate()
+                        .skip(w)
+                        .step_by(workers)
+                        .map(|(i, (id, _))| (i, parse_one(*id)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        for h in handles {
+            for (i, r) in h.join().unwrap_or_default() {
+                if let Some(slot) = slots.get_mut(i) {
+                    *slot = Some(r);
+                }
+            }
+        }
+    });
+    slots
+        .into_iter()
+        .map(|r| {
+            r.unwrap_or_else(|| {
+                Err(Box::new(Diagnostic::new(
+                    Code::E0001,
+                    Span::default(),
+                    "parser thread failed",
+                )))
+            })
+        })
+        .collect()
 }
 
 fn module_files(host: &dyn Host, module: &Path) -> std::io::Result<Vec<PathBuf>> {

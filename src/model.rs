@@ -97,15 +97,15 @@ pub enum V {
     /// `X.port` (an intermediate value).
     Ports(DeclRef, bool),
     /// `X.port.P`.
-    Addr(Address),
+    Addr(Box<Address>),
     /// A stdlib function's result: `http("/", port = http)`.
     Call {
         /// The function.
-        func: String,
+        func: std::sync::Arc<str>,
         /// Its result type.
-        ret: String,
+        ret: std::sync::Arc<str>,
         /// Arguments by parameter name (defaults filled, unset optionals absent).
-        args: BTreeMap<String, Value>,
+        args: Box<BTreeMap<String, Value>>,
     },
     /// `std`, `std.security`.
     Namespace(String),

@@ -120,7 +120,7 @@ pub fn service(d: &Decl, env_kind: Option<&str>, diags: &mut Diagnostics) {
                 continue;
             };
             let access = args.get("access").and_then(Value::as_str).unwrap_or("rwo");
-            if func == "volume" && access == "rwo" {
+            if &**func == "volume" && access == "rwo" {
                 diags.push(
                     Diagnostic::new(Code::E2020, vol.span, format!("volume `{name}` is ReadWriteOnce but the deployment has {replicas} replicas"))
                         .label("one node can mount this volume")
@@ -333,7 +333,7 @@ pub fn lock_keys(env: &EnvModel, diags: &mut Diagnostics) -> BTreeMap<String, Sp
             span,
         }) = svc.value.get("image")
         {
-            if func == "external" {
+            if &**func == "external" {
                 add(name.clone(), *span, diags);
             }
         }
@@ -351,7 +351,7 @@ pub fn lock_keys(env: &EnvModel, diags: &mut Diagnostics) -> BTreeMap<String, Sp
                 Some(cn),
             ) = (c.get("image"), c.get("name").and_then(Value::as_str))
             {
-                if func == "external" {
+                if &**func == "external" {
                     add(format!("{name}.{cn}"), *span, diags);
                 }
             }

@@ -37,7 +37,7 @@ pub struct Checked {
 }
 
 /// Type-check the program in every env (or only in `only_env`).
-pub fn check(loaded: &Loaded, only_env: Option<&str>, diags: &mut Diagnostics) -> Checked {
+pub fn check(loaded: &mut Loaded, only_env: Option<&str>, diags: &mut Diagnostics) -> Checked {
     let program = program::collect(loaded, diags);
     let mut project = Value::new(V::Record(BTreeMap::new()), Default::default());
     let mut policy = BTreeMap::new();
@@ -49,7 +49,10 @@ pub fn check(loaded: &Loaded, only_env: Option<&str>, diags: &mut Diagnostics) -
             project = ev.coerce_public(project, &Ty::Named("ProjectSchema".into()));
         }
         if let Some(b) = &program.policy {
-            let v = ev.eval_block(b, &Ty::Map(std::sync::Arc::new(Ty::Named("Severity".into()))));
+            let v = ev.eval_block(
+                b,
+                &Ty::Map(std::sync::Arc::new(Ty::Named("Severity".into()))),
+            );
             for e in &b.body.entries {
                 let key = e.path.first().map(|k| k.name.as_str()).unwrap_or("");
                 if !POLICY_CODES.contains(&key) || e.path.len() != 1 {
@@ -133,7 +136,10 @@ pub fn check(loaded: &Loaded, only_env: Option<&str>, diags: &mut Diagnostics) -
                 })
             })
             .collect();
-        handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_default())
+            .collect()
     });
     let mut by_name: BTreeMap<String, (Option<EnvModel>, Diagnostics)> = BTreeMap::new();
     for (name, m, d) in results.into_iter().flatten() {

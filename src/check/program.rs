@@ -80,29 +80,33 @@ impl Program {
 }
 
 /// Build the program, reporting name-level errors.
-pub fn collect(loaded: &Loaded, diags: &mut Diagnostics) -> Program {
+pub fn collect(loaded: &mut Loaded, diags: &mut Diagnostics) -> Program {
     let mut p = Program {
         incomplete: loaded.incomplete,
         std_imports: loaded.std_imports.clone(),
         ..Program::default()
     };
-    let mut type_decls: Vec<&ast::TypeDecl> = Vec::new();
-    let mut fn_decls: Vec<&ast::FnDecl> = Vec::new();
+    let mut type_decls: Vec<ast::TypeDecl> = Vec::new();
+    let mut fn_decls: Vec<ast::FnDecl> = Vec::new();
     let mut type_spans: BTreeMap<String, Span> = BTreeMap::new();
-    for f in &loaded.files {
-        for item in &f.ast.items {
+    // The syntax trees move into the program (no copy of the whole AST).
+    for f in std::mem::take(&mut loaded.files) {
+        let stdlib = f.stdlib;
+        let std_module = f.std_module;
+        for item in f.ast.items {
+            let is_policy = matches!(item, ast::Item::Policy(_));
             match item {
                 ast::Item::Import(_) => {}
                 ast::Item::Let(l) => {
-                    if let Some(m) = &f.std_module {
+                    if let Some(m) = &std_module {
                         p.std_lets
                             .entry(m.clone())
                             .or_default()
-                            .insert(l.name.name.clone(), l.clone());
+                            .insert(l.name.name.clone(), l);
                     } else if let Some(old) = p.lets.get(&l.name.name) {
                         diags.push(duplicate("let", &l.name, old.name.span));
                     } else {
-                        p.lets.insert(l.name.name.clone(), l.clone());
+                        p.lets.insert(l.name.name.clone(), l);
                     }
                 }
                 ast::Item::Type(t) => {
@@ -124,7 +128,7 @@ pub fn collect(loaded: &Loaded, diags: &mut Diagnostics) -> Program {
                     }
                 }
                 ast::Item::Fn(fd) => {
-                    if f.stdlib {
+                    if stdlib {
                         fn_decls.push(fd);
                     } else {
                         diags.push(
@@ -142,11 +146,10 @@ pub fn collect(loaded: &Loaded, diags: &mut Diagnostics) -> Program {
                     if let Some(old) = p.templates.get(&t.name.name) {
                         diags.push(duplicate("template", &t.name, old.name.span));
                     } else {
-                        p.templates.insert(t.name.name.clone(), t.clone());
+                        p.templates.insert(t.name.name.clone(), t);
                     }
                 }
                 ast::Item::Policy(b) | ast::Item::Project(b) => {
-                    let is_policy = matches!(item, ast::Item::Policy(_));
                     let slot = if is_policy {
                         &mut p.policy
                     } else {
@@ -165,7 +168,7 @@ pub fn collect(loaded: &Loaded, diags: &mut Diagnostics) -> Program {
                             .help(format!("merge the two `{what}` blocks into one")),
                         );
                     } else {
-                        *slot = Some(b.clone());
+                        *slot = Some(b);
                     }
                 }
                 ast::Item::Decl(d) => {
@@ -186,7 +189,7 @@ pub fn collect(loaded: &Loaded, diags: &mut Diagnostics) -> Program {
                     if let Some(old) = m.get(&d.name.name) {
                         diags.push(duplicate(d.kind.keyword(), &d.name, old.name.span));
                     } else {
-                        m.insert(d.name.name.clone(), d.clone());
+                        m.insert(d.name.name.clone(), d);
                     }
                 }
             }
@@ -201,7 +204,9 @@ pub fn collect(loaded: &Loaded, diags: &mut Diagnostics) -> Program {
         }
     }
     for n in &p.types.nominals {
-        p.types.aliases.insert(n.clone(), Ty::Nominal(n.as_str().into()));
+        p.types
+            .aliases
+            .insert(n.clone(), Ty::Nominal(n.as_str().into()));
     }
     let known: BTreeSet<String> = type_spans
         .keys()
@@ -223,6 +228,8 @@ pub fn collect(loaded: &Loaded, diags: &mut Diagnostics) -> Program {
             FnSig {
                 name: fd.name.name.clone(),
                 params,
+                name_arc: fd.name.name.as_str().into(),
+                ret_arc: ret.as_str().into(),
                 ret,
                 span: fd.span,
             },

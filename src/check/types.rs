@@ -93,6 +93,10 @@ pub struct FnSig {
     pub params: Vec<ParamTy>,
     /// The result type's name.
     pub ret: String,
+    /// `name`, shared by every call's value.
+    pub name_arc: Arc<str>,
+    /// `ret`, shared by every call's value.
+    pub ret_arc: Arc<str>,
     /// Where declared.
     pub span: Span,
 }

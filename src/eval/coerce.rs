@@ -145,17 +145,35 @@ impl<'p> Evaluator<'p> {
             (Ty::Lit(l), V::Str(s)) if **l == **s => Ok(v),
             (Ty::Ref(kind), _) => self.reference(v, *kind, ty),
             (Ty::Range(t), V::Range(..)) => {
-                let V::Range(lo, hi) = v.kind else { return Ok(Value::unknown(span)) };
+                let V::Range(lo, hi) = v.kind else {
+                    return Ok(Value::unknown(span));
+                };
                 let lo = self.coerce(*lo, t, complete)?;
                 let hi = match hi {
                     Some(h) => Some(Box::new(self.coerce(*h, t, complete)?)),
                     None => None,
                 };
-                if let (V::Quantity { amount: a, text: ta, .. }, Some(V::Quantity { amount: b, text: tb, .. })) = (&lo.kind, hi.as_ref().map(|h| &h.kind)) {
+                if let (
+                    V::Quantity {
+                        amount: a,
+                        text: ta,
+                        ..
+                    },
+                    Some(V::Quantity {
+                        amount: b,
+                        text: tb,
+                        ..
+                    }),
+                ) = (&lo.kind, hi.as_ref().map(|h| &h.kind))
+                {
                     if a > b {
-                        return Err(vec![Diagnostic::new(Code::E2009, span, format!("the request `{ta}` is larger than the limit `{tb}`"))
-                            .label("request .. limit")
-                            .help(format!("write `{tb} .. {ta}`, or raise the limit"))]);
+                        return Err(vec![Diagnostic::new(
+                            Code::E2009,
+                            span,
+                            format!("the request `{ta}` is larger than the limit `{tb}`"),
+                        )
+                        .label("request .. limit")
+                        .help(format!("write `{tb} .. {ta}`, or raise the limit"))]);
                     }
                 }
                 Ok(Value::new(V::Range(Box::new(lo), hi), span))
@@ -165,7 +183,9 @@ impl<'p> Evaluator<'p> {
                 Ok(Value::new(V::Range(Box::new(single), None), span))
             }
             (Ty::List(t), V::List(_)) => {
-                let V::List(items) = v.kind else { return Ok(Value::unknown(span)) };
+                let V::List(items) = v.kind else {
+                    return Ok(Value::unknown(span));
+                };
                 let mut out = Vec::with_capacity(items.len());
                 let mut problems = Vec::new();
                 for item in items {
@@ -181,7 +201,9 @@ impl<'p> Evaluator<'p> {
                 }
             }
             (Ty::Map(t), V::Record(_)) => {
-                let V::Record(m) = v.kind else { return Ok(Value::unknown(span)) };
+                let V::Record(m) = v.kind else {
+                    return Ok(Value::unknown(span));
+                };
                 let mut out = BTreeMap::new();
                 let mut problems = Vec::new();
                 for (k, x) in m {
@@ -199,7 +221,9 @@ impl<'p> Evaluator<'p> {
                 }
             }
             (Ty::Record(r), V::Record(_)) => {
-                let V::Record(m) = v.kind else { return Ok(Value::unknown(span)) };
+                let V::Record(m) = v.kind else {
+                    return Ok(Value::unknown(span));
+                };
                 self.record(r.clone(), m, span, complete, ty)
             }
             (Ty::Nominal(n), V::Call { ret, .. }) if **ret == **n => Ok(v),
@@ -260,66 +284,77 @@ impl<'p> Evaluator<'p> {
         complete: bool,
         ty: &Ty,
     ) -> Result<Value, Problems> {
-        let mut out = BTreeMap::new();
+        // Both maps are sorted: one merge-join pass over given values and
+        // schema fields, building the output in order.
+        let mut out: Vec<(String, Value)> = Vec::with_capacity(r.fields.len());
         let mut problems = Vec::new();
-        for (k, x) in m {
-            match r.fields.get(&k) {
-                Some(f) => match self.coerce(x, &f.ty, complete) {
-                    Ok(x) => {
-                        out.insert(k, x);
-                    }
-                    Err(p) => problems.extend(p),
-                },
-                None => {
-                    let names: Vec<&String> = r.fields.keys().collect();
-                    problems.push(
-                        Diagnostic::new(
-                            Code::E2001,
-                            x.span,
-                            format!("unknown field `{k}` in {}", self.owner_name(ty)),
-                        )
-                        .label("no such field")
-                        .maybe_help(suggest::did_you_mean(&k, &names)),
-                    );
+        let mut given = m.into_iter().peekable();
+        let mut unknown: Vec<(String, Value)> = Vec::new();
+        for (k, f) in &r.fields {
+            while given.peek().is_some_and(|(gk, _)| gk < k) {
+                if let Some(u) = given.next() {
+                    unknown.push(u);
                 }
             }
-        }
-        if complete {
-            for (k, f) in &r.fields {
-                if out.contains_key(k) {
-                    continue;
-                }
-                if let Some(d) = &f.default {
-                    let key = d as *const crate::syntax::ast::Expr as usize;
-                    if let Some(cached) = self.defaults.get(&key) {
-                        out.insert(k.clone(), Value::new(cached.kind.clone(), span));
-                        continue;
-                    }
-                    let dv = self.raw(d, &f.ty);
-                    match self.coerce(Value::new(dv.kind, span), &f.ty, true) {
-                        Ok(x) => {
-                            if is_const(d) {
-                                self.defaults.insert(key, x.clone());
-                            }
-                            out.insert(k.clone(), x);
-                        }
+            if given.peek().is_some_and(|(gk, _)| gk == k) {
+                if let Some((gk, x)) = given.next() {
+                    match self.coerce(x, &f.ty, complete) {
+                        Ok(x) => out.push((gk, x)),
                         Err(p) => problems.extend(p),
                     }
-                } else if f.optional {
-                    out.insert(k.clone(), Value::new(V::None, span));
-                } else if !self.p.incomplete {
-                    problems.push(
-                        Diagnostic::new(
-                            Code::E2003,
-                            span,
-                            format!("missing field `{k}` in {}", self.owner_name(ty)),
-                        )
-                        .label(format!("`{k}` is required"))
-                        .help(format!("add `{k} = …` (type {})", f.ty)),
-                    );
                 }
+                continue;
+            }
+            if !complete {
+                continue;
+            }
+            if let Some(d) = &f.default {
+                let key = d as *const crate::syntax::ast::Expr as usize;
+                if let Some(cached) = self.defaults.get(&key) {
+                    out.push((k.clone(), Value::new(cached.kind.clone(), span)));
+                    continue;
+                }
+                let dv = self.raw(d, &f.ty);
+                match self.coerce(Value::new(dv.kind, span), &f.ty, true) {
+                    Ok(x) => {
+                        if is_const(d) {
+                            self.defaults.insert(key, x.clone());
+                        }
+                        out.push((k.clone(), x));
+                    }
+                    Err(p) => problems.extend(p),
+                }
+            } else if f.optional {
+                // Unset optionals are kept only where members may read them (`env.domain`).
+                if self.keep_unset {
+                    out.push((k.clone(), Value::new(V::None, span)));
+                }
+            } else if !self.p.incomplete {
+                problems.push(
+                    Diagnostic::new(
+                        Code::E2003,
+                        span,
+                        format!("missing field `{k}` in {}", self.owner_name(ty)),
+                    )
+                    .label(format!("`{k}` is required"))
+                    .help(format!("add `{k} = …` (type {})", f.ty)),
+                );
             }
         }
+        unknown.extend(given);
+        for (k, x) in unknown {
+            let names: Vec<&String> = r.fields.keys().collect();
+            problems.push(
+                Diagnostic::new(
+                    Code::E2001,
+                    x.span,
+                    format!("unknown field `{k}` in {}", self.owner_name(ty)),
+                )
+                .label("no such field")
+                .maybe_help(suggest::did_you_mean(&k, &names)),
+            );
+        }
+        let out: BTreeMap<String, Value> = out.into_iter().collect();
         if problems.is_empty() {
             Ok(Value::new(V::Record(out), span))
         } else {
@@ -362,7 +397,7 @@ impl<'p> Evaluator<'p> {
             V::Name { name, weak } => (name.clone(), *weak),
             V::Decl(d) if d.kind == kind => return Ok(v),
             V::Decl(d) => (d.name.clone(), true),
-            V::Call { ret, .. } if kind == DeclKind::Image && ret == "Image" => return Ok(v),
+            V::Call { ret, .. } if kind == DeclKind::Image && &**ret == "Image" => return Ok(v),
             _ => return Err(vec![self.mismatch(&v, ty)]),
         };
         if self.p.decl(kind, &name).is_some() {

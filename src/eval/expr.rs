@@ -448,9 +448,15 @@ impl<'p> Evaluator<'p> {
                 let found = self.p.std_lets.get(module).and_then(|lets| lets.get(m));
                 match found {
                     Some(l) => {
+                        // Stdlib lets are constants: evaluate each once.
+                        let key = l as *const crate::syntax::ast::Let as usize;
+                        if let Some(v) = self.defaults.get(&key) {
+                            return Value::new(v.kind.clone(), span);
+                        }
                         let saved = std::mem::take(&mut self.frame);
                         let v = self.raw(&l.value, &Ty::Any);
                         self.frame = saved;
+                        self.defaults.insert(key, v.clone());
                         Value::new(v.kind, span)
                     }
                     None => {
@@ -493,12 +499,12 @@ impl<'p> Evaluator<'p> {
                     Some((port, number)) => {
                         self.edge(d.clone(), span, weak);
                         Value::new(
-                            V::Addr(Address {
+                            V::Addr(Box::new(Address {
                                 target: d,
                                 host: info.host.clone(),
                                 port: *port,
                                 number: *number,
-                            }),
+                            })),
                             span,
                         )
                     }
@@ -698,9 +704,9 @@ impl<'p> Evaluator<'p> {
         let bound = self.bind_args(&sig.params, args, span, Code::E2015, &what);
         Value::new(
             V::Call {
-                func: name.clone(),
-                ret: sig.ret.clone(),
-                args: bound,
+                func: sig.name_arc.clone(),
+                ret: sig.ret_arc.clone(),
+                args: Box::new(bound),
             },
             span,
         )

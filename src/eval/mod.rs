@@ -85,6 +85,8 @@ pub struct Evaluator<'p> {
     weak_depth: u32,
     /// Constant defaults of record fields, by the default expression's address.
     defaults: BTreeMap<usize, Value>,
+    /// Whether completed records keep unset optional fields as `V::None`.
+    keep_unset: bool,
 }
 
 /// The names of the env schema's fields.
@@ -112,6 +114,7 @@ impl<'p> Evaluator<'p> {
             overrides: BTreeMap::new(),
             weak_depth: 0,
             defaults: BTreeMap::new(),
+            keep_unset: true,
         }
     }
 
@@ -234,6 +237,7 @@ impl<'p> Evaluator<'p> {
             .to_string();
         self.env_name = Some(decl.name.name.clone());
         self.env = Some(env);
+        self.keep_unset = false;
         self.overrides = overrides;
         self.ports.clear();
     }
@@ -350,9 +354,12 @@ impl<'p> Evaluator<'p> {
             return; // E1009, reported when collecting
         }
         let p = self.p;
-        let params: &[ParamTy] = p.template_params.get(&t.name.name).map_or(&[], Vec::as_slice);
+        let params: &[ParamTy] = p
+            .template_params
+            .get(&t.name.name)
+            .map_or(&[], Vec::as_slice);
         let what = format!("template `{}`", t.name.name);
-        let args = self.bind_args(&params, &from.args, from.span, Code::E2014, &what);
+        let args = self.bind_args(params, &from.args, from.span, Code::E2014, &what);
         self.frame.templates.push(t.name.name.clone());
         self.frame.locals.push(args);
         if let Some(parent) = &t.from {
@@ -485,7 +492,13 @@ impl<'p> Evaluator<'p> {
                     }
                 }
             }
-            keys.extend(entry.path.iter().skip(*offset).map(|k| (k.name.as_str(), k.span)));
+            keys.extend(
+                entry
+                    .path
+                    .iter()
+                    .skip(*offset)
+                    .map(|k| (k.name.as_str(), k.span)),
+            );
             let names: Vec<&str> = keys.iter().map(|(n, _)| *n).collect();
             let Some(first) = names.first() else { continue };
             if !filter.admits(first) {

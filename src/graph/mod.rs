@@ -38,7 +38,7 @@ pub struct GraphEdge {
 }
 
 /// One env's dependency graph.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct DepGraph {
     /// The env's name.
     pub env: String,

@@ -243,32 +243,60 @@ impl Lower {
         match v.as_rule() {
             Rule::labelled_tail => {
                 let keyword = match path.as_slice() {
-                    [k] if self.is_ident(k) => Ident { name: k.name.clone(), span: k.span },
+                    [k] if self.is_ident(k) => Ident {
+                        name: k.name.clone(),
+                        span: k.span,
+                    },
                     _ => {
                         return Err(Box::new(
-                            Diagnostic::new(Code::E0001, path_span, "expected `=` or `{` after the field name")
-                                .label("a field name is followed by `=` or a block")
-                                .help("fields are written `name = value` or `name { … }`"),
+                            Diagnostic::new(
+                                Code::E0001,
+                                path_span,
+                                "expected `=` or `{` after the field name",
+                            )
+                            .label("a field name is followed by `=` or a block")
+                            .help("fields are written `name = value` or `name { … }`"),
                         ))
                     }
                 };
                 let mut tail = v.into_inner();
                 let key = self.key(self.next(&mut tail, span)?)?;
                 let value = self.expr(self.next(&mut tail, span)?)?;
-                Ok(Entry { kind: EntryKind::Labelled(keyword), path: vec![key], value, span })
+                Ok(Entry {
+                    kind: EntryKind::Labelled(keyword),
+                    path: vec![key],
+                    value,
+                    span,
+                })
             }
             Rule::body => {
                 let vspan = self.span(&v);
-                let value = Expr { kind: ExprKind::Record(self.body(v)?), span: vspan };
-                Ok(Entry { kind: EntryKind::Block, path, value, span })
+                let value = Expr {
+                    kind: ExprKind::Record(self.body(v)?),
+                    span: vspan,
+                };
+                Ok(Entry {
+                    kind: EntryKind::Block,
+                    path,
+                    value,
+                    span,
+                })
             }
-            _ => Ok(Entry { kind: EntryKind::Assign, path, value: self.expr(v)?, span }),
+            _ => Ok(Entry {
+                kind: EntryKind::Assign,
+                path,
+                value: self.expr(v)?,
+                span,
+            }),
         }
     }
 
     fn is_ident(&self, k: &Key) -> bool {
-        k.name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
-            && k.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        k.name
+            .starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+            && k.name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_')
             && k.span.len() == k.name.len()
     }
 
@@ -505,36 +533,43 @@ impl Lower {
                 .op(Op::infix(Rule::add_op, Assoc::Left))
                 .op(Op::prefix(Rule::not_op));
         }
-        PRATT.with(|pratt| {
-            pratt
-                .map_primary(|p| self.expr(p))
-                .map_prefix(|_op, rhs| {
-                    let rhs = rhs?;
-                    let s = rhs.span;
-                    Ok(Expr {
-                        kind: ExprKind::Not(Box::new(rhs)),
-                        span: s,
+        PRATT
+            .with(|pratt| {
+                pratt
+                    .map_primary(|p| self.expr(p))
+                    .map_prefix(|_op, rhs| {
+                        let rhs = rhs?;
+                        let s = rhs.span;
+                        Ok(Expr {
+                            kind: ExprKind::Not(Box::new(rhs)),
+                            span: s,
+                        })
                     })
-                })
-                .map_infix(|lhs, op, rhs| {
-                    let (lhs, rhs) = (lhs?, rhs?);
-                    let op = match op.as_rule() {
-                        Rule::or_op => BinOp::Or,
-                        Rule::and_op => BinOp::And,
-                        Rule::cmp_op if op.as_str() == "==" => BinOp::Eq,
-                        Rule::cmp_op => BinOp::Ne,
-                        Rule::range_op => BinOp::Range,
-                        _ => BinOp::Add,
-                    };
-                    let s = lhs.span.to(rhs.span);
-                    Ok(Expr {
-                        kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)),
-                        span: s,
+                    .map_infix(|lhs, op, rhs| {
+                        let (lhs, rhs) = (lhs?, rhs?);
+                        let op = match op.as_rule() {
+                            Rule::or_op => BinOp::Or,
+                            Rule::and_op => BinOp::And,
+                            Rule::cmp_op if op.as_str() == "==" => BinOp::Eq,
+                            Rule::cmp_op => BinOp::Ne,
+                            Rule::range_op => BinOp::Range,
+                            _ => BinOp::Add,
+                        };
+                        let s = lhs.span.to(rhs.span);
+                        Ok(Expr {
+                            kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)),
+                            span: s,
+                        })
                     })
-                })
-                .parse(pairs)
-        })
-        .map_err(|e: Box<Diagnostic>| if e.primary.span.is_empty() { Box::new(Diagnostic::new(Code::E0001, span, e.message)) } else { e })
+                    .parse(pairs)
+            })
+            .map_err(|e: Box<Diagnostic>| {
+                if e.primary.span.is_empty() {
+                    Box::new(Diagnostic::new(Code::E0001, span, e.message))
+                } else {
+                    e
+                }
+            })
     }
 
     fn number(&self, text: &str, span: Span) -> R<Expr> {

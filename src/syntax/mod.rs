@@ -29,7 +29,8 @@ mod parser {
 /// Parse one file. Returns the first syntax error of the file on failure.
 pub fn parse(file: &SourceFile) -> Result<ast::File, Box<Diagnostic>> {
     scan::prescan(file)?;
-    let pairs = ShipParser::parse(Rule::file, &file.text).map_err(|e| Box::new(detailed_error(file, &e)))?;
+    let pairs = ShipParser::parse(Rule::file, &file.text)
+        .map_err(|e| Box::new(detailed_error(file, &e)))?;
     lower::lower_file(file.id, pairs)
 }
 
@@ -53,7 +54,12 @@ fn detailed_error(file: &SourceFile, first: &pest::error::Error<Rule>) -> Diagno
         .map(|t| {
             if ["(", "-", "[", "false", "true", "if", "!", "\"\"\""].contains(&t.as_str()) {
                 "an expression".to_string()
-            } else if ["import", "let", "type", "template", "fn", "policy", "project", "image", "service", "infra", "env"].contains(&t.as_str()) {
+            } else if [
+                "import", "let", "type", "template", "fn", "policy", "project", "image", "service",
+                "infra", "env",
+            ]
+            .contains(&t.as_str())
+            {
                 "a declaration (`service`, `image`, `infra`, `env`, …)".to_string()
             } else if ["!=", "&&", "+", "==", "||", ".."].contains(&t.as_str()) {
                 "an operator".to_string()
@@ -63,7 +69,12 @@ fn detailed_error(file: &SourceFile, first: &pest::error::Error<Rule>) -> Diagno
         })
         .collect();
     if let pest::error::ErrorVariant::ParsingError { positives, .. } = &again.variant {
-        words.extend(positives.iter().filter_map(|r| rule_word(*r)).map(str::to_string));
+        words.extend(
+            positives
+                .iter()
+                .filter_map(|r| rule_word(*r))
+                .map(str::to_string),
+        );
     }
     words.retain(|w| !["`\"`", "`_`", "`\"\"\"`", "`${`", "`\\`"].contains(&w.as_str()));
     if words.iter().any(|w| w == "an expression") {
@@ -75,7 +86,11 @@ fn detailed_error(file: &SourceFile, first: &pest::error::Error<Rule>) -> Diagno
     pest_error(file, first, Some((attempts.max_position, words)))
 }
 
-fn pest_error(file: &SourceFile, e: &pest::error::Error<Rule>, detail: Option<(usize, Vec<String>)>) -> Diagnostic {
+fn pest_error(
+    file: &SourceFile,
+    e: &pest::error::Error<Rule>,
+    detail: Option<(usize, Vec<String>)>,
+) -> Diagnostic {
     use pest::error::{ErrorVariant, InputLocation};
     let pos = match e.location {
         InputLocation::Pos(p) => p,
