@@ -46,6 +46,52 @@ pub mod synth;
 pub use diag::{Code, Diagnostic, Diagnostics, Severity};
 pub use source::{FileId, SourceMap, Span};
 
+/// Stack size of the compiler's worker threads. Parsing and evaluation are
+/// recursive; nesting is capped at [`syntax::MAX_DEPTH`], and this leaves a
+/// wide margin even in debug builds (only touched pages are committed).
+pub const STACK_SIZE: usize = 256 * 1024 * 1024;
+
+/// Run `f` on a scoped thread with [`STACK_SIZE`] of stack (inline if the
+/// thread cannot be created). Every thread the compiler starts goes through
+/// this.
+pub fn spawn_in<'scope, 'env, T, F>(scope: &'scope std::thread::Scope<'scope, 'env>, f: F) -> Worker<'scope, T>
+where
+    F: FnOnce() -> T + Send + 'scope,
+    T: Send + 'scope,
+{
+    let cell = std::sync::Arc::new(std::sync::Mutex::new(Some(f)));
+    let c2 = cell.clone();
+    let spawned = std::thread::Builder::new().stack_size(STACK_SIZE).spawn_scoped(scope, move || {
+        let f = c2.lock().ok().and_then(|mut g| g.take());
+        f.map(|f| f())
+    });
+    match spawned {
+        Ok(h) => Worker::Thread(h),
+        Err(_) => {
+            let f = cell.lock().ok().and_then(|mut g| g.take());
+            Worker::Done(f.map(|f| f()))
+        }
+    }
+}
+
+/// A unit of work started by [`spawn_in`].
+pub enum Worker<'scope, T> {
+    /// Running on its own thread.
+    Thread(std::thread::ScopedJoinHandle<'scope, Option<T>>),
+    /// Already run inline.
+    Done(Option<T>),
+}
+
+impl<T> Worker<'_, T> {
+    /// Wait for the result (`None` if the work panicked).
+    pub fn join(self) -> Option<T> {
+        match self {
+            Worker::Thread(h) => h.join().ok().flatten(),
+            Worker::Done(v) => v,
+        }
+    }
+}
+
 /// Everything `shipc check` knows about a project.
 #[derive(Debug)]
 pub struct Analysis {
@@ -65,17 +111,26 @@ pub fn analyze(
     diags: &mut Diagnostics,
 ) -> Result<Analysis, load::LoadError> {
     let mut loaded = load::load(host, path, diags)?;
-    let checked = check::check(&mut loaded, only_env, diags);
+    let checked = std::thread::scope(|scope| {
+        let (loaded, diags2) = (&mut loaded, &mut *diags);
+        spawn_in(scope, move || check::check(loaded, only_env, diags2)).join()
+    });
+    let Some(checked) = checked else {
+        return Err(load::LoadError {
+            message: "internal error: the checker stopped unexpectedly".into(),
+            hint: Some("please report this with the input that caused it".into()),
+        });
+    };
     // One graph per env, built in parallel, collected in env order.
     let built: Vec<Result<graph::DepGraph, Vec<Diagnostic>>> = std::thread::scope(|scope| {
         let handles: Vec<_> = checked
             .envs
             .iter()
-            .map(|env| scope.spawn(move || graph::build(env)))
+            .map(|env| spawn_in(scope, move || graph::build(env)))
             .collect();
         handles
             .into_iter()
-            .map(|h| h.join().unwrap_or_else(|_| Ok(graph::DepGraph::default())))
+            .map(|h| h.join().unwrap_or_else(|| Ok(graph::DepGraph::default())))
             .collect()
     });
     let mut graphs = Vec::new();

@@ -402,17 +402,15 @@ fn parse_all(
     };
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
-        .min(files.len());
-    if workers <= 1 {
-        return files.iter().map(|(id, _)| parse_one(*id)).collect();
-    }
+        .min(files.len())
+        .max(1);
     let mut slots: Vec<Option<Result<ast::File, Box<Diagnostic>>>> =
         files.iter().map(|_| None).collect();
     std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
             .map(|w| {
                 let parse_one = &parse_one;
-                scope.spawn(move || {
+                crate::spawn_in(scope, move || {
                     files
                         .iter()
                         .enumerate()

@@ -124,7 +124,7 @@ pub fn check(loaded: &mut Loaded, only_env: Option<&str>, diags: &mut Diagnostic
             .iter()
             .map(|chunk| {
                 let (program, project) = (&program, &project);
-                scope.spawn(move || {
+                crate::spawn_in(scope, move || {
                     chunk
                         .iter()
                         .map(|name| {

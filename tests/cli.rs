@@ -1,0 +1,121 @@
+//! The real binary: exit codes (0 ok, 1 errors, 3 usage), output streams,
+//! `--format json`, `explain`, and `graph` formats.
+
+mod common;
+
+use std::process::Command;
+
+fn shipc(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_shipc"))
+        .args(args)
+        .current_dir(common::root())
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run shipc");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn check_ok_exits_zero() {
+    let (code, stdout, stderr) = shipc(&["check", "examples/ameide/ship"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.is_empty());
+    assert!(stderr.contains("ok: 2 services checked in 3 envs"), "{stderr}");
+}
+
+#[test]
+fn check_errors_exit_one_with_json_on_stdout() {
+    let (code, stdout, _) = shipc(&["--format", "json", "check", "tests/ui/unknown_field_suggests_closest.ship"]);
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+    let d = &v["diagnostics"][0];
+    assert_eq!(d["code"], "E2001");
+    assert_eq!(d["line"], 4);
+    assert_eq!(d["column"], 3);
+    assert_eq!(d["help"], "did you mean `replicas`?");
+    assert_eq!(d["file"], "tests/ui/unknown_field_suggests_closest.ship");
+    assert_eq!(v["errors"], 1);
+}
+
+#[test]
+fn human_diagnostics_go_to_stderr() {
+    let (code, stdout, stderr) = shipc(&["--color", "never", "check", "tests/ui/unknown_field_suggests_closest.ship"]);
+    assert_eq!(code, 1);
+    assert!(stdout.is_empty());
+    assert!(stderr.contains("E2001") && stderr.contains("did you mean `replicas`?"), "{stderr}");
+    assert!(stderr.contains("1 error, 0 warnings"));
+}
+
+#[test]
+fn usage_errors_exit_three() {
+    assert_eq!(shipc(&["frobnicate"]).0, 3);
+    assert_eq!(shipc(&["check", "--bogus"]).0, 3);
+    assert_eq!(shipc(&["graph", "examples/ameide/ship"]).0, 3, "graph needs --env");
+    let (code, _, stderr) = shipc(&["check", "--env", "prd", "examples/ameide/ship"]);
+    assert_eq!(code, 3);
+    assert!(stderr.contains("did you mean `prod`?"), "{stderr}");
+    assert_eq!(shipc(&["--format", "yaml", "check", "examples/ameide/ship"]).0, 3);
+    assert_eq!(shipc(&["explain", "E9999"]).0, 3);
+}
+
+#[test]
+fn missing_path_is_an_error() {
+    let (code, _, stderr) = shipc(&["check", "no/such/dir"]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("does not exist"), "{stderr}");
+}
+
+#[test]
+fn help_and_version_exit_zero() {
+    assert_eq!(shipc(&["--help"]).0, 0);
+    assert_eq!(shipc(&["--version"]).0, 0);
+}
+
+#[test]
+fn explain_prints_the_long_help() {
+    let (code, stdout, _) = shipc(&["explain", "e2001"]);
+    assert_eq!(code, 0);
+    assert!(stdout.starts_with("# E2001: unknown field"), "{stdout}");
+    let (code, stdout, _) = shipc(&["explain", "unknown-field"]);
+    assert_eq!(code, 0);
+    assert!(stdout.starts_with("# E2001"));
+}
+
+#[test]
+fn graph_formats() {
+    let (code, stdout, _) = shipc(&["graph", "--env", "staging", "examples/ameide/ship"]);
+    assert_eq!(code, 0);
+    assert!(stdout.contains("service/www_ameide") && stdout.contains("-> service/inference (env_vars.INFERENCE_URL)"), "{stdout}");
+    let (_, dot, _) = shipc(&["--format", "dot", "graph", "--env", "staging", "examples/ameide/ship"]);
+    assert!(dot.starts_with("digraph \"staging\" {"), "{dot}");
+    let (_, mermaid, _) = shipc(&["--format", "mermaid", "graph", "--env", "staging", "examples/ameide/ship"]);
+    assert!(mermaid.starts_with("flowchart LR"));
+    let (_, json, _) = shipc(&["--format", "json", "graph", "--env", "staging", "examples/ameide/ship"]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["env"], "staging");
+    assert!(v["edges"].as_array().unwrap().iter().any(|e| e["from"] == "service/www_ameide" && e["to"] == "infra/redis" && e["why"] == "env_vars.REDIS_HOST"));
+    let waves = v["waves"].as_array().unwrap();
+    assert_eq!(waves.last().unwrap(), &serde_json::json!(["service/www_ameide"]));
+}
+
+#[test]
+fn graph_with_a_cycle_fails() {
+    let (code, stdout, stderr) = shipc(&["graph", "--env", "local", "tests/ui/dependency_cycle_two_services.ship"]);
+    assert_eq!(code, 1);
+    assert!(stdout.is_empty());
+    assert!(stderr.contains("E3001"), "{stderr}");
+}
+
+#[test]
+fn default_path_is_ship_folder() {
+    let out = Command::new(env!("CARGO_BIN_EXE_shipc"))
+        .arg("check")
+        .current_dir(common::root().join("examples/cs720"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+}

@@ -1,0 +1,50 @@
+//! Helpers shared by the integration tests.
+#![allow(clippy::disallowed_methods, dead_code)]
+
+use std::path::{Path, PathBuf};
+
+/// A file-system host for tests (the CLI has its own).
+pub struct FsHost;
+
+impl shipc::load::Host for FsHost {
+    fn read(&self, p: &Path) -> std::io::Result<Vec<u8>> {
+        std::fs::read(p)
+    }
+    fn list_dir(&self, p: &Path) -> std::io::Result<Vec<PathBuf>> {
+        std::fs::read_dir(p)?.map(|e| e.map(|e| e.path())).collect()
+    }
+    fn is_dir(&self, p: &Path) -> bool {
+        p.is_dir()
+    }
+    fn exists(&self, p: &Path) -> bool {
+        p.exists()
+    }
+}
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Every example project folder (`examples/<name>/ship`).
+pub fn examples() -> Vec<(String, PathBuf)> {
+    let mut out: Vec<(String, PathBuf)> = std::fs::read_dir(root().join("examples"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("ship").is_dir())
+        .map(|p| (p.file_name().unwrap().to_string_lossy().to_string(), p.join("ship")))
+        .collect();
+    out.sort();
+    out
+}
+
+/// Check a project in memory, returning the analysis and sorted diagnostics.
+pub fn analyze_text(files: &[(&str, &str)]) -> (Option<shipc::Analysis>, Vec<shipc::Diagnostic>) {
+    let mut host = shipc::load::MemoryHost::new();
+    for (p, t) in files {
+        host.add(format!("ship/{p}"), *t);
+    }
+    let mut d = shipc::Diagnostics::new();
+    let a = shipc::analyze(&host, Path::new("ship"), None, &mut d).ok();
+    (a, d.into_sorted())
+}

@@ -1,0 +1,99 @@
+//! Bad input never panics, never overflows the stack, and never takes long:
+//! random bytes, token soups, deep nesting, huge literals, NUL bytes. A
+//! bounded number of cases runs in `cargo test`; `fuzz/` has the open-ended
+//! cargo-fuzz target over the same entry point.
+
+mod common;
+
+use proptest::prelude::*;
+use std::time::{Duration, Instant};
+
+fn check_text(text: &str) -> Duration {
+    let start = Instant::now();
+    let _ = common::analyze_text(&[("fuzz.ship", text)]);
+    start.elapsed()
+}
+
+fn check_bytes(bytes: &[u8]) {
+    let mut host = shipc::load::MemoryHost::new();
+    host.add("ship/fuzz.ship", bytes.to_vec());
+    let mut d = shipc::Diagnostics::new();
+    let _ = shipc::analyze(&host, std::path::Path::new("ship"), None, &mut d);
+}
+
+const TOKENS: &[&str] = &[
+    "service", "image", "infra", "env", "template", "let", "type", "import", "policy", "project", "from", "if", "then",
+    "else", "true", "false", "self", "weak", "std", "security", "restricted", "x", "www", "port", "http", "replicas", "=",
+    "{", "}", "(", ")", "[", "]", ",", ".", "..", "+", "==", "!=", "&&", "||", "!", "\"s\"", "\"${", "\"\"\"", "1", "-1",
+    "250m", "64Mi", "1h30m", "99999999999999999999", "#c\n", "\n", " ", "env.name", "kind", "tilt", "a.b", "@", "?", ":",
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, .. ProptestConfig::default() })]
+
+    #[test]
+    fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+        check_bytes(&bytes);
+    }
+
+    #[test]
+    fn token_soup_never_panics(tokens in proptest::collection::vec(proptest::sample::select(TOKENS), 0..80)) {
+        let text = tokens.join(" ");
+        let t = check_text(&text);
+        prop_assert!(t < Duration::from_secs(1), "took {t:?} on {text:?}");
+    }
+
+    #[test]
+    fn mutated_examples_never_panic(cut in 0usize..2000, insert in proptest::sample::select(TOKENS)) {
+        let base = include_str!("../examples/ameide/ship/main.ship");
+        let at = cut.min(base.len());
+        let at = (0..=at).rev().find(|i| base.is_char_boundary(*i)).unwrap_or(0);
+        let text = format!("{}{}{}", &base[..at], insert, &base[at..]);
+        check_text(&text);
+    }
+}
+
+#[test]
+fn deep_nesting_is_refused_quickly() {
+    for (open, close) in [("[", "]"), ("(", ")"), ("{", "}")] {
+        let text = format!("let x = {}1{}", open.repeat(10_000), close.repeat(10_000));
+        let t = check_text(&text);
+        assert!(t < Duration::from_secs(1), "{open}: {t:?}");
+        let (_, diags) = common::analyze_text(&[("a.ship", &text)]);
+        assert!(diags.iter().any(|d| d.code == shipc::Code::E0006), "{open}: {diags:?}");
+    }
+    // Deep but allowed: 200 levels of parentheses.
+    let text = format!("let x = {}1{}", "(".repeat(200), ")".repeat(200));
+    let (_, diags) = common::analyze_text(&[("a.ship", &text)]);
+    assert!(diags.is_empty(), "{diags:?}");
+    // Unbalanced deep opening only.
+    check_text(&"{".repeat(100_000));
+    check_text(&format!("let s = \"{}\"", "${".repeat(5_000)));
+}
+
+#[test]
+fn deep_if_chains_and_long_operator_chains_are_fine() {
+    let chain = (0..5_000).map(|i| i.to_string()).collect::<Vec<_>>().join(" + ");
+    let t = check_text(&format!("let x = {chain}\nservice a {{ port http = 80, replicas = x }}"));
+    assert!(t < Duration::from_secs(1), "{t:?}");
+    let nots = format!("let b = {}true", "!".repeat(5_000));
+    assert!(check_text(&nots) < Duration::from_secs(1));
+    let ifs = format!("let x = {}1{}", "if true then ".repeat(200), " else 2".repeat(200));
+    assert!(check_text(&ifs) < Duration::from_secs(1));
+}
+
+#[test]
+fn huge_literals_and_nul_bytes() {
+    let big = "9".repeat(100_000);
+    let (_, d) = common::analyze_text(&[("a.ship", &format!("let x = {big}"))]);
+    assert!(d.iter().any(|d| d.code == shipc::Code::E0005));
+    let long = "a".repeat(1_000_000);
+    let (_, d) = common::analyze_text(&[("a.ship", &format!("let x = \"{long}\""))]);
+    assert!(d.is_empty(), "a long string is fine");
+    let (_, d) = common::analyze_text(&[("a.ship", "service a { port http = 80 }\0")]);
+    assert!(d.iter().any(|d| d.code == shipc::Code::E0003));
+    let unit = format!("let x = 1{}", "m".repeat(100));
+    check_text(&unit);
+    let many = "service a { port http = 80 }\n".repeat(1).to_string() + &"let z = 1\n".repeat(50_000);
+    assert!(check_text(&many) < Duration::from_secs(2));
+}
