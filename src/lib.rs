@@ -54,17 +54,22 @@ pub const STACK_SIZE: usize = 256 * 1024 * 1024;
 /// Run `f` on a scoped thread with [`STACK_SIZE`] of stack (inline if the
 /// thread cannot be created). Every thread the compiler starts goes through
 /// this.
-pub fn spawn_in<'scope, 'env, T, F>(scope: &'scope std::thread::Scope<'scope, 'env>, f: F) -> Worker<'scope, T>
+pub fn spawn_in<'scope, 'env, T, F>(
+    scope: &'scope std::thread::Scope<'scope, 'env>,
+    f: F,
+) -> Worker<'scope, T>
 where
     F: FnOnce() -> T + Send + 'scope,
     T: Send + 'scope,
 {
     let cell = std::sync::Arc::new(std::sync::Mutex::new(Some(f)));
     let c2 = cell.clone();
-    let spawned = std::thread::Builder::new().stack_size(STACK_SIZE).spawn_scoped(scope, move || {
-        let f = c2.lock().ok().and_then(|mut g| g.take());
-        f.map(|f| f())
-    });
+    let spawned = std::thread::Builder::new()
+        .stack_size(STACK_SIZE)
+        .spawn_scoped(scope, move || {
+            let f = c2.lock().ok().and_then(|mut g| g.take());
+            f.map(|f| f())
+        });
     match spawned {
         Ok(h) => Worker::Thread(h),
         Err(_) => {

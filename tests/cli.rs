@@ -24,12 +24,20 @@ fn check_ok_exits_zero() {
     let (code, stdout, stderr) = shipc(&["check", "examples/ameide/ship"]);
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.is_empty());
-    assert!(stderr.contains("ok: 2 services checked in 3 envs"), "{stderr}");
+    assert!(
+        stderr.contains("ok: 2 services checked in 3 envs"),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn check_errors_exit_one_with_json_on_stdout() {
-    let (code, stdout, _) = shipc(&["--format", "json", "check", "tests/ui/unknown_field_suggests_closest.ship"]);
+    let (code, stdout, _) = shipc(&[
+        "--format",
+        "json",
+        "check",
+        "tests/ui/unknown_field_suggests_closest.ship",
+    ]);
     assert_eq!(code, 1);
     let v: serde_json::Value = serde_json::from_str(&stdout).expect("json");
     let d = &v["diagnostics"][0];
@@ -43,10 +51,18 @@ fn check_errors_exit_one_with_json_on_stdout() {
 
 #[test]
 fn human_diagnostics_go_to_stderr() {
-    let (code, stdout, stderr) = shipc(&["--color", "never", "check", "tests/ui/unknown_field_suggests_closest.ship"]);
+    let (code, stdout, stderr) = shipc(&[
+        "--color",
+        "never",
+        "check",
+        "tests/ui/unknown_field_suggests_closest.ship",
+    ]);
     assert_eq!(code, 1);
     assert!(stdout.is_empty());
-    assert!(stderr.contains("E2001") && stderr.contains("did you mean `replicas`?"), "{stderr}");
+    assert!(
+        stderr.contains("E2001") && stderr.contains("did you mean `replicas`?"),
+        "{stderr}"
+    );
     assert!(stderr.contains("1 error, 0 warnings"));
 }
 
@@ -54,11 +70,18 @@ fn human_diagnostics_go_to_stderr() {
 fn usage_errors_exit_three() {
     assert_eq!(shipc(&["frobnicate"]).0, 3);
     assert_eq!(shipc(&["check", "--bogus"]).0, 3);
-    assert_eq!(shipc(&["graph", "examples/ameide/ship"]).0, 3, "graph needs --env");
+    assert_eq!(
+        shipc(&["graph", "examples/ameide/ship"]).0,
+        3,
+        "graph needs --env"
+    );
     let (code, _, stderr) = shipc(&["check", "--env", "prd", "examples/ameide/ship"]);
     assert_eq!(code, 3);
     assert!(stderr.contains("did you mean `prod`?"), "{stderr}");
-    assert_eq!(shipc(&["--format", "yaml", "check", "examples/ameide/ship"]).0, 3);
+    assert_eq!(
+        shipc(&["--format", "yaml", "check", "examples/ameide/ship"]).0,
+        3
+    );
     assert_eq!(shipc(&["explain", "E9999"]).0, 3);
 }
 
@@ -89,22 +112,61 @@ fn explain_prints_the_long_help() {
 fn graph_formats() {
     let (code, stdout, _) = shipc(&["graph", "--env", "staging", "examples/ameide/ship"]);
     assert_eq!(code, 0);
-    assert!(stdout.contains("service/www_ameide") && stdout.contains("-> service/inference (env_vars.INFERENCE_URL)"), "{stdout}");
-    let (_, dot, _) = shipc(&["--format", "dot", "graph", "--env", "staging", "examples/ameide/ship"]);
+    assert!(
+        stdout.contains("service/www_ameide")
+            && stdout.contains("-> service/inference (env_vars.INFERENCE_URL)"),
+        "{stdout}"
+    );
+    let (_, dot, _) = shipc(&[
+        "--format",
+        "dot",
+        "graph",
+        "--env",
+        "staging",
+        "examples/ameide/ship",
+    ]);
     assert!(dot.starts_with("digraph \"staging\" {"), "{dot}");
-    let (_, mermaid, _) = shipc(&["--format", "mermaid", "graph", "--env", "staging", "examples/ameide/ship"]);
+    let (_, mermaid, _) = shipc(&[
+        "--format",
+        "mermaid",
+        "graph",
+        "--env",
+        "staging",
+        "examples/ameide/ship",
+    ]);
     assert!(mermaid.starts_with("flowchart LR"));
-    let (_, json, _) = shipc(&["--format", "json", "graph", "--env", "staging", "examples/ameide/ship"]);
+    let (_, json, _) = shipc(&[
+        "--format",
+        "json",
+        "graph",
+        "--env",
+        "staging",
+        "examples/ameide/ship",
+    ]);
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(v["env"], "staging");
-    assert!(v["edges"].as_array().unwrap().iter().any(|e| e["from"] == "service/www_ameide" && e["to"] == "infra/redis" && e["why"] == "env_vars.REDIS_HOST"));
+    assert!(v["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["from"] == "service/www_ameide"
+            && e["to"] == "infra/redis"
+            && e["why"] == "env_vars.REDIS_HOST"));
     let waves = v["waves"].as_array().unwrap();
-    assert_eq!(waves.last().unwrap(), &serde_json::json!(["service/www_ameide"]));
+    assert_eq!(
+        waves.last().unwrap(),
+        &serde_json::json!(["service/www_ameide"])
+    );
 }
 
 #[test]
 fn graph_with_a_cycle_fails() {
-    let (code, stdout, stderr) = shipc(&["graph", "--env", "local", "tests/ui/dependency_cycle_two_services.ship"]);
+    let (code, stdout, stderr) = shipc(&[
+        "graph",
+        "--env",
+        "local",
+        "tests/ui/dependency_cycle_two_services.ship",
+    ]);
     assert_eq!(code, 1);
     assert!(stdout.is_empty());
     assert!(stderr.contains("E3001"), "{stderr}");
@@ -117,5 +179,10 @@ fn default_path_is_ship_folder() {
         .current_dir(common::root().join("examples/cs720"))
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -22,10 +22,67 @@ fn check_bytes(bytes: &[u8]) {
 }
 
 const TOKENS: &[&str] = &[
-    "service", "image", "infra", "env", "template", "let", "type", "import", "policy", "project", "from", "if", "then",
-    "else", "true", "false", "self", "weak", "std", "security", "restricted", "x", "www", "port", "http", "replicas", "=",
-    "{", "}", "(", ")", "[", "]", ",", ".", "..", "+", "==", "!=", "&&", "||", "!", "\"s\"", "\"${", "\"\"\"", "1", "-1",
-    "250m", "64Mi", "1h30m", "99999999999999999999", "#c\n", "\n", " ", "env.name", "kind", "tilt", "a.b", "@", "?", ":",
+    "service",
+    "image",
+    "infra",
+    "env",
+    "template",
+    "let",
+    "type",
+    "import",
+    "policy",
+    "project",
+    "from",
+    "if",
+    "then",
+    "else",
+    "true",
+    "false",
+    "self",
+    "weak",
+    "std",
+    "security",
+    "restricted",
+    "x",
+    "www",
+    "port",
+    "http",
+    "replicas",
+    "=",
+    "{",
+    "}",
+    "(",
+    ")",
+    "[",
+    "]",
+    ",",
+    ".",
+    "..",
+    "+",
+    "==",
+    "!=",
+    "&&",
+    "||",
+    "!",
+    "\"s\"",
+    "\"${",
+    "\"\"\"",
+    "1",
+    "-1",
+    "250m",
+    "64Mi",
+    "1h30m",
+    "99999999999999999999",
+    "#c\n",
+    "\n",
+    " ",
+    "env.name",
+    "kind",
+    "tilt",
+    "a.b",
+    "@",
+    "?",
+    ":",
 ];
 
 proptest! {
@@ -60,7 +117,10 @@ fn deep_nesting_is_refused_quickly() {
         let t = check_text(&text);
         assert!(t < Duration::from_secs(1), "{open}: {t:?}");
         let (_, diags) = common::analyze_text(&[("a.ship", &text)]);
-        assert!(diags.iter().any(|d| d.code == shipc::Code::E0006), "{open}: {diags:?}");
+        assert!(
+            diags.iter().any(|d| d.code == shipc::Code::E0006),
+            "{open}: {diags:?}"
+        );
     }
     // Deep but allowed: 200 levels of parentheses.
     let text = format!("let x = {}1{}", "(".repeat(200), ")".repeat(200));
@@ -73,12 +133,21 @@ fn deep_nesting_is_refused_quickly() {
 
 #[test]
 fn deep_if_chains_and_long_operator_chains_are_fine() {
-    let chain = (0..5_000).map(|i| i.to_string()).collect::<Vec<_>>().join(" + ");
-    let t = check_text(&format!("let x = {chain}\nservice a {{ port http = 80, replicas = x }}"));
+    let chain = (0..5_000)
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(" + ");
+    let t = check_text(&format!(
+        "let x = {chain}\nservice a {{ port http = 80, replicas = x }}"
+    ));
     assert!(t < Duration::from_secs(1), "{t:?}");
     let nots = format!("let b = {}true", "!".repeat(5_000));
     assert!(check_text(&nots) < Duration::from_secs(1));
-    let ifs = format!("let x = {}1{}", "if true then ".repeat(200), " else 2".repeat(200));
+    let ifs = format!(
+        "let x = {}1{}",
+        "if true then ".repeat(200),
+        " else 2".repeat(200)
+    );
     assert!(check_text(&ifs) < Duration::from_secs(1));
 }
 
@@ -94,6 +163,7 @@ fn huge_literals_and_nul_bytes() {
     assert!(d.iter().any(|d| d.code == shipc::Code::E0003));
     let unit = format!("let x = 1{}", "m".repeat(100));
     check_text(&unit);
-    let many = "service a { port http = 80 }\n".repeat(1).to_string() + &"let z = 1\n".repeat(50_000);
+    let many =
+        "service a { port http = 80 }\n".repeat(1).to_string() + &"let z = 1\n".repeat(50_000);
     assert!(check_text(&many) < Duration::from_secs(2));
 }

@@ -12,13 +12,24 @@ fn stdlib_type_checks() {
     assert!(diags.is_empty(), "stdlib diagnostics: {diags:#?}");
     let a = a.expect("loads");
     let p = &a.checked.program;
-    for kind in [DeclKind::Image, DeclKind::Service, DeclKind::Infra, DeclKind::Env] {
-        assert!(p.types.record(&p.schema(kind)).is_some(), "schema of {kind:?} is a record");
+    for kind in [
+        DeclKind::Image,
+        DeclKind::Service,
+        DeclKind::Infra,
+        DeclKind::Env,
+    ] {
+        assert!(
+            p.types.record(&p.schema(kind)).is_some(),
+            "schema of {kind:?} is a record"
+        );
     }
     // Every alias resolves to something other than the fallback.
     for (name, ty) in &p.types.aliases {
         if let Ty::Named(n) = ty {
-            assert!(p.types.aliases.contains_key(&**n), "alias {name} points to unknown {n}");
+            assert!(
+                p.types.aliases.contains_key(&**n),
+                "alias {name} points to unknown {n}"
+            );
         }
     }
 }
@@ -28,38 +39,120 @@ fn stdlib_has_the_required_fields_and_functions() {
     let (a, _) = common::analyze_text(&[("empty.ship", "")]);
     let a = a.unwrap();
     let p = &a.checked.program;
-    let fields = |kind| -> Vec<String> { p.types.record(&p.schema(kind)).unwrap().fields.keys().cloned().collect() };
+    let fields = |kind| -> Vec<String> {
+        p.types
+            .record(&p.schema(kind))
+            .unwrap()
+            .fields
+            .keys()
+            .cloned()
+            .collect()
+    };
     let service = fields(DeclKind::Service);
     for f in [
-        "image", "ports", "expose", "replicas", "command", "args", "env_vars", "resources", "readiness", "liveness", "startup",
-        "security", "service_account", "volumes", "host", "depends_on", "labels", "port_forwards", "chart", "image_keys",
-        "workload", "schedule", "init_containers", "annotations", "pod_annotations", "termination_grace", "container_name",
+        "image",
+        "ports",
+        "expose",
+        "replicas",
+        "command",
+        "args",
+        "env_vars",
+        "resources",
+        "readiness",
+        "liveness",
+        "startup",
+        "security",
+        "service_account",
+        "volumes",
+        "host",
+        "depends_on",
+        "labels",
+        "port_forwards",
+        "chart",
+        "image_keys",
+        "workload",
+        "schedule",
+        "init_containers",
+        "annotations",
+        "pod_annotations",
+        "termination_grace",
+        "container_name",
         "load_balancer",
     ] {
         assert!(service.contains(&f.to_string()), "service lacks `{f}`");
     }
     let image = fields(DeclKind::Image);
-    for f in ["context", "dockerfile", "repository", "build_args", "target", "live_update", "ignore"] {
+    for f in [
+        "context",
+        "dockerfile",
+        "repository",
+        "build_args",
+        "target",
+        "live_update",
+        "ignore",
+    ] {
         assert!(image.contains(&f.to_string()), "image lacks `{f}`");
     }
     let infra = fields(DeclKind::Infra);
-    for f in ["chart", "repo", "version", "namespace", "values", "depends_on", "health", "host", "ports"] {
+    for f in [
+        "chart",
+        "repo",
+        "version",
+        "namespace",
+        "values",
+        "depends_on",
+        "health",
+        "host",
+        "ports",
+    ] {
         assert!(infra.contains(&f.to_string()), "infra lacks `{f}`");
     }
     let env = fields(DeclKind::Env);
     for f in [
-        "kind", "cluster", "registry", "domain", "images", "release_suffix", "storage_class", "routing", "gateway", "include",
-        "tilt", "helmfile", "flux", "insecure_registries",
+        "kind",
+        "cluster",
+        "registry",
+        "domain",
+        "images",
+        "release_suffix",
+        "storage_class",
+        "routing",
+        "gateway",
+        "include",
+        "tilt",
+        "helmfile",
+        "flux",
+        "insecure_registries",
     ] {
         assert!(env.contains(&f.to_string()), "env lacks `{f}`");
     }
     for f in [
-        "http", "grpc", "tcp", "exec", "secret", "config", "field", "volume", "scratch", "secret_files", "config_files", "forward",
-        "sync", "run", "restart", "external", "udp", "container", "weak",
+        "http",
+        "grpc",
+        "tcp",
+        "exec",
+        "secret",
+        "config",
+        "field",
+        "volume",
+        "scratch",
+        "secret_files",
+        "config_files",
+        "forward",
+        "sync",
+        "run",
+        "restart",
+        "external",
+        "udp",
+        "container",
+        "weak",
     ] {
         assert!(p.fns.contains_key(f), "stdlib lacks fn `{f}`");
     }
-    assert!(p.std_lets.get("security").is_some_and(|l| l.contains_key("restricted") && l.contains_key("baseline")));
+    assert!(p
+        .std_lets
+        .get("security")
+        .is_some_and(|l| l.contains_key("restricted") && l.contains_key("baseline")));
 }
 
 #[test]
@@ -70,13 +163,37 @@ fn restricted_preset_is_exact() {
     )]);
     assert!(diags.is_empty(), "{diags:#?}");
     let a = a.unwrap();
-    let sec = a.checked.envs[0].services["www"].value.get("security").unwrap().clone();
-    assert_eq!(sec.get("run_as_non_root").and_then(|v| v.as_bool()), Some(true));
-    assert_eq!(sec.get("read_only_root_filesystem").and_then(|v| v.as_bool()), Some(true));
-    assert_eq!(sec.get("allow_privilege_escalation").and_then(|v| v.as_bool()), Some(false));
+    let sec = a.checked.envs[0].services["www"]
+        .value
+        .get("security")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        sec.get("run_as_non_root").and_then(|v| v.as_bool()),
+        Some(true)
+    );
+    assert_eq!(
+        sec.get("read_only_root_filesystem")
+            .and_then(|v| v.as_bool()),
+        Some(true)
+    );
+    assert_eq!(
+        sec.get("allow_privilege_escalation")
+            .and_then(|v| v.as_bool()),
+        Some(false)
+    );
     assert_eq!(sec.get("privileged").and_then(|v| v.as_bool()), Some(false));
-    assert_eq!(sec.get("seccomp").and_then(|v| v.as_str()), Some("RuntimeDefault"));
+    assert_eq!(
+        sec.get("seccomp").and_then(|v| v.as_str()),
+        Some("RuntimeDefault")
+    );
     assert_eq!(sec.get("run_as").and_then(|v| v.as_int()), Some(1000));
-    let drop: Vec<&str> = sec.get("drop_capabilities").unwrap().as_list().iter().filter_map(|v| v.as_str()).collect();
+    let drop: Vec<&str> = sec
+        .get("drop_capabilities")
+        .unwrap()
+        .as_list()
+        .iter()
+        .filter_map(|v| v.as_str())
+        .collect();
     assert_eq!(drop, ["ALL"]);
 }

@@ -32,7 +32,12 @@ pub fn examples() -> Vec<(String, PathBuf)> {
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.join("ship").is_dir())
-        .map(|p| (p.file_name().unwrap().to_string_lossy().to_string(), p.join("ship")))
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().to_string(),
+                p.join("ship"),
+            )
+        })
         .collect();
     out.sort();
     out
