@@ -10,6 +10,27 @@
 //! graph::build(&EnvModel)          → DepGraph (cycles, waves, E3)
 //! ```
 //!
+//! # Example
+//!
+//! ```
+//! use shipc::load::MemoryHost;
+//! use std::path::Path;
+//!
+//! let mut host = MemoryHost::new();
+//! host.add("ship/main.ship", r#"
+//!     service api { port http = 8080, replicas = 2 }
+//!     service web { port http = 3000, env_vars { API = api.port.http.url } }
+//!     env local { kind = tilt }
+//! "#);
+//! let mut diags = shipc::Diagnostics::new();
+//! let analysis = shipc::analyze(&host, Path::new("ship"), None, &mut diags).unwrap();
+//! assert!(!diags.has_errors());
+//! let web = &analysis.checked.envs[0].services["web"];
+//! let api_url = web.value.path("env_vars.API").and_then(|v| v.as_str());
+//! assert_eq!(api_url, Some("http://api-tilt:8080"));
+//! assert_eq!(analysis.graphs[0].waves.len(), 2);
+//! ```
+//!
 //! # Invariants
 //!
 //! 1. pest types never leave `syntax/`; the AST describes one file.
