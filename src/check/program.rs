@@ -217,6 +217,7 @@ pub fn collect(loaded: &mut Loaded, diags: &mut Diagnostics) -> Program {
         let ty = lower_type(&t.ty, &known, diags);
         p.types.aliases.insert(t.name.name.clone(), ty);
     }
+    check_alias_cycles(&p, &type_decls, diags);
     for fd in &fn_decls {
         let params = lower_params(&fd.params, &known, diags);
         let ret = match &fd.ret {
@@ -358,6 +359,38 @@ pub fn lower_type(t: &TypeExpr, known: &BTreeSet<String>, diags: &mut Diagnostic
                 );
             }
             Ty::Record(Arc::new(r))
+        }
+    }
+}
+
+/// `type A = B` / `type B = A`: an alias chain that never reaches a type.
+fn check_alias_cycles(p: &Program, decls: &[ast::TypeDecl], diags: &mut Diagnostics) {
+    for d in decls {
+        let mut seen: Vec<&str> = vec![d.name.name.as_str()];
+        let mut cur = p.types.aliases.get(&d.name.name);
+        while let Some(Ty::Named(n)) = cur {
+            if seen.contains(&&**n) {
+                let first = seen.iter().min().copied().unwrap_or("");
+                if &**n == d.name.name.as_str() && first == d.name.name.as_str() {
+                    let chain: Vec<String> = seen.iter().map(|s| format!("`{s}`")).collect();
+                    diags.push(
+                        Diagnostic::new(
+                            Code::E1017,
+                            d.name.span,
+                            format!(
+                                "type `{}` is defined by itself: {} → `{n}`",
+                                d.name.name,
+                                chain.join(" → ")
+                            ),
+                        )
+                        .label("this alias never reaches a type")
+                        .help("define one of the aliases as a real type"),
+                    );
+                }
+                break;
+            }
+            seen.push(n);
+            cur = p.types.aliases.get(&**n);
         }
     }
 }

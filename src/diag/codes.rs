@@ -61,6 +61,7 @@ codes! {
     E1014, "env-not-in-scope", Error;
     E1015, "self-outside-declaration", Error;
     E1016, "template-not-allowed", Error;
+    E1017, "recursive-type", Error;
     E2001, "unknown-field", Error;
     E2002, "type-mismatch", Error;
     E2003, "missing-field", Error;

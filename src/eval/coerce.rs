@@ -309,13 +309,28 @@ impl<'p> Evaluator<'p> {
                 continue;
             }
             if let Some(d) = &f.default {
+                if self.default_depth > 32 {
+                    problems.push(
+                        Diagnostic::new(
+                            Code::E1017,
+                            span,
+                            format!("the default of `{k}` contains its own record type"),
+                        )
+                        .label("completing this record never ends")
+                        .help(format!("make `{k}` optional without a default: `{k}?: …`")),
+                    );
+                    continue;
+                }
                 let key = d as *const crate::syntax::ast::Expr as usize;
                 if let Some(cached) = self.defaults.get(&key) {
                     out.push((k.clone(), Value::new(cached.kind.clone(), span)));
                     continue;
                 }
+                self.default_depth += 1;
                 let dv = self.raw(d, &f.ty);
-                match self.coerce(Value::new(dv.kind, span), &f.ty, true) {
+                let done = self.coerce(Value::new(dv.kind, span), &f.ty, true);
+                self.default_depth -= 1;
+                match done {
                     Ok(x) => {
                         if is_const(d) {
                             self.defaults.insert(key, x.clone());

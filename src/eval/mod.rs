@@ -87,6 +87,8 @@ pub struct Evaluator<'p> {
     defaults: BTreeMap<usize, Value>,
     /// Whether completed records keep unset optional fields as `V::None`.
     keep_unset: bool,
+    /// How many record defaults are being completed inside each other.
+    default_depth: u32,
 }
 
 /// The names of the env schema's fields.
@@ -115,6 +117,7 @@ impl<'p> Evaluator<'p> {
             weak_depth: 0,
             defaults: BTreeMap::new(),
             keep_unset: true,
+            default_depth: 0,
         }
     }
 
