@@ -91,6 +91,7 @@ codes! {
     E2027, "duplicate-image-key", Error;
     E2028, "cannot-interpolate", Error;
     E2029, "integer-overflow", Error;
+    E2030, "value-too-large", Error;
     E3001, "dependency-cycle", Error;
     E3002, "excluded-dependency", Error;
 }

@@ -185,7 +185,12 @@ impl<'p> Evaluator<'p> {
     fn add(&mut self, a: Value, b: Value, span: Span) -> Value {
         match (a.kind, b.kind) {
             (V::Unknown, _) | (_, V::Unknown) => Value::unknown(span),
-            (V::Str(x), V::Str(y)) => Value::new(V::Str(x + &y), span),
+            (V::Str(x), V::Str(y)) => {
+                if x.len() + y.len() > MAX_STRING {
+                    return self.too_large(span, "string");
+                }
+                Value::new(V::Str(x + &y), span)
+            }
             (V::Int(x), V::Int(y)) => match x.checked_add(y) {
                 Some(n) => Value::new(V::Int(n), span),
                 None => {
@@ -197,6 +202,9 @@ impl<'p> Evaluator<'p> {
                 }
             },
             (V::List(mut x), V::List(y)) => {
+                if x.len() + y.len() > MAX_LIST {
+                    return self.too_large(span, "list");
+                }
                 x.extend(y);
                 Value::new(V::List(x), span)
             }
@@ -214,6 +222,20 @@ impl<'p> Evaluator<'p> {
                 Value::unknown(span)
             }
         }
+    }
+
+    fn too_large(&mut self, span: Span, what: &str) -> Value {
+        let limit = if what == "list" {
+            format!("{MAX_LIST} items")
+        } else {
+            "16 MiB".to_string()
+        };
+        self.err(
+            Diagnostic::new(Code::E2030, span, format!("this {what} grows past {limit}"))
+                .label("value too large")
+                .help("a let that doubles itself (`let b = a + a`) grows exponentially; build the value directly"),
+        );
+        Value::unknown(span)
     }
 
     fn string(&mut self, parts: &[StrPart], span: Span) -> Value {
@@ -267,6 +289,9 @@ impl<'p> Evaluator<'p> {
                     }
                 }
             }
+        }
+        if out.len() > MAX_STRING {
+            return self.too_large(span, "string");
         }
         if poisoned {
             Value::unknown(span)
@@ -397,14 +422,34 @@ impl<'p> Evaluator<'p> {
             );
             return Value::unknown(span);
         }
-        self.lets_active.push(name);
+        // Each let is evaluated once per env (so `let b = a + a` chains stay
+        // linear); the references it resolved are replayed as edges of
+        // whichever declaration uses it.
+        if let Some((v, targets)) = self.let_cache.get(&name).cloned() {
+            for (to, at) in targets {
+                self.edge(to, at, false);
+            }
+            return Value::new(v.kind, span);
+        }
+        self.lets_active.push(name.clone());
         // A let sees neither template parameters nor `self`.
         let locals = std::mem::take(&mut self.frame.locals);
         let self_ = self.frame.self_.take();
+        let saved_edges = std::mem::take(&mut self.edges);
+        let saved_current = self.frame.current.replace(super::let_sentinel());
+        let saved_weak = std::mem::replace(&mut self.weak_depth, 0);
         let v = self.raw(&l.value, &Ty::Any);
+        self.weak_depth = saved_weak;
+        self.frame.current = saved_current;
+        let produced = std::mem::replace(&mut self.edges, saved_edges);
         self.frame.locals = locals;
         self.frame.self_ = self_;
         self.lets_active.pop();
+        let targets: Vec<(DeclRef, Span)> = produced.into_iter().map(|e| (e.to, e.span)).collect();
+        for (to, at) in &targets {
+            self.edge(to.clone(), *at, false);
+        }
+        self.let_cache.insert(name, (v.clone(), targets));
         Value::new(v.kind, span)
     }
 
@@ -712,6 +757,11 @@ impl<'p> Evaluator<'p> {
         )
     }
 }
+
+/// The largest list `+` may build.
+const MAX_LIST: usize = 100_000;
+/// The largest string `+` or interpolation may build.
+const MAX_STRING: usize = 16 * 1024 * 1024;
 
 fn make_weak(v: Value) -> Value {
     let kind = match v.kind {

@@ -89,6 +89,17 @@ pub struct Evaluator<'p> {
     keep_unset: bool,
     /// How many record defaults are being completed inside each other.
     default_depth: u32,
+    /// Evaluated lets with the declarations they reference.
+    let_cache: BTreeMap<String, (Value, Vec<(DeclRef, Span)>)>,
+}
+
+/// The pseudo-declaration that lets are evaluated "from" while their edges
+/// are collected.
+pub(crate) fn let_sentinel() -> DeclRef {
+    DeclRef {
+        kind: DeclKind::Env,
+        name: String::new(),
+    }
 }
 
 /// The names of the env schema's fields.
@@ -118,6 +129,7 @@ impl<'p> Evaluator<'p> {
             defaults: BTreeMap::new(),
             keep_unset: true,
             default_depth: 0,
+            let_cache: BTreeMap::new(),
         }
     }
 
@@ -243,6 +255,8 @@ impl<'p> Evaluator<'p> {
         self.keep_unset = false;
         self.overrides = overrides;
         self.ports.clear();
+        // Lets seen while evaluating the env body ran without `env`.
+        self.let_cache.clear();
     }
 
     /// The bound env record.
