@@ -340,10 +340,8 @@ impl<'p> Evaluator<'p> {
                     Err(p) => problems.extend(p),
                 }
             } else if f.optional {
-                // Unset optionals are kept only where members may read them (`env.domain`).
-                if self.keep_unset {
-                    out.push((k.clone(), Value::new(V::None, span)));
-                }
+                // Unset optionals stay visible to member access (`env.domain`).
+                out.push((k.clone(), Value::new(V::None, span)));
             } else if !self.p.incomplete {
                 problems.push(
                     Diagnostic::new(

@@ -85,8 +85,6 @@ pub struct Evaluator<'p> {
     weak_depth: u32,
     /// Constant defaults of record fields, by the default expression's address.
     defaults: BTreeMap<usize, Value>,
-    /// Whether completed records keep unset optional fields as `V::None`.
-    keep_unset: bool,
     /// How many record defaults are being completed inside each other.
     default_depth: u32,
     /// Evaluated lets with the declarations they reference.
@@ -127,7 +125,6 @@ impl<'p> Evaluator<'p> {
             overrides: BTreeMap::new(),
             weak_depth: 0,
             defaults: BTreeMap::new(),
-            keep_unset: true,
             default_depth: 0,
             let_cache: BTreeMap::new(),
         }
@@ -252,7 +249,6 @@ impl<'p> Evaluator<'p> {
             .to_string();
         self.env_name = Some(decl.name.name.clone());
         self.env = Some(env);
-        self.keep_unset = false;
         self.overrides = overrides;
         self.ports.clear();
         // Lets seen while evaluating the env body ran without `env`.
