@@ -36,6 +36,8 @@ pub enum ColorChoice {
 pub enum Command {
     /// Parse and type-check a project in every env; write nothing
     Check(CheckArgs),
+    /// Compile envs into files under DIR/<env>/ (tilt envs for now)
+    Compile(CompileArgs),
     /// Print an env's dependency graph (text, dot, mermaid or json)
     Graph(GraphArgs),
     /// Explain a diagnostic code, e.g. `shipc explain E2001`
@@ -64,4 +66,19 @@ pub struct GraphArgs {
 pub struct ExplainArgs {
     /// The code, e.g. E2001 (or its name, e.g. unknown-field)
     pub code: String,
+}
+
+#[derive(Debug, Args)]
+pub struct CompileArgs {
+    /// A `.ship` file or a folder of them (default: ./ship if it exists, else .)
+    pub path: Option<PathBuf>,
+    /// Compile this env
+    #[arg(long, conflicts_with = "all")]
+    pub env: Option<String>,
+    /// Compile every env
+    #[arg(long)]
+    pub all: bool,
+    /// Output folder; each env is written to DIR/<env>/
+    #[arg(short = 'o', long = "out", default_value = "out")]
+    pub out: PathBuf,
 }

@@ -6,10 +6,12 @@
 
 mod args;
 mod check;
+mod compile;
 mod explain;
 mod fs;
 mod graph;
 mod render;
+mod write;
 
 use clap::Parser;
 use std::process::ExitCode;
@@ -29,6 +31,7 @@ pub fn main() -> ExitCode {
     let out = render::Output::new(&cli.global);
     let code = match &cli.command {
         args::Command::Check(a) => check::run(&out, a),
+        args::Command::Compile(a) => compile::run(&out, a),
         args::Command::Graph(a) => graph::run(&out, a),
         args::Command::Explain(a) => explain::run(&out, a),
     };

@@ -1,0 +1,193 @@
+//! The ONE place Kubernetes objects are built (invariant 5): a service of an
+//! env becomes its workload (Deployment / StatefulSet / Job / CronJob),
+//! Services (ClusterIP, and `-external` LoadBalancer), ServiceAccount, PVCs
+//! and route (Ingress or Gateway API HTTPRoute). Tilt manifests, Flux apps,
+//! the Helm chart check and `apply` all consume these objects.
+//!
+//! Objects are k8s-openapi types (HTTPRoute, a CRD, is built as JSON),
+//! serialised to `serde_json::Value` with sorted keys. Each carries the span
+//! of the declaration it came from and an annotation naming `file:line`.
+
+pub mod pod;
+mod service;
+
+use crate::model::{Decl, EnvModel, Value, V};
+use crate::source::{SourceMap, Span};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use std::collections::BTreeMap;
+
+/// One Kubernetes object with where it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Object {
+    /// `Deployment`, `Service`, …
+    pub kind: String,
+    /// `metadata.name`.
+    pub name: String,
+    /// The whole object (apiVersion, kind, metadata, spec).
+    pub value: serde_json::Value,
+    /// The `.ship` span it came from.
+    pub span: Span,
+}
+
+/// How a service's image is referenced in this env.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageRef {
+    /// The full reference (`repo`, `repo:tag` or `repo@sha256:…`).
+    pub reference: String,
+    /// `IfNotPresent` for dev builds and pinned digests.
+    pub pull_policy: &'static str,
+}
+
+/// What the lowering needs besides the model.
+pub struct Context<'a> {
+    /// The env.
+    pub env: &'a EnvModel,
+    /// The project record.
+    pub project: &'a Value,
+    /// Sources, for the `ship.dev/source` annotation.
+    pub sources: &'a SourceMap,
+    /// The project root: source paths are shown relative to it.
+    pub root: &'a std::path::Path,
+    /// How each image (by `ship.lock` key) is referenced.
+    pub images: &'a dyn Fn(&str, &Value) -> ImageRef,
+}
+
+/// The annotation naming the `.ship` file and line an object came from.
+pub const SOURCE_ANNOTATION: &str = "ship.dev/source";
+
+impl Context<'_> {
+    /// The env's namespace.
+    pub fn namespace(&self) -> String {
+        self.env
+            .env
+            .path("cluster.namespace")
+            .and_then(Value::as_str)
+            .unwrap_or("default")
+            .to_string()
+    }
+
+    /// The project name (for `app.kubernetes.io/part-of`).
+    pub fn project_name(&self) -> String {
+        self.project
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or(&self.namespace())
+            .to_string()
+    }
+
+    /// `file:line` of a span.
+    pub fn source(&self, span: Span) -> String {
+        match self.sources.get(span.file) {
+            Some(f) => {
+                let (line, _) = f.line_col(span.start as usize);
+                let path = f.path.strip_prefix(self.root).unwrap_or(&f.path);
+                format!("{}:{line}", path.display())
+            }
+            None => String::new(),
+        }
+    }
+
+    /// The selector labels of a service (name and instance).
+    pub fn selector(&self, d: &Decl) -> BTreeMap<String, String> {
+        let mut m = BTreeMap::new();
+        m.insert("app.kubernetes.io/name".into(), base_name(d));
+        m.insert("app.kubernetes.io/instance".into(), d.k8s_name.clone());
+        m
+    }
+
+    /// All labels of a service's objects.
+    pub fn labels(&self, d: &Decl) -> BTreeMap<String, String> {
+        let mut m = self.selector(d);
+        m.insert("app.kubernetes.io/part-of".into(), self.project_name());
+        m.insert("app.kubernetes.io/managed-by".into(), "shipc".into());
+        m.insert("ship.dev/env".into(), self.env.name.replace('_', "-"));
+        let groups: Vec<&str> = d
+            .value
+            .get("labels")
+            .map(Value::as_list)
+            .unwrap_or(&[])
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        if !groups.is_empty() {
+            m.insert("ship.dev/group".into(), groups.join("."));
+        }
+        if let Some(extra) = self.project.get("labels") {
+            for (k, v) in extra.entries() {
+                if let Some(s) = v.as_str() {
+                    m.entry(k.clone()).or_insert_with(|| s.to_string());
+                }
+            }
+        }
+        m
+    }
+
+    /// Metadata for an object of a service.
+    pub fn meta(&self, d: &Decl, name: &str, annotations: BTreeMap<String, String>) -> ObjectMeta {
+        let mut ann = annotations;
+        ann.insert(SOURCE_ANNOTATION.into(), self.source(d.name_span));
+        ObjectMeta {
+            name: Some(name.to_string()),
+            namespace: Some(self.namespace()),
+            labels: Some(self.labels(d)),
+            annotations: Some(ann),
+            ..ObjectMeta::default()
+        }
+    }
+}
+
+/// The service's Kubernetes name without the env's release suffix.
+pub fn base_name(d: &Decl) -> String {
+    d.value
+        .get("name")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .unwrap_or_else(|| crate::check::names::k8s_name(&d.id.name))
+}
+
+/// A string map field of a record (`annotations`, …).
+pub fn string_map(v: Option<&Value>) -> BTreeMap<String, String> {
+    v.map(|m| {
+        m.entries()
+            .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+/// Serialise a k8s-openapi object (its apiVersion and kind included).
+pub fn to_json<T: serde::Serialize>(obj: &T) -> serde_json::Value {
+    serde_json::to_value(obj).unwrap_or(serde_json::Value::Null)
+}
+
+/// Every object of one service in an env, in a stable order: workload,
+/// Services, ServiceAccount, PVCs, route.
+pub fn service_objects(cx: &Context<'_>, d: &Decl) -> Vec<Object> {
+    let mut out = Vec::new();
+    out.push(pod::workload(cx, d));
+    out.extend(service::services(cx, d));
+    if d.value.get("service_account").and_then(Value::as_bool) == Some(true) {
+        out.push(service::service_account(cx, d));
+    }
+    out.extend(pod::claims(cx, d));
+    out.extend(service::route(cx, d));
+    out
+}
+
+/// A quantity as written in `.ship` (`100m`, `64Mi`).
+pub fn quantity(v: &Value) -> Option<String> {
+    match &v.kind {
+        V::Quantity { text, .. } => Some(text.clone()),
+        V::Int(n) => Some(n.to_string()),
+        V::Str(s) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+/// Whole seconds of a Duration.
+pub fn seconds(v: &Value) -> Option<i64> {
+    match &v.kind {
+        V::Quantity { amount, .. } => Some((amount / 1000.0).round() as i64),
+        _ => None,
+    }
+}

@@ -1,0 +1,603 @@
+//! Workloads and pods: containers, env vars, probes, resources, security
+//! presets (SPEC §13 exactly), volumes and claims.
+
+use super::{base_name, quantity, seconds, string_map, to_json, Context, Object};
+use crate::check::names::k8s_name;
+use crate::model::{Decl, Value, V};
+use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec, StatefulSet, StatefulSetSpec};
+use k8s_openapi::api::batch::v1::{CronJob, CronJobSpec, Job, JobSpec, JobTemplateSpec};
+use k8s_openapi::api::core::v1::{
+    Capabilities, ConfigMapKeySelector, ConfigMapVolumeSource, Container, ContainerPort,
+    EmptyDirVolumeSource, EnvVar, EnvVarSource, ExecAction, GRPCAction, HTTPGetAction, HTTPHeader,
+    ObjectFieldSelector, PersistentVolumeClaim, PersistentVolumeClaimSpec,
+    PersistentVolumeClaimVolumeSource, PodSecurityContext, PodSpec, PodTemplateSpec, Probe,
+    ResourceRequirements, SeccompProfile, SecretKeySelector, SecretVolumeSource, SecurityContext,
+    TCPSocketAction, Volume, VolumeMount, VolumeResourceRequirements,
+};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use std::collections::BTreeMap;
+
+fn workload_kind(d: &Decl) -> &str {
+    d.value
+        .get("workload")
+        .and_then(Value::as_str)
+        .unwrap_or("deployment")
+}
+
+/// The workload object of a service.
+pub fn workload(cx: &Context<'_>, d: &Decl) -> Object {
+    let kind = workload_kind(d);
+    let name = d.k8s_name.clone();
+    let meta = cx.meta(d, &name, string_map(d.value.get("annotations")));
+    let replicas = d
+        .value
+        .get("replicas")
+        .and_then(Value::as_int)
+        .and_then(|n| i32::try_from(n).ok());
+    let selector = LabelSelector {
+        match_labels: Some(cx.selector(d)),
+        ..LabelSelector::default()
+    };
+    let restart = match kind {
+        "job" => Some("Never"),
+        "cronjob" => Some("OnFailure"),
+        _ => None,
+    };
+    let template = pod_template(cx, d, restart);
+    let (value, k) = match kind {
+        "statefulset" => (
+            to_json(&StatefulSet {
+                metadata: meta,
+                spec: Some(StatefulSetSpec {
+                    replicas,
+                    selector,
+                    service_name: Some(name.clone()),
+                    template,
+                    volume_claim_templates: Some(claim_templates(cx, d)).filter(|v| !v.is_empty()),
+                    ..StatefulSetSpec::default()
+                }),
+                ..StatefulSet::default()
+            }),
+            "StatefulSet",
+        ),
+        "job" => (
+            to_json(&Job {
+                metadata: meta,
+                spec: Some(JobSpec {
+                    template,
+                    ..JobSpec::default()
+                }),
+                ..Job::default()
+            }),
+            "Job",
+        ),
+        "cronjob" => (
+            to_json(&CronJob {
+                metadata: meta,
+                spec: Some(CronJobSpec {
+                    schedule: d
+                        .value
+                        .get("schedule")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_string(),
+                    job_template: JobTemplateSpec {
+                        metadata: None,
+                        spec: Some(JobSpec {
+                            template,
+                            ..JobSpec::default()
+                        }),
+                    },
+                    ..CronJobSpec::default()
+                }),
+                ..CronJob::default()
+            }),
+            "CronJob",
+        ),
+        _ => (
+            to_json(&Deployment {
+                metadata: meta,
+                spec: Some(DeploymentSpec {
+                    replicas,
+                    selector,
+                    template,
+                    ..DeploymentSpec::default()
+                }),
+                ..Deployment::default()
+            }),
+            "Deployment",
+        ),
+    };
+    Object {
+        kind: k.to_string(),
+        name,
+        value,
+        span: d.name_span,
+    }
+}
+
+fn pod_template(cx: &Context<'_>, d: &Decl, restart: Option<&str>) -> PodTemplateSpec {
+    let labels = cx.labels(d);
+    let pod_ann = string_map(d.value.get("pod_annotations"));
+    let security = d.value.get("security");
+    let container_name = d
+        .value
+        .get("container_name")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .unwrap_or_else(|| base_name(d));
+    let image = (cx.images)(
+        &d.id.name,
+        d.value.get("image").unwrap_or(&Value::unknown(d.name_span)),
+    );
+    let ports: Vec<ContainerPort> = d
+        .value
+        .get("ports")
+        .map(|p| p.entries().collect::<Vec<_>>())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(label, v)| {
+            let (number, protocol) = port_number(v);
+            ContainerPort {
+                name: Some(k8s_name(label)),
+                container_port: i32::try_from(number).unwrap_or(0),
+                protocol: Some(protocol.to_string()),
+                ..ContainerPort::default()
+            }
+        })
+        .collect();
+    let main = Container {
+        name: container_name,
+        image: Some(image.reference),
+        image_pull_policy: Some(image.pull_policy.to_string()),
+        command: string_list(d.value.get("command")),
+        args: string_list(d.value.get("args")),
+        ports: Some(ports).filter(|p| !p.is_empty()),
+        env: Some(env_vars(d.value.get("env_vars"))).filter(|e| !e.is_empty()),
+        resources: resources(d.value.get("resources")),
+        readiness_probe: d.value.get("readiness").map(|p| probe(p, d)),
+        liveness_probe: d.value.get("liveness").map(|p| probe(p, d)),
+        startup_probe: d.value.get("startup").map(|p| probe(p, d)),
+        security_context: security.map(container_security),
+        volume_mounts: Some(mounts(d)).filter(|m| !m.is_empty()),
+        ..Container::default()
+    };
+    let inits: Vec<Container> = d
+        .value
+        .get("init_containers")
+        .map(Value::as_list)
+        .unwrap_or(&[])
+        .iter()
+        .map(|c| {
+            let name = c
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or("init")
+                .to_string();
+            let key = format!("{}.{}", d.id.name, name);
+            let img = (cx.images)(&key, c.get("image").unwrap_or(&Value::unknown(c.span)));
+            Container {
+                name,
+                image: Some(img.reference),
+                image_pull_policy: Some(img.pull_policy.to_string()),
+                command: string_list(c.get("command")),
+                args: string_list(c.get("args")),
+                env: Some(env_vars(c.get("env_vars"))).filter(|e| !e.is_empty()),
+                security_context: c.get("security").or(security).map(container_security),
+                ..Container::default()
+            }
+        })
+        .collect();
+    PodTemplateSpec {
+        metadata: Some(ObjectMeta {
+            labels: Some(labels),
+            annotations: Some(pod_ann).filter(|a| !a.is_empty()),
+            ..ObjectMeta::default()
+        }),
+        spec: Some(PodSpec {
+            containers: vec![main],
+            init_containers: Some(inits).filter(|i| !i.is_empty()),
+            restart_policy: restart.map(str::to_string),
+            security_context: security.map(pod_security),
+            service_account_name: if d.value.get("service_account").and_then(Value::as_bool)
+                == Some(true)
+            {
+                Some(d.k8s_name.clone())
+            } else {
+                None
+            },
+            termination_grace_period_seconds: d.value.get("termination_grace").and_then(seconds),
+            volumes: Some(volumes(cx, d)).filter(|v| !v.is_empty()),
+            ..PodSpec::default()
+        }),
+    }
+}
+
+/// A port value's number and protocol.
+pub fn port_number(v: &Value) -> (i64, &'static str) {
+    match &v.kind {
+        V::Int(n) => (*n, "TCP"),
+        V::Call { func, args, .. } if &**func == "udp" => (
+            args.get("number").and_then(Value::as_int).unwrap_or(0),
+            "UDP",
+        ),
+        _ => (0, "TCP"),
+    }
+}
+
+fn string_list(v: Option<&Value>) -> Option<Vec<String>> {
+    v.map(|l| {
+        l.as_list()
+            .iter()
+            .filter_map(|x| x.as_str().map(str::to_string))
+            .collect()
+    })
+}
+
+fn env_vars(v: Option<&Value>) -> Vec<EnvVar> {
+    let Some(m) = v else { return Vec::new() };
+    m.entries()
+        .map(|(k, v)| {
+            let (value, value_from) = match &v.kind {
+                V::Str(s) => (Some(s.clone()), None),
+                V::Int(n) => (Some(n.to_string()), None),
+                V::Call { func, args, .. } => {
+                    let s = |k: &str| {
+                        args.get(k)
+                            .and_then(Value::as_str)
+                            .unwrap_or("")
+                            .to_string()
+                    };
+                    let src = match &**func {
+                        "secret" => EnvVarSource {
+                            secret_key_ref: Some(SecretKeySelector {
+                                name: s("name"),
+                                key: s("key"),
+                                ..SecretKeySelector::default()
+                            }),
+                            ..EnvVarSource::default()
+                        },
+                        "config" => EnvVarSource {
+                            config_map_key_ref: Some(ConfigMapKeySelector {
+                                name: s("config_map"),
+                                key: s("key"),
+                                ..ConfigMapKeySelector::default()
+                            }),
+                            ..EnvVarSource::default()
+                        },
+                        _ => EnvVarSource {
+                            field_ref: Some(ObjectFieldSelector {
+                                field_path: s("path"),
+                                ..ObjectFieldSelector::default()
+                            }),
+                            ..EnvVarSource::default()
+                        },
+                    };
+                    (None, Some(src))
+                }
+                _ => (Some(String::new()), None),
+            };
+            EnvVar {
+                name: k.clone(),
+                value,
+                value_from,
+            }
+        })
+        .collect()
+}
+
+fn resources(v: Option<&Value>) -> Option<ResourceRequirements> {
+    let v = v?;
+    let mut requests = BTreeMap::new();
+    let mut limits = BTreeMap::new();
+    for (field, key) in [
+        ("cpu", "cpu"),
+        ("memory", "memory"),
+        ("ephemeral_storage", "ephemeral-storage"),
+    ] {
+        if let Some(Value {
+            kind: V::Range(lo, hi),
+            ..
+        }) = v.get(field)
+        {
+            if let Some(q) = quantity(lo) {
+                requests.insert(key.to_string(), Quantity(q));
+            }
+            if let Some(q) = hi.as_deref().and_then(quantity) {
+                limits.insert(key.to_string(), Quantity(q));
+            }
+        }
+    }
+    if requests.is_empty() && limits.is_empty() {
+        return None;
+    }
+    Some(ResourceRequirements {
+        requests: Some(requests).filter(|r| !r.is_empty()),
+        limits: Some(limits).filter(|l| !l.is_empty()),
+        ..ResourceRequirements::default()
+    })
+}
+
+/// The container port number a probe's `port` (label or number) means.
+fn probe_port(d: &Decl, p: &Value) -> i32 {
+    match &p.kind {
+        V::Int(n) => i32::try_from(*n).unwrap_or(0),
+        V::Str(label) => d
+            .value
+            .get("ports")
+            .and_then(|ports| ports.get(label))
+            .map(|v| i32::try_from(port_number(v).0).unwrap_or(0))
+            .unwrap_or(0),
+        _ => 0,
+    }
+}
+
+fn probe_port_ref(p: &Value) -> IntOrString {
+    match &p.kind {
+        V::Str(label) => IntOrString::String(k8s_name(label)),
+        V::Int(n) => IntOrString::Int(i32::try_from(*n).unwrap_or(0)),
+        _ => IntOrString::Int(0),
+    }
+}
+
+fn probe(p: &Value, d: &Decl) -> Probe {
+    let V::Call { func, args, .. } = &p.kind else {
+        return Probe::default();
+    };
+    let secs = |k: &str| {
+        args.get(k)
+            .and_then(seconds)
+            .and_then(|n| i32::try_from(n).ok())
+    };
+    let int = |k: &str| {
+        args.get(k)
+            .and_then(Value::as_int)
+            .and_then(|n| i32::try_from(n).ok())
+    };
+    let mut probe = Probe {
+        initial_delay_seconds: secs("delay"),
+        period_seconds: secs("period"),
+        timeout_seconds: secs("timeout"),
+        failure_threshold: int("failure_threshold"),
+        success_threshold: int("success_threshold"),
+        ..Probe::default()
+    };
+    let port = args.get("port");
+    match &**func {
+        "http" => {
+            let headers: Vec<HTTPHeader> = args
+                .get("headers")
+                .map(|h| {
+                    h.entries()
+                        .map(|(k, v)| HTTPHeader {
+                            name: k.clone(),
+                            value: v.as_str().unwrap_or("").to_string(),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            probe.http_get = Some(HTTPGetAction {
+                path: args.get("path").and_then(Value::as_str).map(str::to_string),
+                port: port.map(probe_port_ref).unwrap_or(IntOrString::Int(0)),
+                http_headers: Some(headers).filter(|h| !h.is_empty()),
+                ..HTTPGetAction::default()
+            });
+        }
+        // Kubernetes requires gRPC probes to name the port by number.
+        "grpc" => {
+            probe.grpc = Some(GRPCAction {
+                port: port.map(|p| probe_port(d, p)).unwrap_or(0),
+                service: args
+                    .get("service")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
+            });
+        }
+        "tcp" => {
+            probe.tcp_socket = Some(TCPSocketAction {
+                port: port.map(probe_port_ref).unwrap_or(IntOrString::Int(0)),
+                ..TCPSocketAction::default()
+            });
+        }
+        _ => {
+            probe.exec = Some(ExecAction {
+                command: string_list(args.get("command")),
+            });
+        }
+    }
+    probe
+}
+
+fn pod_security(s: &Value) -> PodSecurityContext {
+    let int = |k: &str| s.get(k).and_then(Value::as_int);
+    PodSecurityContext {
+        run_as_non_root: s
+            .get("run_as_non_root")
+            .and_then(Value::as_bool)
+            .filter(|b| *b),
+        run_as_user: int("run_as"),
+        run_as_group: int("run_as_group").or(int("run_as")),
+        fs_group: int("fs_group").or(int("run_as")),
+        seccomp_profile: s
+            .get("seccomp")
+            .and_then(Value::as_str)
+            .map(|t| SeccompProfile {
+                type_: t.to_string(),
+                ..SeccompProfile::default()
+            }),
+        ..PodSecurityContext::default()
+    }
+}
+
+fn container_security(s: &Value) -> SecurityContext {
+    let list = |k: &str| string_list(s.get(k)).filter(|l| !l.is_empty());
+    let drop = list("drop_capabilities");
+    let add = list("add_capabilities");
+    SecurityContext {
+        allow_privilege_escalation: s.get("allow_privilege_escalation").and_then(Value::as_bool),
+        privileged: s.get("privileged").and_then(Value::as_bool),
+        read_only_root_filesystem: s.get("read_only_root_filesystem").and_then(Value::as_bool),
+        capabilities: if drop.is_some() || add.is_some() {
+            Some(Capabilities { add, drop })
+        } else {
+            None
+        },
+        ..SecurityContext::default()
+    }
+}
+
+fn volume_entries(d: &Decl) -> Vec<(&String, &Value)> {
+    d.value
+        .get("volumes")
+        .map(|v| v.entries().collect())
+        .unwrap_or_default()
+}
+
+fn mounts(d: &Decl) -> Vec<VolumeMount> {
+    volume_entries(d)
+        .into_iter()
+        .filter_map(|(name, v)| {
+            let V::Call { args, .. } = &v.kind else {
+                return None;
+            };
+            Some(VolumeMount {
+                name: k8s_name(name),
+                mount_path: args
+                    .get("mount")
+                    .and_then(Value::as_str)
+                    .unwrap_or("/")
+                    .to_string(),
+                read_only: None,
+                ..VolumeMount::default()
+            })
+        })
+        .collect()
+}
+
+fn claim_name(d: &Decl, volume: &str) -> String {
+    format!("{}-{}", d.k8s_name, k8s_name(volume))
+}
+
+fn volumes(cx: &Context<'_>, d: &Decl) -> Vec<Volume> {
+    let _ = cx;
+    let statefulset = workload_kind(d) == "statefulset";
+    volume_entries(d)
+        .into_iter()
+        .filter_map(|(name, v)| {
+            let V::Call { func, args, .. } = &v.kind else {
+                return None;
+            };
+            let s = |k: &str| {
+                args.get(k)
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string()
+            };
+            let mut vol = Volume {
+                name: k8s_name(name),
+                ..Volume::default()
+            };
+            match &**func {
+                "volume" if statefulset => return None, // a volumeClaimTemplate
+                "volume" => {
+                    vol.persistent_volume_claim = Some(PersistentVolumeClaimVolumeSource {
+                        claim_name: claim_name(d, name),
+                        read_only: None,
+                    })
+                }
+                "scratch" => {
+                    vol.empty_dir = Some(EmptyDirVolumeSource {
+                        medium: (args.get("memory").and_then(Value::as_bool) == Some(true))
+                            .then(|| "Memory".to_string()),
+                        ..EmptyDirVolumeSource::default()
+                    })
+                }
+                "secret_files" => {
+                    vol.secret = Some(SecretVolumeSource {
+                        secret_name: Some(s("secret")),
+                        ..SecretVolumeSource::default()
+                    })
+                }
+                _ => {
+                    vol.config_map = Some(ConfigMapVolumeSource {
+                        name: s("config_map"),
+                        ..ConfigMapVolumeSource::default()
+                    })
+                }
+            }
+            Some(vol)
+        })
+        .collect()
+}
+
+fn claim_spec(cx: &Context<'_>, args: &BTreeMap<String, Value>) -> PersistentVolumeClaimSpec {
+    let access = match args.get("access").and_then(Value::as_str) {
+        Some("rwx") => "ReadWriteMany",
+        _ => "ReadWriteOnce",
+    };
+    let mut requests = BTreeMap::new();
+    if let Some(q) = args.get("size").and_then(quantity) {
+        requests.insert("storage".to_string(), Quantity(q));
+    }
+    PersistentVolumeClaimSpec {
+        access_modes: Some(vec![access.to_string()]),
+        storage_class_name: cx
+            .env
+            .env
+            .get("storage_class")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        resources: Some(VolumeResourceRequirements {
+            requests: Some(requests),
+            ..VolumeResourceRequirements::default()
+        }),
+        ..PersistentVolumeClaimSpec::default()
+    }
+}
+
+fn claim_templates(cx: &Context<'_>, d: &Decl) -> Vec<PersistentVolumeClaim> {
+    volume_entries(d)
+        .into_iter()
+        .filter_map(|(name, v)| match &v.kind {
+            V::Call { func, args, .. } if &**func == "volume" => Some(PersistentVolumeClaim {
+                metadata: ObjectMeta {
+                    name: Some(k8s_name(name)),
+                    ..ObjectMeta::default()
+                },
+                spec: Some(claim_spec(cx, args)),
+                ..PersistentVolumeClaim::default()
+            }),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The PersistentVolumeClaims of a deployment's volumes (a statefulset's are
+/// `volumeClaimTemplates` instead).
+pub fn claims(cx: &Context<'_>, d: &Decl) -> Vec<Object> {
+    if workload_kind(d) == "statefulset" {
+        return Vec::new();
+    }
+    volume_entries(d)
+        .into_iter()
+        .filter_map(|(name, v)| match &v.kind {
+            V::Call { func, args, .. } if &**func == "volume" => {
+                let n = claim_name(d, name);
+                let pvc = PersistentVolumeClaim {
+                    metadata: cx.meta(d, &n, BTreeMap::new()),
+                    spec: Some(claim_spec(cx, args)),
+                    ..PersistentVolumeClaim::default()
+                };
+                Some(Object {
+                    kind: "PersistentVolumeClaim".into(),
+                    name: n,
+                    value: to_json(&pvc),
+                    span: v.span,
+                })
+            }
+            _ => None,
+        })
+        .collect()
+}

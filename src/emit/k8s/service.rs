@@ -1,0 +1,220 @@
+//! Services (ClusterIP and the `-external` LoadBalancer), ServiceAccounts,
+//! and routes for `host` (Ingress, or a Gateway API HTTPRoute).
+
+use super::pod::port_number;
+use super::{to_json, Context, Object};
+use crate::check::names::k8s_name;
+use crate::model::{Decl, Value};
+use k8s_openapi::api::core::v1::{Service, ServiceAccount, ServicePort, ServiceSpec};
+use k8s_openapi::api::networking::v1::{
+    HTTPIngressPath, HTTPIngressRuleValue, Ingress, IngressBackend, IngressRule,
+    IngressServiceBackend, IngressSpec, ServiceBackendPort,
+};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use std::collections::BTreeMap;
+
+fn service_ports(d: &Decl, mapping: Option<&Value>, all: bool) -> Vec<ServicePort> {
+    let ports: Vec<(&String, &Value)> = d
+        .value
+        .get("ports")
+        .map(|p| p.entries().collect())
+        .unwrap_or_default();
+    ports
+        .into_iter()
+        .filter_map(|(label, v)| {
+            let (number, protocol) = port_number(v);
+            let exposed = mapping.and_then(|m| m.get(label)).and_then(Value::as_int);
+            if !all && exposed.is_none() {
+                return None;
+            }
+            Some(ServicePort {
+                name: Some(k8s_name(label)),
+                port: i32::try_from(exposed.unwrap_or(number)).unwrap_or(0),
+                target_port: Some(IntOrString::String(k8s_name(label))),
+                protocol: Some(protocol.to_string()),
+                ..ServicePort::default()
+            })
+        })
+        .collect()
+}
+
+/// The ClusterIP Service named after the service (when it has ports) and the
+/// `<name>-external` LoadBalancer for `load_balancer` (suffix at the very end).
+pub fn services(cx: &Context<'_>, d: &Decl) -> Vec<Object> {
+    let mut out = Vec::new();
+    let ports = service_ports(d, d.value.get("expose"), true);
+    if !ports.is_empty() {
+        let svc = Service {
+            metadata: cx.meta(d, &d.k8s_name, BTreeMap::new()),
+            spec: Some(ServiceSpec {
+                type_: Some("ClusterIP".into()),
+                selector: Some(cx.selector(d)),
+                ports: Some(ports),
+                ..ServiceSpec::default()
+            }),
+            ..Service::default()
+        };
+        out.push(Object {
+            kind: "Service".into(),
+            name: d.k8s_name.clone(),
+            value: to_json(&svc),
+            span: d.name_span,
+        });
+    }
+    let lb = service_ports(d, d.value.get("load_balancer"), false);
+    if !lb.is_empty() {
+        let name = format!("{}-external{}", super::base_name(d), cx.env.suffix());
+        let svc = Service {
+            metadata: cx.meta(d, &name, BTreeMap::new()),
+            spec: Some(ServiceSpec {
+                type_: Some("LoadBalancer".into()),
+                selector: Some(cx.selector(d)),
+                ports: Some(lb),
+                ..ServiceSpec::default()
+            }),
+            ..Service::default()
+        };
+        out.push(Object {
+            kind: "Service".into(),
+            name,
+            value: to_json(&svc),
+            span: d.value.get("load_balancer").map_or(d.name_span, |v| v.span),
+        });
+    }
+    out
+}
+
+/// The ServiceAccount named after the service.
+pub fn service_account(cx: &Context<'_>, d: &Decl) -> Object {
+    let sa = ServiceAccount {
+        metadata: cx.meta(d, &d.k8s_name, BTreeMap::new()),
+        ..ServiceAccount::default()
+    };
+    Object {
+        kind: "ServiceAccount".into(),
+        name: d.k8s_name.clone(),
+        value: to_json(&sa),
+        span: d
+            .value
+            .get("service_account")
+            .map_or(d.name_span, |v| v.span),
+    }
+}
+
+/// The port a route sends traffic to: `http` if declared, else the first.
+fn route_port(d: &Decl) -> Option<(String, i64)> {
+    let ports: Vec<(&String, &Value)> = d
+        .value
+        .get("ports")
+        .map(|p| p.entries().collect())
+        .unwrap_or_default();
+    let (label, v) = ports
+        .iter()
+        .find(|(l, _)| l.as_str() == "http")
+        .or_else(|| ports.first())?;
+    let exposed = d
+        .value
+        .get("expose")
+        .and_then(|e| e.get(label))
+        .and_then(Value::as_int);
+    Some((k8s_name(label), exposed.unwrap_or(port_number(v).0)))
+}
+
+/// An Ingress or HTTPRoute for `host`, per the env's `routing`.
+pub fn route(cx: &Context<'_>, d: &Decl) -> Option<Object> {
+    let host_v = d.value.get("host")?;
+    let host = host_v.as_str()?.to_string();
+    let routing = cx
+        .env
+        .env
+        .get("routing")
+        .and_then(Value::as_str)
+        .unwrap_or("ingress");
+    let (port_name, port_number) = route_port(d)?;
+    let path = d
+        .value
+        .get("path")
+        .and_then(Value::as_str)
+        .unwrap_or("/")
+        .to_string();
+    match routing {
+        "gateway" => {
+            let gw = cx.env.env.get("gateway");
+            let mut parent = serde_json::Map::new();
+            parent.insert(
+                "name".into(),
+                gw.and_then(|g| g.get("name"))
+                    .and_then(Value::as_str)
+                    .unwrap_or("gateway")
+                    .into(),
+            );
+            if let Some(ns) = gw.and_then(|g| g.get("namespace")).and_then(Value::as_str) {
+                parent.insert("namespace".into(), ns.into());
+            }
+            if let Some(s) = gw.and_then(|g| g.get("section")).and_then(Value::as_str) {
+                parent.insert("sectionName".into(), s.into());
+            }
+            let meta = to_json(&cx.meta(d, &d.k8s_name, BTreeMap::new()));
+            let value = serde_json::json!({
+                "apiVersion": "gateway.networking.k8s.io/v1",
+                "kind": "HTTPRoute",
+                "metadata": meta,
+                "spec": {
+                    "parentRefs": [parent],
+                    "hostnames": [host],
+                    "rules": [{
+                        "matches": [{"path": {"type": "PathPrefix", "value": path}}],
+                        "backendRefs": [{"name": d.k8s_name, "port": port_number}],
+                    }],
+                },
+            });
+            Some(Object {
+                kind: "HTTPRoute".into(),
+                name: d.k8s_name.clone(),
+                value,
+                span: host_v.span,
+            })
+        }
+        "ingress" => {
+            let ing = Ingress {
+                metadata: cx.meta(d, &d.k8s_name, BTreeMap::new()),
+                spec: Some(IngressSpec {
+                    ingress_class_name: cx
+                        .env
+                        .env
+                        .get("ingress_class")
+                        .and_then(Value::as_str)
+                        .map(str::to_string),
+                    rules: Some(vec![IngressRule {
+                        host: Some(host),
+                        http: Some(HTTPIngressRuleValue {
+                            paths: vec![HTTPIngressPath {
+                                path: Some(path),
+                                path_type: "Prefix".into(),
+                                backend: IngressBackend {
+                                    service: Some(IngressServiceBackend {
+                                        name: d.k8s_name.clone(),
+                                        port: Some(ServiceBackendPort {
+                                            name: Some(port_name),
+                                            number: None,
+                                        }),
+                                    }),
+                                    resource: None,
+                                },
+                            }],
+                        }),
+                    }]),
+                    ..IngressSpec::default()
+                }),
+                ..Ingress::default()
+            };
+            Some(Object {
+                kind: "Ingress".into(),
+                name: d.k8s_name.clone(),
+                value: to_json(&ing),
+                span: host_v.span,
+            })
+        }
+        _ => None,
+    }
+}
