@@ -172,16 +172,17 @@ pub fn needs_quotes(s: &str) -> bool {
     if WORDS.contains(&lower.as_str()) {
         return true;
     }
-    // Anything number-like: ints (incl. 0123, 0x1f, 0o7, 1_000), floats (1e3, .5),
-    // sexagesimal (1:30), dates are strings in k8s but quote them too.
-    let first = s.chars().next().unwrap_or(' ');
-    if first.is_ascii_digit() || ((first == '-' || first == '+' || first == '.') && s.len() > 1) {
-        let rest_numberish = s
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "+-._:".contains(c));
-        if rest_numberish {
-            return true;
-        }
+    // Anything a YAML 1.1 or 1.2 parser may read as a number or timestamp:
+    // ints (0123, 0x1f, 0o7, 0b1, 1_000), floats (1e3, .5, 1.5), sexagesimal
+    // (1:30) and dates (2024-01-02). Quantities such as `100m` or `64Mi`
+    // have other letters and stay plain.
+    let mut chars = s.chars();
+    let first = chars.next().unwrap_or(' ');
+    let second = chars.next();
+    let starts_numeric = first.is_ascii_digit()
+        || ("+-.".contains(first) && second.is_some_and(|c| c.is_ascii_digit() || c == '.'));
+    if starts_numeric && s.chars().all(|c| c.is_ascii_hexdigit() || "xXoO_.:+-".contains(c)) {
+        return true;
     }
     if "-?:,[]{}#&*!|>'\"%@`".contains(first) {
         return true;
@@ -241,7 +242,7 @@ mod tests {
         let v = json!({"b": [1, {"x": "yes", "y": []}], "a": {"k": "v\nw\n"}, "c": {}});
         assert_eq!(
             to_string(&v),
-            "a:\n  k: |\n    v\n    w\nb:\n- 1\n- x: \"yes\"\n  y: []\nc: {}\n"
+            "a:\n  k: |\n    v\n    w\nb:\n- 1\n- x: \"yes\"\n  \"y\": []\nc: {}\n"
         );
     }
 }
