@@ -181,7 +181,10 @@ pub fn needs_quotes(s: &str) -> bool {
     let second = chars.next();
     let starts_numeric = first.is_ascii_digit()
         || ("+-.".contains(first) && second.is_some_and(|c| c.is_ascii_digit() || c == '.'));
-    if starts_numeric && s.chars().all(|c| c.is_ascii_hexdigit() || "xXoO_.:+-".contains(c)) {
+    if starts_numeric
+        && s.chars()
+            .all(|c| c.is_ascii_hexdigit() || "xXoO_.:+-".contains(c))
+    {
         return true;
     }
     if "-?:,[]{}#&*!|>'\"%@`".contains(first) {
