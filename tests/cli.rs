@@ -186,3 +186,72 @@ fn default_path_is_ship_folder() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("shipc-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+#[test]
+#[allow(clippy::disallowed_methods)]
+fn compile_writes_the_tilt_env_and_is_byte_identical_on_rerun() {
+    let out = temp_dir("compile");
+    let out_s = out.to_string_lossy().to_string();
+    let (code, _, stderr) = shipc(&[
+        "compile",
+        "--env",
+        "local",
+        "-o",
+        &out_s,
+        "examples/ameide/ship",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let read = |p: &str| std::fs::read(out.join(p)).unwrap_or_else(|e| panic!("{p}: {e}"));
+    let tiltfile = read("local/Tiltfile");
+    let manifest = read("local/manifests/www-ameide-tilt.yaml");
+    let (code, _, _) = shipc(&[
+        "compile",
+        "--env",
+        "local",
+        "-o",
+        &out_s,
+        "examples/ameide/ship",
+    ]);
+    assert_eq!(code, 0);
+    assert_eq!(read("local/Tiltfile"), tiltfile);
+    assert_eq!(read("local/manifests/www-ameide-tilt.yaml"), manifest);
+    // No staging folders are left behind.
+    let leftovers: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(leftovers, ["local"]);
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+#[test]
+#[allow(clippy::disallowed_methods)]
+fn a_failed_compile_writes_nothing() {
+    let out = temp_dir("failed");
+    let out_s = out.to_string_lossy().to_string();
+    let (code, _, _) = shipc(&[
+        "compile",
+        "--all",
+        "-o",
+        &out_s,
+        "tests/ui/unknown_field_suggests_closest.ship",
+    ]);
+    assert_eq!(code, 1);
+    assert!(!out.exists(), "nothing may be written when checking fails");
+    // An env of a target this shipc cannot emit yet is refused before writing.
+    let (code, _, stderr) = shipc(&["compile", "--all", "-o", &out_s, "examples/ameide/ship"]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("cannot compile yet"), "{stderr}");
+    assert!(!out.exists());
+    assert_eq!(
+        shipc(&["compile", "examples/ameide/ship"]).0,
+        3,
+        "needs --env or --all"
+    );
+}
