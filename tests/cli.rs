@@ -1,3 +1,4 @@
+#![allow(clippy::disallowed_methods)] // the tests make and read temporary output folders
 //! The real binary: exit codes (0 ok, 1 errors, 3 usage), output streams,
 //! `--format json`, `explain`, and `graph` formats.
 
@@ -194,7 +195,7 @@ fn temp_dir(name: &str) -> std::path::PathBuf {
 }
 
 #[test]
-#[allow(clippy::disallowed_methods)]
+
 fn compile_writes_the_tilt_env_and_is_byte_identical_on_rerun() {
     let out = temp_dir("compile");
     let out_s = out.to_string_lossy().to_string();
@@ -231,7 +232,7 @@ fn compile_writes_the_tilt_env_and_is_byte_identical_on_rerun() {
 }
 
 #[test]
-#[allow(clippy::disallowed_methods)]
+
 fn a_failed_compile_writes_nothing() {
     let out = temp_dir("failed");
     let out_s = out.to_string_lossy().to_string();
