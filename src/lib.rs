@@ -61,6 +61,7 @@ pub mod eval;
 pub mod graph;
 pub mod load;
 pub mod model;
+pub mod policy;
 pub mod source;
 pub mod syntax;
 pub mod synth;
@@ -148,6 +149,7 @@ pub fn analyze(
             hint: Some("please report this with the input that caused it".into()),
         });
     };
+    policy::run(&checked, diags);
     // One graph per env, built in parallel, collected in env order.
     let built: Vec<Result<graph::DepGraph, Vec<Diagnostic>>> = std::thread::scope(|scope| {
         let handles: Vec<_> = checked

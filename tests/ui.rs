@@ -113,11 +113,9 @@ fn ui() {
             .map(|d| d["code"].as_str().unwrap().to_string())
             .collect();
         let code = json.status.code();
-        let want_code = if expected.iter().any(|c| !c.starts_with('W')) && !expected.is_empty() {
-            Some(1)
-        } else {
-            Some(0)
-        };
+        // Exit 1 exactly when an error (not a warning) was reported.
+        let errors = v["errors"].as_u64().unwrap_or(0);
+        let want_code = if errors > 0 { Some(1) } else { Some(0) };
         if &got != expected || code != want_code {
             failures.push(format!(
                 "{name}: expected {expected:?} (exit {want_code:?}), got {got:?} (exit {code:?})"

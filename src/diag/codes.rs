@@ -94,6 +94,10 @@ codes! {
     E2030, "value-too-large", Error;
     E3001, "dependency-cycle", Error;
     E3002, "excluded-dependency", Error;
+    P001, "floating-tag", Error;
+    P005, "ownership-collision", Error;
+    P006, "plaintext-secret", Error;
+    P007, "inexact-chart-version", Error;
 }
 
 impl Code {

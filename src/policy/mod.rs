@@ -1,0 +1,53 @@
+//! Built-in policy rules (SPEC §8, §13) that hold for the evaluated model,
+//! one file per rule. Severities come from `policy { P006 = "warn" }`;
+//! `"off"` drops a rule. Codes owned: P001, P005, P006, P007. (P002, P003
+//! and P004 need `ship.lock`, emitted values or a registry and run with
+//! those verbs.)
+
+mod p001_floating_tag;
+mod p005_ownership;
+mod p006_plaintext_secret;
+mod p007_exact_version;
+
+use crate::check::Checked;
+use crate::diag::{Code, Diagnostic, Diagnostics, Severity};
+use std::collections::BTreeMap;
+
+/// Run every rule over every env and apply the configured severities.
+pub fn run(checked: &Checked, diags: &mut Diagnostics) {
+    let mut found = Vec::new();
+    for env in &checked.envs {
+        p001_floating_tag::check(env, &mut found);
+        p006_plaintext_secret::check(env, &mut found);
+        p007_exact_version::check(env, &mut found);
+    }
+    p005_ownership::check(&checked.envs, &mut found);
+    diags.extend(configure(found, &checked.policy));
+}
+
+/// Apply `policy { }`: change severities, drop rules that are off.
+pub fn configure(
+    found: Vec<Diagnostic>,
+    policy: &BTreeMap<String, Option<Severity>>,
+) -> Vec<Diagnostic> {
+    found
+        .into_iter()
+        .filter_map(|mut d| match policy.get(d.code.id()) {
+            Some(None) => None,
+            Some(Some(sev)) => {
+                d.severity = *sev;
+                Some(d)
+            }
+            None => Some(d),
+        })
+        .collect()
+}
+
+/// A policy diagnostic with the rule's code and the `policy { }` hint.
+pub(crate) fn rule(code: Code, span: crate::Span, message: String) -> Diagnostic {
+    Diagnostic::new(code, span, message).note(format!(
+        "policy rule {}: change it with `policy {{ {} = \"warn\" }}`",
+        code.id(),
+        code.id()
+    ))
+}

@@ -1,0 +1,76 @@
+//! P001: no `:latest` and no missing tag in any image reference or chart.
+
+use super::rule;
+use crate::check::names;
+use crate::diag::{Code, Diagnostic};
+use crate::model::{EnvModel, Value, V};
+
+fn external_ref(v: &Value) -> Option<(&str, crate::Span)> {
+    match &v.kind {
+        V::Call { func, args, .. } if &**func == "external" => args
+            .get("ref")
+            .and_then(|r| r.as_str().map(|s| (s, r.span))),
+        _ => None,
+    }
+}
+
+pub(super) fn check(env: &EnvModel, out: &mut Vec<Diagnostic>) {
+    let mut refs: Vec<(&str, crate::Span)> = Vec::new();
+    for s in env.services.values() {
+        if let Some(r) = s.value.get("image").and_then(external_ref) {
+            refs.push(r);
+        }
+        for c in s
+            .value
+            .get("init_containers")
+            .map(Value::as_list)
+            .unwrap_or(&[])
+        {
+            if let Some(r) = c.get("image").and_then(external_ref) {
+                refs.push(r);
+            }
+        }
+    }
+    for (r, span) in refs {
+        let Ok(parts) = names::image_ref(r) else {
+            continue;
+        };
+        if parts.digest.is_some() {
+            continue;
+        }
+        match parts.tag.as_deref() {
+            None => out.push(
+                rule(Code::P001, span, format!("image `{r}` has no tag"))
+                    .label("floating: means `:latest`")
+                    .help(format!(
+                        "name a fixed tag, e.g. `{r}:1.2.3`, or pin a digest `{r}@sha256:…`"
+                    )),
+            ),
+            Some("latest") => out.push(
+                rule(
+                    Code::P001,
+                    span,
+                    format!("image `{r}` uses the floating tag `latest`"),
+                )
+                .label("floating tag")
+                .help("name a fixed version tag or a digest"),
+            ),
+            _ => {}
+        }
+    }
+    for i in env.infras.values() {
+        if let Some(v) = i.value.get("version") {
+            if v.as_str().is_some_and(|s| s.eq_ignore_ascii_case("latest")) {
+                out.push(
+                    rule(
+                        Code::P001,
+                        v.span,
+                        format!("infra `{}` uses chart version `latest`", i.id.name),
+                    )
+                    .label("floating version")
+                    .help("name the exact chart version, e.g. `version = \"15.5.0\"`"),
+                );
+            }
+        }
+    }
+}
