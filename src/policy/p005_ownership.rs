@@ -28,13 +28,15 @@ pub(super) fn check(envs: &[EnvModel], out: &mut Vec<Diagnostic>) {
                 (Some(_), Some(_)) => true,
                 _ => false,
             };
+            // Names the GitOps env deploys (services and infra releases).
+            let owned: std::collections::BTreeMap<&str, crate::Span> = gitops
+                .infras
+                .values()
+                .chain(gitops.services.values())
+                .map(|g| (g.k8s_name.as_str(), g.name_span))
+                .collect();
             for s in tilt.services.values() {
-                let clash = gitops.services.values().find(|g| g.k8s_name == s.k8s_name);
-                let infra_clash = gitops.infras.values().find(|g| g.k8s_name == s.k8s_name);
-                let other_span = clash
-                    .map(|g| g.name_span)
-                    .or(infra_clash.map(|g| g.name_span));
-                if let Some(other) = other_span {
+                if let Some(&other) = owned.get(s.k8s_name.as_str()) {
                     let mut d = rule(
                         Code::P005,
                         s.name_span,
