@@ -60,6 +60,7 @@ pub mod emit;
 pub mod eval;
 pub mod graph;
 pub mod load;
+pub mod lock;
 pub mod model;
 pub mod policy;
 pub mod source;

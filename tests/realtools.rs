@@ -149,3 +149,205 @@ fn hostile_names_cannot_inject_into_the_tiltfile() {
     assert!(!fns.contains(&"local"), "an injected call ran: {fns:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Every `ship.lock` key of an env, so a test can pass `--digest` for each.
+fn lock_keys(example: &str, env: &str) -> Vec<String> {
+    let mut d = shipc::Diagnostics::new();
+    let a = shipc::analyze(
+        &common::FsHost,
+        &common::root().join("examples").join(example).join("ship"),
+        Some(env),
+        &mut d,
+    )
+    .unwrap();
+    let e = a.checked.envs.iter().find(|e| e.name == env).unwrap();
+    let mut keys: Vec<String> = e.images.keys().cloned().collect();
+    for (name, s) in &e.services {
+        if let Some(shipc::model::Value {
+            kind: shipc::model::V::Call { .. },
+            ..
+        }) = s.value.get("image")
+        {
+            keys.push(name.clone());
+        }
+        for c in s
+            .value
+            .get("init_containers")
+            .map(shipc::model::Value::as_list)
+            .unwrap_or(&[])
+        {
+            if let (Some(shipc::model::V::Call { .. }), Some(n)) = (
+                c.get("image").map(|i| &i.kind),
+                c.get("name").and_then(|n| n.as_str()),
+            ) {
+                keys.push(format!("{name}.{n}"));
+            }
+        }
+    }
+    keys
+}
+
+const FAKE_DIGEST: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
+
+fn yaml_docs(text: &str) -> Vec<serde_json::Value> {
+    text.split("\n---")
+        .filter_map(|doc| {
+            let v: serde_yaml::Value = serde_yaml::from_str(doc).ok()?;
+            if v.is_null() {
+                return None;
+            }
+            serde_json::to_value(v).ok()
+        })
+        .collect()
+}
+
+#[test]
+fn helmfile_output_is_accepted_by_helm_helmfile_and_kubernetes_validate() {
+    let tools = ["helm", "helm3", "helmfile", "kubernetes-validate"].map(tool);
+    let [Some(helm4), Some(helm3), Some(helmfile), Some(kv)] = tools else {
+        return;
+    };
+    let out = std::env::temp_dir().join(format!("shipc-helmfile-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    for (example, env) in [("ameide", "staging"), ("shop", "staging")] {
+        let dir = out.join(example);
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_shipc"));
+        cmd.args(["compile", "--env", env, "-o"]).arg(&dir);
+        for k in lock_keys(example, env) {
+            cmd.arg("--digest").arg(format!("{k}={FAKE_DIGEST}"));
+        }
+        cmd.arg(common::root().join("examples").join(example).join("ship"));
+        let o = cmd.output().unwrap();
+        assert!(
+            o.status.success(),
+            "compile {example}/{env}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let env_dir = dir.join(env);
+        // helmfile accepts the file (remote infra charts cannot be fetched offline).
+        let o = Command::new(&helmfile)
+            .args([
+                "--skip-deps",
+                "-f",
+                "helmfile.yaml",
+                "-l",
+                "ship.dev/kind=service",
+                "build",
+            ])
+            .current_dir(&env_dir)
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "helmfile build {example}: {}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let mut values: Vec<PathBuf> = Vec::new();
+        files_with_ext(&env_dir.join("values").join(env), "yaml", &mut values);
+        values.sort();
+        assert!(!values.is_empty());
+        for v in values {
+            let release = v.file_stem().unwrap().to_string_lossy().to_string();
+            let base = env_dir.join("values/base").join(format!("{release}.yaml"));
+            let env_values: serde_yaml::Value =
+                serde_yaml::from_str(&std::fs::read_to_string(&v).unwrap()).unwrap();
+            let env_values = serde_json::to_value(env_values).unwrap();
+            // What the one lowering produced, with the pinned image filled in.
+            let image = format!(
+                "{}@{}",
+                env_values["image"]["repository"].as_str().unwrap(),
+                env_values["image"]["digest"].as_str().unwrap()
+            );
+            let mut expected: Vec<serde_json::Value> =
+                env_values["objects"].as_array().unwrap().clone();
+            for o in &mut expected {
+                let ptr = if o["kind"] == "CronJob" {
+                    "/spec/jobTemplate/spec/template/spec/containers/0"
+                } else {
+                    "/spec/template/spec/containers/0"
+                };
+                if let Some(c) = o.pointer_mut(ptr).and_then(|c| c.as_object_mut()) {
+                    c.insert("image".into(), serde_json::Value::String(image.clone()));
+                }
+            }
+            for helm in [&helm4, &helm3] {
+                let o = Command::new(helm)
+                    .args(["lint", "--strict", "charts/ship-app", "-f"])
+                    .arg(&base)
+                    .arg("-f")
+                    .arg(&v)
+                    .current_dir(&env_dir)
+                    .output()
+                    .unwrap();
+                assert!(
+                    o.status.success(),
+                    "helm lint {release}: {}",
+                    String::from_utf8_lossy(&o.stdout)
+                );
+                let o = Command::new(helm)
+                    .args(["template", &release, "charts/ship-app", "-f"])
+                    .arg(&base)
+                    .arg("-f")
+                    .arg(&v)
+                    .current_dir(&env_dir)
+                    .output()
+                    .unwrap();
+                assert!(
+                    o.status.success(),
+                    "helm template {release}: {}",
+                    String::from_utf8_lossy(&o.stderr)
+                );
+                let rendered = String::from_utf8_lossy(&o.stdout).to_string();
+                // Helm orders objects by kind; compare as sets.
+                let key =
+                    |v: &serde_json::Value| format!("{}/{}", v["kind"], v["metadata"]["name"]);
+                let mut got = yaml_docs(&rendered);
+                got.sort_by_key(key);
+                let mut want = expected.clone();
+                want.sort_by_key(key);
+                assert_eq!(
+                    got, want,
+                    "{example}/{release}: the chart's render drifted from the k8s lowering"
+                );
+                let file = env_dir.join(format!("rendered-{release}.yaml"));
+                std::fs::write(&file, rendered).unwrap();
+                let o = Command::new(&kv)
+                    .args(["--strict", "-k", "1.30.0"])
+                    .arg(&file)
+                    .output()
+                    .unwrap();
+                let text = format!(
+                    "{}{}",
+                    String::from_utf8_lossy(&o.stdout),
+                    String::from_utf8_lossy(&o.stderr)
+                );
+                // HTTPRoute is a Gateway API CRD, not a built-in kind: no schema ships for it.
+                let missing = text
+                    .lines()
+                    .any(|l| l.contains("Couldn't find schema") && !l.contains("kind HTTPRoute"));
+                assert!(o.status.success() && !missing, "{release}: {text}");
+                // Without digest or tag the chart refuses to render.
+                let o = Command::new(helm)
+                    .args(["template", &release, "charts/ship-app", "-f"])
+                    .arg(&base)
+                    .current_dir(&env_dir)
+                    .output()
+                    .unwrap();
+                assert!(
+                    !o.status.success(),
+                    "{release}: rendered without a digest or tag"
+                );
+                assert!(String::from_utf8_lossy(&o.stderr)
+                    .contains("image.digest or image.tag is required"));
+            }
+            // Base values carry a bare repository only (P003).
+            let base_text = std::fs::read_to_string(&base).unwrap();
+            assert!(
+                !base_text.contains('/') && !base_text.contains('@') && !base_text.contains("tag"),
+                "{base_text}"
+            );
+        }
+    }
+    let _ = std::fs::remove_dir_all(&out);
+}

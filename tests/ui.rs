@@ -62,6 +62,17 @@ fn cases() -> Vec<(String, String, BTreeSet<String>)> {
             .filter(|s| !s.is_empty() && *s != "ok")
             .map(str::to_string)
             .collect();
+        // An optional second line `# run: compile --env staging` replaces
+        // `check` (for rules only compile reports, like P002).
+        let second = String::from_utf8_lossy(&bytes)
+            .lines()
+            .nth(1)
+            .unwrap_or("")
+            .to_string();
+        let arg = match second.strip_prefix("# run:") {
+            Some(cmd) => format!("{}\t{arg}", cmd.trim()),
+            None => arg,
+        };
         out.push((name.trim_end_matches(".ship").to_string(), arg, codes));
     }
     out
@@ -99,7 +110,26 @@ fn ui() {
     );
     let mut failures = Vec::new();
     for (name, arg, expected) in &cases {
-        let json = shipc(&["--format", "json", "check", arg]);
+        let argv = |extra: &[&str]| -> Vec<String> {
+            let (verb, path) = match arg.split_once('\t') {
+                Some((cmd, path)) => (cmd.to_string(), path.to_string()),
+                None => ("check".to_string(), arg.clone()),
+            };
+            let out = std::env::temp_dir().join(format!("shipc-ui-{}-{name}", std::process::id()));
+            let mut v: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+            v.extend(
+                verb.split_whitespace()
+                    .map(|w| w.replace("{out}", &out.to_string_lossy())),
+            );
+            v.push(path);
+            v
+        };
+        let run = |extra: &[&str]| {
+            let a = argv(extra);
+            let refs: Vec<&str> = a.iter().map(String::as_str).collect();
+            shipc(&refs)
+        };
+        let json = run(&["--format", "json"]);
         let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap_or_else(|e| {
             panic!(
                 "{name}: stdout is not JSON ({e}): {}",
@@ -122,16 +152,19 @@ fn ui() {
             ));
             continue;
         }
-        let human = shipc(&["--color", "never", "check", arg]);
+        let human = run(&["--color", "never"]);
+        let out_dir = std::env::temp_dir().join(format!("shipc-ui-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&out_dir);
         let rendered = format!(
             "exit: {}\n{}",
             human.status.code().unwrap_or(-1),
             String::from_utf8_lossy(&human.stderr)
+                .replace(&out_dir.to_string_lossy().to_string(), "$OUT")
         );
         insta::with_settings!({
             snapshot_path => ui_dir().join("snapshots"),
             prepend_module_to_snapshot => false,
-            description => format!("shipc check {arg}"),
+            description => format!("shipc {}", argv(&[]).join(" ").replace(&out_dir.to_string_lossy().to_string(), "$OUT")),
             omit_expression => true,
         }, {
             insta::assert_snapshot!(name.as_str(), rendered);

@@ -81,4 +81,9 @@ pub struct CompileArgs {
     /// Output folder; each env is written to DIR/<env>/
     #[arg(short = 'o', long = "out", default_value = "out")]
     pub out: PathBuf,
+    /// Override one ship.lock digest for this run: NAME=sha256:… (repeatable;
+    /// also SHIP_DIGEST_<NAME> in the environment, NAME upper-cased with `.`
+    /// and `-` as `_`)
+    #[arg(long = "digest", value_name = "NAME=DIGEST")]
+    pub digests: Vec<String>,
 }

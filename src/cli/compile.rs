@@ -1,15 +1,15 @@
 //! `shipc compile [--env E | --all] [-o DIR] [PATH]`: check, emit every
 //! selected env in memory, then write `DIR/<env>/…` (see `write.rs`).
 //!
-//! Implemented targets: `tilt` envs with the default `manifests` strategy.
-//! The other targets (tilt `helm`/`kustomize`, helmfile, flux) are refused
-//! with an error naming them, before anything is written.
+//! Implemented targets: `tilt` envs with the default `manifests` strategy,
+//! and `helmfile` envs. The other targets (tilt `helm`/`kustomize`, flux) are
+//! refused with an error naming them, before anything is written.
 
 use super::args::CompileArgs;
 use super::fs::{project_path, FsHost};
 use super::render::Output;
 use super::write::{relative, write_tree};
-use shipc::emit::{tilt, OutputTree};
+use shipc::emit::{helmfile, images::Overrides, tilt, OutputTree};
 use shipc::model::Value;
 use shipc::Diagnostics;
 
@@ -35,15 +35,61 @@ pub fn run(out: &Output, a: &CompileArgs) -> u8 {
             return code;
         }
     }
-    let sorted = diags.into_sorted();
-    let failed = sorted.iter().any(|d| d.is_error());
-    out.diagnostics(&analysis.loaded.sources, &sorted);
-    if failed {
+    // Diagnostics are printed once, at the end (one JSON document).
+    if diags.has_errors() {
+        out.diagnostics(&analysis.loaded.sources, &diags.into_sorted());
         return 1;
     }
     let root = analysis.loaded.root.clone();
+    let lock = match read_lock(&root) {
+        Ok(l) => l,
+        Err(e) => {
+            out.tool_error(
+                &e,
+                Some("fix ship.lock, or regenerate it with `shipc lock`"),
+            );
+            return 1;
+        }
+    };
+    let overrides = match digest_overrides(&a.digests, &analysis) {
+        Ok(o) => o,
+        Err(e) => {
+            out.usage(&e);
+            return super::USAGE;
+        }
+    };
+    // Refuse targets this shipc cannot emit before doing any work.
+    let unsupported: Vec<String> = analysis
+        .checked
+        .envs
+        .iter()
+        .filter_map(|env| {
+            let strategy = env
+                .env
+                .path("tilt.strategy")
+                .and_then(Value::as_str)
+                .unwrap_or("manifests");
+            match (env.kind(), strategy) {
+                ("tilt", "manifests") | ("helmfile", _) => None,
+                ("tilt", s) => Some(format!("`{}` (tilt, strategy `{s}`)", env.name)),
+                (k, _) => Some(format!("`{}` ({k})", env.name)),
+            }
+        })
+        .collect();
+    if !unsupported.is_empty() {
+        out.tool_error(
+            &format!("this shipc cannot compile yet: {}", unsupported.join(", ")),
+            Some("tilt envs (`manifests` strategy) and helmfile envs are implemented; compile one with `--env NAME`"),
+        );
+        return 1;
+    }
+    let path_arg = a
+        .path
+        .as_ref()
+        .map(|p| format!(" {}", p.display()))
+        .unwrap_or_default();
+    let mut problems = Vec::new();
     let mut tree = OutputTree::new();
-    let mut unsupported = Vec::new();
     for env in &analysis.checked.envs {
         let Some(graph) = analysis.graphs.iter().find(|g| g.env == env.name) else {
             continue;
@@ -65,21 +111,34 @@ pub fn run(out: &Output, a: &CompileArgs) -> u8 {
                 };
                 tree.merge_under(&env.name, tilt::emit(env, graph, &input));
             }
-            (kind, strategy) => {
-                let what = if kind == "tilt" {
-                    format!("tilt (strategy `{strategy}`)")
-                } else {
-                    kind.to_string()
+            ("helmfile", _) => {
+                let builds = env.services.values().any(|s| {
+                    matches!(
+                        s.value.get("image").map(|i| &i.kind),
+                        Some(shipc::model::V::Decl(_))
+                    )
+                });
+                let tag = if builds { " --tag <TAG>" } else { "" };
+                let input = helmfile::PinnedInput {
+                    project: &analysis.checked.project,
+                    sources: &analysis.loaded.sources,
+                    root: &root,
+                    lock: &lock,
+                    overrides: &overrides,
+                    lock_command: format!("shipc lock --env {}{tag}{path_arg}", env.name),
                 };
-                unsupported.push(format!("`{}` ({what})", env.name));
+                let (t, p) = helmfile::emit(env, graph, &input);
+                problems.extend(p);
+                tree.merge_under(&env.name, t);
             }
+            // Refused above.
+            _ => {}
         }
     }
-    if !unsupported.is_empty() {
-        out.tool_error(
-            &format!("this shipc cannot compile yet: {}", unsupported.join(", ")),
-            Some("only tilt envs with the `manifests` strategy are implemented; compile one with `--env NAME`"),
-        );
+    diags.extend(shipc::policy::configure(problems, &analysis.checked.policy));
+    let sorted = diags.into_sorted();
+    out.diagnostics(&analysis.loaded.sources, &sorted);
+    if sorted.iter().any(|d| d.is_error()) {
         return 1;
     }
     if tree.files.is_empty() {
@@ -107,4 +166,68 @@ pub fn run(out: &Output, a: &CompileArgs) -> u8 {
             1
         }
     }
+}
+
+/// `<root>/ship.lock`, or an empty lock when there is none.
+fn read_lock(root: &std::path::Path) -> Result<shipc::lock::Lockfile, String> {
+    let path = root.join("ship.lock");
+    match std::fs::read_to_string(&path) {
+        Ok(text) => shipc::lock::parse(&text).map_err(|e| format!("`{}`: {e}", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(shipc::lock::Lockfile {
+            version: 1,
+            ..Default::default()
+        }),
+        Err(e) => Err(format!("cannot read `{}`: {e}", path.display())),
+    }
+}
+
+/// `--digest NAME=sha256:…` flags and `SHIP_DIGEST_<NAME>` variables, by
+/// `ship.lock` key. Flags win over variables.
+fn digest_overrides(flags: &[String], analysis: &shipc::Analysis) -> Result<Overrides, String> {
+    let mut keys: Vec<String> = Vec::new();
+    for env in &analysis.checked.envs {
+        keys.extend(env.images.keys().cloned());
+        for (name, s) in &env.services {
+            keys.push(name.clone());
+            for c in s
+                .value
+                .get("init_containers")
+                .map(shipc::model::Value::as_list)
+                .unwrap_or(&[])
+            {
+                if let Some(n) = c.get("name").and_then(shipc::model::Value::as_str) {
+                    keys.push(format!("{name}.{n}"));
+                }
+            }
+        }
+    }
+    keys.sort();
+    keys.dedup();
+    let var = |k: &str| {
+        format!(
+            "SHIP_DIGEST_{}",
+            k.to_ascii_uppercase().replace(['.', '-'], "_")
+        )
+    };
+    let mut out = Overrides::new();
+    for k in &keys {
+        if let Ok(d) = std::env::var(var(k)) {
+            shipc::check::names::digest(&d).map_err(|e| format!("{}: {e}", var(k)))?;
+            out.insert(k.clone(), d);
+        }
+    }
+    for f in flags {
+        let (k, d) = f
+            .split_once('=')
+            .ok_or_else(|| format!("`--digest {f}`: expected NAME=sha256:…"))?;
+        shipc::check::names::digest(d).map_err(|e| format!("`--digest {f}`: {e}"))?;
+        if !keys.iter().any(|x| x == k) {
+            let hint = shipc::diag::suggest::did_you_mean(k, &keys).unwrap_or_default();
+            return Err(format!(
+                "`--digest {f}`: no image is locked under `{k}` {hint}"
+            ));
+        }
+        out.insert(k.to_string(), d.to_string());
+    }
+    Ok(out)
 }

@@ -95,6 +95,7 @@ codes! {
     E3001, "dependency-cycle", Error;
     E3002, "excluded-dependency", Error;
     P001, "floating-tag", Error;
+    P002, "unpinned-image", Error;
     P005, "ownership-collision", Error;
     P006, "plaintext-secret", Error;
     P007, "inexact-chart-version", Error;

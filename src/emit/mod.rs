@@ -5,6 +5,8 @@
 //! consumes it. `yaml` is a small deterministic YAML writer (keys sorted,
 //! every string that a YAML 1.1 parser could read as something else quoted).
 
+pub mod helmfile;
+pub mod images;
 pub mod k8s;
 pub mod starlark;
 pub mod tilt;

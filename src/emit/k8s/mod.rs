@@ -191,3 +191,28 @@ pub fn seconds(v: &Value) -> Option<i64> {
         _ => None,
     }
 }
+
+/// A model value as plain JSON (chart values): quantities as written,
+/// unset fields dropped.
+pub fn plain_json(v: Option<&Value>) -> serde_json::Value {
+    let Some(v) = v else {
+        return serde_json::Value::Object(serde_json::Map::new());
+    };
+    match &v.kind {
+        V::Str(s) => serde_json::Value::String(s.clone()),
+        V::Int(n) => serde_json::Value::from(*n),
+        V::Bool(b) => serde_json::Value::Bool(*b),
+        V::Number(t) | V::Quantity { text: t, .. } => serde_json::Value::String(t.clone()),
+        V::List(items) => {
+            serde_json::Value::Array(items.iter().map(|i| plain_json(Some(i))).collect())
+        }
+        V::Record(m) => serde_json::Value::Object(
+            m.iter()
+                .filter(|(_, x)| !matches!(x.kind, V::None))
+                .map(|(k, x)| (k.clone(), plain_json(Some(x))))
+                .collect(),
+        ),
+        V::Addr(a) => serde_json::Value::String(a.host_port()),
+        _ => serde_json::Value::Null,
+    }
+}

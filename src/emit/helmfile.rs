@@ -1,0 +1,276 @@
+//! The `helmfile` target (SPEC §10): `helmfile.yaml` (releases, `needs:` from
+//! the graph, helmDefaults), the built-in `charts/ship-app/` chart (a thin,
+//! strict renderer of the objects the one Kubernetes lowering produced),
+//! `values/base/<svc>.yaml` (bare repository only — P003) and
+//! `values/<env>/<svc>.yaml` (registry/repository + digest, and the objects),
+//! plus a release per infra with its exact chart version.
+
+use super::images::{Overrides, Resolver};
+use super::k8s::{self, Context};
+use super::{yaml, OutputTree};
+use crate::diag::Diagnostic;
+use crate::graph::DepGraph;
+use crate::lock::Lockfile;
+use crate::model::{EnvModel, Value, V};
+use crate::source::SourceMap;
+use crate::syntax::ast::DeclKind;
+use serde_json::{json, Map};
+
+/// The built-in chart's files, embedded.
+pub const CHART: &[(&str, &str)] = &[
+    ("Chart.yaml", include_str!("chart/Chart.yaml")),
+    ("values.yaml", include_str!("chart/values.yaml")),
+    (
+        "values.schema.json",
+        include_str!("chart/values.schema.json"),
+    ),
+    (
+        "templates/_helpers.tpl",
+        include_str!("chart/templates/_helpers.tpl"),
+    ),
+    (
+        "templates/objects.yaml",
+        include_str!("chart/templates/objects.yaml"),
+    ),
+];
+
+/// Inputs of the pinned targets besides the env.
+pub struct PinnedInput<'a> {
+    /// The project record.
+    pub project: &'a Value,
+    /// Sources (for `ship.dev/source`).
+    pub sources: &'a SourceMap,
+    /// The project root.
+    pub root: &'a std::path::Path,
+    /// `ship.lock`.
+    pub lock: &'a Lockfile,
+    /// `--digest` / `SHIP_DIGEST_*` overrides.
+    pub overrides: &'a Overrides,
+    /// The `shipc lock` command that fixes a missing pin.
+    pub lock_command: String,
+}
+
+/// A Go duration for Helm's `--timeout`-style settings, in seconds.
+fn timeout_seconds(v: Option<&Value>) -> i64 {
+    v.and_then(k8s::seconds).unwrap_or(600)
+}
+
+/// `oci://host/path/name` → (repository URL `host/path`, chart name).
+pub fn split_oci(chart: &str) -> Option<(String, String)> {
+    let rest = chart.strip_prefix("oci://")?;
+    let (repo, name) = rest.rsplit_once('/')?;
+    Some((repo.to_string(), name.to_string()))
+}
+
+/// A repository alias helmfile can use (`[a-z0-9-]`).
+fn alias(url: &str) -> String {
+    let mut a: String = url
+        .trim_start_matches("https://")
+        .trim_start_matches("http://")
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    while a.contains("--") {
+        a = a.replace("--", "-");
+    }
+    a.trim_matches('-').to_string()
+}
+
+/// The objects of one service with the main container's image left empty
+/// (the chart fills it in from `image`).
+pub fn chart_objects(cx: &Context<'_>, d: &crate::model::Decl) -> Vec<serde_json::Value> {
+    k8s::service_objects(cx, d)
+        .into_iter()
+        .map(|o| {
+            let mut v = o.value;
+            let pod = match o.kind.as_str() {
+                "Deployment" | "StatefulSet" | "Job" => v.pointer_mut("/spec/template/spec"),
+                "CronJob" => v.pointer_mut("/spec/jobTemplate/spec/template/spec"),
+                _ => None,
+            };
+            if let Some(c) = pod
+                .and_then(|p| p.pointer_mut("/containers/0"))
+                .and_then(|c| c.as_object_mut())
+            {
+                c.remove("image");
+            }
+            v
+        })
+        .collect()
+}
+
+/// Emit a helmfile env, or the P002 problems that stop it.
+pub fn emit(
+    env: &EnvModel,
+    graph: &DepGraph,
+    input: &PinnedInput<'_>,
+) -> (OutputTree, Vec<Diagnostic>) {
+    let mut out = OutputTree::new();
+    let resolver = Resolver::new(env, input.lock, input.overrides, input.lock_command.clone());
+    let image_cb = |key: &str, v: &Value| resolver.image_ref(key, v);
+    let cx = Context {
+        env,
+        project: input.project,
+        sources: input.sources,
+        root: input.root,
+        images: &image_cb,
+    };
+    let namespace = cx.namespace();
+    for (name, text) in CHART {
+        out.add(format!("charts/ship-app/{name}"), *text);
+    }
+    let mut releases: Vec<serde_json::Value> = Vec::new();
+    let mut repositories: Map<String, serde_json::Value> = Map::new();
+    let release_name = |kind: DeclKind, name: &str| -> Option<(String, String)> {
+        match kind {
+            DeclKind::Service => env
+                .services
+                .get(name)
+                .map(|s| (s.k8s_name.clone(), namespace.clone())),
+            DeclKind::Infra => env.infras.get(name).map(|i| {
+                let ns = i
+                    .value
+                    .get("namespace")
+                    .and_then(Value::as_str)
+                    .unwrap_or(&namespace)
+                    .to_string();
+                (i.k8s_name.clone(), ns)
+            }),
+            _ => None,
+        }
+    };
+    let needs = |id: &crate::model::DeclRef| -> Vec<String> {
+        let mut n: Vec<String> = graph
+            .deps(id)
+            .into_iter()
+            .filter_map(|d| release_name(d.kind, &d.name))
+            .map(|(r, ns)| format!("{ns}/{r}"))
+            .collect();
+        n.sort();
+        n.dedup();
+        n
+    };
+    for svc in env.services.values() {
+        let image = svc.value.get("image");
+        let pinned = image.and_then(|i| resolver.resolve(&svc.id.name, i));
+        let bare = match image.map(|i| &i.kind) {
+            Some(V::Decl(d)) => super::tilt::repository(env, &d.name),
+            _ => pinned
+                .as_ref()
+                .map(|p| p.repository.rsplit('/').next().unwrap_or("").to_string())
+                .unwrap_or_default(),
+        };
+        let base = json!({"image": {"repository": bare}});
+        let objects = chart_objects(&cx, svc);
+        let env_values = json!({
+            "image": {
+                "repository": pinned.as_ref().map(|p| p.repository.clone()).unwrap_or_default(),
+                "digest": pinned.as_ref().map(|p| p.digest.clone()).unwrap_or_default(),
+            },
+            "objects": objects,
+        });
+        let file = svc.k8s_name.clone();
+        out.add(format!("values/base/{file}.yaml"), yaml::to_string(&base));
+        out.add(
+            format!("values/{}/{file}.yaml", env.name),
+            yaml::to_string(&env_values),
+        );
+        let mut rel = Map::new();
+        rel.insert("name".into(), json!(svc.k8s_name));
+        rel.insert("namespace".into(), json!(namespace));
+        rel.insert("chart".into(), json!("./charts/ship-app"));
+        rel.insert(
+            "labels".into(),
+            json!({"ship.dev/kind": "service", "ship.dev/name": svc.id.name}),
+        );
+        rel.insert(
+            "values".into(),
+            json!([
+                format!("values/base/{file}.yaml"),
+                format!("values/{}/{file}.yaml", env.name)
+            ]),
+        );
+        let n = needs(&svc.id);
+        if !n.is_empty() {
+            rel.insert("needs".into(), json!(n));
+        }
+        releases.push(serde_json::Value::Object(rel));
+    }
+    for infra in env.infras.values() {
+        let v = &infra.value;
+        let chart = v.get("chart").and_then(Value::as_str).unwrap_or("");
+        let version = v.get("version").and_then(Value::as_str).unwrap_or("");
+        let chart_ref = if let Some((repo, name)) = split_oci(chart) {
+            let a = alias(&repo);
+            repositories.insert(a.clone(), json!({"name": a, "url": repo, "oci": true}));
+            format!("{a}/{name}")
+        } else if let Some(repo) = v.get("repo").and_then(Value::as_str) {
+            let a = alias(repo);
+            repositories.insert(a.clone(), json!({"name": a, "url": repo}));
+            format!("{a}/{chart}")
+        } else {
+            chart.to_string()
+        };
+        let ns = v
+            .get("namespace")
+            .and_then(Value::as_str)
+            .unwrap_or(&namespace)
+            .to_string();
+        let mut rel = Map::new();
+        rel.insert("name".into(), json!(infra.k8s_name));
+        rel.insert("namespace".into(), json!(ns));
+        rel.insert("chart".into(), json!(chart_ref));
+        rel.insert("version".into(), json!(version));
+        rel.insert(
+            "labels".into(),
+            json!({"ship.dev/kind": "infra", "ship.dev/name": infra.id.name}),
+        );
+        let values = super::k8s::plain_json(v.get("values"));
+        if values.as_object().is_some_and(|m| !m.is_empty()) {
+            rel.insert("values".into(), json!([values]));
+        }
+        let n = needs(&infra.id);
+        if !n.is_empty() {
+            rel.insert("needs".into(), json!(n));
+        }
+        releases.push(serde_json::Value::Object(rel));
+    }
+    let hf = env.env.get("helmfile");
+    let setting = |k: &str, default: bool| {
+        hf.and_then(|h| h.get(k))
+            .and_then(Value::as_bool)
+            .unwrap_or(default)
+    };
+    let mut doc = Map::new();
+    doc.insert(
+        "helmDefaults".into(),
+        json!({
+            "wait": setting("wait", true),
+            "atomic": setting("atomic", true),
+            "timeout": timeout_seconds(hf.and_then(|h| h.get("timeout"))),
+        }),
+    );
+    if !repositories.is_empty() {
+        doc.insert(
+            "repositories".into(),
+            json!(repositories.into_iter().map(|(_, v)| v).collect::<Vec<_>>()),
+        );
+    }
+    doc.insert("releases".into(), json!(releases));
+    let header = format!(
+        "# Generated by shipc for env `{}`. Do not edit: change the .ship files and run `shipc compile`.\n# Run: helmfile -f helmfile.yaml apply\n",
+        env.name
+    );
+    out.add(
+        "helmfile.yaml",
+        header + &yaml::to_string(&serde_json::Value::Object(doc)),
+    );
+    let problems: Vec<Diagnostic> = resolver.problems.into_inner().into_values().collect();
+    (out, problems)
+}
