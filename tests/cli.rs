@@ -246,9 +246,20 @@ fn a_failed_compile_writes_nothing() {
     assert_eq!(code, 1);
     assert!(!out.exists(), "nothing may be written when checking fails");
     // An env of a target this shipc cannot emit yet is refused before writing.
+    let (code, _, stderr) = shipc(&["compile", "--all", "-o", &out_s, "examples/arr-stack/ship"]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("cannot compile yet") && stderr.contains("kustomize"),
+        "{stderr}"
+    );
+    assert!(!out.exists());
+    // A pinned env without ship.lock entries fails with P002, writing nothing.
     let (code, _, stderr) = shipc(&["compile", "--all", "-o", &out_s, "examples/ameide/ship"]);
     assert_eq!(code, 1);
-    assert!(stderr.contains("cannot compile yet"), "{stderr}");
+    assert!(
+        stderr.contains("P002") && stderr.contains("shipc lock --env staging --tag <TAG>"),
+        "{stderr}"
+    );
     assert!(!out.exists());
     assert_eq!(
         shipc(&["compile", "examples/ameide/ship"]).0,

@@ -351,3 +351,142 @@ fn helmfile_output_is_accepted_by_helm_helmfile_and_kubernetes_validate() {
     }
     let _ = std::fs::remove_dir_all(&out);
 }
+
+fn compile_pinned(example: &str, env: &str, dir: &Path) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_shipc"));
+    cmd.args(["compile", "--env", env, "-o"]).arg(dir);
+    for k in lock_keys(example, env) {
+        cmd.arg("--digest").arg(format!("{k}={FAKE_DIGEST}"));
+    }
+    cmd.arg(common::root().join("examples").join(example).join("ship"));
+    let o = cmd.output().unwrap();
+    assert!(
+        o.status.success(),
+        "compile {example}/{env}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+#[test]
+fn flux_output_is_accepted_by_kustomize_kubernetes_validate_and_the_flux_schemas() {
+    let tools = [
+        "kubectl",
+        "kubernetes-validate",
+        "flux-validate",
+        "check-jsonschema",
+    ]
+    .map(tool);
+    let [Some(kubectl), Some(kv), Some(fv), Some(cj)] = tools else {
+        return;
+    };
+    let python = common::root().join(".tools/venv/bin/python");
+    let shared = common::root().join("../shared");
+    assert!(
+        shared.join("schemas/flux").is_dir(),
+        "../shared/schemas/flux is missing"
+    );
+    let out = std::env::temp_dir().join(format!("shipc-flux-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    // Strict JSON Schemas (unknown fields rejected) from the Flux CRDs.
+    let schemas = out.join("schemas");
+    let mut crds: Vec<PathBuf> = Vec::new();
+    files_with_ext(&shared.join("schemas/flux"), "yaml", &mut crds);
+    let py = if python.exists() {
+        python.clone()
+    } else {
+        PathBuf::from("python3")
+    };
+    let o = Command::new(&py)
+        .arg(shared.join("tools/crd-to-jsonschema.py"))
+        .arg(&schemas)
+        .args(&crds)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "crd-to-jsonschema: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    for (example, env) in [
+        ("ameide", "prod"),
+        ("cs720", "prod"),
+        ("arr-stack", "prod"),
+        ("shop", "prod"),
+    ] {
+        let dir = out.join(example);
+        compile_pinned(example, env, &dir);
+        let env_dir = dir.join(env);
+        let mut rendered_all = Vec::new();
+        for sub in ["flux", "apps", "infra"] {
+            if !env_dir.join(sub).exists() {
+                continue;
+            }
+            let o = Command::new(&kubectl)
+                .arg("kustomize")
+                .arg(env_dir.join(sub))
+                .output()
+                .unwrap();
+            assert!(
+                o.status.success(),
+                "kubectl kustomize {example}/{sub}: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+            let file = env_dir.join(format!("kustomized-{sub}.yaml"));
+            std::fs::write(&file, &o.stdout).unwrap();
+            rendered_all.push((sub, file));
+        }
+        for (sub, file) in &rendered_all {
+            if *sub == "apps" {
+                let o = Command::new(&kv)
+                    .args(["--strict", "-k", "1.30.0"])
+                    .arg(file)
+                    .output()
+                    .unwrap();
+                let text = format!(
+                    "{}{}",
+                    String::from_utf8_lossy(&o.stdout),
+                    String::from_utf8_lossy(&o.stderr)
+                );
+                let missing = text
+                    .lines()
+                    .any(|l| l.contains("Couldn't find schema") && !l.contains("kind HTTPRoute"));
+                assert!(o.status.success() && !missing, "{example} apps: {text}");
+                continue;
+            }
+            let o = Command::new(&fv).arg(file).output().unwrap();
+            assert!(
+                o.status.success(),
+                "flux-validate {example}/{sub}: {}{}",
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr)
+            );
+            // Strict schemas, one document at a time.
+            let text = std::fs::read_to_string(file).unwrap();
+            for (i, doc) in text.split("\n---\n").enumerate() {
+                let v: serde_yaml::Value = serde_yaml::from_str(doc).unwrap();
+                let (Some(api), Some(kind)) = (v["apiVersion"].as_str(), v["kind"].as_str()) else {
+                    continue;
+                };
+                let (group, version) = api.split_once('/').unwrap();
+                let schema =
+                    schemas.join(format!("{}-{group}-{version}.json", kind.to_lowercase()));
+                assert!(schema.exists(), "no schema {}", schema.display());
+                let docfile = env_dir.join(format!("doc-{sub}-{i}.yaml"));
+                std::fs::write(&docfile, doc).unwrap();
+                let o = Command::new(&cj)
+                    .arg("--schemafile")
+                    .arg(&schema)
+                    .arg(&docfile)
+                    .output()
+                    .unwrap();
+                assert!(
+                    o.status.success(),
+                    "{example}/{sub} {kind}: {}{}",
+                    String::from_utf8_lossy(&o.stdout),
+                    String::from_utf8_lossy(&o.stderr)
+                );
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&out);
+}

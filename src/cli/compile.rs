@@ -9,7 +9,7 @@ use super::args::CompileArgs;
 use super::fs::{project_path, FsHost};
 use super::render::Output;
 use super::write::{relative, write_tree};
-use shipc::emit::{helmfile, images::Overrides, tilt, OutputTree};
+use shipc::emit::{flux, helmfile, images::Overrides, tilt, OutputTree};
 use shipc::model::Value;
 use shipc::Diagnostics;
 
@@ -70,7 +70,7 @@ pub fn run(out: &Output, a: &CompileArgs) -> u8 {
                 .and_then(Value::as_str)
                 .unwrap_or("manifests");
             match (env.kind(), strategy) {
-                ("tilt", "manifests") | ("helmfile", _) => None,
+                ("tilt", "manifests") | ("helmfile", _) | ("flux", _) => None,
                 ("tilt", s) => Some(format!("`{}` (tilt, strategy `{s}`)", env.name)),
                 (k, _) => Some(format!("`{}` ({k})", env.name)),
             }
@@ -79,7 +79,7 @@ pub fn run(out: &Output, a: &CompileArgs) -> u8 {
     if !unsupported.is_empty() {
         out.tool_error(
             &format!("this shipc cannot compile yet: {}", unsupported.join(", ")),
-            Some("tilt envs (`manifests` strategy) and helmfile envs are implemented; compile one with `--env NAME`"),
+            Some("tilt envs (`manifests` strategy), helmfile and flux envs are implemented; compile the others with `--env NAME`"),
         );
         return 1;
     }
@@ -111,7 +111,7 @@ pub fn run(out: &Output, a: &CompileArgs) -> u8 {
                 };
                 tree.merge_under(&env.name, tilt::emit(env, graph, &input));
             }
-            ("helmfile", _) => {
+            (kind @ ("helmfile" | "flux"), _) => {
                 let builds = env.services.values().any(|s| {
                     matches!(
                         s.value.get("image").map(|i| &i.kind),
@@ -127,7 +127,11 @@ pub fn run(out: &Output, a: &CompileArgs) -> u8 {
                     overrides: &overrides,
                     lock_command: format!("shipc lock --env {}{tag}{path_arg}", env.name),
                 };
-                let (t, p) = helmfile::emit(env, graph, &input);
+                let (t, p) = if kind == "flux" {
+                    flux::emit(env, graph, &input)
+                } else {
+                    helmfile::emit(env, graph, &input)
+                };
                 problems.extend(p);
                 tree.merge_under(&env.name, t);
             }

@@ -5,6 +5,7 @@
 //! consumes it. `yaml` is a small deterministic YAML writer (keys sorted,
 //! every string that a YAML 1.1 parser could read as something else quoted).
 
+pub mod flux;
 pub mod helmfile;
 pub mod images;
 pub mod k8s;
@@ -12,6 +13,7 @@ pub mod starlark;
 pub mod tilt;
 pub mod yaml;
 
+pub use crate::eval::units::go_duration as units_go_duration;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
