@@ -20,7 +20,7 @@ fn compile_tilt_envs(path: &std::path::Path) -> Vec<(String, OutputTree)> {
             .path("tilt.strategy")
             .and_then(Value::as_str)
             .unwrap_or("manifests");
-        if env.kind() != "tilt" || strategy != "manifests" {
+        if env.kind() != "tilt" || strategy == "helm" {
             continue;
         }
         let g = a.graphs.iter().find(|g| g.env == env.name).unwrap();

@@ -39,8 +39,17 @@ fn compile(example: &str, env: &str, out: &Path) {
     );
 }
 
+fn env_dir_has(dir: &Path, sub: &str) -> bool {
+    dir.join(sub).is_dir()
+}
+
 fn tilt_envs() -> Vec<(&'static str, &'static str)> {
-    vec![("ameide", "local"), ("cs720", "dev"), ("shop", "local")]
+    vec![
+        ("ameide", "local"),
+        ("cs720", "dev"),
+        ("shop", "local"),
+        ("arr-stack", "dev"),
+    ]
 }
 
 fn files_with_ext(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) {
@@ -66,6 +75,7 @@ fn tilt_output_is_accepted_by_kubernetes_validate_and_tiltfile_check() {
     }
     let mut manifests = Vec::new();
     files_with_ext(&out, "yaml", &mut manifests);
+    manifests.retain(|p| p.file_name().is_some_and(|n| n != "kustomization.yaml"));
     manifests.sort();
     assert!(manifests.len() >= 10, "{manifests:?}");
     let o = Command::new(&kv)
@@ -123,7 +133,7 @@ fn hostile_names_cannot_inject_into_the_tiltfile() {
     std::fs::create_dir_all(dir.join("ship")).unwrap();
     std::fs::write(
         dir.join("ship/main.ship"),
-        "image evil { context = \"a\\\"), local('touch /tmp/pwned')#\", ignore = [\"x\\\"]\\nlocal('boom')\"] }\nservice evil { port http = 80 }\nenv local { kind = tilt, cluster { context = \"c\\\")\\nlocal('boom')\", namespace = \"ns\" } }\n",
+        "image evil { context = \"a\\\"), local('touch /tmp/pwned')#\", ignore = [\"x\\\"]\\nlocal('boom')\"] }\nservice evil { port http = 80 }\nenv local { kind = tilt, cluster { context = \"c\\\")\\nlocal('boom')\", namespace = \"ns\" }, tilt { suspend_flux = [\"x\\nlocal('boom2')\"] } }\n",
     )
     .unwrap();
     let o = Command::new(env!("CARGO_BIN_EXE_shipc"))
@@ -146,7 +156,22 @@ fn hostile_names_cannot_inject_into_the_tiltfile() {
         .iter()
         .filter_map(|c| c["fn"].as_str())
         .collect();
-    assert!(!fns.contains(&"local"), "an injected call ran: {fns:?}");
+    // The only `local` call is the Flux suspend; nothing injected ran.
+    let locals: Vec<&serde_json::Value> = calls["calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["fn"] == "local")
+        .collect();
+    assert_eq!(locals.len(), 1, "{fns:?}");
+    assert!(
+        locals[0]["args"][0]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("['flux', 'suspend'"),
+        "{:?}",
+        locals[0]
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -1,9 +1,10 @@
 //! `shipc compile [--env E | --all] [-o DIR] [PATH]`: check, emit every
 //! selected env in memory, then write `DIR/<env>/…` (see `write.rs`).
 //!
-//! Implemented targets: `tilt` envs with the default `manifests` strategy,
-//! and `helmfile` envs. The other targets (tilt `helm`/`kustomize`, flux) are
-//! refused with an error naming them, before anything is written.
+//! Implemented targets: `tilt` envs with the `manifests` (default) and
+//! `kustomize` strategies, `helmfile` and `flux` envs. The tilt `helm`
+//! strategy is refused with an error naming the env, before anything is
+//! written.
 
 use super::args::CompileArgs;
 use super::fs::{project_path, FsHost};
@@ -70,7 +71,7 @@ pub fn run(out: &Output, a: &CompileArgs) -> u8 {
                 .and_then(Value::as_str)
                 .unwrap_or("manifests");
             match (env.kind(), strategy) {
-                ("tilt", "manifests") | ("helmfile", _) | ("flux", _) => None,
+                ("tilt", "manifests" | "kustomize") | ("helmfile", _) | ("flux", _) => None,
                 ("tilt", s) => Some(format!("`{}` (tilt, strategy `{s}`)", env.name)),
                 (k, _) => Some(format!("`{}` ({k})", env.name)),
             }
@@ -79,7 +80,7 @@ pub fn run(out: &Output, a: &CompileArgs) -> u8 {
     if !unsupported.is_empty() {
         out.tool_error(
             &format!("this shipc cannot compile yet: {}", unsupported.join(", ")),
-            Some("tilt envs (`manifests` strategy), helmfile and flux envs are implemented; compile the others with `--env NAME`"),
+            Some("tilt envs (`manifests` and `kustomize` strategies), helmfile and flux envs are implemented; compile the others with `--env NAME`"),
         );
         return 1;
     }
@@ -100,7 +101,7 @@ pub fn run(out: &Output, a: &CompileArgs) -> u8 {
             .and_then(Value::as_str)
             .unwrap_or("manifests");
         match (env.kind(), strategy) {
-            ("tilt", "manifests") => {
+            ("tilt", _) => {
                 let env_dir = a.out.join(&env.name);
                 let root_rel = relative(&env_dir, &root);
                 let input = tilt::TiltInput {

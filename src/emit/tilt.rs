@@ -1,6 +1,8 @@
-//! The `tilt` target (SPEC §10), `manifests` strategy: a `Tiltfile` and one
-//! `manifests/<service>.yaml` per service, built from the one Kubernetes
-//! lowering. Dev manifests reference images by bare repository with
+//! The `tilt` target (SPEC §10): a `Tiltfile` and, with the default
+//! `manifests` strategy, one `manifests/<service>.yaml` per service; with the
+//! `kustomize` strategy the same files under `kustomize/` with a
+//! `kustomization.yaml`, loaded by `k8s_yaml(kustomize("kustomize"))`. Both
+//! are built from the one Kubernetes lowering. Dev manifests reference images by bare repository with
 //! `IfNotPresent`; Tilt builds them (`docker_build` with live update) and
 //! rewrites the references. Infra is never deployed: a
 //! `local_resource("infra-health-check")` checks that it exists and every
@@ -136,7 +138,7 @@ pub fn emit(env: &EnvModel, graph: &DepGraph, input: &TiltInput<'_>) -> OutputTr
             ];
             argv.extend(kubectl_ctx.iter().cloned());
             t.push_str(&format!("local({})\n", list(&argv)));
-            t.push_str(&format!("# After `tilt down`, resume it: flux resume kustomization {} --namespace flux-system\n", shell_word(k)));
+            t.push_str(&format!("# After `tilt down`, resume it: flux resume kustomization {} --namespace flux-system\n", comment_safe(&shell_word(k))));
         }
     }
     // Infra health check.
@@ -250,12 +252,38 @@ pub fn emit(env: &EnvModel, graph: &DepGraph, input: &TiltInput<'_>) -> OutputTr
         t.push_str(&format!("\ndocker_build({})\n", args.join(", ")));
     }
     // Services.
+    // `kustomize` strategy: the same manifests as a kustomization, loaded once.
+    let kustomize = e.path("tilt.strategy").and_then(Value::as_str) == Some("kustomize");
+    if kustomize {
+        let files: Vec<String> = env
+            .services
+            .values()
+            .map(|s| format!("{}.yaml", s.k8s_name))
+            .collect();
+        let k = serde_json::json!({
+            "apiVersion": "kustomize.config.k8s.io/v1beta1",
+            "kind": "Kustomization",
+            "resources": files,
+        });
+        out.add("kustomize/kustomization.yaml", yaml::to_string(&k));
+        if !env.services.is_empty() {
+            t.push_str(&format!("\nk8s_yaml(kustomize({}))\n", string("kustomize")));
+        }
+    }
     for svc in env.services.values() {
         let objects = k8s::service_objects(&cx, svc);
         let docs: Vec<serde_json::Value> = objects.iter().map(|o| o.value.clone()).collect();
-        let file = format!("manifests/{}.yaml", svc.k8s_name);
-        out.add(&file, yaml::documents(&docs));
-        t.push_str(&format!("\nk8s_yaml({})\n", string(&file)));
+        if kustomize {
+            out.add(
+                format!("kustomize/{}.yaml", svc.k8s_name),
+                yaml::documents(&docs),
+            );
+            t.push('\n');
+        } else {
+            let file = format!("manifests/{}.yaml", svc.k8s_name);
+            out.add(&file, yaml::documents(&docs));
+            t.push_str(&format!("\nk8s_yaml({})\n", string(&file)));
+        }
         let mut kw: Vec<String> = Vec::new();
         let forwards: Vec<String> = svc
             .value
@@ -317,6 +345,19 @@ pub fn emit(env: &EnvModel, graph: &DepGraph, input: &TiltInput<'_>) -> OutputTr
     }
     out.add("Tiltfile", t);
     out
+}
+
+/// Text for a `#` comment: no character can end the comment line.
+fn comment_safe(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control() || c == '\u{2028}' || c == '\u{2029}' {
+                '?'
+            } else {
+                c
+            }
+        })
+        .collect()
 }
 
 fn live_update_step(s: &Value, root: &str) -> Option<String> {
