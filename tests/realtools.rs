@@ -119,6 +119,18 @@ fn tilt_output_is_accepted_by_kubernetes_validate_and_tiltfile_check() {
             fns.contains(&"k8s_yaml") && fns.contains(&"k8s_resource"),
             "{fns:?}"
         );
+        if env_dir_has(&dir, "kustomize") {
+            let o = Command::new(common::root().join(".tools/bin/kubectl"))
+                .arg("kustomize")
+                .arg(dir.join("kustomize"))
+                .output()
+                .unwrap();
+            assert!(
+                o.status.success(),
+                "kubectl kustomize {example}: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+        }
     }
     let _ = std::fs::remove_dir_all(&out);
 }
