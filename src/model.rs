@@ -173,6 +173,11 @@ impl Value {
         }
     }
 
+    /// The strings of a list field (`labels`, `command`); non-strings skipped.
+    pub fn strings(&self) -> Vec<&str> {
+        self.as_list().iter().filter_map(Value::as_str).collect()
+    }
+
     /// The entries, if this is a record or map (unset entries skipped).
     pub fn entries(&self) -> impl Iterator<Item = (&String, &Value)> {
         let map = match &self.kind {

@@ -10,20 +10,11 @@ pub fn run(out: &Output, a: &CheckArgs) -> u8 {
     if let Err(code) = out.check_format(&["human", "json"]) {
         return code;
     }
-    let path = project_path(a.path.as_deref());
     let mut diags = Diagnostics::new();
-    let analysis = match shipc::analyze(&FsHost, &path, a.env.as_deref(), &mut diags) {
+    let analysis = match analyze(out, a.path.as_deref(), a.env.as_deref(), &mut diags) {
         Ok(x) => x,
-        Err(e) => {
-            out.tool_error(&e.message, e.hint.as_deref());
-            return 1;
-        }
+        Err(code) => return code,
     };
-    if let Some(env) = &a.env {
-        if let Some(code) = unknown_env(out, &analysis, env) {
-            return code;
-        }
-    }
     let sorted = diags.into_sorted();
     let failed = sorted.iter().any(|d| d.is_error());
     out.diagnostics(&analysis.loaded.sources, &sorted);
@@ -66,4 +57,28 @@ pub fn unknown_env(out: &Output, analysis: &shipc::Analysis, env: &str) -> Optio
         .unwrap_or_else(|| format!("envs in this project: {list}"));
     out.tool_error(&format!("no env named `{env}`"), Some(&hint));
     Some(super::USAGE)
+}
+
+/// Load and check the project at PATH (defaulted), reporting a path that
+/// cannot be loaded (exit 1) or an `--env` that names no env (exit 3).
+pub fn analyze(
+    out: &Output,
+    path: Option<&std::path::Path>,
+    env: Option<&str>,
+    diags: &mut Diagnostics,
+) -> Result<shipc::Analysis, u8> {
+    let path = project_path(path);
+    let analysis = match shipc::analyze(&FsHost, &path, env, diags) {
+        Ok(x) => x,
+        Err(e) => {
+            out.tool_error(&e.message, e.hint.as_deref());
+            return Err(1);
+        }
+    };
+    if let Some(env) = env {
+        if let Some(code) = unknown_env(out, &analysis, env) {
+            return Err(code);
+        }
+    }
+    Ok(analysis)
 }

@@ -7,7 +7,6 @@
 //! written.
 
 use super::args::CompileArgs;
-use super::fs::{project_path, FsHost};
 use super::render::Output;
 use super::write::{relative, write_tree};
 use shipc::emit::{flux, helmfile, images::Overrides, tilt, OutputTree};
@@ -22,20 +21,12 @@ pub fn run(out: &Output, a: &CompileArgs) -> u8 {
         out.usage("pass exactly one of `--env ENV` or `--all`");
         return super::USAGE;
     }
-    let path = project_path(a.path.as_deref());
     let mut diags = Diagnostics::new();
-    let analysis = match shipc::analyze(&FsHost, &path, a.env.as_deref(), &mut diags) {
+    let analysis = match super::check::analyze(out, a.path.as_deref(), a.env.as_deref(), &mut diags)
+    {
         Ok(x) => x,
-        Err(e) => {
-            out.tool_error(&e.message, e.hint.as_deref());
-            return 1;
-        }
+        Err(code) => return code,
     };
-    if let Some(env) = &a.env {
-        if let Some(code) = super::check::unknown_env(out, &analysis, env) {
-            return code;
-        }
-    }
     // Diagnostics are printed once, at the end (one JSON document).
     if diags.has_errors() {
         out.diagnostics(&analysis.loaded.sources, &diags.into_sorted());

@@ -1,7 +1,6 @@
 //! `shipc graph --env E [--format text|dot|mermaid|json]`.
 
 use super::args::GraphArgs;
-use super::fs::{project_path, FsHost};
 use super::render::Output;
 use shipc::graph::{render, Format};
 use shipc::Diagnostics;
@@ -16,18 +15,11 @@ pub fn run(out: &Output, a: &GraphArgs) -> u8 {
         Some("json") => Format::Json,
         _ => Format::Text,
     };
-    let path = project_path(a.path.as_deref());
     let mut diags = Diagnostics::new();
-    let analysis = match shipc::analyze(&FsHost, &path, Some(&a.env), &mut diags) {
+    let analysis = match super::check::analyze(out, a.path.as_deref(), Some(&a.env), &mut diags) {
         Ok(x) => x,
-        Err(e) => {
-            out.tool_error(&e.message, e.hint.as_deref());
-            return 1;
-        }
+        Err(code) => return code,
     };
-    if let Some(code) = super::check::unknown_env(out, &analysis, &a.env) {
-        return code;
-    }
     let sorted = diags.into_sorted();
     if sorted.iter().any(|d| d.is_error()) {
         // Diagnostics go to stderr even with --format json: stdout is the graph.

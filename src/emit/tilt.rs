@@ -308,14 +308,11 @@ pub fn emit(env: &EnvModel, graph: &DepGraph, input: &TiltInput<'_>) -> OutputTr
         if !forwards.is_empty() {
             kw.push(format!("port_forwards=[{}]", forwards.join(", ")));
         }
-        let labels: Vec<&str> = svc
+        let labels = svc
             .value
             .get("labels")
-            .map(Value::as_list)
-            .unwrap_or(&[])
-            .iter()
-            .filter_map(Value::as_str)
-            .collect();
+            .map(Value::strings)
+            .unwrap_or_default();
         if !labels.is_empty() {
             kw.push(format!("labels={}", list(&labels)));
         }

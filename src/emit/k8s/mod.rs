@@ -101,14 +101,11 @@ impl Context<'_> {
         m.insert("app.kubernetes.io/part-of".into(), self.project_name());
         m.insert("app.kubernetes.io/managed-by".into(), "shipc".into());
         m.insert("ship.dev/env".into(), self.env.name.replace('_', "-"));
-        let groups: Vec<&str> = d
+        let groups = d
             .value
             .get("labels")
-            .map(Value::as_list)
-            .unwrap_or(&[])
-            .iter()
-            .filter_map(Value::as_str)
-            .collect();
+            .map(Value::strings)
+            .unwrap_or_default();
         if !groups.is_empty() {
             m.insert("ship.dev/group".into(), groups.join("."));
         }
