@@ -96,6 +96,7 @@ codes! {
     E3002, "excluded-dependency", Error;
     P001, "floating-tag", Error;
     P002, "unpinned-image", Error;
+    P003, "registry-in-repository", Error;
     P005, "ownership-collision", Error;
     P006, "plaintext-secret", Error;
     P007, "inexact-chart-version", Error;

@@ -1,10 +1,10 @@
 //! Built-in policy rules (SPEC §8, §13) that hold for the evaluated model,
 //! one file per rule. Severities come from `policy { P006 = "warn" }`;
-//! `"off"` drops a rule. Codes owned: P001, P005, P006, P007. (P002, P003
-//! and P004 need `ship.lock`, emitted values or a registry and run with
-//! those verbs.)
+//! `"off"` drops a rule. Codes owned: P001, P003, P005, P006, P007. (P002 needs `ship.lock`
+//! and runs in `compile`; P004 needs a registry and runs in `verify`.)
 
 mod p001_floating_tag;
+mod p003_bare_repository;
 mod p005_ownership;
 mod p006_plaintext_secret;
 mod p007_exact_version;
@@ -24,6 +24,7 @@ pub fn run(checked: &Checked, diags: &mut Diagnostics) {
                 crate::spawn_in(scope, move || {
                     let mut found = Vec::new();
                     p001_floating_tag::check(env, &mut found);
+                    p003_bare_repository::check(env, &mut found);
                     p006_plaintext_secret::check(env, &mut found);
                     p007_exact_version::check(env, &mut found);
                     found
