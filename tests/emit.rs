@@ -6,7 +6,7 @@
 mod common;
 
 use common::{examples, FsHost};
-use shipc::emit::{tilt, yaml, OutputTree};
+use shipc::emit::{flux, helmfile, images::Overrides, tilt, yaml, OutputTree};
 use shipc::model::Value;
 
 fn compile_tilt_envs(path: &std::path::Path) -> Vec<(String, OutputTree)> {
@@ -33,6 +33,93 @@ fn compile_tilt_envs(path: &std::path::Path) -> Vec<(String, OutputTree)> {
         out.push((env.name.clone(), tilt::emit(env, g, &input)));
     }
     out
+}
+
+const FAKE_DIGEST: &str = "sha256:2222222222222222222222222222222222222222222222222222222222222222";
+
+/// Every pinned env of an example, compiled with a fake digest for each
+/// `ship.lock` key.
+fn compile_pinned_envs(path: &std::path::Path) -> Vec<(String, OutputTree)> {
+    let mut d = shipc::Diagnostics::new();
+    let a = shipc::analyze(&FsHost, path, None, &mut d).expect("loads");
+    let lock = shipc::lock::Lockfile {
+        version: 1,
+        ..Default::default()
+    };
+    let mut out = Vec::new();
+    for env in &a.checked.envs {
+        if env.kind() == "tilt" {
+            continue;
+        }
+        let mut overrides = Overrides::new();
+        for k in env.images.keys() {
+            overrides.insert(k.clone(), FAKE_DIGEST.into());
+        }
+        for (name, s) in &env.services {
+            overrides.insert(name.clone(), FAKE_DIGEST.into());
+            for c in s
+                .value
+                .get("init_containers")
+                .map(Value::as_list)
+                .unwrap_or(&[])
+            {
+                if let Some(n) = c.get("name").and_then(Value::as_str) {
+                    overrides.insert(format!("{name}.{n}"), FAKE_DIGEST.into());
+                }
+            }
+        }
+        let g = a.graphs.iter().find(|g| g.env == env.name).unwrap();
+        let input = helmfile::PinnedInput {
+            project: &a.checked.project,
+            sources: &a.loaded.sources,
+            root: &a.loaded.root,
+            lock: &lock,
+            overrides: &overrides,
+            lock_command: format!("shipc lock --env {}", env.name),
+        };
+        let (tree, problems) = if env.kind() == "flux" {
+            flux::emit(env, g, &input)
+        } else {
+            helmfile::emit(env, g, &input)
+        };
+        assert!(problems.is_empty(), "{problems:#?}");
+        out.push((env.name.clone(), tree));
+    }
+    out
+}
+
+#[test]
+fn pinned_outputs_are_stable() {
+    let mut count = 0;
+    for (name, path) in examples() {
+        let first = compile_pinned_envs(&path);
+        assert_eq!(
+            first,
+            compile_pinned_envs(&path),
+            "{name}: output differs between runs"
+        );
+        for (env, tree) in first {
+            for (file, bytes) in &tree.files {
+                // The built-in chart is the same for every env: snapshot it once.
+                if file.starts_with("charts") && !(name == "ameide" && env == "staging") {
+                    continue;
+                }
+                count += 1;
+                let text = String::from_utf8(bytes.clone()).unwrap();
+                let snap = format!(
+                    "{name}__{env}__{}",
+                    file.display().to_string().replace('/', "__")
+                );
+                insta::with_settings!({snapshot_path => "snapshots/emit", prepend_module_to_snapshot => false, omit_expression => true}, {
+                    insta::assert_snapshot!(snap, text);
+                });
+            }
+        }
+    }
+    assert!(
+        count >= 20,
+        "expected helmfile and flux output for the examples, got {count} files"
+    );
 }
 
 #[test]
