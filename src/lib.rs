@@ -56,6 +56,7 @@
 #![warn(missing_docs)]
 pub mod check;
 pub mod diag;
+pub mod diff;
 pub mod emit;
 pub mod eval;
 pub mod graph;

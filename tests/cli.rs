@@ -276,3 +276,47 @@ fn a_failed_compile_writes_nothing() {
         "needs --env or --all"
     );
 }
+
+#[test]
+fn diff_shows_what_a_promotion_changes() {
+    let (code, stdout, stderr) = shipc(&[
+        "diff",
+        "--env",
+        "staging",
+        "--env",
+        "prod",
+        "examples/shop/ship",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.starts_with("SERVICE"), "{stdout}");
+    assert!(
+        stdout.lines().any(|l| l.starts_with("catalog")
+            && l.contains("replicas")
+            && l.contains(" 2 ")
+            && l.ends_with('3')),
+        "{stdout}"
+    );
+    assert!(stdout.contains("128Mi .. 256Mi") && stdout.contains("256Mi .. 512Mi"));
+    let (code, json, _) = shipc(&[
+        "--format",
+        "json",
+        "diff",
+        "--env",
+        "local",
+        "--env",
+        "staging",
+        "examples/ameide/ship",
+    ]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let rows = v["differences"].as_array().unwrap();
+    assert!(rows.iter().any(|r| r["service"] == "www_ameide"
+        && r["field"] == "env_vars.INFERENCE_URL"
+        && r["a"] == "http://inference-tilt:8000"
+        && r["b"] == "http://inference:8000"));
+    assert_eq!(
+        shipc(&["diff", "--env", "staging", "examples/shop/ship"]).0,
+        3,
+        "needs two envs"
+    );
+}

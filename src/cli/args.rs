@@ -38,6 +38,8 @@ pub enum Command {
     Check(CheckArgs),
     /// Compile envs into files under DIR/<env>/ (tilt envs for now)
     Compile(CompileArgs),
+    /// Show what differs between two envs (images, replicas, resources, env vars, hosts)
+    Diff(DiffArgs),
     /// Print an env's dependency graph (text, dot, mermaid or json)
     Graph(GraphArgs),
     /// Explain a diagnostic code, e.g. `shipc explain E2001`
@@ -86,4 +88,13 @@ pub struct CompileArgs {
     /// and `-` as `_`)
     #[arg(long = "digest", value_name = "NAME=DIGEST")]
     pub digests: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// A `.ship` file or a folder of them (default: ./ship if it exists, else .)
+    pub path: Option<PathBuf>,
+    /// The two envs to compare: `--env staging --env prod`
+    #[arg(long = "env", value_name = "ENV", required = true)]
+    pub envs: Vec<String>,
 }

@@ -165,7 +165,7 @@ pub fn run(out: &Output, a: &CompileArgs) -> u8 {
 }
 
 /// `<root>/ship.lock`, or an empty lock when there is none.
-fn read_lock(root: &std::path::Path) -> Result<shipc::lock::Lockfile, String> {
+pub fn read_lock(root: &std::path::Path) -> Result<shipc::lock::Lockfile, String> {
     let path = root.join("ship.lock");
     match std::fs::read_to_string(&path) {
         Ok(text) => shipc::lock::parse(&text).map_err(|e| format!("`{}`: {e}", path.display())),

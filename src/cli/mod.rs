@@ -7,6 +7,7 @@
 mod args;
 mod check;
 mod compile;
+mod diff;
 mod explain;
 mod fs;
 mod graph;
@@ -32,6 +33,7 @@ pub fn main() -> ExitCode {
     let code = match &cli.command {
         args::Command::Check(a) => check::run(&out, a),
         args::Command::Compile(a) => compile::run(&out, a),
+        args::Command::Diff(a) => diff::run(&out, a),
         args::Command::Graph(a) => graph::run(&out, a),
         args::Command::Explain(a) => explain::run(&out, a),
     };
