@@ -164,12 +164,11 @@ pub fn needs_quotes(s: &str) -> bool {
     if s.is_empty() || s.trim() != s {
         return true;
     }
-    let lower = s.to_ascii_lowercase();
     const WORDS: &[&str] = &[
         "y", "n", "yes", "no", "on", "off", "true", "false", "null", "~", ".nan", ".inf", "-.inf",
         "+.inf",
     ];
-    if WORDS.contains(&lower.as_str()) {
+    if s.len() <= 5 && WORDS.iter().any(|w| w.eq_ignore_ascii_case(s)) {
         return true;
     }
     // Anything a YAML 1.1 or 1.2 parser may read as a number or timestamp:

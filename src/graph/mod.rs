@@ -48,6 +48,8 @@ pub struct DepGraph {
     pub edges: Vec<GraphEdge>,
     /// Deployment waves: indices into `nodes`; dependencies first.
     pub waves: Vec<Vec<usize>>,
+    /// For each node, the nodes it depends on (sorted, unique).
+    pub adjacency: Vec<Vec<usize>>,
 }
 
 /// The graph node id of a declaration.
@@ -162,11 +164,22 @@ pub fn build(env: &EnvModel) -> Result<DepGraph, Vec<Diagnostic>> {
             w.push(i);
         }
     }
+    let mut adjacency = vec![Vec::new(); nodes.len()];
+    for e in &edges {
+        if let Some(a) = adjacency.get_mut(e.from) {
+            a.push(e.to);
+        }
+    }
+    for a in &mut adjacency {
+        a.sort_unstable();
+        a.dedup();
+    }
     Ok(DepGraph {
         env: env.name.clone(),
         nodes,
         edges,
         waves,
+        adjacency,
     })
 }
 

@@ -1,0 +1,126 @@
+//! `cargo bench --bench compile`: wall time of `compile --all` on the
+//! synthetic project (N services × 4 envs: tilt, helmfile, flux, flux), from
+//! source text to every output file written to a temporary folder. Target
+//! (issue 3): N = 1,000 under 150 ms. Sizes can be passed as arguments.
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)]
+
+use shipc::emit::{flux, helmfile, images::Overrides, tilt, OutputTree};
+use shipc::load::MemoryHost;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+const DIGEST: &str = "sha256:3333333333333333333333333333333333333333333333333333333333333333";
+
+fn compile_all(host: &MemoryHost, out: &Path) -> usize {
+    let mut diags = shipc::Diagnostics::new();
+    let a = shipc::analyze(host, Path::new("ship"), None, &mut diags).expect("loads");
+    assert!(!diags.has_errors());
+    let lock = shipc::lock::Lockfile {
+        version: 1,
+        ..Default::default()
+    };
+    let mut overrides = Overrides::new();
+    for env in &a.checked.envs {
+        for k in env.images.keys() {
+            overrides.insert(k.clone(), DIGEST.to_string());
+        }
+    }
+    let trees: Vec<(String, OutputTree)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = a
+            .checked
+            .envs
+            .iter()
+            .map(|env| {
+                let (a, lock, overrides) = (&a, &lock, &overrides);
+                scope.spawn(move || {
+                    let g = a.graphs.iter().find(|g| g.env == env.name).unwrap();
+                    let tree = match env.kind() {
+                        "tilt" => tilt::emit(
+                            env,
+                            g,
+                            &tilt::TiltInput {
+                                project: &a.checked.project,
+                                sources: &a.loaded.sources,
+                                root: &a.loaded.root,
+                                root_from_output: "../..",
+                            },
+                        ),
+                        kind => {
+                            let input = helmfile::PinnedInput {
+                                project: &a.checked.project,
+                                sources: &a.loaded.sources,
+                                root: &a.loaded.root,
+                                lock,
+                                overrides,
+                                lock_command: String::new(),
+                            };
+                            let (t, p) = if kind == "flux" {
+                                flux::emit(env, g, &input)
+                            } else {
+                                helmfile::emit(env, g, &input)
+                            };
+                            assert!(p.is_empty());
+                            t
+                        }
+                    };
+                    (env.name.clone(), tree)
+                })
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join().unwrap()).collect()
+    });
+    let emitted = std::time::Instant::now();
+    let mut files = 0;
+    for (env, tree) in trees {
+        for (p, bytes) in tree.files {
+            let path = out.join(&env).join(p);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, bytes).unwrap();
+            files += 1;
+        }
+    }
+    if std::env::var_os("SHIPC_BENCH_VERBOSE").is_some() {
+        eprintln!("  write: {:?}", emitted.elapsed());
+    }
+    files
+}
+
+fn main() {
+    let args: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let sizes = if args.is_empty() {
+        vec![100, 1_000]
+    } else {
+        args
+    };
+    println!("shipc compile --all (4 envs, files written), median wall time");
+    for n in sizes {
+        let mut host = MemoryHost::new();
+        for (name, text) in shipc::synth::project_files(n) {
+            host.add(format!("ship/{name}"), text);
+        }
+        let out = std::env::var_os("SHIPC_BENCH_OUT")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(std::env::temp_dir)
+            .join(format!("shipc-bench-compile-{}", std::process::id()));
+        let runs = 7;
+        let mut times: Vec<Duration> = Vec::new();
+        let mut files = 0;
+        for _ in 0..runs {
+            let _ = std::fs::remove_dir_all(&out);
+            let start = Instant::now();
+            files = compile_all(&host, &out);
+            times.push(start.elapsed());
+        }
+        let _ = std::fs::remove_dir_all(&out);
+        times.sort();
+        println!(
+            "N = {n:>6}: median {:>8.1} ms (min {:.1}, max {:.1}), {files} files",
+            times[runs / 2].as_secs_f64() * 1e3,
+            times[0].as_secs_f64() * 1e3,
+            times[runs - 1].as_secs_f64() * 1e3
+        );
+    }
+}
