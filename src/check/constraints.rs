@@ -360,6 +360,38 @@ pub fn lock_keys(env: &EnvModel, diags: &mut Diagnostics) -> BTreeMap<String, Sp
     keys
 }
 
+/// Two services (or a service and an infra) that render objects with the
+/// same name in one env (E4001).
+pub fn object_names(env: &EnvModel, diags: &mut Diagnostics) {
+    let mut seen: BTreeMap<&str, (&str, Span)> = BTreeMap::new();
+    // Tilt never deploys infra, so only GitOps envs can collide with it.
+    let infras = if env.kind() == "tilt" {
+        None
+    } else {
+        Some(env.infras.values())
+    };
+    for d in infras.into_iter().flatten().chain(env.services.values()) {
+        let span = d.value.get("name").map_or(d.name_span, |n| n.span);
+        if let Some((other, first)) = seen.get(d.k8s_name.as_str()) {
+            diags.push(
+                Diagnostic::new(
+                    Code::E4001,
+                    span,
+                    format!(
+                        "`{}` and `{other}` both render objects named `{}` in env `{}`",
+                        d.id.name, d.k8s_name, env.name
+                    ),
+                )
+                .label("second declaration with this name")
+                .secondary(*first, "first one here")
+                .help("give one of them a distinct `name = \"…\"`"),
+            );
+        } else {
+            seen.insert(&d.k8s_name, (&d.id.name, span));
+        }
+    }
+}
+
 /// The env-level requirements of its delivery kind.
 pub fn env(env: &EnvModel, diags: &mut Diagnostics) {
     let kind = env.kind();

@@ -297,6 +297,7 @@ pub fn eval_env(
         constraints::infra(i, Some(&kind), diags);
     }
     constraints::lock_keys(&model, diags);
+    constraints::object_names(&model, diags);
     constraints::env(&model, diags);
     Some(model)
 }

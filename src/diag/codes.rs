@@ -94,6 +94,7 @@ codes! {
     E2030, "value-too-large", Error;
     E3001, "dependency-cycle", Error;
     E3002, "excluded-dependency", Error;
+    E4001, "object-name-collision", Error;
     P001, "floating-tag", Error;
     P002, "unpinned-image", Error;
     P003, "registry-in-repository", Error;
