@@ -527,3 +527,88 @@ fn flux_output_is_accepted_by_kustomize_kubernetes_validate_and_the_flux_schemas
     }
     let _ = std::fs::remove_dir_all(&out);
 }
+
+#[test]
+fn tilt_helm_strategy_is_accepted_by_tilt_and_helm() {
+    let tools = ["tiltfile-check", "helm", "kubernetes-validate"].map(tool);
+    let [Some(tc), Some(helm), Some(kv)] = tools else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("shipc-tilt-helm-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("ship")).unwrap();
+    std::fs::write(
+        dir.join("ship/main.ship"),
+        "image api { context = \"api\", build_args { VERSION = \"1 2\" } }\nservice api { port http = 80, labels = [\"backend\"] }\nservice web { image = external(\"nginx:1.27\"), port http = 80, env_vars { API = api.port.http.url } }\nenv dev { kind = tilt, registry = \"localhost:5005\", cluster { context = \"kind-dev\", namespace = \"dev\" }, tilt { strategy = helm } }\n",
+    )
+    .unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_shipc"))
+        .args(["compile", "--env", "dev", "-o"])
+        .arg(dir.join("out"))
+        .arg(dir.join("ship"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let env_dir = dir.join("out/dev");
+    let o = Command::new(&tc)
+        .arg("Tiltfile")
+        .current_dir(&env_dir)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let calls: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let fns: Vec<&str> = calls["calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["fn"].as_str())
+        .collect();
+    assert!(
+        fns.contains(&"ext://helm_resource:helm_resource")
+            || fns.iter().any(|f| f.contains("helm_resource")),
+        "{fns:?}"
+    );
+    // What the build sentinel writes, then each release renders.
+    std::fs::create_dir_all(env_dir.join("tilt-values")).unwrap();
+    std::fs::write(
+        env_dir.join("tilt-values/api-tilt.values.yaml"),
+        format!("image:\n  repository: localhost:5005/api\n  digest: {FAKE_DIGEST}\n"),
+    )
+    .unwrap();
+    for (release, extra) in [
+        ("api-tilt", Some("tilt-values/api-tilt.values.yaml")),
+        ("web-tilt", None),
+    ] {
+        let mut cmd = Command::new(&helm);
+        cmd.args([
+            "template",
+            release,
+            "charts/ship-app",
+            "-f",
+            &format!("values/{release}.yaml"),
+        ])
+        .current_dir(&env_dir);
+        if let Some(x) = extra {
+            cmd.args(["-f", x]);
+        }
+        let o = cmd.output().unwrap();
+        assert!(
+            o.status.success(),
+            "{release}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let file = env_dir.join(format!("{release}.rendered.yaml"));
+        std::fs::write(&file, &o.stdout).unwrap();
+        let o = Command::new(&kv)
+            .args(["--strict", "-k", "1.30.0"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "{release}: {}",
+            String::from_utf8_lossy(&o.stdout)
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

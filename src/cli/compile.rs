@@ -1,10 +1,9 @@
 //! `shipc compile [--env E | --all] [-o DIR] [PATH]`: check, emit every
 //! selected env in memory, then write `DIR/<env>/…` (see `write.rs`).
 //!
-//! Implemented targets: `tilt` envs with the `manifests` (default) and
-//! `kustomize` strategies, `helmfile` and `flux` envs. The tilt `helm`
-//! strategy is refused with an error naming the env, before anything is
-//! written.
+//! Targets: `tilt` envs (strategies `manifests`, `kustomize`, `helm`),
+//! `helmfile` and `flux` envs. An unknown strategy is refused before
+//! anything is written.
 
 use super::args::CompileArgs;
 use super::render::Output;
@@ -62,7 +61,9 @@ pub fn run(out: &Output, a: &CompileArgs) -> u8 {
                 .and_then(Value::as_str)
                 .unwrap_or("manifests");
             match (env.kind(), strategy) {
-                ("tilt", "manifests" | "kustomize") | ("helmfile", _) | ("flux", _) => None,
+                ("tilt", "manifests" | "kustomize" | "helm") | ("helmfile", _) | ("flux", _) => {
+                    None
+                }
                 ("tilt", s) => Some(format!("`{}` (tilt, strategy `{s}`)", env.name)),
                 (k, _) => Some(format!("`{}` ({k})", env.name)),
             }
@@ -71,7 +72,7 @@ pub fn run(out: &Output, a: &CompileArgs) -> u8 {
     if !unsupported.is_empty() {
         out.tool_error(
             &format!("this shipc cannot compile yet: {}", unsupported.join(", ")),
-            Some("tilt envs (`manifests` and `kustomize` strategies), helmfile and flux envs are implemented; compile the others with `--env NAME`"),
+            Some("compile the other envs with `--env NAME`"),
         );
         return 1;
     }

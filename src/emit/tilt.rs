@@ -1,8 +1,9 @@
 //! The `tilt` target (SPEC §10): a `Tiltfile` and, with the default
 //! `manifests` strategy, one `manifests/<service>.yaml` per service; with the
 //! `kustomize` strategy the same files under `kustomize/` with a
-//! `kustomization.yaml`, loaded by `k8s_yaml(kustomize("kustomize"))`. Both
-//! are built from the one Kubernetes lowering. Dev manifests reference images by bare repository with
+//! `kustomization.yaml`, loaded by `k8s_yaml(kustomize("kustomize"))`; with
+//! the `helm` strategy the built-in chart with a `helm_resource` per service
+//! (see [`helm_strategy`]). All are built from the one Kubernetes lowering. Dev manifests reference images by bare repository with
 //! `IfNotPresent`; Tilt builds them (`docker_build` with live update) and
 //! rewrites the references. Infra is never deployed: a
 //! `local_resource("infra-health-check")` checks that it exists and every
@@ -188,6 +189,11 @@ pub fn emit(env: &EnvModel, graph: &DepGraph, input: &TiltInput<'_>) -> OutputTr
             list(&["infra"])
         ));
     }
+    if e.path("tilt.strategy").and_then(Value::as_str) == Some("helm") {
+        helm_strategy(env, graph, &cx, root, &mut t, &mut out);
+        out.add("Tiltfile", t);
+        return out;
+    }
     // Images.
     for (name, img) in &env.images {
         let v = &img.value;
@@ -316,20 +322,7 @@ pub fn emit(env: &EnvModel, graph: &DepGraph, input: &TiltInput<'_>) -> OutputTr
         if !labels.is_empty() {
             kw.push(format!("labels={}", list(&labels)));
         }
-        let mut deps: Vec<String> = Vec::new();
-        for d in graph.deps(&svc.id) {
-            match d.kind {
-                DeclKind::Service => {
-                    if let Some(s) = env.services.get(&d.name) {
-                        deps.push(s.k8s_name.clone());
-                    }
-                }
-                DeclKind::Infra => deps.push("infra-health-check".into()),
-                _ => {}
-            }
-        }
-        deps.sort();
-        deps.dedup();
+        let deps = resource_deps(env, graph, svc);
         if !deps.is_empty() {
             kw.push(format!("resource_deps={}", list(&deps)));
         }
@@ -394,4 +387,181 @@ fn live_update_step(s: &Value, root: &str) -> Option<String> {
         }
         _ => "restart_container()".to_string(),
     })
+}
+
+/// The Tilt resource names a service waits for: the services it references
+/// (by their suffixed names) and the infra health check.
+fn resource_deps(env: &EnvModel, graph: &DepGraph, svc: &crate::model::Decl) -> Vec<String> {
+    let mut deps: Vec<String> = Vec::new();
+    for d in graph.deps(&svc.id) {
+        match d.kind {
+            DeclKind::Service => {
+                if let Some(s) = env.services.get(&d.name) {
+                    deps.push(s.k8s_name.clone());
+                }
+            }
+            DeclKind::Infra => deps.push("infra-health-check".into()),
+            _ => {}
+        }
+    }
+    deps.sort();
+    deps.dedup();
+    deps
+}
+
+/// `strategy = "helm"`: each service is a `helm_resource` of the built-in
+/// chart. A `local_resource` per built image builds and pushes it, asks the
+/// registry for the digest and writes `tilt-values/<service>.values.yaml`;
+/// the release waits for it (the sentinel) and for nothing else, so Tilt's
+/// ordering can never form a cycle. `image_keys=[]`: Tilt does not inject
+/// images; the digest values file does.
+fn helm_strategy(
+    env: &EnvModel,
+    _graph: &DepGraph,
+    cx: &Context<'_>,
+    root: &str,
+    t: &mut String,
+    out: &mut OutputTree,
+) {
+    for (name, text) in super::helmfile::CHART {
+        out.add(format!("charts/ship-app/{name}"), *text);
+    }
+    let namespace = cx.namespace();
+    let registry = env
+        .env
+        .get("registry")
+        .and_then(Value::as_str)
+        .unwrap_or("localhost:5000")
+        .trim_end_matches('/')
+        .to_string();
+    t.push_str(&format!(
+        "\nload({}, {})\n",
+        string("ext://helm_resource"),
+        string("helm_resource")
+    ));
+    for svc in env.services.values() {
+        let objects = super::helmfile::chart_objects(cx, svc);
+        let mut values = serde_json::Map::new();
+        let mut flags: Vec<String> = vec![format!("--values=values/{}.yaml", svc.k8s_name)];
+        let mut deps: Vec<String> = Vec::new();
+        match svc.value.get("image").map(|i| &i.kind) {
+            Some(V::Decl(d)) if d.kind == DeclKind::Image => {
+                let img = env.images.get(&d.name);
+                let repo = format!("{registry}/{}", repository(env, &d.name));
+                let reference = format!("{repo}:tilt-dev");
+                let ctx_rel = img
+                    .and_then(|i| i.value.get("context"))
+                    .and_then(Value::as_str)
+                    .unwrap_or(".");
+                let context = join_root(root, ctx_rel);
+                let dockerfile = img
+                    .and_then(|i| i.value.get("dockerfile"))
+                    .and_then(Value::as_str)
+                    .map(|d| join_root(root, d))
+                    .unwrap_or_else(|| {
+                        join_root(
+                            root,
+                            &format!("{}/Dockerfile", ctx_rel.trim_end_matches('/')),
+                        )
+                    });
+                let values_file = format!("tilt-values/{}.values.yaml", svc.k8s_name);
+                let mut build: Vec<String> = vec![
+                    "docker".into(),
+                    "build".into(),
+                    "-t".into(),
+                    reference.clone(),
+                    "-f".into(),
+                    dockerfile,
+                ];
+                if let Some(target) = img
+                    .and_then(|i| i.value.get("target"))
+                    .and_then(Value::as_str)
+                {
+                    build.extend(["--target".into(), target.to_string()]);
+                }
+                for (k, v) in img
+                    .and_then(|i| i.value.get("build_args"))
+                    .map(|b| b.entries().collect::<Vec<_>>())
+                    .unwrap_or_default()
+                {
+                    build.extend([
+                        "--build-arg".into(),
+                        format!("{k}={}", v.as_str().unwrap_or("")),
+                    ]);
+                }
+                build.push(context.clone());
+                let q = |argv: &[String]| {
+                    argv.iter()
+                        .map(|a| shell_word(a))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                };
+                let script = format!(
+                    "set -e; mkdir -p tilt-values; {}; {}; ref=$({}); printf 'image:\\n  repository: %s\\n  digest: %s\\n' \"${{ref%@*}}\" \"${{ref#*@}}\" > {}",
+                    q(&build),
+                    q(&["docker".into(), "push".into(), reference.clone()]),
+                    q(&["docker".into(), "inspect".into(), "--format".into(), "{{index .RepoDigests 0}}".into(), reference]),
+                    shell_word(&values_file)
+                );
+                let sentinel = format!("build-{}", svc.k8s_name);
+                t.push_str(&format!(
+                    "\nlocal_resource({}, cmd={}, deps={}, labels={})\n",
+                    string(&sentinel),
+                    list(&["sh".to_string(), "-c".to_string(), script]),
+                    list(&[context]),
+                    list(&["build"])
+                ));
+                values.insert(
+                    "image".into(),
+                    serde_json::json!({"repository": repository(env, &d.name)}),
+                );
+                flags.push(format!("--values={values_file}"));
+                deps.push(sentinel);
+            }
+            Some(V::Call { args, .. }) => {
+                let r = args.get("ref").and_then(Value::as_str).unwrap_or("");
+                if let Ok(parts) = crate::check::names::image_ref(r) {
+                    let mut image = serde_json::Map::new();
+                    image.insert("repository".into(), parts.repository.into());
+                    if let Some(d) = parts.digest {
+                        image.insert("digest".into(), d.into());
+                    }
+                    if let Some(tag) = parts.tag {
+                        image.insert("tag".into(), tag.into());
+                    }
+                    values.insert("image".into(), serde_json::Value::Object(image));
+                }
+            }
+            _ => {}
+        }
+        values.insert("objects".into(), serde_json::Value::Array(objects));
+        out.add(
+            format!("values/{}.yaml", svc.k8s_name),
+            yaml::to_string(&serde_json::Value::Object(values)),
+        );
+        flags.extend(["--wait".to_string(), "--atomic".to_string()]);
+        let mut kw = vec![
+            format!("release_name={}", string(&svc.k8s_name)),
+            format!("namespace={}", string(&namespace)),
+            "image_keys=[]".to_string(),
+            format!("flags={}", list(&flags)),
+        ];
+        if !deps.is_empty() {
+            kw.push(format!("resource_deps={}", list(&deps)));
+        }
+        let labels = svc
+            .value
+            .get("labels")
+            .map(Value::strings)
+            .unwrap_or_default();
+        if !labels.is_empty() {
+            kw.push(format!("labels={}", list(&labels)));
+        }
+        t.push_str(&format!(
+            "helm_resource({}, {}, {})\n",
+            string(&svc.k8s_name),
+            string("charts/ship-app"),
+            kw.join(", ")
+        ));
+    }
 }
