@@ -612,3 +612,70 @@ fn tilt_helm_strategy_is_accepted_by_tilt_and_helm() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn tricky_strings_survive_a_yaml_1_1_parser() {
+    // PyYAML implements YAML 1.1, where `yes`, `on`, `0123`, `1e3`… are not strings.
+    let python = common::root().join(".tools/venv/bin/python");
+    if !python.exists() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            ".ci/run must install the validators (their venv has PyYAML)"
+        );
+        eprintln!("SKIPPED: no .tools/venv/bin/python");
+        return;
+    }
+    let tricky = [
+        "yes",
+        "on",
+        "off",
+        "no",
+        "y",
+        "0123",
+        "1e3",
+        "1_000",
+        "0x1F",
+        "12:30",
+        "null",
+        "~",
+        "true",
+        "2024-01-02",
+        ".inf",
+        "-1",
+        "+1",
+    ];
+    let mut env_vars = String::new();
+    for (i, v) in tricky.iter().enumerate() {
+        env_vars.push_str(&format!("V{i:02} = \"{v}\"\n"));
+    }
+    let dir = std::env::temp_dir().join(format!("shipc-yaml11-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("ship")).unwrap();
+    std::fs::write(
+        dir.join("ship/main.ship"),
+        format!("service web {{\n  image = external(\"nginx:1.27\")\n  port http = 80\n  env_vars {{\n{env_vars}  }}\n}}\nenv dev {{ kind = tilt }}\n"),
+    )
+    .unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_shipc"))
+        .args(["compile", "--env", "dev", "-o"])
+        .arg(dir.join("out"))
+        .arg(dir.join("ship"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let script = "import sys, yaml, json\ndocs = list(yaml.safe_load_all(open(sys.argv[1])))\nprint(json.dumps([e['value'] for e in docs[0]['spec']['template']['spec']['containers'][0]['env']]))\n";
+    let o = Command::new(&python)
+        .arg("-c")
+        .arg(script)
+        .arg(dir.join("out/dev/manifests/web-tilt.yaml"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let values: Vec<serde_json::Value> = serde_json::from_slice(&o.stdout).unwrap();
+    let want: Vec<serde_json::Value> = tricky
+        .iter()
+        .map(|s| serde_json::Value::String(s.to_string()))
+        .collect();
+    assert_eq!(values, want);
+    let _ = std::fs::remove_dir_all(&dir);
+}
