@@ -4,9 +4,8 @@
 //! the one Kubernetes lowering, with a `kustomization.yaml`) and `infra/`
 //! (a HelmRepository and a HelmRelease per infra, exact versions).
 
-use super::helmfile::{split_oci, PinnedInput};
-use super::images::Resolver;
-use super::k8s::{self, Context};
+use super::helmfile::{split_oci, with_pinned, PinnedInput};
+use super::k8s;
 use super::units_go_duration as go;
 use super::{yaml, OutputTree};
 use crate::diag::Diagnostic;
@@ -46,202 +45,194 @@ pub fn emit(
     graph: &DepGraph,
     input: &PinnedInput<'_>,
 ) -> (OutputTree, Vec<Diagnostic>) {
-    let mut out = OutputTree::new();
-    let resolver = Resolver::new(env, input.lock, input.overrides, input.lock_command.clone());
-    let image_cb = |key: &str, v: &Value| resolver.image_ref(key, v);
-    let cx = Context {
-        env,
-        project: input.project,
-        sources: input.sources,
-        root: input.root,
-        images: &image_cb,
-    };
-    let flux = env.env.get("flux");
-    let get = |k: &str| flux.and_then(|f| f.get(k));
-    let interval = go(get("interval").map_or(600_000.0, duration_ms));
-    let timeout = go(get("timeout").map_or(300_000.0, duration_ms));
-    let prune = get("prune").and_then(Value::as_bool).unwrap_or(true);
-    let wait = get("wait").and_then(Value::as_bool).unwrap_or(true);
-    let base = format!("{}-{}", cx.project_name(), env.name.replace('_', "-"));
-    let namespace = cx.namespace();
+    with_pinned(env, input, |cx, _| {
+        let mut out = OutputTree::new();
+        let flux = env.env.get("flux");
+        let get = |k: &str| flux.and_then(|f| f.get(k));
+        let interval = go(get("interval").map_or(600_000.0, duration_ms));
+        let timeout = go(get("timeout").map_or(300_000.0, duration_ms));
+        let prune = get("prune").and_then(Value::as_bool).unwrap_or(true);
+        let wait = get("wait").and_then(Value::as_bool).unwrap_or(true);
+        let base = format!("{}-{}", cx.project_name(), env.name.replace('_', "-"));
+        let namespace = cx.namespace();
 
-    // Source.
-    let (source_kind, source, root_path) = match (get("git"), get("oci")) {
-        (Some(git), _) => {
-            let mut spec = Map::new();
-            spec.insert("interval".into(), json!(interval));
-            spec.insert(
-                "url".into(),
-                json!(git.get("url").and_then(Value::as_str).unwrap_or("")),
-            );
-            spec.insert(
-                "ref".into(),
-                json!({"branch": git.get("branch").and_then(Value::as_str).unwrap_or("main")}),
-            );
-            if let Some(s) = git.get("secret").and_then(Value::as_str) {
-                spec.insert("secretRef".into(), json!({"name": s}));
+        // Source.
+        let (source_kind, source, root_path) = match (get("git"), get("oci")) {
+            (Some(git), _) => {
+                let mut spec = Map::new();
+                spec.insert("interval".into(), json!(interval));
+                spec.insert(
+                    "url".into(),
+                    json!(git.get("url").and_then(Value::as_str).unwrap_or("")),
+                );
+                spec.insert(
+                    "ref".into(),
+                    json!({"branch": git.get("branch").and_then(Value::as_str).unwrap_or("main")}),
+                );
+                if let Some(s) = git.get("secret").and_then(Value::as_str) {
+                    spec.insert("secretRef".into(), json!({"name": s}));
+                }
+                let path = git
+                    .get("path")
+                    .and_then(Value::as_str)
+                    .unwrap_or("./")
+                    .trim_end_matches('/')
+                    .to_string();
+                (
+                    "GitRepository",
+                    json!({"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "GitRepository", "metadata": flux_meta(&base, env), "spec": spec}),
+                    path,
+                )
             }
-            let path = git
-                .get("path")
-                .and_then(Value::as_str)
-                .unwrap_or("./")
-                .trim_end_matches('/')
-                .to_string();
-            (
-                "GitRepository",
-                json!({"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "GitRepository", "metadata": flux_meta(&base, env), "spec": spec}),
-                path,
-            )
-        }
-        (None, Some(oci)) => {
-            let mut spec = Map::new();
-            spec.insert("interval".into(), json!(interval));
-            spec.insert(
-                "url".into(),
-                json!(oci.get("url").and_then(Value::as_str).unwrap_or("")),
-            );
-            spec.insert(
-                "ref".into(),
-                json!({"tag": oci.get("tag").and_then(Value::as_str).unwrap_or("latest")}),
-            );
-            if let Some(s) = oci.get("secret").and_then(Value::as_str) {
-                spec.insert("secretRef".into(), json!({"name": s}));
+            (None, Some(oci)) => {
+                let mut spec = Map::new();
+                spec.insert("interval".into(), json!(interval));
+                spec.insert(
+                    "url".into(),
+                    json!(oci.get("url").and_then(Value::as_str).unwrap_or("")),
+                );
+                spec.insert(
+                    "ref".into(),
+                    json!({"tag": oci.get("tag").and_then(Value::as_str).unwrap_or("latest")}),
+                );
+                if let Some(s) = oci.get("secret").and_then(Value::as_str) {
+                    spec.insert("secretRef".into(), json!({"name": s}));
+                }
+                (
+                    "OCIRepository",
+                    json!({"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "OCIRepository", "metadata": flux_meta(&base, env), "spec": spec}),
+                    ".".to_string(),
+                )
             }
-            (
-                "OCIRepository",
-                json!({"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "OCIRepository", "metadata": flux_meta(&base, env), "spec": spec}),
-                ".".to_string(),
-            )
-        }
-        (None, None) => ("GitRepository", json!(null), ".".to_string()),
-    };
-    let root_path = if root_path.is_empty() {
-        ".".to_string()
-    } else {
-        root_path
-    };
-    let ks = |name: &str, path: &str, depends: Option<&str>| {
-        let mut spec = Map::new();
-        spec.insert("interval".into(), json!(interval));
-        spec.insert("timeout".into(), json!(timeout));
-        spec.insert("prune".into(), json!(prune));
-        spec.insert("wait".into(), json!(wait));
-        spec.insert("path".into(), json!(format!("{root_path}/{path}")));
-        spec.insert(
-            "sourceRef".into(),
-            json!({"kind": source_kind, "name": base}),
-        );
-        if let Some(d) = depends {
-            spec.insert("dependsOn".into(), json!([{"name": d}]));
-        }
-        json!({"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization", "metadata": flux_meta(name, env), "spec": spec})
-    };
-    let infra_name = format!("{base}-infra");
-    let has_infra = !env.infras.is_empty();
-    let mut flux_files = vec!["source.yaml".to_string()];
-    out.add("flux/source.yaml", header(env) + &yaml::to_string(&source));
-    if has_infra {
-        out.add(
-            "flux/infra.yaml",
-            header(env) + &yaml::to_string(&ks(&infra_name, "infra", None)),
-        );
-        flux_files.push("infra.yaml".into());
-    }
-    out.add(
-        "flux/apps.yaml",
-        header(env)
-            + &yaml::to_string(&ks(
-                &format!("{base}-apps"),
-                "apps",
-                has_infra.then_some(infra_name.as_str()),
-            )),
-    );
-    flux_files.push("apps.yaml".into());
-    out.add("flux/kustomization.yaml", kustomization(&flux_files));
-
-    // Apps.
-    let mut app_files = vec!["namespace.yaml".to_string()];
-    let ns_obj = json!({
-        "apiVersion": "v1",
-        "kind": "Namespace",
-        "metadata": {"name": namespace, "labels": {"app.kubernetes.io/managed-by": "shipc", "ship.dev/env": env.name.replace('_', "-")}},
-    });
-    out.add("apps/namespace.yaml", yaml::to_string(&ns_obj));
-    for svc in env.services.values() {
-        let docs: Vec<serde_json::Value> = k8s::service_objects(&cx, svc)
-            .into_iter()
-            .map(|o| o.value)
-            .collect();
-        let file = format!("{}.yaml", svc.k8s_name);
-        out.add(format!("apps/{file}"), yaml::documents(&docs));
-        app_files.push(file);
-    }
-    out.add("apps/kustomization.yaml", kustomization(&app_files));
-
-    // Infra: a HelmRepository and a HelmRelease per infra.
-    if has_infra {
-        let mut infra_files = Vec::new();
-        for infra in env.infras.values() {
-            let v = &infra.value;
-            let chart = v.get("chart").and_then(Value::as_str).unwrap_or("");
-            let version = v.get("version").and_then(Value::as_str).unwrap_or("");
-            let (repo_url, chart_name, oci) = match split_oci(chart) {
-                Some((repo, name)) => (format!("oci://{repo}"), name, true),
-                None => (
-                    v.get("repo")
-                        .and_then(Value::as_str)
-                        .unwrap_or("")
-                        .to_string(),
-                    chart.to_string(),
-                    false,
-                ),
-            };
-            let name = infra.k8s_name.clone();
-            let mut repo_spec = Map::new();
-            repo_spec.insert("interval".into(), json!(interval));
-            repo_spec.insert("url".into(), json!(repo_url));
-            if oci {
-                repo_spec.insert("type".into(), json!("oci"));
-            }
-            let repo = json!({"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "HelmRepository", "metadata": flux_meta(&name, env), "spec": repo_spec});
-            let target_ns = v
-                .get("namespace")
-                .and_then(Value::as_str)
-                .unwrap_or(&namespace)
-                .to_string();
+            (None, None) => ("GitRepository", json!(null), ".".to_string()),
+        };
+        let root_path = if root_path.is_empty() {
+            ".".to_string()
+        } else {
+            root_path
+        };
+        let ks = |name: &str, path: &str, depends: Option<&str>| {
             let mut spec = Map::new();
             spec.insert("interval".into(), json!(interval));
             spec.insert("timeout".into(), json!(timeout));
-            spec.insert("releaseName".into(), json!(name));
-            spec.insert("targetNamespace".into(), json!(target_ns));
-            spec.insert("install".into(), json!({"createNamespace": true}));
+            spec.insert("prune".into(), json!(prune));
+            spec.insert("wait".into(), json!(wait));
+            spec.insert("path".into(), json!(format!("{root_path}/{path}")));
             spec.insert(
+                "sourceRef".into(),
+                json!({"kind": source_kind, "name": base}),
+            );
+            if let Some(d) = depends {
+                spec.insert("dependsOn".into(), json!([{"name": d}]));
+            }
+            json!({"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization", "metadata": flux_meta(name, env), "spec": spec})
+        };
+        let infra_name = format!("{base}-infra");
+        let has_infra = !env.infras.is_empty();
+        let mut flux_files = vec!["source.yaml".to_string()];
+        out.add("flux/source.yaml", header(env) + &yaml::to_string(&source));
+        if has_infra {
+            out.add(
+                "flux/infra.yaml",
+                header(env) + &yaml::to_string(&ks(&infra_name, "infra", None)),
+            );
+            flux_files.push("infra.yaml".into());
+        }
+        out.add(
+            "flux/apps.yaml",
+            header(env)
+                + &yaml::to_string(&ks(
+                    &format!("{base}-apps"),
+                    "apps",
+                    has_infra.then_some(infra_name.as_str()),
+                )),
+        );
+        flux_files.push("apps.yaml".into());
+        out.add("flux/kustomization.yaml", kustomization(&flux_files));
+
+        // Apps.
+        let mut app_files = vec!["namespace.yaml".to_string()];
+        let ns_obj = json!({
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": {"name": namespace, "labels": {"app.kubernetes.io/managed-by": "shipc", "ship.dev/env": env.name.replace('_', "-")}},
+        });
+        out.add("apps/namespace.yaml", yaml::to_string(&ns_obj));
+        for svc in env.services.values() {
+            let docs: Vec<serde_json::Value> = k8s::service_objects(cx, svc)
+                .into_iter()
+                .map(|o| o.value)
+                .collect();
+            let file = format!("{}.yaml", svc.k8s_name);
+            out.add(format!("apps/{file}"), yaml::documents(&docs));
+            app_files.push(file);
+        }
+        out.add("apps/kustomization.yaml", kustomization(&app_files));
+
+        // Infra: a HelmRepository and a HelmRelease per infra.
+        if has_infra {
+            let mut infra_files = Vec::new();
+            for infra in env.infras.values() {
+                let v = &infra.value;
+                let chart = v.get("chart").and_then(Value::as_str).unwrap_or("");
+                let version = v.get("version").and_then(Value::as_str).unwrap_or("");
+                let (repo_url, chart_name, oci) = match split_oci(chart) {
+                    Some((repo, name)) => (format!("oci://{repo}"), name, true),
+                    None => (
+                        v.get("repo")
+                            .and_then(Value::as_str)
+                            .unwrap_or("")
+                            .to_string(),
+                        chart.to_string(),
+                        false,
+                    ),
+                };
+                let name = infra.k8s_name.clone();
+                let mut repo_spec = Map::new();
+                repo_spec.insert("interval".into(), json!(interval));
+                repo_spec.insert("url".into(), json!(repo_url));
+                if oci {
+                    repo_spec.insert("type".into(), json!("oci"));
+                }
+                let repo = json!({"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "HelmRepository", "metadata": flux_meta(&name, env), "spec": repo_spec});
+                let target_ns = v
+                    .get("namespace")
+                    .and_then(Value::as_str)
+                    .unwrap_or(&namespace)
+                    .to_string();
+                let mut spec = Map::new();
+                spec.insert("interval".into(), json!(interval));
+                spec.insert("timeout".into(), json!(timeout));
+                spec.insert("releaseName".into(), json!(name));
+                spec.insert("targetNamespace".into(), json!(target_ns));
+                spec.insert("install".into(), json!({"createNamespace": true}));
+                spec.insert(
                 "chart".into(),
                 json!({"spec": {"chart": chart_name, "version": version, "sourceRef": {"kind": "HelmRepository", "name": name}}}),
             );
-            let values = k8s::plain_json(v.get("values"));
-            if values.as_object().is_some_and(|m| !m.is_empty()) {
-                spec.insert("values".into(), values);
+                let values = k8s::plain_json(v.get("values"));
+                if values.as_object().is_some_and(|m| !m.is_empty()) {
+                    spec.insert("values".into(), values);
+                }
+                let deps: Vec<serde_json::Value> = graph
+                    .deps(&infra.id)
+                    .into_iter()
+                    .filter(|d| d.kind == DeclKind::Infra)
+                    .filter_map(|d| env.infras.get(&d.name))
+                    .map(|d| json!({"name": d.k8s_name}))
+                    .collect();
+                if !deps.is_empty() {
+                    spec.insert("dependsOn".into(), json!(deps));
+                }
+                let release = json!({"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease", "metadata": flux_meta(&name, env), "spec": spec});
+                let file = format!("{name}.yaml");
+                out.add(format!("infra/{file}"), yaml::documents(&[repo, release]));
+                infra_files.push(file);
             }
-            let deps: Vec<serde_json::Value> = graph
-                .deps(&infra.id)
-                .into_iter()
-                .filter(|d| d.kind == DeclKind::Infra)
-                .filter_map(|d| env.infras.get(&d.name))
-                .map(|d| json!({"name": d.k8s_name}))
-                .collect();
-            if !deps.is_empty() {
-                spec.insert("dependsOn".into(), json!(deps));
-            }
-            let release = json!({"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease", "metadata": flux_meta(&name, env), "spec": spec});
-            let file = format!("{name}.yaml");
-            out.add(format!("infra/{file}"), yaml::documents(&[repo, release]));
-            infra_files.push(file);
+            out.add("infra/kustomization.yaml", kustomization(&infra_files));
         }
-        out.add("infra/kustomization.yaml", kustomization(&infra_files));
-    }
-    let problems: Vec<Diagnostic> = resolver.problems.into_inner().into_values().collect();
-    (out, problems)
+        out
+    })
 }
 
 fn duration_ms(v: &Value) -> f64 {

@@ -105,172 +105,187 @@ pub fn chart_objects(cx: &Context<'_>, d: &crate::model::Decl) -> Vec<serde_json
         .collect()
 }
 
+/// Run `f` with the lowering context of a pinned env (images by digest);
+/// returns its result and the P002 problems found on the way.
+pub fn with_pinned<R>(
+    env: &EnvModel,
+    input: &PinnedInput<'_>,
+    f: impl FnOnce(&Context<'_>, &Resolver<'_>) -> R,
+) -> (R, Vec<Diagnostic>) {
+    let resolver = Resolver::new(env, input.lock, input.overrides, input.lock_command.clone());
+    let result = {
+        let image_cb = |key: &str, v: &Value| resolver.image_ref(key, v);
+        let cx = Context {
+            env,
+            project: input.project,
+            sources: input.sources,
+            root: input.root,
+            images: &image_cb,
+        };
+        f(&cx, &resolver)
+    };
+    let problems: Vec<Diagnostic> = resolver.problems.into_inner().into_values().collect();
+    (result, problems)
+}
+
 /// Emit a helmfile env, or the P002 problems that stop it.
 pub fn emit(
     env: &EnvModel,
     graph: &DepGraph,
     input: &PinnedInput<'_>,
 ) -> (OutputTree, Vec<Diagnostic>) {
-    let mut out = OutputTree::new();
-    let resolver = Resolver::new(env, input.lock, input.overrides, input.lock_command.clone());
-    let image_cb = |key: &str, v: &Value| resolver.image_ref(key, v);
-    let cx = Context {
-        env,
-        project: input.project,
-        sources: input.sources,
-        root: input.root,
-        images: &image_cb,
-    };
-    let namespace = cx.namespace();
-    for (name, text) in CHART {
-        out.add(format!("charts/ship-app/{name}"), *text);
-    }
-    let mut releases: Vec<serde_json::Value> = Vec::new();
-    let mut repositories: Map<String, serde_json::Value> = Map::new();
-    let release_name = |kind: DeclKind, name: &str| -> Option<(String, String)> {
-        match kind {
-            DeclKind::Service => env
-                .services
-                .get(name)
-                .map(|s| (s.k8s_name.clone(), namespace.clone())),
-            DeclKind::Infra => env.infras.get(name).map(|i| {
-                let ns = i
-                    .value
-                    .get("namespace")
-                    .and_then(Value::as_str)
-                    .unwrap_or(&namespace)
-                    .to_string();
-                (i.k8s_name.clone(), ns)
-            }),
-            _ => None,
+    with_pinned(env, input, |cx, resolver| {
+        let mut out = OutputTree::new();
+        let namespace = cx.namespace();
+        for (name, text) in CHART {
+            out.add(format!("charts/ship-app/{name}"), *text);
         }
-    };
-    let needs = |id: &crate::model::DeclRef| -> Vec<String> {
-        let mut n: Vec<String> = graph
-            .deps(id)
-            .into_iter()
-            .filter_map(|d| release_name(d.kind, &d.name))
-            .map(|(r, ns)| format!("{ns}/{r}"))
-            .collect();
-        n.sort();
-        n.dedup();
-        n
-    };
-    for svc in env.services.values() {
-        let image = svc.value.get("image");
-        let pinned = image.and_then(|i| resolver.resolve(&svc.id.name, i));
-        let bare = match image.map(|i| &i.kind) {
-            Some(V::Decl(d)) => super::tilt::repository(env, &d.name),
-            _ => pinned
-                .as_ref()
-                .map(|p| p.repository.rsplit('/').next().unwrap_or("").to_string())
-                .unwrap_or_default(),
+        let mut releases: Vec<serde_json::Value> = Vec::new();
+        let mut repositories: Map<String, serde_json::Value> = Map::new();
+        let release_name = |kind: DeclKind, name: &str| -> Option<(String, String)> {
+            match kind {
+                DeclKind::Service => env
+                    .services
+                    .get(name)
+                    .map(|s| (s.k8s_name.clone(), namespace.clone())),
+                DeclKind::Infra => env.infras.get(name).map(|i| {
+                    let ns = i
+                        .value
+                        .get("namespace")
+                        .and_then(Value::as_str)
+                        .unwrap_or(&namespace)
+                        .to_string();
+                    (i.k8s_name.clone(), ns)
+                }),
+                _ => None,
+            }
         };
-        let base = json!({"image": {"repository": bare}});
-        let objects = chart_objects(&cx, svc);
-        let env_values = json!({
-            "image": {
-                "repository": pinned.as_ref().map(|p| p.repository.clone()).unwrap_or_default(),
-                "digest": pinned.as_ref().map(|p| p.digest.clone()).unwrap_or_default(),
-            },
-            "objects": objects,
-        });
-        let file = svc.k8s_name.clone();
-        out.add(format!("values/base/{file}.yaml"), yaml::to_string(&base));
-        out.add(
-            format!("values/{}/{file}.yaml", env.name),
-            yaml::to_string(&env_values),
-        );
-        let mut rel = Map::new();
-        rel.insert("name".into(), json!(svc.k8s_name));
-        rel.insert("namespace".into(), json!(namespace));
-        rel.insert("chart".into(), json!("./charts/ship-app"));
-        rel.insert(
-            "labels".into(),
-            json!({"ship.dev/kind": "service", "ship.dev/name": svc.id.name}),
-        );
-        rel.insert(
-            "values".into(),
-            json!([
-                format!("values/base/{file}.yaml"),
-                format!("values/{}/{file}.yaml", env.name)
-            ]),
-        );
-        let n = needs(&svc.id);
-        if !n.is_empty() {
-            rel.insert("needs".into(), json!(n));
-        }
-        releases.push(serde_json::Value::Object(rel));
-    }
-    for infra in env.infras.values() {
-        let v = &infra.value;
-        let chart = v.get("chart").and_then(Value::as_str).unwrap_or("");
-        let version = v.get("version").and_then(Value::as_str).unwrap_or("");
-        let chart_ref = if let Some((repo, name)) = split_oci(chart) {
-            let a = alias(&repo);
-            repositories.insert(a.clone(), json!({"name": a, "url": repo, "oci": true}));
-            format!("{a}/{name}")
-        } else if let Some(repo) = v.get("repo").and_then(Value::as_str) {
-            let a = alias(repo);
-            repositories.insert(a.clone(), json!({"name": a, "url": repo}));
-            format!("{a}/{chart}")
-        } else {
-            chart.to_string()
+        let needs = |id: &crate::model::DeclRef| -> Vec<String> {
+            let mut n: Vec<String> = graph
+                .deps(id)
+                .into_iter()
+                .filter_map(|d| release_name(d.kind, &d.name))
+                .map(|(r, ns)| format!("{ns}/{r}"))
+                .collect();
+            n.sort();
+            n.dedup();
+            n
         };
-        let ns = v
-            .get("namespace")
-            .and_then(Value::as_str)
-            .unwrap_or(&namespace)
-            .to_string();
-        let mut rel = Map::new();
-        rel.insert("name".into(), json!(infra.k8s_name));
-        rel.insert("namespace".into(), json!(ns));
-        rel.insert("chart".into(), json!(chart_ref));
-        rel.insert("version".into(), json!(version));
-        rel.insert(
-            "labels".into(),
-            json!({"ship.dev/kind": "infra", "ship.dev/name": infra.id.name}),
-        );
-        let values = super::k8s::plain_json(v.get("values"));
-        if values.as_object().is_some_and(|m| !m.is_empty()) {
-            rel.insert("values".into(), json!([values]));
+        for svc in env.services.values() {
+            let image = svc.value.get("image");
+            let pinned = image.and_then(|i| resolver.resolve(&svc.id.name, i));
+            let bare = match image.map(|i| &i.kind) {
+                Some(V::Decl(d)) => super::tilt::repository(env, &d.name),
+                _ => pinned
+                    .as_ref()
+                    .map(|p| p.repository.rsplit('/').next().unwrap_or("").to_string())
+                    .unwrap_or_default(),
+            };
+            let base = json!({"image": {"repository": bare}});
+            let objects = chart_objects(cx, svc);
+            let env_values = json!({
+                "image": {
+                    "repository": pinned.as_ref().map(|p| p.repository.clone()).unwrap_or_default(),
+                    "digest": pinned.as_ref().map(|p| p.digest.clone()).unwrap_or_default(),
+                },
+                "objects": objects,
+            });
+            let file = svc.k8s_name.clone();
+            out.add(format!("values/base/{file}.yaml"), yaml::to_string(&base));
+            out.add(
+                format!("values/{}/{file}.yaml", env.name),
+                yaml::to_string(&env_values),
+            );
+            let mut rel = Map::new();
+            rel.insert("name".into(), json!(svc.k8s_name));
+            rel.insert("namespace".into(), json!(namespace));
+            rel.insert("chart".into(), json!("./charts/ship-app"));
+            rel.insert(
+                "labels".into(),
+                json!({"ship.dev/kind": "service", "ship.dev/name": svc.id.name}),
+            );
+            rel.insert(
+                "values".into(),
+                json!([
+                    format!("values/base/{file}.yaml"),
+                    format!("values/{}/{file}.yaml", env.name)
+                ]),
+            );
+            let n = needs(&svc.id);
+            if !n.is_empty() {
+                rel.insert("needs".into(), json!(n));
+            }
+            releases.push(serde_json::Value::Object(rel));
         }
-        let n = needs(&infra.id);
-        if !n.is_empty() {
-            rel.insert("needs".into(), json!(n));
+        for infra in env.infras.values() {
+            let v = &infra.value;
+            let chart = v.get("chart").and_then(Value::as_str).unwrap_or("");
+            let version = v.get("version").and_then(Value::as_str).unwrap_or("");
+            let chart_ref = if let Some((repo, name)) = split_oci(chart) {
+                let a = alias(&repo);
+                repositories.insert(a.clone(), json!({"name": a, "url": repo, "oci": true}));
+                format!("{a}/{name}")
+            } else if let Some(repo) = v.get("repo").and_then(Value::as_str) {
+                let a = alias(repo);
+                repositories.insert(a.clone(), json!({"name": a, "url": repo}));
+                format!("{a}/{chart}")
+            } else {
+                chart.to_string()
+            };
+            let ns = v
+                .get("namespace")
+                .and_then(Value::as_str)
+                .unwrap_or(&namespace)
+                .to_string();
+            let mut rel = Map::new();
+            rel.insert("name".into(), json!(infra.k8s_name));
+            rel.insert("namespace".into(), json!(ns));
+            rel.insert("chart".into(), json!(chart_ref));
+            rel.insert("version".into(), json!(version));
+            rel.insert(
+                "labels".into(),
+                json!({"ship.dev/kind": "infra", "ship.dev/name": infra.id.name}),
+            );
+            let values = super::k8s::plain_json(v.get("values"));
+            if values.as_object().is_some_and(|m| !m.is_empty()) {
+                rel.insert("values".into(), json!([values]));
+            }
+            let n = needs(&infra.id);
+            if !n.is_empty() {
+                rel.insert("needs".into(), json!(n));
+            }
+            releases.push(serde_json::Value::Object(rel));
         }
-        releases.push(serde_json::Value::Object(rel));
-    }
-    let hf = env.env.get("helmfile");
-    let setting = |k: &str, default: bool| {
-        hf.and_then(|h| h.get(k))
-            .and_then(Value::as_bool)
-            .unwrap_or(default)
-    };
-    let mut doc = Map::new();
-    doc.insert(
-        "helmDefaults".into(),
-        json!({
-            "wait": setting("wait", true),
-            "atomic": setting("atomic", true),
-            "timeout": timeout_seconds(hf.and_then(|h| h.get("timeout"))),
-        }),
-    );
-    if !repositories.is_empty() {
+        let hf = env.env.get("helmfile");
+        let setting = |k: &str, default: bool| {
+            hf.and_then(|h| h.get(k))
+                .and_then(Value::as_bool)
+                .unwrap_or(default)
+        };
+        let mut doc = Map::new();
         doc.insert(
-            "repositories".into(),
-            json!(repositories.into_iter().map(|(_, v)| v).collect::<Vec<_>>()),
+            "helmDefaults".into(),
+            json!({
+                "wait": setting("wait", true),
+                "atomic": setting("atomic", true),
+                "timeout": timeout_seconds(hf.and_then(|h| h.get("timeout"))),
+            }),
         );
-    }
-    doc.insert("releases".into(), json!(releases));
-    let header = format!(
+        if !repositories.is_empty() {
+            doc.insert(
+                "repositories".into(),
+                json!(repositories.into_iter().map(|(_, v)| v).collect::<Vec<_>>()),
+            );
+        }
+        doc.insert("releases".into(), json!(releases));
+        let header = format!(
         "# Generated by shipc for env `{}`. Do not edit: change the .ship files and run `shipc compile`.\n# Run: helmfile -f helmfile.yaml apply\n",
         env.name
     );
-    out.add(
-        "helmfile.yaml",
-        header + &yaml::to_string(&serde_json::Value::Object(doc)),
-    );
-    let problems: Vec<Diagnostic> = resolver.problems.into_inner().into_values().collect();
-    (out, problems)
+        out.add(
+            "helmfile.yaml",
+            header + &yaml::to_string(&serde_json::Value::Object(doc)),
+        );
+        out
+    })
 }
