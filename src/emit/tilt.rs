@@ -44,6 +44,20 @@ pub fn repository(env: &EnvModel, image: &str) -> String {
         .unwrap_or_else(|| k8s_name(image))
 }
 
+/// An image's build context and Dockerfile, as seen from the Tiltfile
+/// (`dockerfile` defaults to `<context>/Dockerfile`).
+fn build_paths(image: &Value, root: &str) -> (String, String) {
+    let ctx_rel = image.get("context").and_then(Value::as_str).unwrap_or(".");
+    let dockerfile = match image.get("dockerfile").and_then(Value::as_str) {
+        Some(d) => join_root(root, d),
+        None => join_root(
+            root,
+            &format!("{}/Dockerfile", ctx_rel.trim_end_matches('/')),
+        ),
+    };
+    (join_root(root, ctx_rel), dockerfile)
+}
+
 fn join_root(root: &str, rel: &str) -> String {
     let rel = rel.trim_start_matches("./");
     match (root, rel) {
@@ -197,21 +211,7 @@ pub fn emit(env: &EnvModel, graph: &DepGraph, input: &TiltInput<'_>) -> OutputTr
     // Images.
     for (name, img) in &env.images {
         let v = &img.value;
-        let context = join_root(
-            root,
-            v.get("context").and_then(Value::as_str).unwrap_or("."),
-        );
-        let ctx_rel = v.get("context").and_then(Value::as_str).unwrap_or(".");
-        let dockerfile = v
-            .get("dockerfile")
-            .and_then(Value::as_str)
-            .map(|d| join_root(root, d))
-            .unwrap_or_else(|| {
-                join_root(
-                    root,
-                    &format!("{}/Dockerfile", ctx_rel.trim_end_matches('/')),
-                )
-            });
+        let (context, dockerfile) = build_paths(v, root);
         let mut args = vec![
             string(&repository(env, name)),
             string(&context),
@@ -449,21 +449,8 @@ fn helm_strategy(
                 let img = env.images.get(&d.name);
                 let repo = format!("{registry}/{}", repository(env, &d.name));
                 let reference = format!("{repo}:tilt-dev");
-                let ctx_rel = img
-                    .and_then(|i| i.value.get("context"))
-                    .and_then(Value::as_str)
-                    .unwrap_or(".");
-                let context = join_root(root, ctx_rel);
-                let dockerfile = img
-                    .and_then(|i| i.value.get("dockerfile"))
-                    .and_then(Value::as_str)
-                    .map(|d| join_root(root, d))
-                    .unwrap_or_else(|| {
-                        join_root(
-                            root,
-                            &format!("{}/Dockerfile", ctx_rel.trim_end_matches('/')),
-                        )
-                    });
+                let empty = Value::unknown(svc.name_span);
+                let (context, dockerfile) = build_paths(img.map_or(&empty, |i| &i.value), root);
                 let values_file = format!("tilt-values/{}.values.yaml", svc.k8s_name);
                 let mut build: Vec<String> = vec![
                     "docker".into(),
