@@ -144,6 +144,8 @@ pub fn run(out: &Output, a: &CompileArgs) -> u8 {
         }
         return 0;
     }
+    // The process exits next: leave freeing the model to the operating system.
+    std::mem::forget(analysis);
     match write_tree(&a.out, &tree) {
         Ok(dirs) => {
             if !out.json() {
