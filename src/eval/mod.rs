@@ -12,6 +12,7 @@
 
 mod coerce;
 mod expr;
+mod member;
 pub mod units;
 
 use crate::check::names;
