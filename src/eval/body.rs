@@ -1,0 +1,184 @@
+//! Bodies: applying `path = value` entries (labelled, block and assignment
+//! forms, env overrides with a path offset) to a partial record, walking the
+//! schema along each path. Codes: E1003 (a field set twice), E2001.
+
+use super::{Evaluator, Filter};
+use crate::check::types::Ty;
+use crate::diag::{suggest, Code, Diagnostic};
+use crate::model::{merge, Value, V};
+use crate::source::Span;
+use crate::syntax::ast::{self, EntryKind};
+use std::collections::BTreeMap;
+
+impl Evaluator<'_> {
+    /// Apply body entries (with a path offset: 1 for env overrides) to `acc`.
+    pub(super) fn apply_entries(
+        &mut self,
+        entries: &[(&ast::Entry, usize)],
+        schema: &Ty,
+        filter: Filter,
+        acc: &mut BTreeMap<String, Value>,
+    ) {
+        let mut seen: Vec<(Vec<&str>, Span)> = Vec::new();
+        let types = self.p.types_ref();
+        for (entry, offset) in entries {
+            // (name, span) of each path segment, the labelled field first.
+            let mut keys: Vec<(&str, Span)> = Vec::with_capacity(entry.path.len() + 1);
+            if let EntryKind::Labelled(kw) = &entry.kind {
+                match types.record(schema).and_then(|r| r.labels.get(&kw.name)) {
+                    Some(f) => keys.push((f.as_str(), kw.span)),
+                    None => {
+                        self.err(
+                            Diagnostic::new(Code::E2001, kw.span, format!("unknown labelled field `{}`", kw.name))
+                                .label("no labelled field with this keyword")
+                                .help("labelled fields are written `port NAME = value`; other fields are `name = value`"),
+                        );
+                        continue;
+                    }
+                }
+            }
+            keys.extend(
+                entry
+                    .path
+                    .iter()
+                    .skip(*offset)
+                    .map(|k| (k.name.as_str(), k.span)),
+            );
+            let names: Vec<&str> = keys.iter().map(|(n, _)| *n).collect();
+            let Some(first) = names.first() else { continue };
+            if !filter.admits(first) {
+                continue;
+            }
+            if let Some((_, old)) = seen
+                .iter()
+                .find(|(p, _)| p.starts_with(&names) || names.starts_with(p))
+            {
+                let shown = names.join(".");
+                self.err(
+                    Diagnostic::new(
+                        Code::E1003,
+                        entry.span,
+                        format!("`{shown}` is set twice in this body"),
+                    )
+                    .label("set again here")
+                    .secondary(*old, "first set here")
+                    .help("remove one of them"),
+                );
+                continue;
+            }
+            seen.push((names.clone(), entry.span));
+            // Walk the schema along the path.
+            let mut ty = schema.clone();
+            let mut ok = true;
+            for (i, (name, span)) in keys.iter().enumerate() {
+                let walked = names.get(..i).unwrap_or(&[]);
+                match self.field_type(&ty, name, *span, walked) {
+                    Some(t) => ty = t,
+                    None => {
+                        ok = false;
+                        break;
+                    }
+                }
+            }
+            if !ok {
+                continue;
+            }
+            let mut why = self.frame.why_stack.join(".");
+            for n in &names {
+                if !why.is_empty() {
+                    why.push('.');
+                }
+                why.push_str(n);
+            }
+            self.frame.why = why;
+            let value = self.expr_partial(&entry.value, &ty);
+            insert_path(acc, &names, value, entry.span);
+        }
+    }
+
+    /// The type of `name` inside `ty`, reporting E2001 when there is none.
+    fn field_type(&mut self, ty: &Ty, name: &str, span: Span, walked: &[&str]) -> Option<Ty> {
+        let types = self.types();
+        let resolved = types.resolve(ty);
+        match resolved {
+            Ty::Optional(inner) => self.field_type(&inner.clone(), name, span, walked),
+            Ty::Any => Some(Ty::Any),
+            Ty::Map(t) => Some((**t).clone()),
+            Ty::Record(r) => match r.fields.get(name) {
+                Some(f) => Some(f.ty.clone()),
+                None => {
+                    let owner = if walked.is_empty() {
+                        self.owner_name(ty)
+                    } else {
+                        format!("`{}`", walked.join("."))
+                    };
+                    let names: Vec<&String> = r.fields.keys().collect();
+                    self.err(
+                        Diagnostic::new(
+                            Code::E2001,
+                            span,
+                            format!("unknown field `{name}` in {owner}"),
+                        )
+                        .label("no such field")
+                        .maybe_help(suggest::did_you_mean(name, &names)),
+                    );
+                    None
+                }
+            },
+            other => {
+                let shown = other.to_string();
+                self.err(
+                    Diagnostic::new(
+                        Code::E2001,
+                        span,
+                        format!("cannot set `{name}` inside `{}`", walked.join(".")),
+                    )
+                    .label(format!("`{}` is {shown}, not a record", walked.join(".")))
+                    .help(format!(
+                        "assign the whole value: `{} = …`",
+                        walked.join(".")
+                    )),
+                );
+                None
+            }
+        }
+    }
+
+    pub(super) fn owner_name(&self, ty: &Ty) -> String {
+        match ty {
+            Ty::Named(n) => match &**n {
+                "ServiceSchema" => "a service".into(),
+                "ImageSchema" => "an image".into(),
+                "InfraSchema" => "an infra".into(),
+                "EnvSchema" => "an env".into(),
+                "ProjectSchema" => "the project".into(),
+                other => format!("`{other}`"),
+            },
+            _ => "this record".into(),
+        }
+    }
+}
+
+/// Insert `value` at `path` in nested records, merging with what is there.
+fn insert_path(acc: &mut BTreeMap<String, Value>, path: &[&str], value: Value, span: Span) {
+    let Some((first, rest)) = path.split_first() else {
+        return;
+    };
+    if rest.is_empty() {
+        let merged = match acc.remove(*first) {
+            Some(old) => merge(old, value),
+            None => value,
+        };
+        acc.insert((*first).to_string(), merged);
+        return;
+    }
+    let slot = acc
+        .entry((*first).to_string())
+        .or_insert_with(|| Value::new(V::Record(BTreeMap::new()), span));
+    if !matches!(slot.kind, V::Record(_)) {
+        *slot = Value::new(V::Record(BTreeMap::new()), span);
+    }
+    if let V::Record(m) = &mut slot.kind {
+        insert_path(m, rest, value, span);
+    }
+}
