@@ -2,14 +2,13 @@
 //! selected env in memory, then write `DIR/<env>/…` (see `write.rs`).
 //!
 //! Targets: `tilt` envs (strategies `manifests`, `kustomize`, `helm`),
-//! `helmfile` and `flux` envs. An unknown strategy is refused before
-//! anything is written.
+//! `helmfile` and `flux` envs — every value the stdlib's `EnvKind` and
+//! `Strategy` unions allow.
 
 use super::args::CompileArgs;
 use super::render::Output;
 use super::write::{relative, write_tree};
 use shipc::emit::{flux, helmfile, images::Overrides, tilt, OutputTree};
-use shipc::model::Value;
 use shipc::Diagnostics;
 
 pub fn run(out: &Output, a: &CompileArgs) -> u8 {
@@ -49,33 +48,6 @@ pub fn run(out: &Output, a: &CompileArgs) -> u8 {
             return super::USAGE;
         }
     };
-    // Refuse targets this shipc cannot emit before doing any work.
-    let unsupported: Vec<String> = analysis
-        .checked
-        .envs
-        .iter()
-        .filter_map(|env| {
-            let strategy = env
-                .env
-                .path("tilt.strategy")
-                .and_then(Value::as_str)
-                .unwrap_or("manifests");
-            match (env.kind(), strategy) {
-                ("tilt", "manifests" | "kustomize" | "helm") | ("helmfile", _) | ("flux", _) => {
-                    None
-                }
-                ("tilt", s) => Some(format!("`{}` (tilt, strategy `{s}`)", env.name)),
-                (k, _) => Some(format!("`{}` ({k})", env.name)),
-            }
-        })
-        .collect();
-    if !unsupported.is_empty() {
-        out.tool_error(
-            &format!("this shipc cannot compile yet: {}", unsupported.join(", ")),
-            Some("compile the other envs with `--env NAME`"),
-        );
-        return 1;
-    }
     let path_arg = a
         .path
         .as_ref()
@@ -87,13 +59,10 @@ pub fn run(out: &Output, a: &CompileArgs) -> u8 {
         let Some(graph) = analysis.graphs.iter().find(|g| g.env == env.name) else {
             continue;
         };
-        let strategy = env
-            .env
-            .path("tilt.strategy")
-            .and_then(Value::as_str)
-            .unwrap_or("manifests");
-        match (env.kind(), strategy) {
-            ("tilt", _) => {
+        // `kind` and `tilt.strategy` are checked literal unions: every value
+        // has a target.
+        match env.kind() {
+            "tilt" => {
                 let env_dir = a.out.join(&env.name);
                 let root_rel = relative(&env_dir, &root);
                 let input = tilt::TiltInput {
@@ -104,7 +73,7 @@ pub fn run(out: &Output, a: &CompileArgs) -> u8 {
                 };
                 tree.merge_under(&env.name, tilt::emit(env, graph, &input));
             }
-            (kind @ ("helmfile" | "flux"), _) => {
+            kind => {
                 let builds = env.services.values().any(|s| {
                     matches!(
                         s.value.get("image").map(|i| &i.kind),
@@ -128,8 +97,6 @@ pub fn run(out: &Output, a: &CompileArgs) -> u8 {
                 problems.extend(p);
                 tree.merge_under(&env.name, t);
             }
-            // Refused above.
-            _ => {}
         }
     }
     diags.extend(shipc::policy::configure(problems, &analysis.checked.policy));

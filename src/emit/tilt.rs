@@ -58,6 +58,15 @@ fn build_paths(image: &Value, root: &str) -> (String, String) {
     (join_root(root, ctx_rel), dockerfile)
 }
 
+/// A list of project-relative paths, as seen from the Tiltfile.
+fn root_paths(list: Option<&Value>, root: &str) -> Vec<String> {
+    list.map(Value::strings)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|p| join_root(root, p))
+        .collect()
+}
+
 fn join_root(root: &str, rel: &str) -> String {
     let rel = rel.trim_start_matches("./");
     match (root, rel) {
@@ -244,14 +253,7 @@ pub fn emit(env: &EnvModel, graph: &DepGraph, input: &TiltInput<'_>) -> OutputTr
         if !steps.is_empty() {
             args.push(format!("live_update=[{}]", steps.join(", ")));
         }
-        let ignore: Vec<String> = v
-            .get("ignore")
-            .map(Value::as_list)
-            .unwrap_or(&[])
-            .iter()
-            .filter_map(Value::as_str)
-            .map(|p| join_root(root, p))
-            .collect();
+        let ignore = root_paths(v.get("ignore"), root);
         if !ignore.is_empty() {
             args.push(format!("ignore={}", list(&ignore)));
         }
@@ -367,14 +369,7 @@ fn live_update_step(s: &Value, root: &str) -> Option<String> {
             string(&a("remote"))
         ),
         "run" => {
-            let triggers: Vec<String> = args
-                .get("trigger")
-                .map(Value::as_list)
-                .unwrap_or(&[])
-                .iter()
-                .filter_map(Value::as_str)
-                .map(|p| join_root(root, p))
-                .collect();
+            let triggers = root_paths(args.get("trigger"), root);
             if triggers.is_empty() {
                 format!("run({})", string(&a("command")))
             } else {
