@@ -64,6 +64,7 @@ pub mod load;
 pub mod lock;
 pub mod model;
 pub mod policy;
+pub mod registry;
 pub mod source;
 pub mod syntax;
 pub mod synth;

@@ -21,7 +21,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use types::Ty;
 
 /// The policy rules that `policy { }` may configure.
-pub const POLICY_CODES: &[&str] = &["P001", "P002", "P003", "P004", "P005", "P006", "P007"];
+pub const POLICY_CODES: &[&str] = &[
+    "P001", "P002", "P003", "P004", "P005", "P006", "P007", "R101", "R102", "R103",
+];
 
 /// The result of checking.
 #[derive(Debug)]

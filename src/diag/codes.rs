@@ -98,9 +98,22 @@ codes! {
     P001, "floating-tag", Error;
     P002, "unpinned-image", Error;
     P003, "registry-in-repository", Error;
+    P004, "missing-digest", Error;
     P005, "ownership-collision", Error;
     P006, "plaintext-secret", Error;
     P007, "inexact-chart-version", Error;
+    R001, "registry-unauthorized", Error;
+    R002, "manifest-not-found", Error;
+    R003, "registry-unreachable", Error;
+    R004, "registry-dns", Error;
+    R005, "registry-tls", Error;
+    R006, "registry-timeout", Error;
+    R007, "registry-error", Error;
+    R008, "nothing-to-resolve", Error;
+    R009, "registry-credentials", Error;
+    R101, "port-not-exposed", Warning;
+    R102, "image-runs-as-root", Warning;
+    R103, "no-amd64-image", Warning;
 }
 
 impl Code {

@@ -1,0 +1,706 @@
+//! What `shipc lock`, `verify` and `promote` do, without the network:
+//! which references an env resolves ([`targets`]), what the registry's
+//! answers mean ([`settle`]: lock entries, `R…` diagnostics and the image
+//! contract check), which pins `verify` asks about ([`verify_queries`]),
+//! and how pins move between envs ([`promote`]).
+//!
+//! Decisions (SPEC §8, §13; not spelled out there):
+//! * A built image resolves `<env.registry>/<repository>:<TAG>`, the tag
+//!   from `--image NAME=REF`, else `--tag T`, else the tag its current lock
+//!   entry records (so `shipc lock --check` notices a tag that moved). With
+//!   none of these it is an error (R008), never a guess.
+//! * `--image NAME=REF` takes a bare tag, a full `repo:tag`, or a full
+//!   `repo@sha256:…` (checked to exist, then locked as given).
+//! * `external("repo:tag")` images resolve their own reference; Docker Hub
+//!   short names are written in full (`docker.io/library/busybox`). An
+//!   external image already pinned with `@sha256:` needs no entry.
+//! * Infra charts `oci://host/path/name` + `version` resolve
+//!   `host/path/name:<version>` (`+` written `_`, as Helm does); charts from
+//!   `https://` repositories are not in OCI registries and are not locked.
+//! * Re-locking an env replaces that env's entries wholesale, so entries
+//!   of images an env no longer deploys disappear; other envs are kept.
+
+use crate::diag::{Code, Diagnostic};
+use crate::lock::{Change, ChartPin, EnvLock, ImagePin, Lockfile};
+use crate::model::{EnvModel, Value, V};
+use crate::registry::{Failure, FailureKind, Found, Query, Reference};
+use crate::syntax::ast::DeclKind;
+use crate::Span;
+use std::collections::BTreeMap;
+
+/// Something `shipc lock` pins.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// The `ship.lock` key (image name, service, `SERVICE.INIT`, or infra).
+    pub key: String,
+    /// Image or chart.
+    pub what: What,
+    /// Where and what to ask.
+    pub query: Query,
+    /// The span the diagnostics point at (the image reference).
+    pub span: Span,
+    /// The containers running this image, for the contract check.
+    pub uses: Vec<Use>,
+}
+
+/// The kind of thing pinned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum What {
+    /// A container image.
+    Image,
+    /// An infra OCI chart (`chart`, `version` as written).
+    Chart {
+        /// `oci://host/path/name`.
+        chart: String,
+        /// The exact version.
+        version: String,
+    },
+}
+
+/// One container that runs an image: what it expects of the image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Use {
+    /// `service` or `service.init_container`.
+    pub container: String,
+    /// Declared container ports.
+    pub ports: Vec<DeclaredPort>,
+    /// The `security` span, when it requires a non-root user and sets none
+    /// (`run_as_non_root = true` and no `run_as`).
+    pub non_root: Option<Span>,
+}
+
+/// A declared port.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeclaredPort {
+    /// Its label (`http`).
+    pub label: String,
+    /// `8080/tcp`, as an image config writes it.
+    pub spec: String,
+    /// The port's value in the source.
+    pub span: Span,
+}
+
+/// The `shipc lock` inputs besides the env.
+#[derive(Debug, Clone, Copy)]
+pub struct Inputs<'a> {
+    /// `--tag T`.
+    pub tag: Option<&'a str>,
+    /// `--image NAME=REF`, by key.
+    pub images: &'a BTreeMap<String, String>,
+    /// The lock as it is.
+    pub previous: &'a Lockfile,
+}
+
+/// Docker Hub's implicit registry and `library/` made explicit.
+pub fn full_repository(repo: &str) -> String {
+    match repo.split_once('/') {
+        Some((first, _)) if first.contains(['.', ':']) || first == "localhost" => repo.to_string(),
+        Some(_) => format!("docker.io/{repo}"),
+        None => format!("docker.io/library/{repo}"),
+    }
+}
+
+/// The repository of a built image in `env` (`<registry>/<repository>`).
+fn built_repository(env: &EnvModel, image: &str) -> Option<String> {
+    let bare = crate::emit::tilt::repository(env, image);
+    env.env
+        .get("registry")
+        .and_then(Value::as_str)
+        .map(|r| full_repository(&format!("{}/{bare}", r.trim_end_matches('/'))))
+}
+
+/// Every image and OCI chart `env` pins, keyed and sorted, and the problems
+/// that keep one from being resolved (R008).
+pub fn targets(env: &EnvModel, inputs: Inputs<'_>) -> (Vec<Target>, Vec<Diagnostic>) {
+    let mut out: BTreeMap<String, Target> = BTreeMap::new();
+    let mut problems = Vec::new();
+    for (name, svc) in &env.services {
+        let security = svc.value.get("security");
+        if let Some(img) = svc.value.get("image") {
+            let ports = svc
+                .value
+                .get("ports")
+                .map(|p| {
+                    p.entries()
+                        .map(|(label, v)| {
+                            let (n, proto) = crate::emit::k8s::pod::port_number(v);
+                            DeclaredPort {
+                                label: label.clone(),
+                                spec: format!("{n}/{}", proto.to_ascii_lowercase()),
+                                span: v.span,
+                            }
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            let use_ = Use {
+                container: name.clone(),
+                ports,
+                non_root: non_root(security),
+            };
+            add(env, inputs, name, img, use_, &mut out, &mut problems);
+        }
+        for c in svc
+            .value
+            .get("init_containers")
+            .map(Value::as_list)
+            .unwrap_or(&[])
+        {
+            let (Some(img), Some(cn)) = (c.get("image"), c.get("name").and_then(Value::as_str))
+            else {
+                continue;
+            };
+            let key = format!("{name}.{cn}");
+            let use_ = Use {
+                container: key.clone(),
+                ports: Vec::new(),
+                non_root: non_root(c.get("security").or(security)),
+            };
+            add(env, inputs, &key, img, use_, &mut out, &mut problems);
+        }
+    }
+    for (name, infra) in &env.infras {
+        let Some(chart_v) = infra.value.get("chart") else {
+            continue;
+        };
+        let Some(path) = chart_v.as_str().and_then(|c| c.strip_prefix("oci://")) else {
+            continue;
+        };
+        let version = infra
+            .value
+            .get("version")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let chart = chart_v.as_str().unwrap_or("").to_string();
+        out.insert(
+            name.clone(),
+            Target {
+                key: name.clone(),
+                what: What::Chart {
+                    chart,
+                    version: version.to_string(),
+                },
+                query: Query {
+                    repository: path.trim_end_matches('/').to_string(),
+                    reference: Reference::Tag(version.replace('+', "_")),
+                    inspect: false,
+                },
+                span: chart_v.span,
+                uses: Vec::new(),
+            },
+        );
+    }
+    (out.into_values().collect(), problems)
+}
+
+/// The security span when it needs a non-root user and names none.
+fn non_root(security: Option<&Value>) -> Option<Span> {
+    let s = security?;
+    let required = s.get("run_as_non_root").and_then(Value::as_bool) == Some(true);
+    (required && s.get("run_as").is_none()).then_some(s.span)
+}
+
+/// Add the target of one container's image (service key `owner`).
+fn add(
+    env: &EnvModel,
+    inputs: Inputs<'_>,
+    owner: &str,
+    img: &Value,
+    use_: Use,
+    out: &mut BTreeMap<String, Target>,
+    problems: &mut Vec<Diagnostic>,
+) {
+    let (key, default_repo, default_ref, what) = match &img.kind {
+        V::Decl(d) if d.kind == DeclKind::Image => {
+            let repo = built_repository(env, &d.name);
+            (d.name.clone(), repo, None, format!("image `{}`", d.name))
+        }
+        V::Call { func, args, .. } if &**func == "external" => {
+            let r = args.get("ref").and_then(Value::as_str).unwrap_or("");
+            let Ok(parts) = crate::check::names::image_ref(r) else {
+                return;
+            };
+            if parts.digest.is_some() && !inputs.images.contains_key(owner) {
+                return; // pinned in the source
+            }
+            let reference = parts.tag.map(Reference::Tag);
+            (
+                owner.to_string(),
+                Some(full_repository(&parts.repository)),
+                reference,
+                format!("external image `{r}`"),
+            )
+        }
+        _ => return,
+    };
+    if let Some(t) = out.get_mut(&key) {
+        t.uses.push(use_);
+        return;
+    }
+    let previous = inputs.previous.image(&env.name, &key);
+    let chosen: Result<(String, Reference), String> = match inputs.images.get(&key) {
+        Some(r) => from_flag(&key, r, default_repo.as_deref()),
+        None => {
+            let flag_tag = match &img.kind {
+                V::Decl(_) => inputs.tag.map(|t| Reference::Tag(t.to_string())),
+                _ => None,
+            };
+            let kept = previous
+                .filter(|p| Some(&p.repository) == default_repo.as_ref())
+                .and_then(|p| p.tag.clone())
+                .map(Reference::Tag);
+            match (default_repo, flag_tag.or(default_ref).or(kept)) {
+                (Some(repo), Some(r)) => Ok((repo, r)),
+                (None, _) => Err(format!(
+                    "{what} has no repository to resolve: env `{}` sets no `registry`",
+                    env.name
+                )),
+                (Some(repo), None) => Err(format!(
+                    "{what} has no tag to resolve in `{repo}` for env `{}`",
+                    env.name
+                )),
+            }
+        }
+    };
+    match chosen {
+        Ok((repository, reference)) => {
+            out.insert(
+                key.clone(),
+                Target {
+                    key,
+                    what: What::Image,
+                    query: Query {
+                        repository,
+                        reference,
+                        inspect: true,
+                    },
+                    span: img.span,
+                    uses: vec![use_],
+                },
+            );
+        }
+        Err(message) => problems.push(
+            Diagnostic::new(Code::R008, img.span, message)
+                .label("this image")
+                .help(format!(
+                    "pass `--tag <TAG>` (the tag CI pushed) or `--image {key}=<TAG|REPO:TAG|REPO@DIGEST>`"
+                )),
+        ),
+    }
+}
+
+/// Read `--image NAME=REF`: a bare tag, `repo:tag` or `repo@sha256:…`.
+fn from_flag(
+    key: &str,
+    r: &str,
+    default_repo: Option<&str>,
+) -> Result<(String, Reference), String> {
+    let bare_tag = !r.contains(['/', ':', '@']);
+    if bare_tag {
+        return match default_repo {
+            Some(repo) => Ok((repo.to_string(), Reference::Tag(r.to_string()))),
+            None => Err(format!(
+                "`--image {key}={r}` gives a tag, but the image has no repository: give `REPO:TAG`"
+            )),
+        };
+    }
+    let parts = crate::check::names::image_ref(r).map_err(|e| format!("`--image {key}={r}`: {e}"))?;
+    let repo = full_repository(&parts.repository);
+    match (parts.digest, parts.tag) {
+        (Some(d), _) => Ok((repo, Reference::Digest(d))),
+        (None, Some(t)) => Ok((repo, Reference::Tag(t))),
+        (None, None) => Err(format!(
+            "`--image {key}={r}` names no tag or digest: write `{r}:<TAG>`"
+        )),
+    }
+}
+
+/// Turn the registry's answers into `env`'s new lock entries and
+/// diagnostics: R001–R007, R009 for failures, and the contract warnings
+/// R101 (port not exposed), R102 (root user under a non-root policy), R103
+/// (no linux/amd64). Entries are produced only for answered targets; the
+/// caller writes nothing when any error is reported.
+pub fn settle(
+    env: &str,
+    targets: &[Target],
+    answers: &[Result<Found, Failure>],
+    command: &str,
+) -> (EnvLock, Vec<Diagnostic>) {
+    let mut lock = EnvLock::default();
+    let mut diags = Vec::new();
+    for (t, answer) in targets.iter().zip(answers) {
+        match answer {
+            Ok(found) => {
+                match &t.what {
+                    What::Image => {
+                        lock.images.insert(
+                            t.key.clone(),
+                            ImagePin {
+                                repository: t.query.repository.clone(),
+                                digest: found.digest.clone(),
+                                tag: match &t.query.reference {
+                                    Reference::Tag(tag) => Some(tag.clone()),
+                                    Reference::Digest(_) => None,
+                                },
+                            },
+                        );
+                    }
+                    What::Chart { chart, version } => {
+                        lock.charts.insert(
+                            t.key.clone(),
+                            ChartPin {
+                                chart: chart.clone(),
+                                version: version.clone(),
+                                digest: found.digest.clone(),
+                            },
+                        );
+                    }
+                }
+                contract(t, found, &mut diags);
+            }
+            Err(f) => diags.push(failure(t, f, env, command)),
+        }
+    }
+    (lock, diags)
+}
+
+/// The image contract check for one resolved image.
+fn contract(t: &Target, found: &Found, diags: &mut Vec<Diagnostic>) {
+    let shown = t.query.display();
+    if !found.platforms.is_empty() && !found.platforms.iter().any(|p| p == "linux/amd64") {
+        diags.push(
+            Diagnostic::new(
+                Code::R103,
+                t.span,
+                format!("`{shown}` has no linux/amd64 image"),
+            )
+            .label("this image")
+            .note(format!("it has: {}", found.platforms.join(", ")))
+            .help("build and push a linux/amd64 image too (`docker buildx build --platform linux/amd64,…`)"),
+        );
+    }
+    let Some(config) = &found.config else {
+        return;
+    };
+    for u in &t.uses {
+        for p in &u.ports {
+            if config.exposed.contains(&p.spec) {
+                continue;
+            }
+            let has = if config.exposed.is_empty() {
+                "the image exposes no ports".to_string()
+            } else {
+                format!(
+                    "the image exposes {}",
+                    config
+                        .exposed
+                        .iter()
+                        .map(|e| format!("`{e}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            };
+            let number = p.spec.split('/').next().unwrap_or("");
+            diags.push(
+                Diagnostic::new(
+                    Code::R101,
+                    p.span,
+                    format!(
+                        "port `{}` ({}) of `{}` is not exposed by its image",
+                        p.label, p.spec, u.container
+                    ),
+                )
+                .label(format!("{has}; image `{shown}`"))
+                .help(format!(
+                    "check the port number, or add `EXPOSE {number}` to the Dockerfile"
+                )),
+            );
+        }
+        if let Some(span) = u.non_root {
+            let user = config.user.trim();
+            let name = user.split(':').next().unwrap_or("");
+            let root = name.is_empty() || name == "0" || name == "root";
+            let numeric = name.chars().all(|c| c.is_ascii_digit());
+            if root {
+                let shown_user = if user.is_empty() {
+                    "no `USER` (root)".to_string()
+                } else {
+                    format!("`USER {user}`")
+                };
+                diags.push(
+                    Diagnostic::new(
+                        Code::R102,
+                        span,
+                        format!(
+                            "`{}` requires a non-root user, but its image runs as root",
+                            u.container
+                        ),
+                    )
+                    .label(format!("run_as_non_root; image `{shown}` has {shown_user}"))
+                    .note("Kubernetes refuses to start it: \"container has runAsNonRoot and image will run as root\"")
+                    .help("add `USER 10001` to the Dockerfile, or set `run_as = 10001` in the security record"),
+                );
+            } else if !numeric {
+                diags.push(
+                    Diagnostic::new(
+                        Code::R102,
+                        span,
+                        format!(
+                            "`{}` requires a non-root user, but its image names the user `{name}`, which Kubernetes cannot check",
+                            u.container
+                        ),
+                    )
+                    .label(format!("run_as_non_root; image `{shown}` has `USER {user}`"))
+                    .note("Kubernetes refuses to start it: \"container has runAsNonRoot and image has non-numeric user\"")
+                    .help("use a numeric `USER` in the Dockerfile, or set `run_as` in the security record"),
+                );
+            }
+        }
+    }
+}
+
+/// The diagnostic of a failed query.
+fn failure(t: &Target, f: &Failure, env: &str, command: &str) -> Diagnostic {
+    let shown = t.query.display();
+    let host = &f.registry;
+    let (code, message, help) = match f.kind {
+        FailureKind::Unauthorized {
+            status,
+            with_credentials,
+        } => {
+            let message = if status == 403 {
+                format!("registry `{host}` denied access to `{shown}` (403 Forbidden)")
+            } else if with_credentials {
+                format!("registry `{host}` rejected the credentials for `{shown}` (401 Unauthorized)")
+            } else {
+                format!("registry `{host}` requires credentials for `{shown}` (401 Unauthorized)")
+            };
+            (
+                Code::R001,
+                message,
+                format!("run `docker login {host}` with an account that can pull `{}`, then `{command}`", t.query.repository),
+            )
+        }
+        FailureKind::NotFound => {
+            let repo = &t.query.repository;
+            let message = match &t.query.reference {
+                Reference::Tag(tag) => {
+                    format!("registry `{host}` has no tag `{tag}` in repository `{repo}`")
+                }
+                Reference::Digest(d) => {
+                    format!("registry `{host}` has no manifest `{d}` in repository `{repo}`")
+                }
+            };
+            let help = match &t.what {
+                What::Image => "push the image first, or check `--tag` and the image's `repository`".to_string(),
+                What::Chart { .. } => "check the chart's `version` and `chart` reference".to_string(),
+            };
+            (Code::R002, message, help)
+        }
+        FailureKind::Refused => (
+            Code::R003,
+            format!("cannot connect to registry `{host}`: {}", f.detail),
+            "check that the registry is running and the host and port are right".to_string(),
+        ),
+        FailureKind::Dns => (
+            Code::R004,
+            format!("cannot resolve the registry host `{host}`"),
+            format!(
+                "check the registry name (`env.registry` of `{env}`, or the image reference) and DNS"
+            ),
+        ),
+        FailureKind::Tls => (
+            Code::R005,
+            format!("TLS with registry `{host}` failed: {}", f.detail),
+            format!("trust its CA with `--ca-file`, `SSL_CERT_FILE` or `certs.d/{host}/ca.crt` in the Docker config folder; a plain-HTTP registry must be listed in `insecure_registries` or `--insecure-registry {host}`"),
+        ),
+        FailureKind::Timeout => (
+            Code::R006,
+            format!("registry `{host}` did not answer: {}", f.detail),
+            "check the registry, or allow more time with `--timeout <SECONDS>`".to_string(),
+        ),
+        FailureKind::Server => (
+            Code::R007,
+            format!("registry `{host}` failed for `{shown}`: {}", f.detail),
+            "retry later; if it persists, check the registry's logs".to_string(),
+        ),
+        FailureKind::Credentials => (
+            Code::R009,
+            format!("cannot get credentials for registry `{host}`: {}", f.detail),
+            "fix the Docker config (`$DOCKER_CONFIG/config.json` or `~/.docker/config.json`) or its credential helper".to_string(),
+        ),
+    };
+    let label = match &t.what {
+        What::Image => format!("resolving `{shown}`"),
+        What::Chart { .. } => format!("resolving chart `{shown}`"),
+    };
+    Diagnostic::new(code, t.span, message)
+        .label(label)
+        .help(help)
+}
+
+/// `verify`: the locked pin of every image and chart `env` deploys, as a
+/// digest query (no contract check), and P002 for keys with no entry.
+pub fn verify_queries(
+    env: &EnvModel,
+    lock: &Lockfile,
+    command: &str,
+) -> (Vec<Target>, Vec<Diagnostic>) {
+    let no_images = BTreeMap::new();
+    // Only keys and repositories are used: any tag will do.
+    let inputs = Inputs {
+        tag: Some("-"),
+        images: &no_images,
+        previous: lock,
+    };
+    let (all, _) = targets(env, inputs);
+    let mut out = Vec::new();
+    let mut problems = Vec::new();
+    let pins = lock.envs.get(&env.name);
+    for mut t in all {
+        let pinned = match &t.what {
+            What::Image => pins
+                .and_then(|p| p.images.get(&t.key))
+                .map(|p| (p.repository.clone(), p.digest.clone())),
+            What::Chart { .. } => pins
+                .and_then(|p| p.charts.get(&t.key))
+                .map(|p| (t.query.repository.clone(), p.digest.clone())),
+        };
+        match pinned {
+            Some((repository, digest)) => {
+                t.query = Query {
+                    repository,
+                    reference: Reference::Digest(digest),
+                    inspect: false,
+                };
+                out.push(t);
+            }
+            None if t.what == What::Image => problems.push(
+                Diagnostic::new(
+                    Code::P002,
+                    t.span,
+                    format!("`{}` has no pinned digest for env `{}`", t.key, env.name),
+                )
+                .label(format!(
+                    "`ship.lock` has no entry `envs.{}.images.{}`",
+                    env.name, t.key
+                ))
+                .help(format!("run `{command}`")),
+            ),
+            None => {} // a chart without an entry deploys by its exact version
+        }
+    }
+    (out, problems)
+}
+
+/// `verify`'s diagnostics: P004 for a pin whose digest is gone, R codes for
+/// registries that could not be asked.
+pub fn verify_answers(
+    env: &str,
+    targets: &[Target],
+    answers: &[Result<Found, Failure>],
+    command: &str,
+) -> Vec<Diagnostic> {
+    let mut diags = Vec::new();
+    for (t, a) in targets.iter().zip(answers) {
+        match a {
+            Ok(_) => {}
+            Err(f) if f.kind == FailureKind::NotFound => diags.push(crate::policy::rule(
+                Code::P004,
+                t.span,
+                format!(
+                    "the locked digest of `{}` no longer exists: `{}`",
+                    t.key,
+                    t.query.display()
+                ),
+            )
+            .label(format!("pinned in ship.lock for env `{env}`"))
+            .help(format!("push the image again, or pin one that exists: `{command}`"))),
+            Err(f) => diags.push(failure(t, f, env, command)),
+        }
+    }
+    diags
+}
+
+/// `promote --from A --to B [NAME…]`: copy A's image pins to B for the keys
+/// B deploys (all of them, or `names`). A built image keeps B's repository
+/// (its registry): the change says where the digest comes from, so it can
+/// be copied. Charts are copied when B deploys the same chart and version.
+/// Errors: a named key B does not deploy, or A has no pin for it.
+pub fn promote(
+    lock: &Lockfile,
+    from: &EnvModel,
+    to: &EnvModel,
+    names: &[String],
+) -> Result<(Lockfile, Vec<Change>), String> {
+    let no_images = BTreeMap::new();
+    // Only keys and repositories are used: any tag will do.
+    let inputs = Inputs {
+        tag: Some("-"),
+        images: &no_images,
+        previous: lock,
+    };
+    let (to_targets, _) = targets(to, inputs);
+    let keys: Vec<&Target> = to_targets.iter().collect();
+    for n in names {
+        if !keys.iter().any(|t| &t.key == n) {
+            let all: Vec<&str> = keys.iter().map(|t| t.key.as_str()).collect();
+            let hint = crate::diag::suggest::did_you_mean(n, &all).unwrap_or_default();
+            return Err(format!(
+                "env `{}` deploys no image or chart `{n}` {hint}",
+                to.name
+            ));
+        }
+    }
+    let src = lock.envs.get(&from.name).cloned().unwrap_or_default();
+    let old = lock.envs.get(&to.name).cloned().unwrap_or_default();
+    let mut dst = old.clone();
+    let mut copied = BTreeMap::new();
+    for t in keys {
+        if !names.is_empty() && !names.contains(&t.key) {
+            continue;
+        }
+        match &t.what {
+            What::Image => {
+                let Some(pin) = src.images.get(&t.key) else {
+                    if names.contains(&t.key) {
+                        return Err(format!(
+                            "env `{}` has no pin for `{}` in ship.lock: run `shipc lock --env {}` first",
+                            from.name, t.key, from.name
+                        ));
+                    }
+                    continue;
+                };
+                let repository = t.query.repository.clone();
+                if pin.repository != repository {
+                    copied.insert(format!("images.{}", t.key), pin.repository.clone());
+                }
+                dst.images.insert(
+                    t.key.clone(),
+                    ImagePin {
+                        repository,
+                        digest: pin.digest.clone(),
+                        tag: pin.tag.clone(),
+                    },
+                );
+            }
+            What::Chart { chart, version } => {
+                if let Some(pin) = src
+                    .charts
+                    .get(&t.key)
+                    .filter(|p| &p.chart == chart && &p.version == version)
+                {
+                    dst.charts.insert(t.key.clone(), pin.clone());
+                }
+            }
+        }
+    }
+    let mut changes = crate::lock::changes(&old, &dst);
+    for c in &mut changes {
+        c.copied_from = copied.remove(&c.key);
+    }
+    let mut next = lock.clone();
+    next.version = 1;
+    next.set_env(&to.name, dst);
+    Ok((next, changes))
+}
