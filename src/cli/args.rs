@@ -42,6 +42,12 @@ pub enum Command {
     Diff(DiffArgs),
     /// Print an env's dependency graph (text, dot, mermaid or json)
     Graph(GraphArgs),
+    /// Resolve an env's image tags (and OCI charts) to digests in their registries; write ship.lock
+    Lock(LockArgs),
+    /// Check that every digest an env pins in ship.lock still exists in its registry (P004)
+    Verify(VerifyArgs),
+    /// Copy pinned digests from one env to another in ship.lock (also: rollback)
+    Promote(PromoteArgs),
     /// Explain a diagnostic code, e.g. `shipc explain E2001`
     Explain(ExplainArgs),
 }
@@ -97,4 +103,75 @@ pub struct DiffArgs {
     /// The two envs to compare: `--env staging --env prod`
     #[arg(long = "env", value_name = "ENV", required = true)]
     pub envs: Vec<String>,
+}
+
+/// How to reach registries (`lock`, `verify`).
+#[derive(Debug, Args)]
+pub struct RegistryArgs {
+    /// Speak plain HTTP to this registry (HOST:PORT; repeatable). Also the
+    /// env's `insecure_registries`. Every other registry is TLS-verified
+    #[arg(long = "insecure-registry", value_name = "HOST:PORT")]
+    pub insecure: Vec<String>,
+    /// Trust the CAs in this PEM file too (repeatable; also SSL_CERT_FILE and
+    /// `<docker config>/certs.d/<host:port>/*.crt`)
+    #[arg(long = "ca-file", value_name = "PATH")]
+    pub ca_files: Vec<PathBuf>,
+    /// Registry requests in flight at once
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: u16,
+    /// Seconds one request may take before it is retried, then fails (R006)
+    #[arg(long, default_value_t = 30.0, value_name = "SECONDS")]
+    pub timeout: f64,
+    /// Extra attempts after a timeout or a 5xx answer
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=10))]
+    pub retries: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct LockArgs {
+    /// A `.ship` file or a folder of them (default: ./ship if it exists, else .)
+    pub path: Option<PathBuf>,
+    /// The env to lock
+    #[arg(long)]
+    pub env: String,
+    /// The tag of every built image (typically the git SHA CI pushed)
+    #[arg(long)]
+    pub tag: Option<String>,
+    /// Resolve one image from REF: a tag, REPO:TAG or REPO@sha256:… (repeatable)
+    #[arg(long = "image", value_name = "NAME=REF")]
+    pub images: Vec<String>,
+    /// Change nothing; exit 1 when ship.lock is not what a lock would write (CI)
+    #[arg(long)]
+    pub check: bool,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// A `.ship` file or a folder of them (default: ./ship if it exists, else .)
+    pub path: Option<PathBuf>,
+    /// The env whose pins to verify
+    #[arg(long)]
+    pub env: String,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct PromoteArgs {
+    /// Only these images or charts (ship.lock keys); default: every one the target env deploys
+    pub names: Vec<String>,
+    /// The env whose pins to copy
+    #[arg(long)]
+    pub from: String,
+    /// The env that receives them
+    #[arg(long)]
+    pub to: String,
+    /// A `.ship` file or a folder of them (default: ./ship if it exists, else .)
+    #[arg(long = "path", value_name = "PATH")]
+    pub path: Option<PathBuf>,
+    /// Change nothing; print what would change
+    #[arg(long)]
+    pub dry_run: bool,
 }

@@ -11,6 +11,7 @@ mod diff;
 mod explain;
 mod fs;
 mod graph;
+mod lock;
 mod render;
 mod write;
 
@@ -36,6 +37,9 @@ pub fn main() -> ExitCode {
         args::Command::Diff(a) => diff::run(&out, a),
         args::Command::Graph(a) => graph::run(&out, a),
         args::Command::Explain(a) => explain::run(&out, a),
+        args::Command::Lock(a) => lock::lock(&out, a),
+        args::Command::Verify(a) => lock::verify(&out, a),
+        args::Command::Promote(a) => lock::promote(&out, a),
     };
     ExitCode::from(code)
 }

@@ -67,14 +67,28 @@ impl Output {
 
     /// Print diagnostics (sorted already) and a summary line.
     pub fn diagnostics(&self, sources: &SourceMap, diags: &[Diagnostic]) {
+        self.report(sources, diags, serde_json::Map::new());
+    }
+
+    /// As [`Output::diagnostics`]; with `--format json`, `extra` fields are
+    /// added to the one JSON document (a verb's result).
+    pub fn report(
+        &self,
+        sources: &SourceMap,
+        diags: &[Diagnostic],
+        extra: serde_json::Map<String, serde_json::Value>,
+    ) {
         if self.json() {
             let items: Vec<serde_json::Value> = diags.iter().map(|d| json(sources, d)).collect();
             let errors = diags.iter().filter(|d| d.is_error()).count();
-            let v = serde_json::json!({
+            let mut v = serde_json::json!({
                 "diagnostics": items,
                 "errors": errors,
                 "warnings": diags.len() - errors,
             });
+            if let Some(m) = v.as_object_mut() {
+                m.extend(extra);
+            }
             let mut out = std::io::stdout().lock();
             let _ = writeln!(
                 out,

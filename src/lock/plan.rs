@@ -482,7 +482,11 @@ fn failure(t: &Target, f: &Failure, env: &str, command: &str) -> Diagnostic {
             )
         }
         FailureKind::NotFound => {
-            let repo = &t.query.repository;
+            let repo = t
+                .query
+                .repository
+                .strip_prefix(&format!("{host}/"))
+                .unwrap_or(&t.query.repository);
             let message = match &t.query.reference {
                 Reference::Tag(tag) => {
                     format!("registry `{host}` has no tag `{tag}` in repository `{repo}`")

@@ -389,14 +389,14 @@ impl Call<'_> {
                     Failure {
                         kind: FailureKind::Timeout,
                         registry: self.registry.to_string(),
-                        detail: format!(
-                            "no answer within {}",
-                            seconds(self.options.timeout)
-                        ),
+                        detail: String::new(),
                     },
                     true,
                 ),
             };
+            if failure.kind == FailureKind::Timeout {
+                failure.detail = format!("no answer within {}", seconds(self.options.timeout));
+            }
             if !retry || attempt >= self.options.retries {
                 if attempt > 0 {
                     failure.detail = format!("{} ({} attempts)", failure.detail, attempt + 1);

@@ -1,0 +1,432 @@
+//! `shipc lock`, `shipc verify` and `shipc promote`: the verbs that read
+//! and write `ship.lock` (SPEC §8). What to resolve and what the answers
+//! mean is decided in `shipc::lock::plan`; the registry client is
+//! `shipc::registry::oci`. This file gathers the flags and the environment
+//! (`DOCKER_CONFIG`, `HOME`, `SSL_CERT_FILE`), shows progress, and writes
+//! `ship.lock` atomically (a temporary file renamed over it) and only when
+//! every reference resolved: a failed lock never leaves a partial file.
+
+use super::args::{LockArgs, PromoteArgs, RegistryArgs, VerifyArgs};
+use super::compile::read_lock;
+use super::render::Output;
+use shipc::lock::plan::{self, Inputs};
+use shipc::lock::Change;
+use shipc::model::{EnvModel, Value};
+use shipc::registry::{oci::Oci, DigestResolver, Options};
+use shipc::Diagnostics;
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+pub fn lock(out: &Output, a: &LockArgs) -> u8 {
+    if let Err(code) = out.check_format(&["human", "json"]) {
+        return code;
+    }
+    let mut diags = Diagnostics::new();
+    let analysis = match super::check::analyze(out, a.path.as_deref(), Some(&a.env), &mut diags) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    if diags.has_errors() {
+        out.diagnostics(&analysis.loaded.sources, &diags.into_sorted());
+        return 1;
+    }
+    let Some(env) = analysis.checked.envs.iter().find(|e| e.name == a.env) else {
+        return 1;
+    };
+    if env.env.get("images").and_then(Value::as_str) == Some("build") {
+        out.usage(&format!(
+            "env `{}` builds its images (`images = \"build\"`): it pins nothing, so there is nothing to lock",
+            env.name
+        ));
+        return super::USAGE;
+    }
+    let root = analysis.loaded.root.clone();
+    let previous = match read_lock(&root) {
+        Ok(l) => l,
+        Err(e) => {
+            out.tool_error(&e, Some("fix ship.lock or delete it, then lock again"));
+            return 1;
+        }
+    };
+    let images = match image_flags(&a.images, env) {
+        Ok(m) => m,
+        Err(e) => {
+            out.usage(&e);
+            return super::USAGE;
+        }
+    };
+    let options = match registry_options(&a.registry, env) {
+        Ok(o) => o,
+        Err(e) => {
+            out.usage(&e);
+            return super::USAGE;
+        }
+    };
+    let command = lock_command(a);
+    let (targets, problems) = plan::targets(
+        env,
+        Inputs {
+            tag: a.tag.as_deref(),
+            images: &images,
+            previous: &previous,
+        },
+    );
+    if !problems.is_empty() {
+        diags.extend(problems);
+        out.diagnostics(&analysis.loaded.sources, &diags.into_sorted());
+        return 1;
+    }
+    let queries: Vec<_> = targets.iter().map(|t| t.query.clone()).collect();
+    let started = Instant::now();
+    let answers = Oci { options }.resolve(&queries, &mut progress(out));
+    let elapsed = started.elapsed();
+    let (pins, found) = plan::settle(&env.name, &targets, &answers, &command);
+    diags.extend(shipc::policy::configure(found, &analysis.checked.policy));
+    let sorted = diags.into_sorted();
+    let old = previous.envs.get(&env.name).cloned().unwrap_or_default();
+    let changes = shipc::lock::changes(&old, &pins);
+    let mut next = previous.clone();
+    next.version = 1;
+    next.set_env(&env.name, pins);
+    let text = shipc::lock::render(&next);
+    let path = root.join("ship.lock");
+    let current = std::fs::read_to_string(&path).ok();
+    let up_to_date = current.as_deref() == Some(text.as_str());
+    let mut extra = serde_json::Map::new();
+    extra.insert("env".into(), env.name.clone().into());
+    extra.insert("changes".into(), serde_json::json!(changes));
+    extra.insert("resolved".into(), queries.len().into());
+    if sorted.iter().any(|d| d.is_error()) {
+        out.report(&analysis.loaded.sources, &sorted, extra);
+        if !out.json() {
+            eprintln!("ship.lock not written");
+        }
+        return 1;
+    }
+    if a.check {
+        extra.insert("up_to_date".into(), up_to_date.into());
+        out.report(&analysis.loaded.sources, &sorted, extra);
+        if up_to_date {
+            if !out.json() {
+                eprintln!("ship.lock is up to date for env `{}`", env.name);
+            }
+            return 0;
+        }
+        if !out.json() {
+            print_changes(&changes);
+            eprintln!(
+                "error: ship.lock is out of date for env `{}`\n  help: run `{}` and commit ship.lock",
+                env.name,
+                command.replace(" --check", "")
+            );
+        }
+        return 1;
+    }
+    if !up_to_date {
+        if let Err(e) = write_atomically(&path, &text) {
+            out.report(&analysis.loaded.sources, &sorted, extra);
+            out.tool_error(&e, None);
+            return 1;
+        }
+    }
+    out.report(&analysis.loaded.sources, &sorted, extra);
+    if !out.json() {
+        print_changes(&changes);
+        let (images, charts) = next
+            .envs
+            .get(&env.name)
+            .map_or((0, 0), |e| (e.images.len(), e.charts.len()));
+        eprintln!(
+            "locked {images} image{} and {charts} chart{} for env `{}` in {:.2}s: {}",
+            if images == 1 { "" } else { "s" },
+            if charts == 1 { "" } else { "s" },
+            env.name,
+            elapsed.as_secs_f64(),
+            if up_to_date {
+                "ship.lock unchanged".to_string()
+            } else {
+                format!("{} changed, wrote {}", changes.len(), path.display())
+            }
+        );
+    }
+    0
+}
+
+pub fn verify(out: &Output, a: &VerifyArgs) -> u8 {
+    if let Err(code) = out.check_format(&["human", "json"]) {
+        return code;
+    }
+    let mut diags = Diagnostics::new();
+    let analysis = match super::check::analyze(out, a.path.as_deref(), Some(&a.env), &mut diags) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    if diags.has_errors() {
+        out.diagnostics(&analysis.loaded.sources, &diags.into_sorted());
+        return 1;
+    }
+    let Some(env) = analysis.checked.envs.iter().find(|e| e.name == a.env) else {
+        return 1;
+    };
+    let lock = match read_lock(&analysis.loaded.root) {
+        Ok(l) => l,
+        Err(e) => {
+            out.tool_error(&e, Some("fix ship.lock, or regenerate it with `shipc lock`"));
+            return 1;
+        }
+    };
+    let options = match registry_options(&a.registry, env) {
+        Ok(o) => o,
+        Err(e) => {
+            out.usage(&e);
+            return super::USAGE;
+        }
+    };
+    let path_arg = path_arg(a.path.as_deref());
+    let command = format!("shipc lock --env {}{path_arg}", env.name);
+    let (targets, problems) = plan::verify_queries(env, &lock, &command);
+    let queries: Vec<_> = targets.iter().map(|t| t.query.clone()).collect();
+    let answers = Oci { options }.resolve(&queries, &mut progress(out));
+    let mut found = problems;
+    found.extend(plan::verify_answers(&env.name, &targets, &answers, &command));
+    diags.extend(shipc::policy::configure(found, &analysis.checked.policy));
+    let sorted = diags.into_sorted();
+    let mut extra = serde_json::Map::new();
+    extra.insert("env".into(), env.name.clone().into());
+    extra.insert("verified".into(), queries.len().into());
+    out.report(&analysis.loaded.sources, &sorted, extra);
+    if sorted.iter().any(|d| d.is_error()) {
+        return 1;
+    }
+    if !out.json() {
+        eprintln!(
+            "ok: {} pinned digest{} of env `{}` exist in their registries",
+            queries.len(),
+            if queries.len() == 1 { "" } else { "s" },
+            env.name
+        );
+    }
+    0
+}
+
+pub fn promote(out: &Output, a: &PromoteArgs) -> u8 {
+    if let Err(code) = out.check_format(&["human", "json"]) {
+        return code;
+    }
+    if a.from == a.to {
+        out.usage("`--from` and `--to` name the same env");
+        return super::USAGE;
+    }
+    let mut diags = Diagnostics::new();
+    let analysis = match super::check::analyze(out, a.path.as_deref(), None, &mut diags) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    for name in [&a.from, &a.to] {
+        if let Some(code) = super::check::unknown_env(out, &analysis, name) {
+            return code;
+        }
+    }
+    if diags.has_errors() {
+        out.diagnostics(&analysis.loaded.sources, &diags.into_sorted());
+        return 1;
+    }
+    let env = |n: &str| analysis.checked.envs.iter().find(|e| e.name == n);
+    let (Some(from), Some(to)) = (env(&a.from), env(&a.to)) else {
+        return 1;
+    };
+    let root = analysis.loaded.root.clone();
+    let lock = match read_lock(&root) {
+        Ok(l) => l,
+        Err(e) => {
+            out.tool_error(&e, Some("fix ship.lock, or regenerate it with `shipc lock`"));
+            return 1;
+        }
+    };
+    let (next, changes) = match plan::promote(&lock, from, to, &a.names) {
+        Ok(x) => x,
+        Err(e) => {
+            out.tool_error(&e, None);
+            return 1;
+        }
+    };
+    if !a.dry_run && !changes.is_empty() {
+        if let Err(e) = write_atomically(&root.join("ship.lock"), &shipc::lock::render(&next)) {
+            out.tool_error(&e, None);
+            return 1;
+        }
+    }
+    if out.json() {
+        let v = serde_json::json!({
+            "from": a.from, "to": a.to, "dry_run": a.dry_run, "changes": changes,
+        });
+        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        return 0;
+    }
+    if changes.is_empty() {
+        eprintln!(
+            "nothing to promote: env `{}` already pins what `{}` pins",
+            a.to, a.from
+        );
+        return 0;
+    }
+    let mut stdout = std::io::stdout().lock();
+    for c in &changes {
+        let _ = writeln!(
+            stdout,
+            "{}: {} -> {}",
+            c.key,
+            c.from.as_deref().unwrap_or("(none)"),
+            c.to.as_deref().unwrap_or("(none)")
+        );
+    }
+    for c in changes.iter().filter(|c| c.copied_from.is_some()) {
+        eprintln!(
+            "note: `{}` is pinned in {}'s registry but was locked from `{}`: copy the image there (`crane copy`, `skopeo copy`), then `shipc verify --env {}`",
+            c.key,
+            a.to,
+            c.copied_from.as_deref().unwrap_or(""),
+            a.to
+        );
+    }
+    eprintln!(
+        "{} {} pin{} from `{}` to `{}`{}",
+        if a.dry_run { "would promote" } else { "promoted" },
+        changes.len(),
+        if changes.len() == 1 { "" } else { "s" },
+        a.from,
+        a.to,
+        if a.dry_run { " (dry run: ship.lock unchanged)" } else { "" }
+    );
+    0
+}
+
+/// `--image NAME=REF` flags, by key; a NAME the env does not pin is an error.
+fn image_flags(flags: &[String], env: &EnvModel) -> Result<BTreeMap<String, String>, String> {
+    let keys: Vec<String> =
+        shipc::check::constraints::lock_keys(env, &mut Diagnostics::new())
+            .into_keys()
+            .collect();
+    let mut out = BTreeMap::new();
+    for f in flags {
+        let (k, r) = f
+            .split_once('=')
+            .filter(|(k, r)| !k.is_empty() && !r.is_empty())
+            .ok_or_else(|| format!("`--image {f}`: expected NAME=REF"))?;
+        if !keys.iter().any(|x| x == k) {
+            let hint = shipc::diag::suggest::did_you_mean(k, &keys).unwrap_or_default();
+            return Err(format!(
+                "`--image {f}`: env `{}` deploys no image `{k}` {hint}",
+                env.name
+            ));
+        }
+        out.insert(k.to_string(), r.to_string());
+    }
+    Ok(out)
+}
+
+/// Transport settings from the flags, the env and the environment.
+fn registry_options(a: &RegistryArgs, env: &EnvModel) -> Result<Options, String> {
+    if !(a.timeout.is_finite() && a.timeout > 0.0 && a.timeout <= 3600.0) {
+        return Err(format!(
+            "`--timeout {}`: give seconds between 0 and 3600",
+            a.timeout
+        ));
+    }
+    let mut insecure: std::collections::BTreeSet<String> = a.insecure.iter().cloned().collect();
+    if let Some(list) = env.env.get("insecure_registries") {
+        insecure.extend(list.strings().into_iter().map(str::to_string));
+    }
+    for h in &insecure {
+        if h.is_empty() || h.contains(['/', ' ']) || h.contains("://") {
+            return Err(format!(
+                "`{h}` is not a registry `host:port` (no scheme, no path)"
+            ));
+        }
+    }
+    let mut ca_files = a.ca_files.clone();
+    if let Some(f) = std::env::var_os("SSL_CERT_FILE").filter(|f| !f.is_empty()) {
+        ca_files.push(PathBuf::from(f));
+    }
+    let docker_config = match std::env::var_os("DOCKER_CONFIG").filter(|d| !d.is_empty()) {
+        Some(d) => Some(PathBuf::from(d)),
+        None => std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".docker")),
+    };
+    let mut certs_d: Vec<PathBuf> = docker_config.iter().map(|d| d.join("certs.d")).collect();
+    certs_d.push(PathBuf::from("/etc/docker/certs.d"));
+    Ok(Options {
+        concurrency: usize::from(a.concurrency),
+        timeout: Duration::from_secs_f64(a.timeout),
+        retries: a.retries,
+        insecure,
+        ca_files,
+        certs_d,
+        docker_config,
+    })
+}
+
+/// The `shipc lock` command line as a user would retype it.
+fn lock_command(a: &LockArgs) -> String {
+    let mut c = format!("shipc lock --env {}", a.env);
+    if let Some(t) = &a.tag {
+        c.push_str(&format!(" --tag {t}"));
+    }
+    for i in &a.images {
+        c.push_str(&format!(" --image {i}"));
+    }
+    if a.check {
+        c.push_str(" --check");
+    }
+    c.push_str(&path_arg(a.path.as_deref()));
+    c
+}
+
+fn path_arg(p: Option<&Path>) -> String {
+    p.map(|p| format!(" {}", p.display())).unwrap_or_default()
+}
+
+/// A progress line on stderr when it is a terminal: `[n/total] reference`.
+fn progress(out: &Output) -> impl FnMut(usize, usize, &str) {
+    let live = !out.json() && std::io::stderr().is_terminal();
+    move |done, total, current| {
+        if !live {
+            return;
+        }
+        let mut err = std::io::stderr().lock();
+        let _ = write!(err, "\r\x1b[2K[{done}/{total}] {current}");
+        if done == total {
+            let _ = write!(err, "\r\x1b[2K");
+        }
+        let _ = err.flush();
+    }
+}
+
+fn print_changes(changes: &[Change]) {
+    for c in changes {
+        match (&c.from, &c.to) {
+            (None, Some(to)) => eprintln!("  added   {}: {to}", c.key),
+            (Some(from), None) => eprintln!("  removed {}: {from}", c.key),
+            (Some(from), Some(to)) => eprintln!("  changed {}: {from} -> {to}", c.key),
+            (None, None) => {}
+        }
+    }
+}
+
+/// Write `text` to `path` through a temporary file in the same folder and a
+/// rename, so readers see the old file or the new one, never a mix.
+pub fn write_atomically(path: &Path, text: &str) -> Result<(), String> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let tmp = dir.join(format!(".ship.lock.{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(text.as_bytes())?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    result.map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        format!("cannot write `{}`: {e}", path.display())
+    })
+}
