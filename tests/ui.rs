@@ -194,8 +194,11 @@ fn every_code_is_explained_and_exercised() {
             code.id()
         );
         assert!(text.len() > 40, "{}: explanation too short", code.id());
+        // Registry codes need a registry: tests/registry.rs exercises them
+        // (and checks that it does).
+        let needs_registry = code.id().starts_with('R') || code.id() == "P004";
         assert!(
-            exercised.contains(code.id()),
+            needs_registry || exercised.contains(code.id()),
             "{} is not exercised by any ui test",
             code.id()
         );

@@ -173,7 +173,10 @@ pub fn verify(out: &Output, a: &VerifyArgs) -> u8 {
     let lock = match read_lock(&analysis.loaded.root) {
         Ok(l) => l,
         Err(e) => {
-            out.tool_error(&e, Some("fix ship.lock, or regenerate it with `shipc lock`"));
+            out.tool_error(
+                &e,
+                Some("fix ship.lock, or regenerate it with `shipc lock`"),
+            );
             return 1;
         }
     };
@@ -190,7 +193,9 @@ pub fn verify(out: &Output, a: &VerifyArgs) -> u8 {
     let queries: Vec<_> = targets.iter().map(|t| t.query.clone()).collect();
     let answers = Oci { options }.resolve(&queries, &mut progress(out));
     let mut found = problems;
-    found.extend(plan::verify_answers(&env.name, &targets, &answers, &command));
+    found.extend(plan::verify_answers(
+        &env.name, &targets, &answers, &command,
+    ));
     diags.extend(shipc::policy::configure(found, &analysis.checked.policy));
     let sorted = diags.into_sorted();
     let mut extra = serde_json::Map::new();
@@ -241,7 +246,10 @@ pub fn promote(out: &Output, a: &PromoteArgs) -> u8 {
     let lock = match read_lock(&root) {
         Ok(l) => l,
         Err(e) => {
-            out.tool_error(&e, Some("fix ship.lock, or regenerate it with `shipc lock`"));
+            out.tool_error(
+                &e,
+                Some("fix ship.lock, or regenerate it with `shipc lock`"),
+            );
             return 1;
         }
     };
@@ -293,22 +301,29 @@ pub fn promote(out: &Output, a: &PromoteArgs) -> u8 {
     }
     eprintln!(
         "{} {} pin{} from `{}` to `{}`{}",
-        if a.dry_run { "would promote" } else { "promoted" },
+        if a.dry_run {
+            "would promote"
+        } else {
+            "promoted"
+        },
         changes.len(),
         if changes.len() == 1 { "" } else { "s" },
         a.from,
         a.to,
-        if a.dry_run { " (dry run: ship.lock unchanged)" } else { "" }
+        if a.dry_run {
+            " (dry run: ship.lock unchanged)"
+        } else {
+            ""
+        }
     );
     0
 }
 
 /// `--image NAME=REF` flags, by key; a NAME the env does not pin is an error.
 fn image_flags(flags: &[String], env: &EnvModel) -> Result<BTreeMap<String, String>, String> {
-    let keys: Vec<String> =
-        shipc::check::constraints::lock_keys(env, &mut Diagnostics::new())
-            .into_keys()
-            .collect();
+    let keys: Vec<String> = shipc::check::constraints::lock_keys(env, &mut Diagnostics::new())
+        .into_keys()
+        .collect();
     let mut out = BTreeMap::new();
     for f in flags {
         let (k, r) = f

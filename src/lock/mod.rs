@@ -147,7 +147,11 @@ fn entry(out: &mut String, key: &str, fields: &[(&str, &str)]) {
         .iter()
         .map(|(k, v)| format!("{k}: {}", flow_scalar(v)))
         .collect();
-    out.push_str(&format!("      {}: {{ {} }}\n", flow_scalar(key), body.join(", ")));
+    out.push_str(&format!(
+        "      {}: {{ {} }}\n",
+        flow_scalar(key),
+        body.join(", ")
+    ));
 }
 
 /// A scalar safe inside a flow mapping: plain when it is made only of

@@ -304,7 +304,8 @@ fn from_flag(
             )),
         };
     }
-    let parts = crate::check::names::image_ref(r).map_err(|e| format!("`--image {key}={r}`: {e}"))?;
+    let parts =
+        crate::check::names::image_ref(r).map_err(|e| format!("`--image {key}={r}`: {e}"))?;
     let repo = full_repository(&parts.repository);
     match (parts.digest, parts.tag) {
         (Some(d), _) => Ok((repo, Reference::Digest(d))),
@@ -609,17 +610,21 @@ pub fn verify_answers(
     for (t, a) in targets.iter().zip(answers) {
         match a {
             Ok(_) => {}
-            Err(f) if f.kind == FailureKind::NotFound => diags.push(crate::policy::rule(
-                Code::P004,
-                t.span,
-                format!(
-                    "the locked digest of `{}` no longer exists: `{}`",
-                    t.key,
-                    t.query.display()
-                ),
-            )
-            .label(format!("pinned in ship.lock for env `{env}`"))
-            .help(format!("push the image again, or pin one that exists: `{command}`"))),
+            Err(f) if f.kind == FailureKind::NotFound => diags.push(
+                crate::policy::rule(
+                    Code::P004,
+                    t.span,
+                    format!(
+                        "the locked digest of `{}` is not in its registry: `{}`",
+                        t.key,
+                        t.query.display()
+                    ),
+                )
+                .label(format!("pinned in ship.lock for env `{env}`"))
+                .help(format!(
+                    "push the image again, or pin one that exists: `{command}`"
+                )),
+            ),
             Err(f) => diags.push(failure(t, f, env, command)),
         }
     }

@@ -107,11 +107,7 @@ pub fn lookup(
     {
         return helper_get(helper, &server_url(host), timeout);
     }
-    if let Some((_, entry)) = config
-        .auths
-        .iter()
-        .find(|(k, _)| normalize_host(k) == want)
-    {
+    if let Some((_, entry)) = config.auths.iter().find(|(k, _)| normalize_host(k) == want) {
         if let Some(c) = entry_credential(entry, &path)? {
             return Ok(c);
         }
@@ -233,7 +229,9 @@ fn helper_get(helper: &str, server: &str, timeout: Duration) -> Result<Credentia
         if said.contains("credentials not found") {
             return Ok(Credential::Anonymous);
         }
-        return Err(format!("credential helper `{program}` failed ({status}): {said}"));
+        return Err(format!(
+            "credential helper `{program}` failed ({status}): {said}"
+        ));
     }
     let answer: HelperAnswer = serde_json::from_slice(&stdout)
         .map_err(|e| format!("credential helper `{program}` printed no credentials JSON: {e}"))?;

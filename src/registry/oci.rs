@@ -238,8 +238,11 @@ async fn query(conn: &Conn, q: &Query, options: &Options) -> Result<Found, Failu
         with_credentials,
     };
     // The challenge (`GET /v2/`): a bearer token, or basic credentials to send.
-    call.run(|| conn.client.auth(&reference, &conn.auth, RegistryOperation::Pull))
-        .await?;
+    call.run(|| {
+        conn.client
+            .auth(&reference, &conn.auth, RegistryOperation::Pull)
+    })
+    .await?;
     let digest = call
         .run(|| conn.client.fetch_manifest_digest(&reference, &conn.auth))
         .await?;
@@ -266,10 +269,12 @@ async fn query(conn: &Conn, q: &Query, options: &Options) -> Result<Found, Failu
             if os == "unknown" {
                 continue; // build attestations, not images
             }
-            found.platforms.push(match m.pointer("/platform/variant").and_then(|v| v.as_str()) {
-                Some(v) => format!("{os}/{arch}/{v}"),
-                None => format!("{os}/{arch}"),
-            });
+            found.platforms.push(
+                match m.pointer("/platform/variant").and_then(|v| v.as_str()) {
+                    Some(v) => format!("{os}/{arch}/{v}"),
+                    None => format!("{os}/{arch}"),
+                },
+            );
             let rank = match (os, arch) {
                 ("linux", "amd64") => 0,
                 ("linux", _) => 1,
@@ -381,8 +386,7 @@ impl Call<'_> {
     {
         let mut attempt: u32 = 0;
         loop {
-            let (mut failure, retry) = match tokio::time::timeout(self.options.timeout, f()).await
-            {
+            let (mut failure, retry) = match tokio::time::timeout(self.options.timeout, f()).await {
                 Ok(Ok(v)) => return Ok(v),
                 Ok(Err(e)) => classify(&e, self.registry, self.with_credentials),
                 Err(_) => (
