@@ -9,154 +9,18 @@
 #![allow(clippy::disallowed_methods)]
 
 mod common;
+#[path = "common/registry.rs"]
+mod registry_fixture;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-const USER: &str = "shipper";
-const PASS: &str = "s3cret-pw";
-
-fn scripts() -> PathBuf {
-    common::root().join("../shared/tools/registry")
-}
-
-fn have_registry() -> bool {
-    let ok = Command::new("sh")
-        .args(["-c", "command -v docker-registry && command -v skopeo"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        if std::env::var_os("SHIPC_REQUIRE_REGISTRY").is_some() {
-            panic!("docker-registry/skopeo are not installed: .ci/run must install them");
-        }
-        eprintln!("SKIPPED: docker-registry is not installed (../shared/tools/registry/start-registry.sh installs it)");
-    }
-    ok
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use registry_fixture::{free_port, push_custom, Registry, PASS, USER};
 
 fn temp_dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("shipc-registry-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-/// A registry on a free loopback port, stopped (and purged) on drop.
-struct Registry {
-    host: String,
-    state: PathBuf,
-    ca: Option<PathBuf>,
-}
-
-impl Registry {
-    fn start(name: &str, tls_auth: bool) -> Option<Registry> {
-        if !have_registry() {
-            return None;
-        }
-        let state = temp_dir(&format!("{name}-state"));
-        let port = free_port();
-        let mut cmd = Command::new("bash");
-        cmd.arg(scripts().join("start-registry.sh"))
-            .args(["--port", &port.to_string(), "--no-install", "--state-dir"])
-            .arg(&state);
-        if tls_auth {
-            cmd.args(["--tls", "--auth", &format!("{USER}:{PASS}")]);
-        }
-        let o = cmd.output().unwrap();
-        assert!(
-            o.status.success(),
-            "start-registry: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        let env = String::from_utf8_lossy(&o.stdout).to_string();
-        let get = |k: &str| {
-            env.lines()
-                .find_map(|l| l.strip_prefix(&format!("{k}=")))
-                .unwrap_or("")
-                .to_string()
-        };
-        let ca = Some(get("REGISTRY_CA"))
-            .filter(|c| !c.is_empty())
-            .map(PathBuf::from);
-        Some(Registry {
-            host: get("REGISTRY"),
-            state,
-            ca,
-        })
-    }
-
-    /// Push a test image with `push-test-image.sh`; its digest.
-    fn push(&self, name_tag: &str, extra: &[&str]) -> String {
-        let o = Command::new("bash")
-            .arg(scripts().join("push-test-image.sh"))
-            .arg(name_tag)
-            .arg("--state-dir")
-            .arg(&self.state)
-            .args(extra)
-            .output()
-            .unwrap();
-        assert!(
-            o.status.success(),
-            "push {name_tag}: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        String::from_utf8_lossy(&o.stdout).trim().to_string()
-    }
-}
-
-impl Drop for Registry {
-    fn drop(&mut self) {
-        let _ = Command::new("bash")
-            .arg(scripts().join("stop-registry.sh"))
-            .arg("--state-dir")
-            .arg(&self.state)
-            .arg("--purge")
-            .output();
-    }
-}
-
-/// Push an image with the given config (`ExposedPorts`, `User`,
-/// `architecture`) to a plain-HTTP registry with `oci-client`; its digest.
-fn push_custom(host: &str, repo: &str, tag: &str, arch: &str, config: serde_json::Value) -> String {
-    use oci_client::client::{ClientConfig, ClientProtocol, Config, ImageLayer};
-    use oci_client::manifest::OciImageManifest;
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        let client = oci_client::Client::new(ClientConfig {
-            protocol: ClientProtocol::Http,
-            ..ClientConfig::default()
-        });
-        let layer = ImageLayer::oci_v1(format!("layer of {repo}:{tag}").into_bytes(), None);
-        let config = Config::oci_v1(
-            serde_json::to_vec(&serde_json::json!({
-                "architecture": arch, "os": "linux", "config": config,
-                "rootfs": {"type": "layers", "diff_ids": [layer.sha256_digest()]},
-            }))
-            .unwrap(),
-            None,
-        );
-        let manifest = OciImageManifest::build(std::slice::from_ref(&layer), &config, None);
-        let reference = oci_client::Reference::with_tag(host.into(), repo.into(), tag.into());
-        let auth = oci_client::secrets::RegistryAuth::Anonymous;
-        client
-            .push(&reference, &[layer], config, &auth, Some(manifest))
-            .await
-            .unwrap();
-        client
-            .fetch_manifest_digest(&reference, &auth)
-            .await
-            .unwrap()
-    })
+    registry_fixture::temp_dir(name)
 }
 
 /// A project folder with `ship/main.ship`.
@@ -864,26 +728,7 @@ fn two_hundred_images_resolve_concurrently() {
         return;
     };
     let n = 200;
-    // Push 200 distinct images (oci-client, a few requests each).
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        let mut set = tokio::task::JoinSet::new();
-        for i in 0..n {
-            let host = reg.host.clone();
-            set.spawn_blocking(move || {
-                push_custom(
-                    &host,
-                    &format!("many/svc-{i}"),
-                    "v1",
-                    "amd64",
-                    serde_json::json!({"User": "1000"}),
-                )
-            });
-        }
-        while let Some(r) = set.join_next().await {
-            r.unwrap();
-        }
-    });
+    registry_fixture::push_many(&reg.host, "many/svc", n);
     let mut src = format!(
         "env prod {{\n  kind = helmfile\n  registry = \"{h}/many\"\n  insecure_registries = [\"{h}\"]\n}}\n",
         h = reg.host
