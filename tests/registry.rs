@@ -751,6 +751,66 @@ fn two_hundred_images_resolve_concurrently() {
 }
 
 #[test]
+fn infra_oci_charts_are_locked_by_version() {
+    let Some(reg) = Registry::start("charts", false) else {
+        return;
+    };
+    let redis = registry_fixture::push_chart(&reg.host, "charts/redis", "19.6.4");
+    let dir = project(
+        "charts",
+        &format!(
+            r#"infra redis {{
+  chart = "oci://{h}/charts/redis"
+  version = "19.6.4"
+  port redis = 6379
+}}
+
+infra pg {{
+  chart = "postgresql"
+  repo = "https://charts.example.com"
+  version = "15.5.0"
+}}
+
+env prod {{
+  kind = helmfile
+  insecure_registries = ["{h}"]
+}}
+"#,
+            h = reg.host
+        ),
+    );
+    let (code, _, stderr) = shipc(&dir, &["lock", "--env", "prod"], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        !stderr.contains('⚠'),
+        "no contract check on a chart: {stderr}"
+    );
+    let lock = lockfile(&dir);
+    let pin = &lock.envs["prod"].charts["redis"];
+    assert_eq!(pin.digest, redis);
+    assert_eq!(pin.version, "19.6.4");
+    assert_eq!(pin.chart, format!("oci://{}/charts/redis", reg.host));
+    assert!(
+        !lock.envs["prod"].charts.contains_key("pg"),
+        "https repositories are not OCI"
+    );
+    let (code, _, stderr) = shipc(&dir, &["verify", "--env", "prod"], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("1 pinned digest of env `prod`"), "{stderr}");
+
+    // A version that was never pushed.
+    let src = std::fs::read_to_string(dir.join("ship/main.ship")).unwrap();
+    std::fs::write(dir.join("ship/main.ship"), src.replace("19.6.4", "19.6.5")).unwrap();
+    let (code, stdout, _) = shipc(&dir, &["--format", "json", "lock", "--env", "prod"], &[]);
+    assert_eq!(
+        (code, codes(&stdout)),
+        (1, vec!["R002".to_string()]),
+        "{stdout}"
+    );
+    assert!(stdout.contains("check the chart's `version`"), "{stdout}");
+}
+
+#[test]
 fn every_registry_code_is_exercised_here() {
     let me = include_str!("registry.rs");
     for code in shipc::Code::ALL {

@@ -192,3 +192,39 @@ async fn push_async(
         .await
         .unwrap()
 }
+
+/// Push a (fake) Helm chart as an OCI artifact, as `helm push` lays it out:
+/// a Helm config and one chart-content layer; its digest.
+pub fn push_chart(host: &str, repo: &str, version: &str) -> String {
+    use oci_client::client::{Config, ImageLayer};
+    use oci_client::manifest::OciImageManifest;
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let client = client();
+        let layer = ImageLayer::new(
+            format!("chart {repo} {version}").into_bytes(),
+            "application/vnd.cncf.helm.chart.content.v1.tar+gzip".into(),
+            None,
+        );
+        let config = Config::new(
+            serde_json::to_vec(
+                &serde_json::json!({"name": repo, "version": version, "apiVersion": "v2"}),
+            )
+            .unwrap(),
+            "application/vnd.cncf.helm.config.v1+json".into(),
+            None,
+        );
+        let manifest = OciImageManifest::build(std::slice::from_ref(&layer), &config, None);
+        let reference =
+            oci_client::Reference::with_tag(host.into(), repo.into(), version.replace('+', "_"));
+        let auth = oci_client::secrets::RegistryAuth::Anonymous;
+        client
+            .push(&reference, &[layer], config, &auth, Some(manifest))
+            .await
+            .unwrap();
+        client
+            .fetch_manifest_digest(&reference, &auth)
+            .await
+            .unwrap()
+    })
+}
