@@ -143,6 +143,10 @@ pub struct LockArgs {
     /// Change nothing; exit 1 when ship.lock is not what a lock would write (CI)
     #[arg(long)]
     pub check: bool,
+    /// Skip the image contract check: HEAD requests only (Docker Hub counts
+    /// manifest GETs as pulls against its rate limit)
+    #[arg(long)]
+    pub no_contract: bool,
     #[command(flatten)]
     pub registry: RegistryArgs,
 }

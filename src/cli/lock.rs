@@ -71,6 +71,7 @@ pub fn lock(out: &Output, a: &LockArgs) -> u8 {
             tag: a.tag.as_deref(),
             images: &images,
             previous: &previous,
+            contract: !a.no_contract,
         },
     );
     if !problems.is_empty() {
@@ -242,6 +243,13 @@ pub fn promote(out: &Output, a: &PromoteArgs) -> u8 {
     let (Some(from), Some(to)) = (env(&a.from), env(&a.to)) else {
         return 1;
     };
+    if to.env.get("images").and_then(Value::as_str) == Some("build") {
+        out.usage(&format!(
+            "env `{}` builds its images (`images = \"build\"`): it has no pins to promote into",
+            to.name
+        ));
+        return super::USAGE;
+    }
     let root = analysis.loaded.root.clone();
     let lock = match read_lock(&root) {
         Ok(l) => l,
@@ -393,6 +401,9 @@ fn lock_command(a: &LockArgs) -> String {
     }
     if a.check {
         c.push_str(" --check");
+    }
+    if a.no_contract {
+        c.push_str(" --no-contract");
     }
     c.push_str(&path_arg(a.path.as_deref()));
     c

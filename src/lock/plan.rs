@@ -89,6 +89,9 @@ pub struct Inputs<'a> {
     pub images: &'a BTreeMap<String, String>,
     /// The lock as it is.
     pub previous: &'a Lockfile,
+    /// Read manifests and image configs for the contract check (off: HEAD
+    /// requests only, which Docker Hub does not count as pulls).
+    pub contract: bool,
 }
 
 /// Docker Hub's implicit registry and `library/` made explicit.
@@ -272,7 +275,7 @@ fn add(
                     query: Query {
                         repository,
                         reference,
-                        inspect: true,
+                        inspect: inputs.contract,
                     },
                     span: img.span,
                     uses: vec![use_],
@@ -557,6 +560,7 @@ pub fn verify_queries(
         tag: Some("-"),
         images: &no_images,
         previous: lock,
+        contract: false,
     };
     let (all, _) = targets(env, inputs);
     let mut out = Vec::new();
@@ -648,6 +652,7 @@ pub fn promote(
         tag: Some("-"),
         images: &no_images,
         previous: lock,
+        contract: false,
     };
     let (to_targets, _) = targets(to, inputs);
     let keys: Vec<&Target> = to_targets.iter().collect();
