@@ -711,7 +711,10 @@ env prod {{
     assert_eq!(lockfile(&dir).envs["prod"].images.len(), 4);
     let (code, _, stderr) = shipc(&dir, &["lock", "--env", "prod", "--no-contract"], &[]);
     assert_eq!(code, 0, "{stderr}");
-    assert!(!stderr.contains('⚠'), "HEAD only, no contract check: {stderr}");
+    assert!(
+        !stderr.contains('⚠'),
+        "HEAD only, no contract check: {stderr}"
+    );
 
     // `policy { }` configures the contract codes like any rule.
     let src = std::fs::read_to_string(dir.join("ship/main.ship")).unwrap();

@@ -718,3 +718,39 @@ pub fn promote(
     next.set_env(&to.name, dst);
     Ok((next, changes))
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn docker_hub_names_are_written_in_full() {
+        assert_eq!(full_repository("busybox"), "docker.io/library/busybox");
+        assert_eq!(full_repository("bitnami/redis"), "docker.io/bitnami/redis");
+        assert_eq!(full_repository("ghcr.io/a/b"), "ghcr.io/a/b");
+        assert_eq!(full_repository("localhost/a"), "localhost/a");
+        assert_eq!(full_repository("127.0.0.1:5000/a"), "127.0.0.1:5000/a");
+    }
+
+    #[test]
+    fn image_flags_take_a_tag_a_tagged_or_a_digest_reference() {
+        let d = "sha256:3333333333333333333333333333333333333333333333333333333333333333";
+        assert_eq!(
+            from_flag("api", "v2", Some("r.io/api")).unwrap(),
+            ("r.io/api".into(), Reference::Tag("v2".into()))
+        );
+        assert_eq!(
+            from_flag("api", "other.io/x/api:v3", Some("r.io/api")).unwrap(),
+            ("other.io/x/api".into(), Reference::Tag("v3".into()))
+        );
+        assert_eq!(
+            from_flag("api", &format!("r.io/api@{d}"), None).unwrap(),
+            ("r.io/api".into(), Reference::Digest(d.into()))
+        );
+        assert!(from_flag("api", "r.io/api", None)
+            .unwrap_err()
+            .contains("no tag or digest"));
+        assert!(from_flag("api", "v2", None).is_err());
+    }
+}
