@@ -20,18 +20,10 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 pub fn lock(out: &Output, a: &LockArgs) -> u8 {
-    if let Err(code) = out.check_format(&["human", "json"]) {
-        return code;
-    }
-    let mut diags = Diagnostics::new();
-    let analysis = match super::check::analyze(out, a.path.as_deref(), Some(&a.env), &mut diags) {
+    let (analysis, mut diags, previous) = match prepare(out, a.path.as_deref(), Some(&a.env)) {
         Ok(x) => x,
         Err(code) => return code,
     };
-    if diags.has_errors() {
-        out.diagnostics(&analysis.loaded.sources, &diags.into_sorted());
-        return 1;
-    }
     let Some(env) = analysis.checked.envs.iter().find(|e| e.name == a.env) else {
         return 1;
     };
@@ -43,13 +35,6 @@ pub fn lock(out: &Output, a: &LockArgs) -> u8 {
         return super::USAGE;
     }
     let root = analysis.loaded.root.clone();
-    let previous = match read_lock(&root) {
-        Ok(l) => l,
-        Err(e) => {
-            out.tool_error(&e, Some("fix ship.lock or delete it, then lock again"));
-            return 1;
-        }
-    };
     let images = match image_flags(&a.images, env) {
         Ok(m) => m,
         Err(e) => {
@@ -156,30 +141,12 @@ pub fn lock(out: &Output, a: &LockArgs) -> u8 {
 }
 
 pub fn verify(out: &Output, a: &VerifyArgs) -> u8 {
-    if let Err(code) = out.check_format(&["human", "json"]) {
-        return code;
-    }
-    let mut diags = Diagnostics::new();
-    let analysis = match super::check::analyze(out, a.path.as_deref(), Some(&a.env), &mut diags) {
+    let (analysis, mut diags, lock) = match prepare(out, a.path.as_deref(), Some(&a.env)) {
         Ok(x) => x,
         Err(code) => return code,
     };
-    if diags.has_errors() {
-        out.diagnostics(&analysis.loaded.sources, &diags.into_sorted());
-        return 1;
-    }
     let Some(env) = analysis.checked.envs.iter().find(|e| e.name == a.env) else {
         return 1;
-    };
-    let lock = match read_lock(&analysis.loaded.root) {
-        Ok(l) => l,
-        Err(e) => {
-            out.tool_error(
-                &e,
-                Some("fix ship.lock, or regenerate it with `shipc lock`"),
-            );
-            return 1;
-        }
     };
     let options = match registry_options(&a.registry, env) {
         Ok(o) => o,
@@ -218,15 +185,11 @@ pub fn verify(out: &Output, a: &VerifyArgs) -> u8 {
 }
 
 pub fn promote(out: &Output, a: &PromoteArgs) -> u8 {
-    if let Err(code) = out.check_format(&["human", "json"]) {
-        return code;
-    }
     if a.from == a.to {
         out.usage("`--from` and `--to` name the same env");
         return super::USAGE;
     }
-    let mut diags = Diagnostics::new();
-    let analysis = match super::check::analyze(out, a.path.as_deref(), None, &mut diags) {
+    let (analysis, _, lock) = match prepare(out, a.path.as_deref(), None) {
         Ok(x) => x,
         Err(code) => return code,
     };
@@ -234,10 +197,6 @@ pub fn promote(out: &Output, a: &PromoteArgs) -> u8 {
         if let Some(code) = super::check::unknown_env(out, &analysis, name) {
             return code;
         }
-    }
-    if diags.has_errors() {
-        out.diagnostics(&analysis.loaded.sources, &diags.into_sorted());
-        return 1;
     }
     let env = |n: &str| analysis.checked.envs.iter().find(|e| e.name == n);
     let (Some(from), Some(to)) = (env(&a.from), env(&a.to)) else {
@@ -251,16 +210,6 @@ pub fn promote(out: &Output, a: &PromoteArgs) -> u8 {
         return super::USAGE;
     }
     let root = analysis.loaded.root.clone();
-    let lock = match read_lock(&root) {
-        Ok(l) => l,
-        Err(e) => {
-            out.tool_error(
-                &e,
-                Some("fix ship.lock, or regenerate it with `shipc lock`"),
-            );
-            return 1;
-        }
-    };
     let (next, changes) = match plan::promote(&lock, from, to, &a.names) {
         Ok(x) => x,
         Err(e) => {
@@ -325,6 +274,27 @@ pub fn promote(out: &Output, a: &PromoteArgs) -> u8 {
         }
     );
     0
+}
+
+/// The common start: `--format`, the checked project (errors end the run),
+/// and `ship.lock` as it is.
+fn prepare(
+    out: &Output,
+    path: Option<&Path>,
+    env: Option<&str>,
+) -> Result<(shipc::Analysis, Diagnostics, shipc::lock::Lockfile), u8> {
+    out.check_format(&["human", "json"])?;
+    let mut diags = Diagnostics::new();
+    let analysis = super::check::analyze(out, path, env, &mut diags)?;
+    if diags.has_errors() {
+        out.diagnostics(&analysis.loaded.sources, &diags.into_sorted());
+        return Err(1);
+    }
+    let lock = read_lock(&analysis.loaded.root).map_err(|e| {
+        out.tool_error(&e, Some("fix ship.lock, or delete it and run `shipc lock`"));
+        1
+    })?;
+    Ok((analysis, diags, lock))
 }
 
 /// `--image NAME=REF` flags, by key; a NAME the env does not pin is an error.

@@ -547,6 +547,18 @@ fn failure(t: &Target, f: &Failure, env: &str, command: &str) -> Diagnostic {
         .help(help)
 }
 
+/// Every image and chart `env` deploys, with its key and repository (the
+/// reference is a placeholder: callers replace or ignore it).
+fn deployed(env: &EnvModel, lock: &Lockfile) -> Vec<Target> {
+    let inputs = Inputs {
+        tag: Some("-"),
+        images: &BTreeMap::new(),
+        previous: lock,
+        contract: false,
+    };
+    targets(env, inputs).0
+}
+
 /// `verify`: the locked pin of every image and chart `env` deploys, as a
 /// digest query (no contract check), and P002 for keys with no entry.
 pub fn verify_queries(
@@ -646,15 +658,7 @@ pub fn promote(
     to: &EnvModel,
     names: &[String],
 ) -> Result<(Lockfile, Vec<Change>), String> {
-    let no_images = BTreeMap::new();
-    // Only keys and repositories are used: any tag will do.
-    let inputs = Inputs {
-        tag: Some("-"),
-        images: &no_images,
-        previous: lock,
-        contract: false,
-    };
-    let (to_targets, _) = targets(to, inputs);
+    let to_targets = deployed(to, lock);
     let keys: Vec<&Target> = to_targets.iter().collect();
     for n in names {
         if !keys.iter().any(|t| &t.key == n) {

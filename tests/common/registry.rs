@@ -170,7 +170,6 @@ async fn push_async(
     config: serde_json::Value,
 ) -> String {
     use oci_client::client::{Config, ImageLayer};
-    use oci_client::manifest::OciImageManifest;
     let layer = ImageLayer::oci_v1(format!("layer of {repo}:{tag}").into_bytes(), None);
     let config = Config::oci_v1(
         serde_json::to_vec(&serde_json::json!({
@@ -180,7 +179,20 @@ async fn push_async(
         .unwrap(),
         None,
     );
-    let manifest = OciImageManifest::build(std::slice::from_ref(&layer), &config, None);
+    push_artifact(client, host, repo, tag, layer, config).await
+}
+
+/// Push one layer and a config as `repo:tag`; the manifest digest.
+async fn push_artifact(
+    client: &oci_client::Client,
+    host: &str,
+    repo: &str,
+    tag: &str,
+    layer: oci_client::client::ImageLayer,
+    config: oci_client::client::Config,
+) -> String {
+    let manifest =
+        oci_client::manifest::OciImageManifest::build(std::slice::from_ref(&layer), &config, None);
     let reference = oci_client::Reference::with_tag(host.into(), repo.into(), tag.into());
     let auth = oci_client::secrets::RegistryAuth::Anonymous;
     client
@@ -197,34 +209,20 @@ async fn push_async(
 /// a Helm config and one chart-content layer; its digest.
 pub fn push_chart(host: &str, repo: &str, version: &str) -> String {
     use oci_client::client::{Config, ImageLayer};
-    use oci_client::manifest::OciImageManifest;
+    let layer = ImageLayer::new(
+        format!("chart {repo} {version}").into_bytes(),
+        "application/vnd.cncf.helm.chart.content.v1.tar+gzip".into(),
+        None,
+    );
+    let config = Config::new(
+        serde_json::to_vec(
+            &serde_json::json!({"name": repo, "version": version, "apiVersion": "v2"}),
+        )
+        .unwrap(),
+        "application/vnd.cncf.helm.config.v1+json".into(),
+        None,
+    );
+    let tag = version.replace('+', "_");
     let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        let client = client();
-        let layer = ImageLayer::new(
-            format!("chart {repo} {version}").into_bytes(),
-            "application/vnd.cncf.helm.chart.content.v1.tar+gzip".into(),
-            None,
-        );
-        let config = Config::new(
-            serde_json::to_vec(
-                &serde_json::json!({"name": repo, "version": version, "apiVersion": "v2"}),
-            )
-            .unwrap(),
-            "application/vnd.cncf.helm.config.v1+json".into(),
-            None,
-        );
-        let manifest = OciImageManifest::build(std::slice::from_ref(&layer), &config, None);
-        let reference =
-            oci_client::Reference::with_tag(host.into(), repo.into(), version.replace('+', "_"));
-        let auth = oci_client::secrets::RegistryAuth::Anonymous;
-        client
-            .push(&reference, &[layer], config, &auth, Some(manifest))
-            .await
-            .unwrap();
-        client
-            .fetch_manifest_digest(&reference, &auth)
-            .await
-            .unwrap()
-    })
+    rt.block_on(push_artifact(&client(), host, repo, &tag, layer, config))
 }
