@@ -545,9 +545,9 @@ fn verify_reports_a_deleted_manifest_as_p004() {
         stdout.contains("the locked digest of `api` is not in its registry"),
         "{stdout}"
     );
-    // It points at the image in the source.
+    // It points at the image declaration.
     let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
-    assert_eq!(v["diagnostics"][0]["line"], 8, "{stdout}");
+    assert_eq!(v["diagnostics"][0]["line"], 3, "{stdout}");
 }
 
 #[test]

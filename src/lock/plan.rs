@@ -265,6 +265,12 @@ fn add(
             }
         }
     };
+    // A built image is reported at its declaration, an external one where
+    // it is written.
+    let span = match &img.kind {
+        V::Decl(d) => env.images.get(&d.name).map_or(img.span, |i| i.name_span),
+        _ => img.span,
+    };
     match chosen {
         Ok((repository, reference)) => {
             out.insert(
@@ -277,13 +283,13 @@ fn add(
                         reference,
                         inspect: inputs.contract,
                     },
-                    span: img.span,
+                    span,
                     uses: vec![use_],
                 },
             );
         }
         Err(message) => problems.push(
-            Diagnostic::new(Code::R008, img.span, message)
+            Diagnostic::new(Code::R008, span, message)
                 .label("this image")
                 .help(format!(
                     "pass `--tag <TAG>` (the tag CI pushed) or `--image {key}=<TAG|REPO:TAG|REPO@DIGEST>`"
