@@ -17,15 +17,17 @@ pub fn write_tree(out: &Path, tree: &OutputTree) -> Result<Vec<PathBuf>, String>
 }
 
 fn stage_and_swap(out: &Path, staging: &Path, tree: &OutputTree) -> Result<Vec<PathBuf>, String> {
+    // Folders first, each once (a BTreeSet puts parents before children).
+    let mut dirs: std::collections::BTreeSet<PathBuf> = std::collections::BTreeSet::new();
     let mut envs: Vec<PathBuf> = Vec::new();
-    for (rel, bytes) in &tree.files {
-        let path = staging.join(rel);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| format!("cannot create `{}`: {e}", parent.display()))?;
+    for rel in tree.files.keys() {
+        let mut parent = rel.parent();
+        while let Some(p) = parent.filter(|p| !p.as_os_str().is_empty()) {
+            if !dirs.insert(p.to_path_buf()) {
+                break;
+            }
+            parent = p.parent();
         }
-        std::fs::write(&path, bytes)
-            .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
         if let Some(first) = rel.components().next() {
             let env = PathBuf::from(first.as_os_str());
             if !envs.contains(&env) {
@@ -33,6 +35,39 @@ fn stage_and_swap(out: &Path, staging: &Path, tree: &OutputTree) -> Result<Vec<P
             }
         }
     }
+    std::fs::create_dir_all(staging)
+        .map_err(|e| format!("cannot create `{}`: {e}", staging.display()))?;
+    for d in &dirs {
+        let path = staging.join(d);
+        std::fs::create_dir(&path)
+            .map_err(|e| format!("cannot create `{}`: {e}", path.display()))?;
+    }
+    // Files on every core: thousands of small writes are system-call bound.
+    let files: Vec<(&PathBuf, &Vec<u8>)> = tree.files.iter().collect();
+    let workers = std::thread::available_parallelism().map_or(1, usize::from);
+    let chunk = files.len().div_ceil(workers).max(1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = files
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    for (rel, bytes) in part {
+                        let path = staging.join(rel);
+                        std::fs::write(&path, bytes)
+                            .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err("a writer thread failed".to_string()))
+            })
+            .collect::<Result<Vec<()>, String>>()
+    })?;
     let mut written = Vec::new();
     for env in envs {
         let target = out.join(&env);

@@ -41,7 +41,7 @@ fn indent(out: &mut String, n: usize) {
 fn write_map(out: &mut String, m: &serde_json::Map<String, Value>, level: usize) {
     for (k, v) in m {
         indent(out, level);
-        out.push_str(&key(k));
+        push_key(out, k);
         out.push(':');
         write_value_after_key(out, v, level);
     }
@@ -63,7 +63,7 @@ fn write_value_after_key(out: &mut String, v: &Value, level: usize) {
         }
         other => {
             out.push(' ');
-            out.push_str(&scalar(other));
+            push_scalar(out, other);
             out.push('\n');
         }
     }
@@ -84,7 +84,7 @@ fn write_seq(out: &mut String, a: &[Value], level: usize) {
                     } else {
                         indent(out, level + 2);
                     }
-                    out.push_str(&key(k));
+                    push_key(out, k);
                     out.push(':');
                     write_value_after_key(out, x, level + 2);
                 }
@@ -99,7 +99,7 @@ fn write_seq(out: &mut String, a: &[Value], level: usize) {
             }
             other => {
                 out.push(' ');
-                out.push_str(&scalar(other));
+                push_scalar(out, other);
                 out.push('\n');
             }
         }
@@ -134,11 +134,19 @@ fn block_string(out: &mut String, s: &str, level: usize) {
     }
 }
 
-fn key(k: &str) -> String {
+fn push_key(out: &mut String, k: &str) {
     if needs_quotes(k) {
-        quote(k)
+        push_quoted(out, k);
     } else {
-        k.to_string()
+        out.push_str(k);
+    }
+}
+
+fn push_scalar(out: &mut String, v: &Value) {
+    match v {
+        Value::String(s) if !needs_quotes(s) => out.push_str(s),
+        Value::String(s) => push_quoted(out, s),
+        other => out.push_str(&scalar(other)),
     }
 }
 
@@ -161,7 +169,10 @@ fn scalar(v: &Value) -> String {
 
 /// Whether a plain scalar would not read back as this exact string.
 pub fn needs_quotes(s: &str) -> bool {
-    if s.is_empty() || s.trim() != s {
+    let (Some(first), Some(last)) = (s.chars().next(), s.chars().next_back()) else {
+        return true;
+    };
+    if first.is_whitespace() || last.is_whitespace() {
         return true;
     }
     const WORDS: &[&str] = &[
@@ -175,9 +186,7 @@ pub fn needs_quotes(s: &str) -> bool {
     // ints (0123, 0x1f, 0o7, 0b1, 1_000), floats (1e3, .5, 1.5), sexagesimal
     // (1:30) and dates (2024-01-02). Quantities such as `100m` or `64Mi`
     // have other letters and stay plain.
-    let mut chars = s.chars();
-    let first = chars.next().unwrap_or(' ');
-    let second = chars.next();
+    let second = s.chars().nth(1);
     let starts_numeric = first.is_ascii_digit()
         || ("+-.".contains(first) && second.is_some_and(|c| c.is_ascii_digit() || c == '.'));
     if starts_numeric
@@ -198,6 +207,11 @@ pub fn needs_quotes(s: &str) -> bool {
 /// A double-quoted YAML string with escapes.
 pub fn quote(s: &str) -> String {
     let mut q = String::with_capacity(s.len() + 2);
+    push_quoted(&mut q, s);
+    q
+}
+
+fn push_quoted(q: &mut String, s: &str) {
     q.push('"');
     for c in s.chars() {
         match c {
@@ -211,7 +225,6 @@ pub fn quote(s: &str) -> String {
         }
     }
     q.push('"');
-    q
 }
 
 #[cfg(test)]
