@@ -110,7 +110,14 @@ fn main() {
     println!("shipc compile --all (4 envs, files written), median wall time");
     for n in sizes {
         let mut host = MemoryHost::new();
+        let dump = std::env::var_os("SHIPC_BENCH_DUMP").map(std::path::PathBuf::from);
         for (name, text) in shipc::synth::project_files(n) {
+            // SHIPC_BENCH_DUMP=DIR also writes the project, to time the CLI on it.
+            if let Some(d) = &dump {
+                let p = d.join(format!("n{n}/ship/{name}"));
+                std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+                std::fs::write(p, &text).unwrap();
+            }
             host.add(format!("ship/{name}"), text);
         }
         let out = std::env::var_os("SHIPC_BENCH_OUT")
