@@ -305,3 +305,64 @@ fn diff_shows_what_a_promotion_changes() {
         "needs two envs"
     );
 }
+
+#[test]
+fn lock_verbs_refuse_bad_arguments_without_touching_a_registry() {
+    let shop = "examples/shop/ship";
+    // A tilt env builds its images: nothing to lock.
+    let (code, _, stderr) = shipc(&["lock", "--env", "local", shop]);
+    assert_eq!(code, 3, "{stderr}");
+    assert!(stderr.contains("nothing to lock"), "{stderr}");
+    // `--image` names a key the env does not pin.
+    let (code, _, stderr) = shipc(&["lock", "--env", "staging", "--image", "catalogue=v1", shop]);
+    assert_eq!(code, 3, "{stderr}");
+    assert!(stderr.contains("did you mean `catalog`"), "{stderr}");
+    let (code, _, stderr) = shipc(&["lock", "--env", "staging", "--image", "catalog", shop]);
+    assert_eq!(code, 3, "{stderr}");
+    assert!(stderr.contains("expected NAME=REF"), "{stderr}");
+    // Bad transport settings.
+    let (code, _, stderr) = shipc(&["lock", "--env", "staging", "--timeout", "0", shop]);
+    assert_eq!(code, 3, "{stderr}");
+    let (code, _, stderr) = shipc(&[
+        "lock",
+        "--env",
+        "staging",
+        "--insecure-registry",
+        "http://r.example.com",
+        shop,
+    ]);
+    assert_eq!(code, 3, "{stderr}");
+    assert!(stderr.contains("no scheme"), "{stderr}");
+    // Unknown envs.
+    let (code, _, stderr) = shipc(&["verify", "--env", "stagin", shop]);
+    assert_eq!(code, 3, "{stderr}");
+    assert!(stderr.contains("did you mean `staging`"), "{stderr}");
+    let (code, _, stderr) = shipc(&["promote", "--from", "staging", "--to", "staging"]);
+    assert_eq!(code, 3, "{stderr}");
+    let (code, _, stderr) = shipc(&[
+        "promote", "--from", "staging", "--to", "local", "--path", shop,
+    ]);
+    assert_eq!(code, 3, "{stderr}");
+    assert!(stderr.contains("no pins to promote into"), "{stderr}");
+}
+
+#[test]
+fn promote_dry_run_on_an_example_changes_nothing() {
+    // No ship.lock in the example: staging has no pins, so nothing moves.
+    let (code, stdout, stderr) = shipc(&[
+        "--format",
+        "json",
+        "promote",
+        "--from",
+        "staging",
+        "--to",
+        "prod",
+        "--dry-run",
+        "--path",
+        "examples/shop/ship",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["changes"], serde_json::json!([]));
+    assert!(!common::root().join("examples/shop/ship.lock").exists());
+}
