@@ -195,13 +195,42 @@ pub fn needs_quotes(s: &str) -> bool {
     {
         return true;
     }
-    if "-?:,[]{}#&*!|>'\"%@`".contains(first) {
+    if matches!(
+        first,
+        '-' | '?'
+            | ':'
+            | ','
+            | '['
+            | ']'
+            | '{'
+            | '}'
+            | '#'
+            | '&'
+            | '*'
+            | '!'
+            | '|'
+            | '>'
+            | '\''
+            | '"'
+            | '%'
+            | '@'
+            | '`'
+    ) || last == ':'
+    {
         return true;
     }
-    if s.contains(": ") || s.contains(" #") || s.ends_with(':') || s.contains('\t') {
-        return true;
+    // One byte pass for `: `, ` #` and ASCII control characters (tabs,
+    // newlines, DEL); C1 controls are non-ASCII, so only non-ASCII text
+    // needs the char pass.
+    let bytes = s.as_bytes();
+    let mut prev = 0u8;
+    for &b in bytes {
+        if (prev == b':' && b == b' ') || (prev == b' ' && b == b'#') || b < 0x20 || b == 0x7f {
+            return true;
+        }
+        prev = b;
     }
-    s.chars().any(|c| c.is_control())
+    !s.is_ascii() && s.chars().any(|c| c.is_control())
 }
 
 /// A double-quoted YAML string with escapes.
