@@ -46,3 +46,7 @@ fn main() {
         );
     }
 }
+
+/// The binary's allocator (src/main.rs), so the figures are the CLI's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

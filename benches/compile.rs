@@ -146,5 +146,6 @@ fn main() {
     }
 }
 
+/// The binary's allocator (src/main.rs), so the figures are the CLI's.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
