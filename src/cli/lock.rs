@@ -102,6 +102,9 @@ pub fn lock(out: &Output, a: &LockArgs) -> u8 {
         }
         if !out.json() {
             print_changes(&changes);
+            if changes.is_empty() {
+                eprintln!("  (no pin changed: ship.lock is not in the form `shipc lock` writes)");
+            }
             eprintln!(
                 "error: ship.lock is out of date for env `{}`\n  help: run `{}` and commit ship.lock",
                 env.name,
