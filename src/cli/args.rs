@@ -36,7 +36,7 @@ pub enum ColorChoice {
 pub enum Command {
     /// Parse and type-check a project in every env; write nothing
     Check(CheckArgs),
-    /// Compile envs into files under DIR/<env>/ (tilt envs for now)
+    /// Compile envs into files under DIR/<env>/ (Tiltfile, Helmfile or Flux tree)
     Compile(CompileArgs),
     /// Show what differs between two envs (images, replicas, resources, env vars, hosts)
     Diff(DiffArgs),
