@@ -56,15 +56,24 @@ impl Registry {
             return None;
         }
         let state = temp_dir(&format!("{name}-state"));
-        let port = free_port();
-        let mut cmd = Command::new("bash");
-        cmd.arg(scripts().join("start-registry.sh"))
-            .args(["--port", &port.to_string(), "--no-install", "--state-dir"])
-            .arg(&state);
-        if tls_auth {
-            cmd.args(["--tls", "--auth", &format!("{USER}:{PASS}")]);
-        }
-        let o = cmd.output().unwrap();
+        // A free port can be taken between our probe and the registry's
+        // bind (tests run in parallel): try a few.
+        let mut attempts = 0;
+        let o = loop {
+            let port = free_port();
+            let mut cmd = Command::new("bash");
+            cmd.arg(scripts().join("start-registry.sh"))
+                .args(["--port", &port.to_string(), "--no-install", "--state-dir"])
+                .arg(&state);
+            if tls_auth {
+                cmd.args(["--tls", "--auth", &format!("{USER}:{PASS}")]);
+            }
+            let o = cmd.output().unwrap();
+            attempts += 1;
+            if o.status.success() || attempts == 3 {
+                break o;
+            }
+        };
         assert!(
             o.status.success(),
             "start-registry: {}",
