@@ -57,12 +57,16 @@ fn write_value_after_key(out: &mut String, v: &Value, level: usize) {
             out.push('\n');
             write_seq(out, a, level);
         }
-        Value::String(s) if s.contains('\n') => {
-            out.push(' ');
-            block_string(out, s, level + 2);
-        }
+        other => write_scalar_line(out, other, level),
+    }
+}
+
+/// ` value\n` after a key or dash: a block string when it has newlines.
+fn write_scalar_line(out: &mut String, v: &Value, level: usize) {
+    out.push(' ');
+    match v {
+        Value::String(s) if s.contains('\n') => block_string(out, s, level + 2),
         other => {
-            out.push(' ');
             push_scalar(out, other);
             out.push('\n');
         }
@@ -93,15 +97,7 @@ fn write_seq(out: &mut String, a: &[Value], level: usize) {
                 out.push('\n');
                 write_seq(out, inner, level + 2);
             }
-            Value::String(s) if s.contains('\n') => {
-                out.push(' ');
-                block_string(out, s, level + 2);
-            }
-            other => {
-                out.push(' ');
-                push_scalar(out, other);
-                out.push('\n');
-            }
+            other => write_scalar_line(out, other, level),
         }
     }
 }
