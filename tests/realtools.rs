@@ -198,30 +198,9 @@ fn lock_keys(example: &str, env: &str) -> Vec<String> {
     )
     .unwrap();
     let e = a.checked.envs.iter().find(|e| e.name == env).unwrap();
-    let mut keys: Vec<String> = e.images.keys().cloned().collect();
-    for (name, s) in &e.services {
-        if let Some(shipc::model::Value {
-            kind: shipc::model::V::Call { .. },
-            ..
-        }) = s.value.get("image")
-        {
-            keys.push(name.clone());
-        }
-        for c in s
-            .value
-            .get("init_containers")
-            .map(shipc::model::Value::as_list)
-            .unwrap_or(&[])
-        {
-            if let (Some(shipc::model::V::Call { .. }), Some(n)) = (
-                c.get("image").map(|i| &i.kind),
-                c.get("name").and_then(|n| n.as_str()),
-            ) {
-                keys.push(format!("{name}.{n}"));
-            }
-        }
-    }
-    keys
+    shipc::check::constraints::lock_keys(e, &mut shipc::Diagnostics::new())
+        .into_keys()
+        .collect()
 }
 
 const FAKE_DIGEST: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";

@@ -152,20 +152,7 @@ pub fn read_lock(root: &std::path::Path) -> Result<shipc::lock::Lockfile, String
 fn digest_overrides(flags: &[String], analysis: &shipc::Analysis) -> Result<Overrides, String> {
     let mut keys: Vec<String> = Vec::new();
     for env in &analysis.checked.envs {
-        keys.extend(env.images.keys().cloned());
-        for (name, s) in &env.services {
-            keys.push(name.clone());
-            for c in s
-                .value
-                .get("init_containers")
-                .map(shipc::model::Value::as_list)
-                .unwrap_or(&[])
-            {
-                if let Some(n) = c.get("name").and_then(shipc::model::Value::as_str) {
-                    keys.push(format!("{name}.{n}"));
-                }
-            }
-        }
+        keys.extend(shipc::check::constraints::lock_keys(env, &mut Diagnostics::new()).into_keys());
     }
     keys.sort();
     keys.dedup();
