@@ -316,14 +316,7 @@ pub fn emit(env: &EnvModel, graph: &DepGraph, input: &TiltInput<'_>) -> OutputTr
         if !forwards.is_empty() {
             kw.push(format!("port_forwards=[{}]", forwards.join(", ")));
         }
-        let labels = svc
-            .value
-            .get("labels")
-            .map(Value::strings)
-            .unwrap_or_default();
-        if !labels.is_empty() {
-            kw.push(format!("labels={}", list(&labels)));
-        }
+        push_labels(&mut kw, svc);
         let deps = resource_deps(env, graph, svc);
         if !deps.is_empty() {
             kw.push(format!("resource_deps={}", list(&deps)));
@@ -531,19 +524,24 @@ fn helm_strategy(
         if !deps.is_empty() {
             kw.push(format!("resource_deps={}", list(&deps)));
         }
-        let labels = svc
-            .value
-            .get("labels")
-            .map(Value::strings)
-            .unwrap_or_default();
-        if !labels.is_empty() {
-            kw.push(format!("labels={}", list(&labels)));
-        }
+        push_labels(&mut kw, svc);
         t.push_str(&format!(
             "helm_resource({}, {}, {})\n",
             string(&svc.k8s_name),
             string("charts/ship-app"),
             kw.join(", ")
         ));
+    }
+}
+
+/// `labels=[…]` for a Tilt resource, when the service has labels.
+fn push_labels(kw: &mut Vec<String>, svc: &crate::model::Decl) {
+    let labels = svc
+        .value
+        .get("labels")
+        .map(Value::strings)
+        .unwrap_or_default();
+    if !labels.is_empty() {
+        kw.push(format!("labels={}", list(&labels)));
     }
 }
