@@ -159,12 +159,12 @@ pub fn emit(
         });
         out.add("apps/namespace.yaml", yaml::to_string(&ns_obj));
         for svc in env.services.values() {
-            let docs: Vec<serde_json::Value> = k8s::service_objects(cx, svc)
-                .into_iter()
-                .map(|o| o.value)
-                .collect();
+            let objects = k8s::service_objects(cx, svc);
             let file = format!("{}.yaml", svc.k8s_name);
-            out.add(format!("apps/{file}"), yaml::documents(&docs));
+            out.add(
+                format!("apps/{file}"),
+                yaml::documents(objects.iter().map(|o| &o.value)),
+            );
             app_files.push(file);
         }
         out.add("apps/kustomization.yaml", kustomization(&app_files));

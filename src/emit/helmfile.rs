@@ -84,25 +84,28 @@ fn alias(url: &str) -> String {
 
 /// The objects of one service with the main container's image left empty
 /// (the chart fills it in from `image`).
-pub fn chart_objects(cx: &Context<'_>, d: &crate::model::Decl) -> Vec<serde_json::Value> {
+pub fn chart_objects(cx: &Context<'_>, d: &crate::model::Decl) -> Vec<k8s::Body> {
     k8s::service_objects(cx, d)
         .into_iter()
         .map(|o| {
             let mut v = o.value;
-            let pod = match o.kind.as_str() {
-                "Deployment" | "StatefulSet" | "Job" => v.pointer_mut("/spec/template/spec"),
-                "CronJob" => v.pointer_mut("/spec/jobTemplate/spec/template/spec"),
-                _ => None,
-            };
-            if let Some(c) = pod
-                .and_then(|p| p.pointer_mut("/containers/0"))
-                .and_then(|c| c.as_object_mut())
-            {
-                c.remove("image");
+            if let Some(c) = v.pod_spec_mut().and_then(|p| p.containers.first_mut()) {
+                c.image = None;
             }
             v
         })
         .collect()
+}
+
+/// A service's values file for the `ship-app` chart: the image (absent,
+/// bare, or pinned) and the objects the chart renders.
+#[derive(serde::Serialize)]
+pub struct ChartValues<'a> {
+    /// `image:` (repository, and digest or tag).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image: Option<serde_json::Value>,
+    /// `objects:`, with the main container's image left to the chart.
+    pub objects: &'a [k8s::Body],
 }
 
 /// Run `f` with the lowering context of a pinned env (images by digest);
@@ -183,13 +186,13 @@ pub fn emit(
             };
             let base = json!({"image": {"repository": bare}});
             let objects = chart_objects(cx, svc);
-            let env_values = json!({
-                "image": {
+            let env_values = ChartValues {
+                image: Some(json!({
                     "repository": pinned.as_ref().map(|p| p.repository.clone()).unwrap_or_default(),
                     "digest": pinned.as_ref().map(|p| p.digest.clone()).unwrap_or_default(),
-                },
-                "objects": objects,
-            });
+                })),
+                objects: &objects,
+            };
             let file = svc.k8s_name.clone();
             out.add(format!("values/base/{file}.yaml"), yaml::to_string(&base));
             out.add(

@@ -280,16 +280,13 @@ pub fn emit(env: &EnvModel, graph: &DepGraph, input: &TiltInput<'_>) -> OutputTr
     }
     for svc in env.services.values() {
         let objects = k8s::service_objects(&cx, svc);
-        let docs: Vec<serde_json::Value> = objects.iter().map(|o| o.value.clone()).collect();
+        let docs = yaml::documents(objects.iter().map(|o| &o.value));
         if kustomize {
-            out.add(
-                format!("kustomize/{}.yaml", svc.k8s_name),
-                yaml::documents(&docs),
-            );
+            out.add(format!("kustomize/{}.yaml", svc.k8s_name), docs);
             t.push('\n');
         } else {
             let file = format!("manifests/{}.yaml", svc.k8s_name);
-            out.add(&file, yaml::documents(&docs));
+            out.add(&file, docs);
             t.push_str(&format!("\nk8s_yaml({})\n", string(&file)));
         }
         let mut kw: Vec<String> = Vec::new();
@@ -429,7 +426,7 @@ fn helm_strategy(
     ));
     for svc in env.services.values() {
         let objects = super::helmfile::chart_objects(cx, svc);
-        let mut values = serde_json::Map::new();
+        let mut image_values: Option<serde_json::Value> = None;
         let mut flags: Vec<String> = vec![format!("--values=values/{}.yaml", svc.k8s_name)];
         let mut deps: Vec<String> = Vec::new();
         match svc.value.get("image").map(|i| &i.kind) {
@@ -486,10 +483,7 @@ fn helm_strategy(
                     list(&[context]),
                     list(&["build"])
                 ));
-                values.insert(
-                    "image".into(),
-                    serde_json::json!({"repository": repository(env, &d.name)}),
-                );
+                image_values = Some(serde_json::json!({"repository": repository(env, &d.name)}));
                 flags.push(format!("--values={values_file}"));
                 deps.push(sentinel);
             }
@@ -504,15 +498,18 @@ fn helm_strategy(
                     if let Some(tag) = parts.tag {
                         image.insert("tag".into(), tag.into());
                     }
-                    values.insert("image".into(), serde_json::Value::Object(image));
+                    image_values = Some(serde_json::Value::Object(image));
                 }
             }
             _ => {}
         }
-        values.insert("objects".into(), serde_json::Value::Array(objects));
+        let values = super::helmfile::ChartValues {
+            image: image_values,
+            objects: &objects,
+        };
         out.add(
             format!("values/{}.yaml", svc.k8s_name),
-            yaml::to_string(&serde_json::Value::Object(values)),
+            yaml::to_string(&values),
         );
         flags.extend(["--wait".to_string(), "--atomic".to_string()]);
         let mut kw = vec![

@@ -4,32 +4,90 @@
 //! read them as anything but that string (`yes`, `on`, `0123`, `1e3`,
 //! `null`, `~`, leading indicators, `: `, ` #`, …).
 
-use serde_json::Value;
+//!
+//! It is a `serde::Serializer`: k8s-openapi objects, `serde_json::Value`s
+//! and our own structs are written straight to text, with no intermediate
+//! tree. Entries are written in the order they arrive; a map whose keys did
+//! not arrive sorted has its entries' text reordered when it ends (each
+//! entry is self-contained at its indentation), so the output is the same
+//! whatever order a type serialises its fields in.
+
+use serde::ser::{self, Serialize};
+use std::borrow::Cow;
 
 /// Render one document (no `---`), ending with a newline.
-pub fn to_string(v: &Value) -> String {
-    let mut out = String::new();
-    match v {
-        Value::Object(m) if !m.is_empty() => write_map(&mut out, m, 0),
-        Value::Array(a) if !a.is_empty() => write_seq(&mut out, a, 0),
-        other => {
-            out.push_str(&scalar(other));
-            out.push('\n');
-        }
-    }
-    out
+pub fn to_string<T: Serialize + ?Sized>(v: &T) -> String {
+    let mut w = Writer::default();
+    w.document(v);
+    w.out
 }
 
 /// Render several documents separated by `---`.
-pub fn documents(vs: &[Value]) -> String {
-    let mut out = String::new();
-    for (i, v) in vs.iter().enumerate() {
+pub fn documents<'a, T: Serialize + 'a>(vs: impl IntoIterator<Item = &'a T>) -> String {
+    let mut w = Writer::default();
+    for (i, v) in vs.into_iter().enumerate() {
         if i > 0 {
-            out.push_str("---\n");
+            w.out.push_str("---\n");
         }
-        out.push_str(&to_string(v));
+        w.document(v);
     }
-    out
+    w.out
+}
+
+/// Where the next value goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Ctx {
+    /// A document of its own.
+    Top,
+    /// After `key:` written at this indentation.
+    Key(usize),
+    /// After `-` written at this indentation.
+    Dash(usize),
+}
+
+/// An open map or sequence.
+struct Frame {
+    ctx: Ctx,
+    is_map: bool,
+    count: usize,
+    /// Index of this frame's first entry in `Writer::entries`.
+    base: usize,
+    sorted: bool,
+}
+
+/// One map entry written so far: its key, where its line prefix starts and
+/// where its key starts.
+struct Entry {
+    key: Cow<'static, str>,
+    start: usize,
+    key_start: usize,
+}
+
+#[derive(Default)]
+struct Writer {
+    out: String,
+    ctx: Option<Ctx>,
+    frames: Vec<Frame>,
+    entries: Vec<Entry>,
+}
+
+/// A value that cannot be written as YAML (a map key that is not a
+/// scalar); none of the types shipc writes has one.
+#[derive(Debug)]
+pub struct Error(String);
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl ser::Error for Error {
+    fn custom<T: std::fmt::Display>(msg: T) -> Self {
+        Error(msg.to_string())
+    }
 }
 
 fn indent(out: &mut String, n: usize) {
@@ -38,68 +96,563 @@ fn indent(out: &mut String, n: usize) {
     }
 }
 
-fn write_map(out: &mut String, m: &serde_json::Map<String, Value>, level: usize) {
-    for (k, v) in m {
-        indent(out, level);
-        push_key(out, k);
-        out.push(':');
-        write_value_after_key(out, v, level);
-    }
-}
-
-fn write_value_after_key(out: &mut String, v: &Value, level: usize) {
-    match v {
-        Value::Object(m) if !m.is_empty() => {
-            out.push('\n');
-            write_map(out, m, level + 2);
-        }
-        Value::Array(a) if !a.is_empty() => {
-            out.push('\n');
-            write_seq(out, a, level);
-        }
-        other => write_scalar_line(out, other, level),
-    }
-}
-
-/// ` value\n` after a key or dash: a block string when it has newlines.
-fn write_scalar_line(out: &mut String, v: &Value, level: usize) {
-    out.push(' ');
-    match v {
-        Value::String(s) if s.contains('\n') => block_string(out, s, level + 2),
-        other => {
-            push_scalar(out, other);
-            out.push('\n');
+impl Writer {
+    fn document<T: Serialize + ?Sized>(&mut self, v: &T) {
+        self.ctx = Some(Ctx::Top);
+        self.frames.clear();
+        self.entries.clear();
+        let mark = self.out.len();
+        if let Err(e) = v.serialize(&mut *self) {
+            // Unreachable for shipc's own types; never emit half a value.
+            self.out.truncate(mark);
+            self.out.push_str("# ");
+            self.out.push_str(&e.0.replace('\n', " "));
+            self.out.push('\n');
         }
     }
-}
 
-fn write_seq(out: &mut String, a: &[Value], level: usize) {
-    for v in a {
-        indent(out, level);
-        out.push('-');
-        match v {
-            Value::Object(m) if !m.is_empty() => {
-                // First key on the dash line, the rest aligned under it.
-                let mut first = true;
-                for (k, x) in m {
-                    if first {
-                        out.push(' ');
-                        first = false;
-                    } else {
-                        indent(out, level + 2);
-                    }
-                    push_key(out, k);
-                    out.push(':');
-                    write_value_after_key(out, x, level + 2);
+    fn take_ctx(&mut self) -> Ctx {
+        self.ctx.take().unwrap_or(Ctx::Top)
+    }
+
+    /// A scalar written as is (numbers, booleans, `null`).
+    fn raw(&mut self, text: &str) -> Result<(), Error> {
+        if self.take_ctx() != Ctx::Top {
+            self.out.push(' ');
+        }
+        self.out.push_str(text);
+        self.out.push('\n');
+        Ok(())
+    }
+
+    /// A string: plain, double-quoted, or a block after a key or dash.
+    fn string(&mut self, s: &str) -> Result<(), Error> {
+        match self.take_ctx() {
+            Ctx::Key(level) | Ctx::Dash(level) => {
+                self.out.push(' ');
+                if s.contains('\n') {
+                    block_string(&mut self.out, s, level + 2);
+                    return Ok(());
                 }
             }
-            Value::Array(inner) if !inner.is_empty() => {
-                out.push('\n');
-                write_seq(out, inner, level + 2);
+            Ctx::Top => {}
+        }
+        push_key(&mut self.out, s);
+        self.out.push('\n');
+        Ok(())
+    }
+
+    fn open(&mut self, is_map: bool) {
+        let ctx = self.take_ctx();
+        self.frames.push(Frame {
+            ctx,
+            is_map,
+            count: 0,
+            base: self.entries.len(),
+            sorted: true,
+        });
+    }
+
+    /// Start a map entry: header, line prefix, key and `:`; the value
+    /// follows with `Ctx::Key`.
+    fn key(&mut self, key: Cow<'static, str>) {
+        let Some(f) = self.frames.last_mut() else {
+            return;
+        };
+        let level = match f.ctx {
+            Ctx::Top => 0,
+            Ctx::Key(l) | Ctx::Dash(l) => l + 2,
+        };
+        if f.count == 0 && matches!(f.ctx, Ctx::Key(_)) {
+            self.out.push('\n');
+        }
+        let start = self.out.len();
+        if f.count == 0 && matches!(f.ctx, Ctx::Dash(_)) {
+            self.out.push(' ');
+        } else {
+            indent(&mut self.out, level);
+        }
+        if f.count > 0 {
+            if let Some(prev) = self.entries.last() {
+                if prev.key.as_ref() > key.as_ref() {
+                    f.sorted = false;
+                }
             }
-            other => write_scalar_line(out, other, level),
+        }
+        f.count += 1;
+        let key_start = self.out.len();
+        push_key(&mut self.out, &key);
+        self.out.push(':');
+        self.entries.push(Entry {
+            key,
+            start,
+            key_start,
+        });
+        self.ctx = Some(Ctx::Key(level));
+    }
+
+    /// Start a sequence item: header, `-`; the value follows with
+    /// `Ctx::Dash`.
+    fn item(&mut self) {
+        let Some(f) = self.frames.last_mut() else {
+            return;
+        };
+        let level = match f.ctx {
+            Ctx::Top => 0,
+            Ctx::Key(l) => l,
+            Ctx::Dash(l) => l + 2,
+        };
+        if f.count == 0 && f.ctx != Ctx::Top {
+            self.out.push('\n');
+        }
+        f.count += 1;
+        indent(&mut self.out, level);
+        self.out.push('-');
+        self.ctx = Some(Ctx::Dash(level));
+    }
+
+    fn close(&mut self) -> Result<(), Error> {
+        let Some(f) = self.frames.pop() else {
+            return Ok(());
+        };
+        if f.count == 0 {
+            if f.ctx != Ctx::Top {
+                self.out.push(' ');
+            }
+            self.out.push_str(if f.is_map { "{}\n" } else { "[]\n" });
+        } else if !f.sorted {
+            self.reorder(&f);
+        }
+        self.entries.truncate(f.base);
+        Ok(())
+    }
+
+    /// Rewrite a map's entries in key order. Every entry's text after its
+    /// line prefix stands alone; only the first entry's prefix differs
+    /// (the space after a dash).
+    fn reorder(&mut self, f: &Frame) {
+        let entries = self.entries.get(f.base..).unwrap_or_default();
+        let Some(first) = entries.first() else {
+            return;
+        };
+        let region_start = first.start;
+        let first_prefix = self
+            .out
+            .get(first.start..first.key_start)
+            .unwrap_or_default()
+            .to_string();
+        let level = match f.ctx {
+            Ctx::Top => 0,
+            Ctx::Key(l) | Ctx::Dash(l) => l + 2,
+        };
+        let mut order: Vec<usize> = (0..entries.len()).collect();
+        order.sort_by(|&a, &b| {
+            let ka = entries.get(a).map(|e| e.key.as_ref());
+            let kb = entries.get(b).map(|e| e.key.as_ref());
+            ka.cmp(&kb)
+        });
+        let mut text = String::with_capacity(self.out.len() - region_start);
+        for (n, &i) in order.iter().enumerate() {
+            let (Some(e), end) = (
+                entries.get(i),
+                entries.get(i + 1).map_or(self.out.len(), |x| x.start),
+            ) else {
+                continue;
+            };
+            if n == 0 {
+                text.push_str(&first_prefix);
+            } else {
+                indent(&mut text, level);
+            }
+            text.push_str(self.out.get(e.key_start..end).unwrap_or_default());
+        }
+        self.out.truncate(region_start);
+        self.out.push_str(&text);
+    }
+}
+
+impl ser::Serializer for &mut Writer {
+    type Ok = ();
+    type Error = Error;
+    type SerializeSeq = Self;
+    type SerializeTuple = Self;
+    type SerializeTupleStruct = Self;
+    type SerializeTupleVariant = Self;
+    type SerializeMap = Self;
+    type SerializeStruct = Self;
+    type SerializeStructVariant = Self;
+
+    fn serialize_bool(self, v: bool) -> Result<(), Error> {
+        self.raw(if v { "true" } else { "false" })
+    }
+    fn serialize_i8(self, v: i8) -> Result<(), Error> {
+        self.serialize_i64(i64::from(v))
+    }
+    fn serialize_i16(self, v: i16) -> Result<(), Error> {
+        self.serialize_i64(i64::from(v))
+    }
+    fn serialize_i32(self, v: i32) -> Result<(), Error> {
+        self.serialize_i64(i64::from(v))
+    }
+    fn serialize_i64(self, v: i64) -> Result<(), Error> {
+        self.raw(&v.to_string())
+    }
+    fn serialize_i128(self, v: i128) -> Result<(), Error> {
+        self.raw(&v.to_string())
+    }
+    fn serialize_u8(self, v: u8) -> Result<(), Error> {
+        self.serialize_u64(u64::from(v))
+    }
+    fn serialize_u16(self, v: u16) -> Result<(), Error> {
+        self.serialize_u64(u64::from(v))
+    }
+    fn serialize_u32(self, v: u32) -> Result<(), Error> {
+        self.serialize_u64(u64::from(v))
+    }
+    fn serialize_u64(self, v: u64) -> Result<(), Error> {
+        self.raw(&v.to_string())
+    }
+    fn serialize_u128(self, v: u128) -> Result<(), Error> {
+        self.raw(&v.to_string())
+    }
+    fn serialize_f32(self, v: f32) -> Result<(), Error> {
+        self.serialize_f64(f64::from(v))
+    }
+    fn serialize_f64(self, v: f64) -> Result<(), Error> {
+        // As serde_json writes it; NaN and infinities become null.
+        match serde_json::Number::from_f64(v) {
+            Some(n) => self.raw(&n.to_string()),
+            None => self.raw("null"),
         }
     }
+    fn serialize_char(self, v: char) -> Result<(), Error> {
+        self.string(v.encode_utf8(&mut [0; 4]))
+    }
+    fn serialize_str(self, v: &str) -> Result<(), Error> {
+        self.string(v)
+    }
+    fn serialize_bytes(self, v: &[u8]) -> Result<(), Error> {
+        use ser::SerializeSeq;
+        let mut s = self.serialize_seq(Some(v.len()))?;
+        for b in v {
+            s.serialize_element(b)?;
+        }
+        SerializeSeq::end(s)
+    }
+    fn serialize_none(self) -> Result<(), Error> {
+        self.raw("null")
+    }
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<(), Error> {
+        value.serialize(self)
+    }
+    fn serialize_unit(self) -> Result<(), Error> {
+        self.raw("null")
+    }
+    fn serialize_unit_struct(self, _name: &'static str) -> Result<(), Error> {
+        self.raw("null")
+    }
+    fn serialize_unit_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+    ) -> Result<(), Error> {
+        self.string(variant)
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        value: &T,
+    ) -> Result<(), Error> {
+        value.serialize(self)
+    }
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        value: &T,
+    ) -> Result<(), Error> {
+        self.open(true);
+        self.key(Cow::Borrowed(variant));
+        value.serialize(&mut *self)?;
+        self.close()
+    }
+    fn serialize_seq(self, _len: Option<usize>) -> Result<Self, Error> {
+        self.open(false);
+        Ok(self)
+    }
+    fn serialize_tuple(self, len: usize) -> Result<Self, Error> {
+        self.serialize_seq(Some(len))
+    }
+    fn serialize_tuple_struct(self, _name: &'static str, len: usize) -> Result<Self, Error> {
+        self.serialize_seq(Some(len))
+    }
+    fn serialize_tuple_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        _len: usize,
+    ) -> Result<Self, Error> {
+        self.open(true);
+        self.key(Cow::Borrowed(variant));
+        self.open(false);
+        Ok(self)
+    }
+    fn serialize_map(self, _len: Option<usize>) -> Result<Self, Error> {
+        self.open(true);
+        Ok(self)
+    }
+    fn serialize_struct(self, _name: &'static str, _len: usize) -> Result<Self, Error> {
+        self.open(true);
+        Ok(self)
+    }
+    fn serialize_struct_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        _len: usize,
+    ) -> Result<Self, Error> {
+        self.open(true);
+        self.key(Cow::Borrowed(variant));
+        self.open(true);
+        Ok(self)
+    }
+}
+
+impl ser::SerializeSeq for &mut Writer {
+    type Ok = ();
+    type Error = Error;
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        self.item();
+        value.serialize(&mut **self)
+    }
+    fn end(self) -> Result<(), Error> {
+        self.close()
+    }
+}
+
+impl ser::SerializeTuple for &mut Writer {
+    type Ok = ();
+    type Error = Error;
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        ser::SerializeSeq::serialize_element(self, value)
+    }
+    fn end(self) -> Result<(), Error> {
+        self.close()
+    }
+}
+
+impl ser::SerializeTupleStruct for &mut Writer {
+    type Ok = ();
+    type Error = Error;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        ser::SerializeSeq::serialize_element(self, value)
+    }
+    fn end(self) -> Result<(), Error> {
+        self.close()
+    }
+}
+
+impl ser::SerializeTupleVariant for &mut Writer {
+    type Ok = ();
+    type Error = Error;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        ser::SerializeSeq::serialize_element(self, value)
+    }
+    fn end(self) -> Result<(), Error> {
+        self.close()?;
+        self.close()
+    }
+}
+
+impl ser::SerializeMap for &mut Writer {
+    type Ok = ();
+    type Error = Error;
+    fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), Error> {
+        let k = key.serialize(KeyWriter)?;
+        self.key(Cow::Owned(k));
+        Ok(())
+    }
+    fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        value.serialize(&mut **self)
+    }
+    fn end(self) -> Result<(), Error> {
+        self.close()
+    }
+}
+
+impl ser::SerializeStruct for &mut Writer {
+    type Ok = ();
+    type Error = Error;
+    fn serialize_field<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), Error> {
+        self.key(Cow::Borrowed(key));
+        value.serialize(&mut **self)
+    }
+    fn end(self) -> Result<(), Error> {
+        self.close()
+    }
+}
+
+impl ser::SerializeStructVariant for &mut Writer {
+    type Ok = ();
+    type Error = Error;
+    fn serialize_field<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), Error> {
+        ser::SerializeStruct::serialize_field(self, key, value)
+    }
+    fn end(self) -> Result<(), Error> {
+        self.close()?;
+        self.close()
+    }
+}
+
+/// Map keys: strings, and scalars written as strings (as serde_json does).
+struct KeyWriter;
+
+impl ser::Serializer for KeyWriter {
+    type Ok = String;
+    type Error = Error;
+    type SerializeSeq = ser::Impossible<String, Error>;
+    type SerializeTuple = ser::Impossible<String, Error>;
+    type SerializeTupleStruct = ser::Impossible<String, Error>;
+    type SerializeTupleVariant = ser::Impossible<String, Error>;
+    type SerializeMap = ser::Impossible<String, Error>;
+    type SerializeStruct = ser::Impossible<String, Error>;
+    type SerializeStructVariant = ser::Impossible<String, Error>;
+
+    fn serialize_bool(self, v: bool) -> Result<String, Error> {
+        Ok(v.to_string())
+    }
+    fn serialize_i8(self, v: i8) -> Result<String, Error> {
+        Ok(v.to_string())
+    }
+    fn serialize_i16(self, v: i16) -> Result<String, Error> {
+        Ok(v.to_string())
+    }
+    fn serialize_i32(self, v: i32) -> Result<String, Error> {
+        Ok(v.to_string())
+    }
+    fn serialize_i64(self, v: i64) -> Result<String, Error> {
+        Ok(v.to_string())
+    }
+    fn serialize_u8(self, v: u8) -> Result<String, Error> {
+        Ok(v.to_string())
+    }
+    fn serialize_u16(self, v: u16) -> Result<String, Error> {
+        Ok(v.to_string())
+    }
+    fn serialize_u32(self, v: u32) -> Result<String, Error> {
+        Ok(v.to_string())
+    }
+    fn serialize_u64(self, v: u64) -> Result<String, Error> {
+        Ok(v.to_string())
+    }
+    fn serialize_f32(self, v: f32) -> Result<String, Error> {
+        Ok(v.to_string())
+    }
+    fn serialize_f64(self, v: f64) -> Result<String, Error> {
+        Ok(v.to_string())
+    }
+    fn serialize_char(self, v: char) -> Result<String, Error> {
+        Ok(v.to_string())
+    }
+    fn serialize_str(self, v: &str) -> Result<String, Error> {
+        Ok(v.to_string())
+    }
+    fn serialize_bytes(self, _v: &[u8]) -> Result<String, Error> {
+        Err(key_error())
+    }
+    fn serialize_none(self) -> Result<String, Error> {
+        Err(key_error())
+    }
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<String, Error> {
+        value.serialize(self)
+    }
+    fn serialize_unit(self) -> Result<String, Error> {
+        Err(key_error())
+    }
+    fn serialize_unit_struct(self, _name: &'static str) -> Result<String, Error> {
+        Err(key_error())
+    }
+    fn serialize_unit_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+    ) -> Result<String, Error> {
+        Ok(variant.to_string())
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        value: &T,
+    ) -> Result<String, Error> {
+        value.serialize(self)
+    }
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        _index: u32,
+        _variant: &'static str,
+        _value: &T,
+    ) -> Result<String, Error> {
+        Err(key_error())
+    }
+    fn serialize_seq(self, _len: Option<usize>) -> Result<Self::SerializeSeq, Error> {
+        Err(key_error())
+    }
+    fn serialize_tuple(self, _len: usize) -> Result<Self::SerializeTuple, Error> {
+        Err(key_error())
+    }
+    fn serialize_tuple_struct(
+        self,
+        _name: &'static str,
+        _len: usize,
+    ) -> Result<Self::SerializeTupleStruct, Error> {
+        Err(key_error())
+    }
+    fn serialize_tuple_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        _variant: &'static str,
+        _len: usize,
+    ) -> Result<Self::SerializeTupleVariant, Error> {
+        Err(key_error())
+    }
+    fn serialize_map(self, _len: Option<usize>) -> Result<Self::SerializeMap, Error> {
+        Err(key_error())
+    }
+    fn serialize_struct(
+        self,
+        _name: &'static str,
+        _len: usize,
+    ) -> Result<Self::SerializeStruct, Error> {
+        Err(key_error())
+    }
+    fn serialize_struct_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        _variant: &'static str,
+        _len: usize,
+    ) -> Result<Self::SerializeStructVariant, Error> {
+        Err(key_error())
+    }
+}
+
+fn key_error() -> Error {
+    Error("a YAML map key must be a string or a number".into())
 }
 
 fn block_string(out: &mut String, s: &str, level: usize) {
@@ -113,7 +666,7 @@ fn block_string(out: &mut String, s: &str, level: usize) {
     };
     let leading_space = s.starts_with(' ') || s.starts_with('\t');
     if leading_space || s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-        out.push_str(&quote(s));
+        push_quoted(out, s);
         out.push('\n');
         return;
     }
@@ -130,6 +683,7 @@ fn block_string(out: &mut String, s: &str, level: usize) {
     }
 }
 
+/// A string, plain when that reads back as the same string, else quoted.
 fn push_key(out: &mut String, k: &str) {
     if needs_quotes(k) {
         push_quoted(out, k);
@@ -138,44 +692,37 @@ fn push_key(out: &mut String, k: &str) {
     }
 }
 
-fn push_scalar(out: &mut String, v: &Value) {
-    match v {
-        Value::String(s) if !needs_quotes(s) => out.push_str(s),
-        Value::String(s) => push_quoted(out, s),
-        other => out.push_str(&scalar(other)),
+/// Bytes that can never make a plain scalar ambiguous after a leading
+/// letter: ASCII letters and digits, `_`, `.`, `/` and `-`.
+const PLAIN: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric() || c == b'_' || c == b'.' || c == b'/' || c == b'-';
+        b += 1;
     }
-}
-
-fn scalar(v: &Value) -> String {
-    match v {
-        Value::Null => "null".into(),
-        Value::Bool(b) => b.to_string(),
-        Value::Number(n) => n.to_string(),
-        Value::String(s) => {
-            if needs_quotes(s) {
-                quote(s)
-            } else {
-                s.clone()
-            }
-        }
-        Value::Array(_) => "[]".into(),
-        Value::Object(_) => "{}".into(),
-    }
-}
+    t
+};
 
 /// Whether a plain scalar would not read back as this exact string.
 pub fn needs_quotes(s: &str) -> bool {
+    // Fast path, most keys and values: a letter, then only `PLAIN` bytes.
+    // Such a string is never a number, timestamp or indicator; it is
+    // ambiguous only as one of YAML 1.1's boolean and null words.
+    let bytes = s.as_bytes();
+    if bytes.first().is_some_and(u8::is_ascii_alphabetic)
+        && bytes.iter().all(|&b| PLAIN[usize::from(b)])
+    {
+        return bytes.len() <= 5 && is_word(s);
+    }
     let (Some(first), Some(last)) = (s.chars().next(), s.chars().next_back()) else {
         return true;
     };
     if first.is_whitespace() || last.is_whitespace() {
         return true;
     }
-    const WORDS: &[&str] = &[
-        "y", "n", "yes", "no", "on", "off", "true", "false", "null", "~", ".nan", ".inf", "-.inf",
-        "+.inf",
-    ];
-    if s.len() <= 5 && WORDS.iter().any(|w| w.eq_ignore_ascii_case(s)) {
+    if s.len() <= 5 && is_word(s) {
         return true;
     }
     // Anything a YAML 1.1 or 1.2 parser may read as a number or timestamp:
@@ -218,7 +765,6 @@ pub fn needs_quotes(s: &str) -> bool {
     // One byte pass for `: `, ` #` and ASCII control characters (tabs,
     // newlines, DEL); C1 controls are non-ASCII, so only non-ASCII text
     // needs the char pass.
-    let bytes = s.as_bytes();
     let mut prev = 0u8;
     for &b in bytes {
         if (prev == b':' && b == b' ') || (prev == b' ' && b == b'#') || b < 0x20 || b == 0x7f {
@@ -227,6 +773,15 @@ pub fn needs_quotes(s: &str) -> bool {
         prev = b;
     }
     !s.is_ascii() && s.chars().any(|c| c.is_control())
+}
+
+/// YAML 1.1 booleans, null and the special floats, in any case.
+fn is_word(s: &str) -> bool {
+    const WORDS: &[&str] = &[
+        "y", "n", "yes", "no", "on", "off", "true", "false", "null", "~", ".nan", ".inf", "-.inf",
+        "+.inf",
+    ];
+    WORDS.iter().any(|w| w.eq_ignore_ascii_case(s))
 }
 
 /// A double-quoted YAML string with escapes.
@@ -261,7 +816,7 @@ mod tests {
     fn ambiguous_strings_are_quoted() {
         for s in [
             "yes", "on", "0123", "1e3", "null", "~", "", " x", "a: b", "-x", "1.5", "0x1F",
-            "12:30", "True", "NO",
+            "12:30", "True", "NO", "Off", "Y", "nuLL", "-.inf", ".NaN", "a:", "x\ty",
         ] {
             assert!(needs_quotes(s), "{s}");
         }
@@ -272,6 +827,10 @@ mod tests {
             "registry.example.com/a:1.0",
             "100m",
             "64Mi",
+            "yess",
+            "name",
+            "nginx-1.25/x_y",
+            "a:b",
         ] {
             assert!(!needs_quotes(s), "{s}");
         }
@@ -284,5 +843,46 @@ mod tests {
             to_string(&v),
             "a:\n  k: |\n    v\n    w\nb:\n- 1\n- x: \"yes\"\n  \"y\": []\nc: {}\n"
         );
+    }
+
+    /// Fields that arrive out of order are written sorted, at the top, after
+    /// a key and after a dash (where the first key shares the dash line).
+    #[test]
+    fn unsorted_fields_are_written_sorted() {
+        #[derive(serde::Serialize)]
+        struct Inner {
+            zeta: u8,
+            alpha: Vec<u8>,
+            mid: Option<&'static str>,
+        }
+        #[derive(serde::Serialize)]
+        struct Outer {
+            z: Inner,
+            list: Vec<Inner>,
+            a: std::collections::BTreeMap<String, Inner>,
+            empty: Vec<u8>,
+        }
+        let inner = || Inner {
+            zeta: 1,
+            alpha: vec![2, 3],
+            mid: None,
+        };
+        let v = Outer {
+            z: inner(),
+            list: vec![inner(), inner()],
+            a: [("k".to_string(), inner())].into_iter().collect(),
+            empty: vec![],
+        };
+        let text = to_string(&v);
+        let mut sorted = serde_json::to_value(&v).unwrap();
+        sorted.sort_all_objects();
+        assert_eq!(text, to_string(&sorted));
+        assert_eq!(
+            text,
+            "a:\n  k:\n    alpha:\n    - 2\n    - 3\n    mid: null\n    zeta: 1\nempty: []\n\
+             list:\n- alpha:\n  - 2\n  - 3\n  mid: null\n  zeta: 1\n- alpha:\n  - 2\n  - 3\n\
+             \x20 mid: null\n  zeta: 1\nz:\n  alpha:\n  - 2\n  - 3\n  mid: null\n  zeta: 1\n"
+        );
+        assert_eq!(documents([&1, &2]), "1\n---\n2\n");
     }
 }

@@ -4,15 +4,20 @@
 //! and route (Ingress or Gateway API HTTPRoute). Tilt manifests, Flux apps,
 //! the Helm chart check and `apply` all consume these objects.
 //!
-//! Objects are k8s-openapi types (HTTPRoute, a CRD, is built as JSON),
-//! serialised to `serde_json::Value` with sorted keys. Each carries the span
-//! of the declaration it came from and an annotation naming `file:line`.
+//! Objects are k8s-openapi types (HTTPRoute, a CRD, is built as JSON), kept
+//! typed until `emit::yaml` writes them straight to text with sorted keys.
+//! Each carries the span of the declaration it came from and an annotation
+//! naming `file:line`.
 
 pub mod pod;
 mod service;
 
 use crate::model::{Decl, EnvModel, Value, V};
 use crate::source::{SourceMap, Span};
+use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
+use k8s_openapi::api::batch::v1::{CronJob, Job};
+use k8s_openapi::api::core::v1::{PersistentVolumeClaim, PodSpec, Service, ServiceAccount};
+use k8s_openapi::api::networking::v1::Ingress;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use std::collections::BTreeMap;
 
@@ -24,9 +29,75 @@ pub struct Object {
     /// `metadata.name`.
     pub name: String,
     /// The whole object (apiVersion, kind, metadata, spec).
-    pub value: serde_json::Value,
+    pub value: Body,
     /// The `.ship` span it came from.
     pub span: Span,
+}
+
+/// The typed body of an [`Object`]; serialises as the Kubernetes object
+/// (apiVersion and kind included).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Body {
+    /// apps/v1 Deployment.
+    Deployment(Box<Deployment>),
+    /// apps/v1 StatefulSet.
+    StatefulSet(Box<StatefulSet>),
+    /// batch/v1 Job.
+    Job(Box<Job>),
+    /// batch/v1 CronJob.
+    CronJob(Box<CronJob>),
+    /// v1 Service.
+    Service(Box<Service>),
+    /// v1 ServiceAccount.
+    ServiceAccount(Box<ServiceAccount>),
+    /// v1 PersistentVolumeClaim.
+    Claim(Box<PersistentVolumeClaim>),
+    /// networking.k8s.io/v1 Ingress.
+    Ingress(Box<Ingress>),
+    /// Anything without a k8s-openapi type (the Gateway API HTTPRoute).
+    Json(serde_json::Value),
+}
+
+impl serde::Serialize for Body {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Body::Deployment(o) => o.serialize(s),
+            Body::StatefulSet(o) => o.serialize(s),
+            Body::Job(o) => o.serialize(s),
+            Body::CronJob(o) => o.serialize(s),
+            Body::Service(o) => o.serialize(s),
+            Body::ServiceAccount(o) => o.serialize(s),
+            Body::Claim(o) => o.serialize(s),
+            Body::Ingress(o) => o.serialize(s),
+            Body::Json(o) => o.serialize(s),
+        }
+    }
+}
+
+impl Body {
+    /// The pod spec of a workload.
+    pub fn pod_spec_mut(&mut self) -> Option<&mut PodSpec> {
+        match self {
+            Body::Deployment(o) => o.spec.as_mut()?.template.spec.as_mut(),
+            Body::StatefulSet(o) => o.spec.as_mut()?.template.spec.as_mut(),
+            Body::Job(o) => o.spec.as_mut()?.template.spec.as_mut(),
+            Body::CronJob(o) => o
+                .spec
+                .as_mut()?
+                .job_template
+                .spec
+                .as_mut()?
+                .template
+                .spec
+                .as_mut(),
+            _ => None,
+        }
+    }
+
+    /// The object as JSON (for comparisons and `serde_json` consumers).
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+    }
 }
 
 /// How a service's image is referenced in this env.
@@ -150,11 +221,6 @@ pub fn string_map(v: Option<&Value>) -> BTreeMap<String, String> {
             .collect()
     })
     .unwrap_or_default()
-}
-
-/// Serialise a k8s-openapi object (its apiVersion and kind included).
-pub fn to_json<T: serde::Serialize>(obj: &T) -> serde_json::Value {
-    serde_json::to_value(obj).unwrap_or(serde_json::Value::Null)
 }
 
 /// Every object of one service in an env, in a stable order: workload,

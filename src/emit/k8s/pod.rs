@@ -1,7 +1,7 @@
 //! Workloads and pods: containers, env vars, probes, resources, security
 //! presets (SPEC §13 exactly), volumes and claims.
 
-use super::{base_name, quantity, seconds, string_map, to_json, Context, Object};
+use super::{base_name, quantity, seconds, string_map, Body, Context, Object};
 use crate::check::names::k8s_name;
 use crate::model::{Decl, Value, V};
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec, StatefulSet, StatefulSetSpec};
@@ -48,7 +48,7 @@ pub fn workload(cx: &Context<'_>, d: &Decl) -> Object {
     let template = pod_template(cx, d, restart);
     let (value, k) = match kind {
         "statefulset" => (
-            to_json(&StatefulSet {
+            Body::StatefulSet(Box::new(StatefulSet {
                 metadata: meta,
                 spec: Some(StatefulSetSpec {
                     replicas,
@@ -59,22 +59,22 @@ pub fn workload(cx: &Context<'_>, d: &Decl) -> Object {
                     ..StatefulSetSpec::default()
                 }),
                 ..StatefulSet::default()
-            }),
+            })),
             "StatefulSet",
         ),
         "job" => (
-            to_json(&Job {
+            Body::Job(Box::new(Job {
                 metadata: meta,
                 spec: Some(JobSpec {
                     template,
                     ..JobSpec::default()
                 }),
                 ..Job::default()
-            }),
+            })),
             "Job",
         ),
         "cronjob" => (
-            to_json(&CronJob {
+            Body::CronJob(Box::new(CronJob {
                 metadata: meta,
                 spec: Some(CronJobSpec {
                     schedule: d
@@ -93,11 +93,11 @@ pub fn workload(cx: &Context<'_>, d: &Decl) -> Object {
                     ..CronJobSpec::default()
                 }),
                 ..CronJob::default()
-            }),
+            })),
             "CronJob",
         ),
         _ => (
-            to_json(&Deployment {
+            Body::Deployment(Box::new(Deployment {
                 metadata: meta,
                 spec: Some(DeploymentSpec {
                     replicas,
@@ -106,7 +106,7 @@ pub fn workload(cx: &Context<'_>, d: &Decl) -> Object {
                     ..DeploymentSpec::default()
                 }),
                 ..Deployment::default()
-            }),
+            })),
             "Deployment",
         ),
     };
@@ -593,7 +593,7 @@ pub fn claims(cx: &Context<'_>, d: &Decl) -> Vec<Object> {
                 Some(Object {
                     kind: "PersistentVolumeClaim".into(),
                     name: n,
-                    value: to_json(&pvc),
+                    value: Body::Claim(Box::new(pvc)),
                     span: v.span,
                 })
             }

@@ -2,7 +2,7 @@
 //! and routes for `host` (Ingress, or a Gateway API HTTPRoute).
 
 use super::pod::port_number;
-use super::{to_json, Context, Object};
+use super::{Body, Context, Object};
 use crate::check::names::k8s_name;
 use crate::model::{Decl, Value};
 use k8s_openapi::api::core::v1::{Service, ServiceAccount, ServicePort, ServiceSpec};
@@ -57,7 +57,7 @@ pub fn services(cx: &Context<'_>, d: &Decl) -> Vec<Object> {
         out.push(Object {
             kind: "Service".into(),
             name: d.k8s_name.clone(),
-            value: to_json(&svc),
+            value: Body::Service(Box::new(svc)),
             span: d.name_span,
         });
     }
@@ -77,7 +77,7 @@ pub fn services(cx: &Context<'_>, d: &Decl) -> Vec<Object> {
         out.push(Object {
             kind: "Service".into(),
             name,
-            value: to_json(&svc),
+            value: Body::Service(Box::new(svc)),
             span: d.value.get("load_balancer").map_or(d.name_span, |v| v.span),
         });
     }
@@ -93,7 +93,7 @@ pub fn service_account(cx: &Context<'_>, d: &Decl) -> Object {
     Object {
         kind: "ServiceAccount".into(),
         name: d.k8s_name.clone(),
-        value: to_json(&sa),
+        value: Body::ServiceAccount(Box::new(sa)),
         span: d
             .value
             .get("service_account")
@@ -154,7 +154,8 @@ pub fn route(cx: &Context<'_>, d: &Decl) -> Option<Object> {
             if let Some(s) = gw.and_then(|g| g.get("section")).and_then(Value::as_str) {
                 parent.insert("sectionName".into(), s.into());
             }
-            let meta = to_json(&cx.meta(d, &d.k8s_name, BTreeMap::new()));
+            let meta =
+                serde_json::to_value(cx.meta(d, &d.k8s_name, BTreeMap::new())).unwrap_or_default();
             let value = serde_json::json!({
                 "apiVersion": "gateway.networking.k8s.io/v1",
                 "kind": "HTTPRoute",
@@ -171,7 +172,7 @@ pub fn route(cx: &Context<'_>, d: &Decl) -> Option<Object> {
             Some(Object {
                 kind: "HTTPRoute".into(),
                 name: d.k8s_name.clone(),
-                value,
+                value: Body::Json(value),
                 span: host_v.span,
             })
         }
@@ -211,7 +212,7 @@ pub fn route(cx: &Context<'_>, d: &Decl) -> Option<Object> {
             Some(Object {
                 kind: "Ingress".into(),
                 name: d.k8s_name.clone(),
-                value: to_json(&ing),
+                value: Body::Ingress(Box::new(ing)),
                 span: host_v.span,
             })
         }
