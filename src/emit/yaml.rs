@@ -693,7 +693,9 @@ fn push_key(out: &mut String, k: &str) {
 }
 
 /// Bytes that can never make a plain scalar ambiguous after a leading
-/// letter: ASCII letters and digits, `_`, `.`, `/` and `-`.
+/// letter: ASCII letters and digits, `_`, `.`, `/` and `-`. (A `u8` index
+/// into 256 entries cannot be out of bounds.)
+#[allow(clippy::indexing_slicing)]
 const PLAIN: [bool; 256] = {
     let mut t = [false; 256];
     let mut b = 0;
@@ -705,6 +707,11 @@ const PLAIN: [bool; 256] = {
     t
 };
 
+#[allow(clippy::indexing_slicing)]
+fn plain_byte(b: u8) -> bool {
+    PLAIN[usize::from(b)]
+}
+
 /// Whether a plain scalar would not read back as this exact string.
 pub fn needs_quotes(s: &str) -> bool {
     // Fast path, most keys and values: a letter, then only `PLAIN` bytes.
@@ -712,7 +719,7 @@ pub fn needs_quotes(s: &str) -> bool {
     // ambiguous only as one of YAML 1.1's boolean and null words.
     let bytes = s.as_bytes();
     if bytes.first().is_some_and(u8::is_ascii_alphabetic)
-        && bytes.iter().all(|&b| PLAIN[usize::from(b)])
+        && bytes.iter().all(|&b| plain_byte(b))
     {
         return bytes.len() <= 5 && is_word(s);
     }
