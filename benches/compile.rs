@@ -8,16 +8,17 @@
 #[allow(dead_code)]
 mod write;
 
-use shipc::emit::{flux, helmfile, images::Overrides, tilt, OutputTree};
+use shipc::emit::{self, images::Overrides};
 use shipc::load::MemoryHost;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 const DIGEST: &str = "sha256:3333333333333333333333333333333333333333333333333333333333333333";
 
-/// Returns the file count and the analysis, which the caller drops after
-/// the clock stops: the CLI never frees it (`std::mem::forget` before exit).
-fn compile_all(host: &MemoryHost, out: &Path) -> (usize, shipc::Analysis) {
+/// Returns the file count, and the analysis and output tree, which the
+/// caller drops after the clock stops: the CLI never frees them
+/// (`std::mem::forget` before exit).
+fn compile_all(host: &MemoryHost, out: &Path) -> (usize, (shipc::Analysis, emit::OutputTree)) {
     let started = std::time::Instant::now();
     let mut diags = shipc::Diagnostics::new();
     let a = shipc::analyze(host, Path::new("ship"), None, &mut diags).expect("loads");
@@ -33,50 +34,16 @@ fn compile_all(host: &MemoryHost, out: &Path) -> (usize, shipc::Analysis) {
             overrides.insert(k.clone(), DIGEST.to_string());
         }
     }
-    let trees: Vec<(String, OutputTree)> = std::thread::scope(|scope| {
-        let workers: Vec<_> = a
-            .checked
-            .envs
-            .iter()
-            .map(|env| {
-                let (a, lock, overrides) = (&a, &lock, &overrides);
-                scope.spawn(move || {
-                    let g = a.graphs.iter().find(|g| g.env == env.name).unwrap();
-                    let tree = match env.kind() {
-                        "tilt" => tilt::emit(
-                            env,
-                            g,
-                            &tilt::TiltInput {
-                                project: &a.checked.project,
-                                sources: &a.loaded.sources,
-                                root: &a.loaded.root,
-                                root_from_output: "../..",
-                            },
-                        ),
-                        kind => {
-                            let input = helmfile::PinnedInput {
-                                project: &a.checked.project,
-                                sources: &a.loaded.sources,
-                                root: &a.loaded.root,
-                                lock,
-                                overrides,
-                                lock_command: String::new(),
-                            };
-                            let (t, p) = if kind == "flux" {
-                                flux::emit(env, g, &input)
-                            } else {
-                                helmfile::emit(env, g, &input)
-                            };
-                            assert!(p.is_empty());
-                            t
-                        }
-                    };
-                    (env.name.clone(), tree)
-                })
-            })
-            .collect();
-        workers.into_iter().map(|w| w.join().unwrap()).collect()
-    });
+    // The CLI's own emission (every env on all cores).
+    let root_from_output = |_: &str| "../..".to_string();
+    let targets = emit::Targets {
+        lock: &lock,
+        overrides: &overrides,
+        root_from_output: &root_from_output,
+        path_arg: "",
+    };
+    let (tree, problems) = emit::all(&a, &targets).unwrap();
+    assert!(problems.is_empty());
     let emitted = std::time::Instant::now();
     if std::env::var_os("SHIPC_BENCH_VERBOSE").is_some() {
         eprintln!(
@@ -84,17 +51,13 @@ fn compile_all(host: &MemoryHost, out: &Path) -> (usize, shipc::Analysis) {
             emitted - started - analyzed
         );
     }
-    let mut tree = OutputTree::new();
-    for (env, t) in trees {
-        tree.merge_under(&env, t);
-    }
     let files = tree.files.len();
     // The CLI's own writer: staging folder, then renames.
     write::write_tree(out, &tree).unwrap();
     if std::env::var_os("SHIPC_BENCH_VERBOSE").is_some() {
         eprintln!("  write: {:?}", emitted.elapsed());
     }
-    (files, a)
+    (files, (a, tree))
 }
 
 fn main() {

@@ -8,7 +8,7 @@
 use super::args::CompileArgs;
 use super::render::Output;
 use super::write::{relative, write_tree};
-use shipc::emit::{flux, helmfile, images::Overrides, tilt, OutputTree};
+use shipc::emit::{self, images::Overrides};
 use shipc::Diagnostics;
 
 pub fn run(out: &Output, a: &CompileArgs) -> u8 {
@@ -53,52 +53,21 @@ pub fn run(out: &Output, a: &CompileArgs) -> u8 {
         .as_ref()
         .map(|p| format!(" {}", p.display()))
         .unwrap_or_default();
-    let mut problems = Vec::new();
-    let mut tree = OutputTree::new();
-    for env in &analysis.checked.envs {
-        let Some(graph) = analysis.graphs.iter().find(|g| g.env == env.name) else {
-            continue;
-        };
-        // `kind` and `tilt.strategy` are checked literal unions: every value
-        // has a target.
-        match env.kind() {
-            "tilt" => {
-                let env_dir = a.out.join(&env.name);
-                let root_rel = relative(&env_dir, &root);
-                let input = tilt::TiltInput {
-                    project: &analysis.checked.project,
-                    sources: &analysis.loaded.sources,
-                    root: &root,
-                    root_from_output: &root_rel,
-                };
-                tree.merge_under(&env.name, tilt::emit(env, graph, &input));
-            }
-            kind => {
-                let builds = env.services.values().any(|s| {
-                    matches!(
-                        s.value.get("image").map(|i| &i.kind),
-                        Some(shipc::model::V::Decl(_))
-                    )
-                });
-                let tag = if builds { " --tag <TAG>" } else { "" };
-                let input = helmfile::PinnedInput {
-                    project: &analysis.checked.project,
-                    sources: &analysis.loaded.sources,
-                    root: &root,
-                    lock: &lock,
-                    overrides: &overrides,
-                    lock_command: format!("shipc lock --env {}{tag}{path_arg}", env.name),
-                };
-                let (t, p) = if kind == "flux" {
-                    flux::emit(env, graph, &input)
-                } else {
-                    helmfile::emit(env, graph, &input)
-                };
-                problems.extend(p);
-                tree.merge_under(&env.name, t);
-            }
+    let out_dir = a.out.clone();
+    let root_from_output = |env: &str| relative(&out_dir.join(env), &root);
+    let targets = emit::Targets {
+        lock: &lock,
+        overrides: &overrides,
+        root_from_output: &root_from_output,
+        path_arg: &path_arg,
+    };
+    let (tree, problems) = match emit::all(&analysis, &targets) {
+        Ok(x) => x,
+        Err(e) => {
+            out.tool_error(&e, Some("please report this with the input that caused it"));
+            return 1;
         }
-    }
+    };
     diags.extend(shipc::policy::configure(problems, &analysis.checked.policy));
     let sorted = diags.into_sorted();
     out.diagnostics(&analysis.loaded.sources, &sorted);
@@ -117,14 +86,15 @@ pub fn run(out: &Output, a: &CompileArgs) -> u8 {
         Ok(dirs) => {
             if !out.json() {
                 for d in dirs {
-                    let n = tree
-                        .files
-                        .keys()
-                        .filter(|p| d.file_name().is_some_and(|e| p.starts_with(e)))
-                        .count();
+                    let prefix = d
+                        .file_name()
+                        .map(|e| format!("{}/", e.to_string_lossy()))
+                        .unwrap_or_default();
+                    let n = tree.files.keys().filter(|p| p.starts_with(&prefix)).count();
                     eprintln!("wrote {} ({n} files)", d.display());
                 }
             }
+            std::mem::forget(tree);
             0
         }
         Err(e) => {

@@ -21,6 +21,7 @@ fn stage_and_swap(out: &Path, staging: &Path, tree: &OutputTree) -> Result<Vec<P
     let mut dirs: std::collections::BTreeSet<PathBuf> = std::collections::BTreeSet::new();
     let mut envs: Vec<PathBuf> = Vec::new();
     for rel in tree.files.keys() {
+        let rel = Path::new(rel);
         let mut parent = rel.parent();
         while let Some(p) = parent.filter(|p| !p.as_os_str().is_empty()) {
             if !dirs.insert(p.to_path_buf()) {
@@ -43,7 +44,7 @@ fn stage_and_swap(out: &Path, staging: &Path, tree: &OutputTree) -> Result<Vec<P
             .map_err(|e| format!("cannot create `{}`: {e}", path.display()))?;
     }
     // Files on every core: thousands of small writes are system-call bound.
-    let files: Vec<(&PathBuf, &Vec<u8>)> = tree.files.iter().collect();
+    let files: Vec<(&String, &Vec<u8>)> = tree.files.iter().collect();
     let workers = std::thread::available_parallelism().map_or(1, usize::from);
     let chunk = files.len().div_ceil(workers).max(1);
     std::thread::scope(|scope| {

@@ -13,15 +13,18 @@ pub mod starlark;
 pub mod tilt;
 pub mod yaml;
 
+use crate::diag::Diagnostic;
 pub use crate::eval::units::go_duration as units_go_duration;
+use crate::lock::Lockfile;
+use crate::model::{EnvModel, V};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
-/// Files to write: relative path → bytes. Sorted, so writing is ordered.
+/// Files to write: relative path (`/`-separated) → bytes. Sorted, so
+/// writing is ordered.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct OutputTree {
     /// The files.
-    pub files: BTreeMap<PathBuf, Vec<u8>>,
+    pub files: BTreeMap<String, Vec<u8>>,
 }
 
 impl OutputTree {
@@ -31,14 +34,115 @@ impl OutputTree {
     }
 
     /// Add (or replace) a file.
-    pub fn add(&mut self, path: impl Into<PathBuf>, bytes: impl Into<Vec<u8>>) {
+    pub fn add(&mut self, path: impl Into<String>, bytes: impl Into<Vec<u8>>) {
         self.files.insert(path.into(), bytes.into());
     }
 
-    /// Every file of `other` under `prefix`.
+    /// Every file of `other` under `prefix/`.
     pub fn merge_under(&mut self, prefix: &str, other: OutputTree) {
         for (p, b) in other.files {
-            self.files.insert(PathBuf::from(prefix).join(p), b);
+            self.files.insert(format!("{prefix}/{p}"), b);
+        }
+    }
+}
+
+/// What `compile` needs besides the analysis.
+pub struct Targets<'a> {
+    /// `ship.lock` (empty when there is none).
+    pub lock: &'a Lockfile,
+    /// `--digest` / `SHIP_DIGEST_*` overrides.
+    pub overrides: &'a images::Overrides,
+    /// The project root as seen from `<out>/<env>/`, by env name (Tilt
+    /// paths are relative to the Tiltfile).
+    pub root_from_output: &'a (dyn Fn(&str) -> String + Sync),
+    /// The project path as the user passed it (` PATH`, or empty), for the
+    /// `shipc lock` command that P002 names.
+    pub path_arg: &'a str,
+}
+
+/// Emit every env of the analysis (each with a graph) into one tree,
+/// `<env>/…`, plus the P002 problems of pinned envs (not yet configured by
+/// `policy {}`). Envs are emitted on all cores; the result does not depend
+/// on scheduling. `Err` names an env whose emitter stopped unexpectedly (a
+/// bug): nothing of that compile may be written.
+pub fn all(
+    analysis: &crate::Analysis,
+    t: &Targets<'_>,
+) -> Result<(OutputTree, Vec<Diagnostic>), String> {
+    let jobs: Vec<(&EnvModel, &crate::graph::DepGraph)> = analysis
+        .checked
+        .envs
+        .iter()
+        .filter_map(|env| {
+            let g = analysis.graphs.iter().find(|g| g.env == env.name)?;
+            Some((env, g))
+        })
+        .collect();
+    let results: Vec<Option<(OutputTree, Vec<Diagnostic>)>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = jobs
+            .iter()
+            .map(|&(env, graph)| crate::spawn_in(scope, move || one_env(analysis, env, graph, t)))
+            .collect();
+        workers.into_iter().map(crate::Worker::join).collect()
+    });
+    let mut tree = OutputTree::new();
+    let mut problems = Vec::new();
+    for ((env, _), r) in jobs.iter().zip(results) {
+        let Some((t, p)) = r else {
+            return Err(format!(
+                "internal error: emitting env `{}` stopped unexpectedly",
+                env.name
+            ));
+        };
+        tree.merge_under(&env.name, t);
+        problems.extend(p);
+    }
+    Ok((tree, problems))
+}
+
+fn one_env(
+    analysis: &crate::Analysis,
+    env: &EnvModel,
+    graph: &crate::graph::DepGraph,
+    t: &Targets<'_>,
+) -> (OutputTree, Vec<Diagnostic>) {
+    let (project, sources, root) = (
+        &analysis.checked.project,
+        &analysis.loaded.sources,
+        &analysis.loaded.root,
+    );
+    // `kind` and `tilt.strategy` are checked literal unions: every value
+    // has a target.
+    match env.kind() {
+        "tilt" => {
+            let root_from_output = (t.root_from_output)(&env.name);
+            let input = tilt::TiltInput {
+                project,
+                sources,
+                root,
+                root_from_output: &root_from_output,
+            };
+            (tilt::emit(env, graph, &input), Vec::new())
+        }
+        kind => {
+            let builds = env
+                .services
+                .values()
+                .any(|s| matches!(s.value.get("image").map(|i| &i.kind), Some(V::Decl(_))));
+            let tag = if builds { " --tag <TAG>" } else { "" };
+            let input = helmfile::PinnedInput {
+                project,
+                sources,
+                root,
+                lock: t.lock,
+                overrides: t.overrides,
+                lock_command: format!("shipc lock --env {}{tag}{}", env.name, t.path_arg),
+            };
+            if kind == "flux" {
+                flux::emit(env, graph, &input)
+            } else {
+                helmfile::emit(env, graph, &input)
+            }
         }
     }
 }

@@ -718,9 +718,7 @@ pub fn needs_quotes(s: &str) -> bool {
     // Such a string is never a number, timestamp or indicator; it is
     // ambiguous only as one of YAML 1.1's boolean and null words.
     let bytes = s.as_bytes();
-    if bytes.first().is_some_and(u8::is_ascii_alphabetic)
-        && bytes.iter().all(|&b| plain_byte(b))
-    {
+    if bytes.first().is_some_and(u8::is_ascii_alphabetic) && bytes.iter().all(|&b| plain_byte(b)) {
         return bytes.len() <= 5 && is_word(s);
     }
     let (Some(first), Some(last)) = (s.chars().next(), s.chars().next_back()) else {
