@@ -62,8 +62,16 @@ pub struct ChartPin {
 }
 
 /// Parse a lock file's text. The error says what is wrong and where.
+///
+/// A file exactly as [`render`] writes it (the usual case) is read by a
+/// line reader and accepted only if rendering the result gives back the
+/// same bytes; anything else (hand edits, other YAML styles) goes through
+/// serde_yaml. Both paths give the same `Lockfile` for the same text.
 pub fn parse(text: &str) -> Result<Lockfile, String> {
-    let lock: Lockfile = serde_yaml::from_str(text).map_err(|e| e.to_string())?;
+    let lock: Lockfile = match canonical::read(text) {
+        Some(l) if render(&l) == text => l,
+        _ => serde_yaml::from_str(text).map_err(|e| e.to_string())?,
+    };
     if lock.version != 1 {
         return Err(format!(
             "unsupported ship.lock version {} (this shipc reads version 1)",
@@ -166,6 +174,121 @@ fn flow_scalar(s: &str) -> String {
         s.to_string()
     } else {
         crate::emit::yaml::quote(s)
+    }
+}
+
+/// A reader for the exact text [`render`] writes: `None` as soon as a line
+/// is not in that shape.
+mod canonical {
+    use super::{ChartPin, EnvLock, ImagePin, Lockfile};
+
+    pub fn read(text: &str) -> Option<Lockfile> {
+        let mut lock = Lockfile::default();
+        let mut env: Option<String> = None;
+        let mut section = "";
+        for line in text.lines() {
+            if line.starts_with('#') {
+                continue;
+            }
+            if let Some(v) = line.strip_prefix("version: ") {
+                lock.version = v.parse().ok()?;
+            } else if line == "envs:" || line == "envs: {}" {
+            } else if let Some(rest) = line.strip_prefix("      ") {
+                let (key, rest) = scalar(rest)?;
+                let body = rest.strip_prefix(": { ")?.strip_suffix(" }")?;
+                let fields = fields(body)?;
+                let e = lock.envs.get_mut(env.as_ref()?)?;
+                let get = |k: &str| fields.iter().find(|(f, _)| *f == k).map(|(_, v)| v.clone());
+                match section {
+                    "images" => {
+                        let pin = ImagePin {
+                            repository: get("repository")?,
+                            digest: get("digest")?,
+                            tag: get("tag"),
+                        };
+                        e.images.insert(key, pin);
+                    }
+                    "charts" => {
+                        let pin = ChartPin {
+                            chart: get("chart")?,
+                            version: get("version")?,
+                            digest: get("digest")?,
+                        };
+                        e.charts.insert(key, pin);
+                    }
+                    _ => return None,
+                }
+            } else if let Some(rest) = line.strip_prefix("    ") {
+                section = match rest {
+                    "images:" => "images",
+                    "charts:" => "charts",
+                    _ => return None,
+                };
+            } else if let Some(rest) = line.strip_prefix("  ") {
+                let (name, rest) = scalar(rest)?;
+                if rest != ":" {
+                    return None;
+                }
+                lock.envs.insert(name.clone(), EnvLock::default());
+                env = Some(name);
+                section = "";
+            } else {
+                return None;
+            }
+        }
+        Some(lock)
+    }
+
+    /// `k: v, k: v` of a flow mapping.
+    fn fields(mut body: &str) -> Option<Vec<(&str, String)>> {
+        let mut out = Vec::new();
+        loop {
+            let (k, rest) = body.split_once(": ")?;
+            let (v, rest) = scalar(rest)?;
+            out.push((k, v));
+            match rest.strip_prefix(", ") {
+                Some(r) => body = r,
+                None if rest.is_empty() => return Some(out),
+                None => return None,
+            }
+        }
+    }
+
+    /// A plain (`[A-Za-z0-9._/-]+`) or double-quoted scalar, and the rest.
+    fn scalar(s: &str) -> Option<(String, &str)> {
+        let Some(q) = s.strip_prefix('"') else {
+            let end = s
+                .find(|c: char| !(c.is_ascii_alphanumeric() || "._/-".contains(c)))
+                .unwrap_or(s.len());
+            return (end > 0).then(|| {
+                (
+                    s.get(..end).unwrap_or("").to_string(),
+                    s.get(end..).unwrap_or(""),
+                )
+            });
+        };
+        let mut out = String::new();
+        let mut chars = q.char_indices();
+        while let Some((i, c)) = chars.next() {
+            match c {
+                '"' => return Some((out, q.get(i + 1..)?)),
+                '\\' => match chars.next()?.1 {
+                    '"' => out.push('"'),
+                    '\\' => out.push('\\'),
+                    'n' => out.push('\n'),
+                    't' => out.push('\t'),
+                    'r' => out.push('\r'),
+                    'u' => {
+                        let hex: String =
+                            (0..4).filter_map(|_| chars.next().map(|x| x.1)).collect();
+                        out.push(char::from_u32(u32::from_str_radix(&hex, 16).ok()?)?);
+                    }
+                    _ => return None,
+                },
+                c => out.push(c),
+            }
+        }
+        None
     }
 }
 
@@ -300,6 +423,43 @@ mod tests {
             render(&Lockfile::empty()),
             render(&parse(&render(&Lockfile::empty())).unwrap())
         );
+    }
+
+    /// The line reader and serde_yaml agree on every rendered file, odd
+    /// strings included; anything not byte-for-byte canonical falls back.
+    #[test]
+    fn canonical_reader_agrees_with_serde_yaml() {
+        let mut lock = sample();
+        let mut env = EnvLock::default();
+        env.images.insert(
+            "odd \"key\"\t\u{1}".into(),
+            ImagePin {
+                repository: "r.example.com/a b: c, d }".into(),
+                digest: D1.into(),
+                tag: Some("yes".into()),
+            },
+        );
+        lock.set_env("env: x", env);
+        for l in [lock, Lockfile::empty()] {
+            let text = render(&l);
+            let fast = canonical::read(&text).unwrap();
+            let slow: Lockfile = serde_yaml::from_str(&text).unwrap();
+            assert_eq!(fast, slow);
+            assert_eq!(fast, l);
+        }
+        // Hand-edited: another style, a comment at the end, CRLF.
+        let text = render(&sample());
+        for edited in [
+            text.replace(
+                "{ repository: docker.io/library/busybox,",
+                "{repository: docker.io/library/busybox,",
+            ),
+            format!("{text}# trailing\n"),
+            text.replace('\n', "\r\n"),
+        ] {
+            assert_eq!(parse(&edited).unwrap(), sample(), "{edited}");
+        }
+        assert!(parse(&text.replace("digest:", "digst:")).is_err());
     }
 
     #[test]
