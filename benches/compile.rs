@@ -15,25 +15,43 @@ use std::time::{Duration, Instant};
 
 const DIGEST: &str = "sha256:3333333333333333333333333333333333333333333333333333333333333333";
 
+/// A ship.lock pinning every lock key of every pinned env, as `shipc lock`
+/// writes it.
+fn lock_text(host: &MemoryHost) -> String {
+    let mut diags = shipc::Diagnostics::new();
+    let a = shipc::analyze(host, Path::new("ship"), None, &mut diags).expect("loads");
+    let mut lock = shipc::lock::Lockfile::empty();
+    for env in a.checked.envs.iter().filter(|e| e.kind() != "tilt") {
+        let mut pins = shipc::lock::EnvLock::default();
+        for key in shipc::check::constraints::lock_keys(env, &mut diags).into_keys() {
+            let pin = shipc::lock::ImagePin {
+                repository: format!("registry.example.com/synth/{key}"),
+                digest: DIGEST.to_string(),
+                tag: Some("v1".to_string()),
+            };
+            pins.images.insert(key, pin);
+        }
+        lock.set_env(&env.name, pins);
+    }
+    shipc::lock::render(&lock)
+}
+
 /// Returns the file count, and the analysis and output tree, which the
 /// caller drops after the clock stops: the CLI never frees them
 /// (`std::mem::forget` before exit).
-fn compile_all(host: &MemoryHost, out: &Path) -> (usize, (shipc::Analysis, emit::OutputTree)) {
+fn compile_all(
+    host: &MemoryHost,
+    lock_text: &str,
+    out: &Path,
+) -> (usize, (shipc::Analysis, emit::OutputTree)) {
     let started = std::time::Instant::now();
     let mut diags = shipc::Diagnostics::new();
     let a = shipc::analyze(host, Path::new("ship"), None, &mut diags).expect("loads");
     assert!(!diags.has_errors());
     let analyzed = started.elapsed();
-    let lock = shipc::lock::Lockfile {
-        version: 1,
-        ..Default::default()
-    };
-    let mut overrides = Overrides::new();
-    for env in &a.checked.envs {
-        for k in env.images.keys() {
-            overrides.insert(k.clone(), DIGEST.to_string());
-        }
-    }
+    // The project's ship.lock, read as the CLI reads it.
+    let lock = shipc::lock::parse(lock_text).unwrap();
+    let overrides = Overrides::new();
     // The CLI's own emission (every env on all cores).
     let root_from_output = |_: &str| "../..".to_string();
     let targets = emit::Targets {
@@ -87,13 +105,17 @@ fn main() {
             .map(std::path::PathBuf::from)
             .unwrap_or_else(std::env::temp_dir)
             .join(format!("shipc-bench-compile-{}", std::process::id()));
+        let lock = lock_text(&host);
+        if let Some(d) = &dump {
+            std::fs::write(d.join(format!("n{n}/ship.lock")), &lock).unwrap();
+        }
         let runs = 7;
         let mut times: Vec<Duration> = Vec::new();
         let mut files = 0;
         for _ in 0..runs {
             let _ = std::fs::remove_dir_all(&out);
             let start = Instant::now();
-            let (n_files, analysis) = compile_all(&host, &out);
+            let (n_files, analysis) = compile_all(&host, &lock, &out);
             times.push(start.elapsed());
             files = n_files;
             drop(analysis);

@@ -68,8 +68,16 @@ pub struct ChartPin {
 /// same bytes; anything else (hand edits, other YAML styles) goes through
 /// serde_yaml. Both paths give the same `Lockfile` for the same text.
 pub fn parse(text: &str) -> Result<Lockfile, String> {
-    let lock: Lockfile = match canonical::read(text) {
-        Some(l) if render(&l) == text => l,
+    // Leading comment lines (the header, or none in older files) are not
+    // part of the comparison.
+    let body_start = text
+        .split_inclusive('\n')
+        .take_while(|l| l.starts_with('#'))
+        .map(str::len)
+        .sum::<usize>();
+    let body = text.get(body_start..).unwrap_or(text);
+    let lock: Lockfile = match canonical::read(body) {
+        Some(l) if render_body(&l) == body => l,
         _ => serde_yaml::from_str(text).map_err(|e| e.to_string())?,
     };
     if lock.version != 1 {
@@ -109,7 +117,13 @@ pub fn render(lock: &Lockfile) -> String {
     let mut out = String::from(
         "# ship.lock: digests resolved by `shipc lock`. Commit it; do not edit by hand.\n",
     );
-    out.push_str(&format!("version: {}\n", lock.version));
+    out.push_str(&render_body(lock));
+    out
+}
+
+/// Everything after the header comment.
+fn render_body(lock: &Lockfile) -> String {
+    let mut out = format!("version: {}\n", lock.version);
     let envs: Vec<_> = lock
         .envs
         .iter()
@@ -187,9 +201,6 @@ mod canonical {
         let mut env: Option<String> = None;
         let mut section = "";
         for line in text.lines() {
-            if line.starts_with('#') {
-                continue;
-            }
             if let Some(v) = line.strip_prefix("version: ") {
                 lock.version = v.parse().ok()?;
             } else if line == "envs:" || line == "envs: {}" {
@@ -442,11 +453,16 @@ mod tests {
         lock.set_env("env: x", env);
         for l in [lock, Lockfile::empty()] {
             let text = render(&l);
-            let fast = canonical::read(&text).unwrap();
+            let fast = canonical::read(text.split_once('\n').unwrap().1).unwrap();
             let slow: Lockfile = serde_yaml::from_str(&text).unwrap();
             assert_eq!(fast, slow);
             assert_eq!(fast, l);
         }
+        // Without the header (older files) the line reader still applies.
+        let text = render(&sample());
+        let bare = text.split_once('\n').unwrap().1;
+        assert_eq!(canonical::read(bare).unwrap(), sample());
+        assert_eq!(parse(bare).unwrap(), sample());
         // Hand-edited: another style, a comment at the end, CRLF.
         let text = render(&sample());
         for edited in [
@@ -455,6 +471,7 @@ mod tests {
                 "{repository: docker.io/library/busybox,",
             ),
             format!("{text}# trailing\n"),
+            text.replace("version: 1\n", "version: 1\n# inside\n"),
             text.replace('\n', "\r\n"),
         ] {
             assert_eq!(parse(&edited).unwrap(), sample(), "{edited}");
