@@ -133,4 +133,4 @@ fn main() {
 
 /// The binary's allocator (src/main.rs), so the figures are the CLI's.
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: shipc::alloc::Mimalloc = shipc::alloc::Mimalloc;

@@ -54,6 +54,7 @@
     )
 )]
 #![warn(missing_docs)]
+pub mod alloc;
 pub mod check;
 pub mod diag;
 pub mod diff;

@@ -5,8 +5,6 @@ fn main() -> std::process::ExitCode {
     cli::main()
 }
 
-/// mimalloc: the compiler allocates millions of small values (model records,
-/// Kubernetes objects, YAML strings) on several threads; glibc's allocator
-/// spent a quarter of `compile --all` in malloc/free.
+/// mimalloc (see `shipc::alloc`).
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: shipc::alloc::Mimalloc = shipc::alloc::Mimalloc;
