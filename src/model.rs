@@ -6,6 +6,9 @@ use crate::source::Span;
 use crate::syntax::ast::DeclKind;
 use std::collections::BTreeMap;
 
+mod fields;
+pub use fields::Fields;
+
 /// What a quantity measures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum QuantityKind {
@@ -81,7 +84,7 @@ pub enum V {
     /// `[…]`
     List(Vec<Value>),
     /// Records and maps.
-    Record(BTreeMap<String, Value>),
+    Record(Fields),
     /// `request .. limit`, or a request only.
     Range(Box<Value>, Option<Box<Value>>),
     /// A name that may refer to a declaration of several kinds, not yet
@@ -105,7 +108,7 @@ pub enum V {
         /// Its result type.
         ret: std::sync::Arc<str>,
         /// Arguments by parameter name (defaults filled, unset optionals absent).
-        args: Box<BTreeMap<String, Value>>,
+        args: Box<Fields>,
     },
     /// `std`, `std.security`.
     Namespace(String),

@@ -14,7 +14,7 @@ pub mod types;
 use crate::diag::{suggest, Code, Diagnostic, Diagnostics, Severity};
 use crate::eval::Evaluator;
 use crate::load::Loaded;
-use crate::model::{DeclRef, EnvModel, Value, V};
+use crate::model::{DeclRef, EnvModel, Fields, Value, V};
 use crate::syntax::ast::DeclKind;
 use program::Program;
 use std::collections::{BTreeMap, BTreeSet};
@@ -41,7 +41,7 @@ pub struct Checked {
 /// Type-check the program in every env (or only in `only_env`).
 pub fn check(loaded: &mut Loaded, only_env: Option<&str>, diags: &mut Diagnostics) -> Checked {
     let program = program::collect(loaded, diags);
-    let mut project = Value::new(V::Record(BTreeMap::new()), Default::default());
+    let mut project = Value::new(V::Record(Fields::new()), Default::default());
     let mut policy = BTreeMap::new();
     {
         let mut ev = Evaluator::new(&program);

@@ -5,10 +5,9 @@
 use super::{Evaluator, Filter};
 use crate::check::types::Ty;
 use crate::diag::{suggest, Code, Diagnostic};
-use crate::model::{merge, Value, V};
+use crate::model::{merge, Fields, Value, V};
 use crate::source::Span;
 use crate::syntax::ast::{self, EntryKind};
-use std::collections::BTreeMap;
 
 impl Evaluator<'_> {
     /// Apply body entries (with a path offset: 1 for env overrides) to `acc`.
@@ -17,7 +16,7 @@ impl Evaluator<'_> {
         entries: &[(&ast::Entry, usize)],
         schema: &Ty,
         filter: Filter,
-        acc: &mut BTreeMap<String, Value>,
+        acc: &mut Fields,
     ) {
         let mut seen: Vec<(Vec<&str>, Span)> = Vec::new();
         let types = self.p.types_ref();
@@ -160,23 +159,21 @@ impl Evaluator<'_> {
 }
 
 /// Insert `value` at `path` in nested records, merging with what is there.
-fn insert_path(acc: &mut BTreeMap<String, Value>, path: &[&str], value: Value, span: Span) {
+fn insert_path(acc: &mut Fields, path: &[&str], value: Value, span: Span) {
     let Some((first, rest)) = path.split_first() else {
         return;
     };
     if rest.is_empty() {
-        let merged = match acc.remove(*first) {
+        let merged = match acc.remove(first) {
             Some(old) => merge(old, value),
             None => value,
         };
         acc.insert((*first).to_string(), merged);
         return;
     }
-    let slot = acc
-        .entry((*first).to_string())
-        .or_insert_with(|| Value::new(V::Record(BTreeMap::new()), span));
+    let slot = acc.get_or_insert_with(first, || Value::new(V::Record(Fields::new()), span));
     if !matches!(slot.kind, V::Record(_)) {
-        *slot = Value::new(V::Record(BTreeMap::new()), span);
+        *slot = Value::new(V::Record(Fields::new()), span);
     }
     if let V::Record(m) = &mut slot.kind {
         insert_path(m, rest, value, span);

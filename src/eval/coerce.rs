@@ -6,9 +6,8 @@ use super::{units, Evaluator};
 use crate::check::names;
 use crate::check::types::{RecordTy, Ty};
 use crate::diag::{suggest, Code, Diagnostic};
-use crate::model::{DeclRef, QuantityKind, Value, V};
+use crate::model::{DeclRef, Fields, QuantityKind, Value, V};
 use crate::syntax::ast::DeclKind;
-use std::collections::BTreeMap;
 
 type Problems = Vec<Diagnostic>;
 
@@ -204,7 +203,7 @@ impl<'p> Evaluator<'p> {
                 let V::Record(m) = v.kind else {
                     return Ok(Value::unknown(span));
                 };
-                let mut out = BTreeMap::new();
+                let mut out = Fields::new();
                 let mut problems = Vec::new();
                 for (k, x) in m {
                     match self.coerce(x, t, complete) {
@@ -279,7 +278,7 @@ impl<'p> Evaluator<'p> {
     fn record(
         &mut self,
         r: std::sync::Arc<RecordTy>,
-        m: BTreeMap<String, Value>,
+        m: Fields,
         span: crate::source::Span,
         complete: bool,
         ty: &Ty,
@@ -367,7 +366,7 @@ impl<'p> Evaluator<'p> {
                 .maybe_help(suggest::did_you_mean(&k, &names)),
             );
         }
-        let out: BTreeMap<String, Value> = out.into_iter().collect();
+        let out: Fields = out.into_iter().collect();
         if problems.is_empty() {
             Ok(Value::new(V::Record(out), span))
         } else {

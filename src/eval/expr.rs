@@ -3,10 +3,9 @@
 use super::Evaluator;
 use crate::check::types::Ty;
 use crate::diag::{suggest, Code, Diagnostic};
-use crate::model::{DeclRef, Value, V};
+use crate::model::{DeclRef, Fields, Value, V};
 use crate::source::Span;
 use crate::syntax::ast::{BinOp, DeclKind, Expr, ExprKind, StrPart};
-use std::collections::BTreeMap;
 
 impl<'p> Evaluator<'p> {
     /// Evaluate `e` as a complete value of type `ty` (defaults filled).
@@ -41,7 +40,7 @@ impl<'p> Evaluator<'p> {
                 };
                 let entries: Vec<(&crate::syntax::ast::Entry, usize)> =
                     body.entries.iter().map(|e| (e, 0)).collect();
-                let mut acc = BTreeMap::new();
+                let mut acc = Fields::new();
                 let why = self.frame.why.clone();
                 let stack = why
                     .split('.')

@@ -20,7 +20,7 @@ use crate::check::names;
 use crate::check::program::Program;
 use crate::check::types::{ParamTy, Ty};
 use crate::diag::{suggest, Code, Diagnostic, Diagnostics};
-use crate::model::{self, DeclRef, Edge, Value, V};
+use crate::model::{self, DeclRef, Edge, Fields, Value, V};
 use crate::source::Span;
 use crate::syntax::ast::{self, DeclKind, EntryKind};
 use std::collections::{BTreeMap, BTreeSet};
@@ -33,7 +33,7 @@ struct Frame {
     /// The declaration edges are recorded from (None: record nothing).
     current: Option<DeclRef>,
     /// Template parameters, innermost last.
-    locals: Vec<BTreeMap<String, Value>>,
+    locals: Vec<Fields>,
     /// The field being evaluated (edge `why`).
     why: String,
     /// Whether `env` may be referenced.
@@ -201,7 +201,7 @@ impl<'p> Evaluator<'p> {
         }
         let saved = std::mem::take(&mut self.frame);
         let schema = self.p.schema(DeclKind::Env);
-        let mut acc = BTreeMap::new();
+        let mut acc = Fields::new();
         self.apply_entries(&own, &schema, Filter::All, &mut acc);
         self.frame = saved;
         let mut env = self.coerce_report(Value::new(V::Record(acc), decl.body.span), &schema, true);
@@ -267,7 +267,7 @@ impl<'p> Evaluator<'p> {
         let saved = std::mem::take(&mut self.frame);
         let entries: Vec<(&ast::Entry, usize)> =
             block.body.entries.iter().map(|e| (e, 0)).collect();
-        let mut acc = BTreeMap::new();
+        let mut acc = Fields::new();
         self.apply_entries(&entries, schema, Filter::All, &mut acc);
         self.frame = saved;
         self.coerce_report(Value::new(V::Record(acc), block.body.span), schema, true)
@@ -333,14 +333,9 @@ impl<'p> Evaluator<'p> {
 
     /// Merge a declaration's layers (template, body, env override) into a
     /// partial record, unchecked for completeness.
-    fn layers(
-        &mut self,
-        decl: &ast::Decl,
-        id: &DeclRef,
-        filter: Filter,
-    ) -> BTreeMap<String, Value> {
+    fn layers(&mut self, decl: &ast::Decl, id: &DeclRef, filter: Filter) -> Fields {
         let schema = self.p.schema(decl.kind);
-        let mut acc = BTreeMap::new();
+        let mut acc = Fields::new();
         if let Some(from) = &decl.from {
             if matches!(decl.kind, DeclKind::Service | DeclKind::Infra) {
                 self.template_layer(from, &schema, filter, &mut acc);
@@ -360,7 +355,7 @@ impl<'p> Evaluator<'p> {
         from: &ast::FromClause,
         schema: &Ty,
         filter: Filter,
-        acc: &mut BTreeMap<String, Value>,
+        acc: &mut Fields,
     ) {
         let Some(t) = self.p.templates.get(&from.name.name) else {
             return;
@@ -395,8 +390,8 @@ impl<'p> Evaluator<'p> {
         span: Span,
         code: Code,
         what: &str,
-    ) -> BTreeMap<String, Value> {
-        let mut out = BTreeMap::new();
+    ) -> Fields {
+        let mut out = Fields::new();
         let mut given: BTreeMap<String, Span> = BTreeMap::new();
         let mut positional = 0usize;
         for a in args {

@@ -3,7 +3,7 @@
 
 use super::{base_name, quantity, seconds, string_map, Body, Context, Object};
 use crate::check::names::k8s_name;
-use crate::model::{Decl, Value, V};
+use crate::model::{Decl, Fields, Value, V};
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec, StatefulSet, StatefulSetSpec};
 use k8s_openapi::api::batch::v1::{CronJob, CronJobSpec, Job, JobSpec, JobTemplateSpec};
 use k8s_openapi::api::core::v1::{
@@ -532,7 +532,7 @@ fn volumes(cx: &Context<'_>, d: &Decl) -> Vec<Volume> {
         .collect()
 }
 
-fn claim_spec(cx: &Context<'_>, args: &BTreeMap<String, Value>) -> PersistentVolumeClaimSpec {
+fn claim_spec(cx: &Context<'_>, args: &Fields) -> PersistentVolumeClaimSpec {
     let access = match args.get("access").and_then(Value::as_str) {
         Some("rwx") => "ReadWriteMany",
         _ => "ReadWriteOnce",
