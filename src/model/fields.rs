@@ -6,12 +6,32 @@
 //! A B-tree node is about 1 KiB however few entries it holds; thousands of
 //! services × envs of small records made the model several times larger
 //! than its contents, and that memory had to be faulted in and cleared.
+//!
+//! Each entry also keeps the first eight bytes of its name inline, so a
+//! lookup compares integers and reads a name from the heap only on a tie:
+//! with the model far larger than the CPU caches, chasing every name's
+//! pointer during the binary search was most of the time spent in `get`.
 
 use super::Value;
 
 /// Record entries by name, in name order (byte order, as `BTreeMap`).
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Fields(Vec<(String, Value)>);
+pub struct Fields(Vec<(Prefix, String, Value)>);
+
+/// The first eight bytes of a name, zero-padded, big-endian: ordering two
+/// prefixes orders their names, unless the prefixes are equal.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Prefix(u64);
+
+impl Prefix {
+    fn of(name: &str) -> Prefix {
+        let mut b = [0u8; 8];
+        for (d, s) in b.iter_mut().zip(name.bytes()) {
+            *d = s;
+        }
+        Prefix(u64::from_be_bytes(b))
+    }
+}
 
 impl Fields {
     /// No entries.
@@ -20,19 +40,21 @@ impl Fields {
     }
 
     fn find(&self, key: &str) -> Result<usize, usize> {
-        self.0.binary_search_by(|(k, _)| k.as_str().cmp(key))
+        let p = Prefix::of(key);
+        self.0
+            .binary_search_by(|(kp, k, _)| kp.cmp(&p).then_with(|| k.as_str().cmp(key)))
     }
 
     /// The value of `key`.
     pub fn get(&self, key: &str) -> Option<&Value> {
         let i = self.find(key).ok()?;
-        self.0.get(i).map(|(_, v)| v)
+        self.0.get(i).map(|(_, _, v)| v)
     }
 
     /// The value of `key`, mutably.
     pub fn get_mut(&mut self, key: &str) -> Option<&mut Value> {
         let i = self.find(key).ok()?;
-        self.0.get_mut(i).map(|(_, v)| v)
+        self.0.get_mut(i).map(|(_, _, v)| v)
     }
 
     /// Whether `key` has a value.
@@ -46,9 +68,9 @@ impl Fields {
             Ok(i) => self
                 .0
                 .get_mut(i)
-                .map(|slot| std::mem::replace(&mut slot.1, value)),
+                .map(|slot| std::mem::replace(&mut slot.2, value)),
             Err(i) => {
-                self.0.insert(i, (key, value));
+                self.0.insert(i, (Prefix::of(&key), key, value));
                 None
             }
         }
@@ -57,7 +79,7 @@ impl Fields {
     /// Remove `key`, returning its value.
     pub fn remove(&mut self, key: &str) -> Option<Value> {
         let i = self.find(key).ok()?;
-        Some(self.0.remove(i).1)
+        Some(self.0.remove(i).2)
     }
 
     /// The value of `key`, inserting `make()` first when it has none.
@@ -65,13 +87,13 @@ impl Fields {
         let i = match self.find(key) {
             Ok(i) => i,
             Err(i) => {
-                self.0.insert(i, (key.to_string(), make()));
+                self.0.insert(i, (Prefix::of(key), key.to_string(), make()));
                 i
             }
         };
         // `i` is in bounds: found, or just inserted there.
         #[allow(clippy::indexing_slicing)]
-        &mut self.0[i].1
+        &mut self.0[i].2
     }
 
     /// Number of entries.
@@ -86,24 +108,24 @@ impl Fields {
 
     /// Entries in name order.
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&String, &Value)> + ExactSizeIterator {
-        self.0.iter().map(|(k, v)| (k, v))
+        self.0.iter().map(|(_, k, v)| (k, v))
     }
 
     /// Entries in name order, values mutable.
     pub fn iter_mut(
         &mut self,
     ) -> impl DoubleEndedIterator<Item = (&String, &mut Value)> + ExactSizeIterator {
-        self.0.iter_mut().map(|(k, v)| (&*k, v))
+        self.0.iter_mut().map(|(_, k, v)| (&*k, v))
     }
 
     /// Names in order.
     pub fn keys(&self) -> impl DoubleEndedIterator<Item = &String> + ExactSizeIterator {
-        self.0.iter().map(|(k, _)| k)
+        self.0.iter().map(|(_, k, _)| k)
     }
 
     /// Values in name order.
     pub fn values(&self) -> impl DoubleEndedIterator<Item = &Value> + ExactSizeIterator {
-        self.0.iter().map(|(_, v)| v)
+        self.0.iter().map(|(_, _, v)| v)
     }
 }
 
@@ -124,26 +146,29 @@ impl FromIterator<(String, Value)> for Fields {
             }
             v = out;
         }
-        Fields(v)
+        Fields(v.into_iter().map(|(k, x)| (Prefix::of(&k), k, x)).collect())
     }
 }
 
 impl IntoIterator for Fields {
     type Item = (String, Value);
-    type IntoIter = std::vec::IntoIter<(String, Value)>;
+    type IntoIter = std::iter::Map<
+        std::vec::IntoIter<(Prefix, String, Value)>,
+        fn((Prefix, String, Value)) -> (String, Value),
+    >;
     fn into_iter(self) -> Self::IntoIter {
-        self.0.into_iter()
+        self.0.into_iter().map(|(_, k, v)| (k, v))
     }
 }
 
 impl<'a> IntoIterator for &'a Fields {
     type Item = (&'a String, &'a Value);
     type IntoIter = std::iter::Map<
-        std::slice::Iter<'a, (String, Value)>,
-        fn(&'a (String, Value)) -> (&'a String, &'a Value),
+        std::slice::Iter<'a, (Prefix, String, Value)>,
+        fn(&'a (Prefix, String, Value)) -> (&'a String, &'a Value),
     >;
     fn into_iter(self) -> Self::IntoIter {
-        self.0.iter().map(|(k, v)| (k, v))
+        self.0.iter().map(|(_, k, v)| (k, v))
     }
 }
 
@@ -172,6 +197,35 @@ mod tests {
             .map(|(k, n)| (k.to_string(), v(n)))
             .collect();
         assert_eq!(f.keys().collect::<Vec<_>>(), ["a", "b"]);
+        // Prefix ties and names that are prefixes of others.
+        for k in [
+            "abcdefghij",
+            "abcdefgh",
+            "abcdefghi",
+            "ab",
+            "abcdefgha",
+            "b\u{1}",
+        ] {
+            f.insert(k.to_string(), v(0));
+        }
+        let keys: Vec<&String> = f.keys().collect();
+        let mut sorted = keys.clone();
+        sorted.sort();
+        assert_eq!(keys, sorted);
+        for k in ["abcdefghij", "abcdefgh", "ab", "b\u{1}", "b"] {
+            assert!(f.contains_key(k), "{k}");
+        }
+        assert!(!f.contains_key("abcdefg"));
+        for k in [
+            "abcdefghij",
+            "abcdefgh",
+            "abcdefghi",
+            "ab",
+            "abcdefgha",
+            "b\u{1}",
+        ] {
+            f.remove(k);
+        }
         assert_eq!(f.get("b"), Some(&v(3)), "the last value wins");
         assert_eq!(f.insert("c".into(), v(4)), None);
         assert_eq!(f.insert("a".into(), v(5)), Some(v(2)));
