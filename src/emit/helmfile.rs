@@ -118,13 +118,7 @@ pub fn with_pinned<R>(
     let resolver = Resolver::new(env, input.lock, input.overrides, input.lock_command.clone());
     let result = {
         let image_cb = |key: &str, v: &Value| resolver.image_ref(key, v);
-        let cx = Context {
-            env,
-            project: input.project,
-            sources: input.sources,
-            root: input.root,
-            images: &image_cb,
-        };
+        let cx = Context::new(env, input.project, input.sources, input.root, &image_cb);
         f(&cx, &resolver)
     };
     let problems: Vec<Diagnostic> = resolver.problems.into_inner().into_values().collect();

@@ -95,13 +95,7 @@ pub fn emit(env: &EnvModel, graph: &DepGraph, input: &TiltInput<'_>) -> OutputTr
             pull_policy: "IfNotPresent",
         }
     };
-    let cx = Context {
-        env,
-        project: input.project,
-        sources: input.sources,
-        root: input.root,
-        images: &images,
-    };
+    let cx = Context::new(env, input.project, input.sources, input.root, &images);
     let root = input.root_from_output;
     let e = &env.env;
     let mut t = String::new();

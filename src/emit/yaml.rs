@@ -17,14 +17,14 @@ use std::borrow::Cow;
 
 /// Render one document (no `---`), ending with a newline.
 pub fn to_string<T: Serialize + ?Sized>(v: &T) -> String {
-    let mut w = Writer::default();
+    let mut w = Writer::new();
     w.document(v);
     w.out
 }
 
 /// Render several documents separated by `---`.
 pub fn documents<'a, T: Serialize + 'a>(vs: impl IntoIterator<Item = &'a T>) -> String {
-    let mut w = Writer::default();
+    let mut w = Writer::new();
     for (i, v) in vs.into_iter().enumerate() {
         if i > 0 {
             w.out.push_str("---\n");
@@ -97,6 +97,15 @@ fn indent(out: &mut String, n: usize) {
 }
 
 impl Writer {
+    /// A writer whose buffer starts at 1 KiB: most files are a few KiB, and
+    /// growing from empty copied each one several times.
+    fn new() -> Writer {
+        Writer {
+            out: String::with_capacity(1024),
+            ..Writer::default()
+        }
+    }
+
     fn document<T: Serialize + ?Sized>(&mut self, v: &T) {
         self.ctx = Some(Ctx::Top);
         self.frames.clear();

@@ -60,7 +60,18 @@ pub fn node_id(d: &DeclRef) -> String {
 impl DepGraph {
     /// The index of a declaration's node.
     pub fn index(&self, d: &DeclRef) -> Option<usize> {
-        self.nodes.binary_search_by(|n| n.id.cmp(&node_id(d))).ok()
+        // Nodes are sorted by id; compare with `kind/name` without
+        // building it.
+        let wanted = || {
+            d.kind
+                .keyword()
+                .bytes()
+                .chain(std::iter::once(b'/'))
+                .chain(d.name.bytes())
+        };
+        self.nodes
+            .binary_search_by(|n| n.id.bytes().cmp(wanted()))
+            .ok()
     }
 
     /// What `d` depends on directly.
@@ -68,10 +79,14 @@ impl DepGraph {
         let Some(i) = self.index(d) else {
             return Vec::new();
         };
+        // Edges are sorted by `from`: the node's edges are one run.
+        let start = self.edges.partition_point(|e| e.from < i);
         let mut out: Vec<&DeclRef> = self
             .edges
+            .get(start..)
+            .unwrap_or_default()
             .iter()
-            .filter(|e| e.from == i)
+            .take_while(|e| e.from == i)
             .filter_map(|e| self.nodes.get(e.to).map(|n| &n.decl))
             .collect();
         out.sort();
@@ -100,15 +115,15 @@ pub fn build(env: &EnvModel) -> Result<DepGraph, Vec<Diagnostic>> {
         }
     }
     nodes.sort();
-    let index: BTreeMap<String, usize> = nodes
+    let index: BTreeMap<(DeclKind, &str), usize> = nodes
         .iter()
         .enumerate()
-        .map(|(i, n)| (n.id.clone(), i))
+        .map(|(i, n)| ((n.decl.kind, n.decl.name.as_str()), i))
         .collect();
+    let at = |d: &DeclRef| index.get(&(d.kind, d.name.as_str())).copied();
     let mut seen = BTreeMap::new();
     for e in &env.edges {
-        let (Some(&from), Some(&to)) = (index.get(&node_id(&e.from)), index.get(&node_id(&e.to)))
-        else {
+        let (Some(from), Some(to)) = (at(&e.from), at(&e.to)) else {
             continue;
         };
         seen.entry((from, to, e.why.clone())).or_insert(e.span);

@@ -121,29 +121,55 @@ pub struct Context<'a> {
     pub root: &'a std::path::Path,
     /// How each image (by `ship.lock` key) is referenced.
     pub images: &'a dyn Fn(&str, &Value) -> ImageRef,
+    /// Env-wide strings every object's metadata repeats, computed once.
+    namespace: String,
+    project_name: String,
+    env_label: String,
 }
 
 /// The annotation naming the `.ship` file and line an object came from.
 pub const SOURCE_ANNOTATION: &str = "ship.dev/source";
 
-impl Context<'_> {
-    /// The env's namespace.
-    pub fn namespace(&self) -> String {
-        self.env
+impl<'a> Context<'a> {
+    /// The lowering context of an env.
+    pub fn new(
+        env: &'a EnvModel,
+        project: &'a Value,
+        sources: &'a SourceMap,
+        root: &'a std::path::Path,
+        images: &'a dyn Fn(&str, &Value) -> ImageRef,
+    ) -> Context<'a> {
+        let namespace = env
             .env
             .path("cluster.namespace")
             .and_then(Value::as_str)
             .unwrap_or("default")
-            .to_string()
+            .to_string();
+        let project_name = project
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or(&namespace)
+            .to_string();
+        Context {
+            env,
+            project,
+            sources,
+            root,
+            images,
+            namespace,
+            project_name,
+            env_label: env.name.replace('_', "-"),
+        }
+    }
+
+    /// The env's namespace.
+    pub fn namespace(&self) -> String {
+        self.namespace.clone()
     }
 
     /// The project name (for `app.kubernetes.io/part-of`).
     pub fn project_name(&self) -> String {
-        self.project
-            .get("name")
-            .and_then(Value::as_str)
-            .unwrap_or(&self.namespace())
-            .to_string()
+        self.project_name.clone()
     }
 
     /// `file:line` of a span.
@@ -171,7 +197,7 @@ impl Context<'_> {
         let mut m = self.selector(d);
         m.insert("app.kubernetes.io/part-of".into(), self.project_name());
         m.insert("app.kubernetes.io/managed-by".into(), "shipc".into());
-        m.insert("ship.dev/env".into(), self.env.name.replace('_', "-"));
+        m.insert("ship.dev/env".into(), self.env_label.clone());
         let groups = d
             .value
             .get("labels")
