@@ -135,7 +135,9 @@ fn render_body(lock: &Lockfile) -> String {
     }
     out.push_str("envs:\n");
     for (name, env) in envs {
-        out.push_str(&format!("  {}:\n", flow_scalar(name)));
+        out.push_str("  ");
+        push_flow_scalar(&mut out, name);
+        out.push_str(":\n");
         if !env.images.is_empty() {
             out.push_str("    images:\n");
             for (key, pin) in &env.images {
@@ -165,29 +167,32 @@ fn render_body(lock: &Lockfile) -> String {
 }
 
 fn entry(out: &mut String, key: &str, fields: &[(&str, &str)]) {
-    let body: Vec<String> = fields
-        .iter()
-        .map(|(k, v)| format!("{k}: {}", flow_scalar(v)))
-        .collect();
-    out.push_str(&format!(
-        "      {}: {{ {} }}\n",
-        flow_scalar(key),
-        body.join(", ")
-    ));
+    out.push_str("      ");
+    push_flow_scalar(out, key);
+    out.push_str(": { ");
+    for (i, (k, v)) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push_str(k);
+        out.push_str(": ");
+        push_flow_scalar(out, v);
+    }
+    out.push_str(" }\n");
 }
 
 /// A scalar safe inside a flow mapping: plain when it is made only of
 /// characters that cannot start or end a flow token and YAML would read it
 /// back as this string, double-quoted otherwise (digests, `host:port`).
-fn flow_scalar(s: &str) -> String {
+fn push_flow_scalar(out: &mut String, s: &str) {
     let plain = s
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || "._/-".contains(c))
+        .bytes()
+        .all(|c| c.is_ascii_alphanumeric() || b"._/-".contains(&c))
         && !crate::emit::yaml::needs_quotes(s);
     if plain {
-        s.to_string()
+        out.push_str(s);
     } else {
-        crate::emit::yaml::quote(s)
+        out.push_str(&crate::emit::yaml::quote(s));
     }
 }
 
