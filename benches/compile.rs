@@ -46,11 +46,15 @@ fn compile_all(
 ) -> (usize, (shipc::Analysis, emit::OutputTree)) {
     let started = std::time::Instant::now();
     let mut diags = shipc::Diagnostics::new();
-    let a = shipc::analyze(host, Path::new("ship"), None, &mut diags).expect("loads");
+    // The project's ship.lock, parsed while the project is analysed, as the
+    // CLI does.
+    let (a, lock) = std::thread::scope(|s| {
+        let lock = s.spawn(|| shipc::lock::parse(lock_text).unwrap());
+        let a = shipc::analyze(host, Path::new("ship"), None, &mut diags).expect("loads");
+        (a, lock.join().unwrap())
+    });
     assert!(!diags.has_errors());
     let analyzed = started.elapsed();
-    // The project's ship.lock, read as the CLI reads it.
-    let lock = shipc::lock::parse(lock_text).unwrap();
     let overrides = Overrides::new();
     // The CLI's own emission (every env on all cores).
     let root_from_output = |_: &str| "../..".to_string();

@@ -20,8 +20,21 @@ pub fn run(out: &Output, a: &CompileArgs) -> u8 {
         return super::USAGE;
     }
     let mut diags = Diagnostics::new();
-    let analysis = match super::check::analyze(out, a.path.as_deref(), a.env.as_deref(), &mut diags)
-    {
+    // ship.lock is read and parsed while the project is analysed; the root
+    // is the one `load` derives from the same path.
+    let root = shipc::load::project_root(
+        &super::fs::FsHost,
+        &super::fs::project_path(a.path.as_deref()),
+    );
+    let (analysis, lock) = std::thread::scope(|s| {
+        let lock = s.spawn(|| read_lock(&root));
+        let analysis = super::check::analyze(out, a.path.as_deref(), a.env.as_deref(), &mut diags);
+        let lock = lock
+            .join()
+            .unwrap_or_else(|_| Err("internal error: reading ship.lock stopped".into()));
+        (analysis, lock)
+    });
+    let analysis = match analysis {
         Ok(x) => x,
         Err(code) => return code,
     };
@@ -30,8 +43,7 @@ pub fn run(out: &Output, a: &CompileArgs) -> u8 {
         out.diagnostics(&analysis.loaded.sources, &diags.into_sorted());
         return 1;
     }
-    let root = analysis.loaded.root.clone();
-    let lock = match read_lock(&root) {
+    let lock = match lock {
         Ok(l) => l,
         Err(e) => {
             out.tool_error(
@@ -120,6 +132,11 @@ pub fn read_lock(root: &std::path::Path) -> Result<shipc::lock::Lockfile, String
 /// `--digest NAME=sha256:…` flags and `SHIP_DIGEST_<NAME>` variables, by
 /// `ship.lock` key. Flags win over variables.
 fn digest_overrides(flags: &[String], analysis: &shipc::Analysis) -> Result<Overrides, String> {
+    if flags.is_empty()
+        && !std::env::vars_os().any(|(k, _)| k.to_string_lossy().starts_with("SHIP_DIGEST_"))
+    {
+        return Ok(Overrides::new());
+    }
     let mut keys: Vec<String> = Vec::new();
     for env in &analysis.checked.envs {
         keys.extend(shipc::check::constraints::lock_keys(env, &mut Diagnostics::new()).into_keys());
