@@ -507,7 +507,7 @@ impl<'p> Evaluator<'p> {
             self.err(d);
             return Value::unknown(span);
         };
-        let what = format!("`{name}()`");
+        let what = || format!("`{name}()`");
         let bound = self.bind_args(&sig.params, args, span, Code::E2015, &what);
         Value::new(
             V::Call {

@@ -368,7 +368,7 @@ impl<'p> Evaluator<'p> {
             .template_params
             .get(&t.name.name)
             .map_or(&[], Vec::as_slice);
-        let what = format!("template `{}`", t.name.name);
+        let what = || format!("template `{}`", t.name.name);
         let args = self.bind_args(params, &from.args, from.span, Code::E2014, &what);
         self.frame.templates.push(t.name.name.clone());
         self.frame.locals.push(args);
@@ -389,7 +389,7 @@ impl<'p> Evaluator<'p> {
         args: &[ast::Arg],
         span: Span,
         code: Code,
-        what: &str,
+        what: &dyn Fn() -> String,
     ) -> Fields {
         let mut out = Fields::new();
         let mut given: BTreeMap<String, Span> = BTreeMap::new();
@@ -404,7 +404,7 @@ impl<'p> Evaluator<'p> {
                             Diagnostic::new(
                                 code,
                                 n.span,
-                                format!("{what} has no parameter `{}`", n.name),
+                                format!("{} has no parameter `{}`", what(), n.name),
                             )
                             .label("unknown parameter")
                             .maybe_help(
@@ -425,7 +425,8 @@ impl<'p> Evaluator<'p> {
                                     code,
                                     a.value.span,
                                     format!(
-                                        "{what} takes {} arguments, but more were given",
+                                        "{} takes {} arguments, but more were given",
+                                        what(),
                                         params.len()
                                     ),
                                 )
@@ -466,7 +467,7 @@ impl<'p> Evaluator<'p> {
                     Diagnostic::new(
                         code,
                         span,
-                        format!("{what} needs the argument `{}`", param.name),
+                        format!("{} needs the argument `{}`", what(), param.name),
                     )
                     .label(format!("`{}` is missing", param.name))
                     .help(format!("add `{} = …` (type {})", param.name, param.ty)),
