@@ -797,7 +797,12 @@ fn is_word(s: &str) -> bool {
         "y", "n", "yes", "no", "on", "off", "true", "false", "null", "~", ".nan", ".inf", "-.inf",
         "+.inf",
     ];
-    WORDS.iter().any(|w| w.eq_ignore_ascii_case(s))
+    // Every word starts with one of these: most names are out at once.
+    let first = s.as_bytes().first().map(u8::to_ascii_lowercase);
+    matches!(
+        first,
+        Some(b'y' | b'n' | b'o' | b't' | b'f' | b'~' | b'.' | b'-' | b'+')
+    ) && WORDS.iter().any(|w| w.eq_ignore_ascii_case(s))
 }
 
 /// A double-quoted YAML string with escapes.

@@ -133,20 +133,29 @@ impl FromIterator<(String, Value)> for Fields {
     /// As `BTreeMap::from_iter`: sorted by name; for a repeated name the
     /// last value wins.
     fn from_iter<I: IntoIterator<Item = (String, Value)>>(iter: I) -> Fields {
-        let mut v: Vec<(String, Value)> = iter.into_iter().collect();
-        if !v.windows(2).all(|w| matches!(w, [a, b] if a.0 < b.0)) {
+        let mut v: Vec<(Prefix, String, Value)> = iter
+            .into_iter()
+            .map(|(k, x)| (Prefix::of(&k), k, x))
+            .collect();
+        let before = |a: &(Prefix, String, Value), b: &(Prefix, String, Value)| {
+            a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1))
+        };
+        if !v
+            .windows(2)
+            .all(|w| matches!(w, [a, b] if before(a, b).is_lt()))
+        {
             // Stable: equal names keep their order, then the last is kept.
-            v.sort_by(|a, b| a.0.cmp(&b.0));
-            let mut out: Vec<(String, Value)> = Vec::with_capacity(v.len());
+            v.sort_by(before);
+            let mut out: Vec<(Prefix, String, Value)> = Vec::with_capacity(v.len());
             for e in v {
                 match out.last_mut() {
-                    Some(last) if last.0 == e.0 => *last = e,
+                    Some(last) if last.1 == e.1 => *last = e,
                     _ => out.push(e),
                 }
             }
             v = out;
         }
-        Fields(v.into_iter().map(|(k, x)| (Prefix::of(&k), k, x)).collect())
+        Fields(v)
     }
 }
 
