@@ -211,9 +211,9 @@ impl Evaluator<'_> {
                 };
                 self.edge(d, span, weak);
                 let s = if m == "host" {
-                    info.host
+                    info.host.clone()
                 } else {
-                    info.k8s_name
+                    info.k8s_name.clone()
                 };
                 Value::new(V::Str(s), span)
             }

@@ -81,7 +81,7 @@ pub struct Evaluator<'p> {
     frame: Frame,
     edges: Vec<Edge>,
     lets_active: Vec<String>,
-    ports: BTreeMap<DeclRef, Option<PortsInfo>>,
+    ports: BTreeMap<DeclRef, Option<std::rc::Rc<PortsInfo>>>,
     ports_active: BTreeSet<DeclRef>,
     overrides: BTreeMap<DeclRef, Vec<&'p ast::Entry>>,
     weak_depth: u32,
@@ -497,7 +497,11 @@ impl<'p> Evaluator<'p> {
     }
 
     /// The ports and host of a service or infra in this env (cached).
-    pub(crate) fn ports_info(&mut self, target: &DeclRef, span: Span) -> Option<PortsInfo> {
+    pub(crate) fn ports_info(
+        &mut self,
+        target: &DeclRef,
+        span: Span,
+    ) -> Option<std::rc::Rc<PortsInfo>> {
         if let Some(info) = self.ports.get(target) {
             return info.clone();
         }
@@ -563,11 +567,12 @@ impl<'p> Evaluator<'p> {
                 .unwrap_or(number);
             ports.insert(label.clone(), (exposed, number));
         }
-        let info = PortsInfo {
+        // Shared: every address of this target reads the same record.
+        let info = std::rc::Rc::new(PortsInfo {
             host,
             k8s_name: base,
             ports,
-        };
+        });
         self.ports.insert(target.clone(), Some(info.clone()));
         Some(info)
     }
