@@ -71,6 +71,36 @@ struct Writer {
     entries: Vec<Entry>,
 }
 
+/// Slots of the per-thread cache of static field names' quoting.
+const QUOTE_CACHE: usize = 128;
+
+thread_local! {
+    /// (address, length, plain) of recently written `&'static str` keys: a
+    /// static string's address and length identify its bytes.
+    static STATIC_KEYS: std::cell::RefCell<[(usize, usize, bool); QUOTE_CACHE]> =
+        const { std::cell::RefCell::new([(0, 0, false); QUOTE_CACHE]) };
+}
+
+/// `!needs_quotes(k)`, remembered per field name (struct fields are
+/// written thousands of times).
+fn static_key_is_plain(k: &'static str) -> bool {
+    let addr = k.as_ptr() as usize;
+    let slot = (addr >> 3) % QUOTE_CACHE;
+    STATIC_KEYS.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        match cache.get(slot) {
+            Some(&(a, len, plain)) if a == addr && len == k.len() => plain,
+            _ => {
+                let plain = !needs_quotes(k);
+                if let Some(c) = cache.get_mut(slot) {
+                    *c = (addr, k.len(), plain);
+                }
+                plain
+            }
+        }
+    })
+}
+
 /// A value that cannot be written as YAML (a map key that is not a
 /// scalar); none of the types shipc writes has one.
 #[derive(Debug)]
@@ -185,14 +215,29 @@ impl Writer {
         }
         if f.count > 0 {
             if let Some(prev) = self.entries.last() {
-                if prev.key.as_ref() > key.as_ref() {
+                // Most neighbouring keys differ in their first byte.
+                let (p, k) = (prev.key.as_bytes(), key.as_bytes());
+                let after = match (p.first(), k.first()) {
+                    (Some(a), Some(b)) if a != b => a > b,
+                    _ => p > k,
+                };
+                if after {
                     f.sorted = false;
                 }
             }
         }
         f.count += 1;
         let key_start = self.out.len();
-        push_key(&mut self.out, &key);
+        let plain = match &key {
+            // Field names are `&'static str`: remember each one's answer.
+            Cow::Borrowed(k) => static_key_is_plain(k),
+            Cow::Owned(k) => !needs_quotes(k),
+        };
+        if plain {
+            self.out.push_str(&key);
+        } else {
+            push_quoted(&mut self.out, &key);
+        }
         self.out.push(':');
         self.entries.push(Entry {
             key,
@@ -905,5 +950,27 @@ mod tests {
              \x20 mid: null\n  zeta: 1\nz:\n  alpha:\n  - 2\n  - 3\n  mid: null\n  zeta: 1\n"
         );
         assert_eq!(documents([&1, &2]), "1\n---\n2\n");
+    }
+
+    /// Field names that YAML would read as booleans are quoted every time,
+    /// cached or not.
+    #[test]
+    fn static_keys_are_quoted_when_needed() {
+        #[derive(serde::Serialize)]
+        struct Flags {
+            #[serde(rename = "on")]
+            on: bool,
+            #[serde(rename = "y")]
+            y: u8,
+            name: u8,
+        }
+        let v = Flags {
+            on: true,
+            y: 1,
+            name: 2,
+        };
+        for _ in 0..3 {
+            assert_eq!(to_string(&v), "name: 2\n\"on\": true\n\"y\": 1\n");
+        }
     }
 }
