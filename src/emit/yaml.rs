@@ -327,6 +327,21 @@ impl Writer {
     }
 }
 
+/// The integer methods of a `Serializer`: each writes the number's decimal
+/// text with `$body` (`$v` is the value).
+macro_rules! integers {
+    ($self:ident, $v:ident => $body:expr) => {
+        integers!(@each $self, $v, $body; serialize_i8: i8, serialize_i16: i16,
+            serialize_i32: i32, serialize_i64: i64, serialize_i128: i128, serialize_u8: u8,
+            serialize_u16: u16, serialize_u32: u32, serialize_u64: u64, serialize_u128: u128);
+    };
+    (@each $self:ident, $v:ident, $body:expr; $($name:ident: $ty:ty),*) => {
+        $(fn $name($self, $v: $ty) -> Result<Self::Ok, Error> {
+            $body
+        })*
+    };
+}
+
 impl ser::Serializer for &mut Writer {
     type Ok = ();
     type Error = Error;
@@ -341,36 +356,7 @@ impl ser::Serializer for &mut Writer {
     fn serialize_bool(self, v: bool) -> Result<(), Error> {
         self.raw(if v { "true" } else { "false" })
     }
-    fn serialize_i8(self, v: i8) -> Result<(), Error> {
-        self.serialize_i64(i64::from(v))
-    }
-    fn serialize_i16(self, v: i16) -> Result<(), Error> {
-        self.serialize_i64(i64::from(v))
-    }
-    fn serialize_i32(self, v: i32) -> Result<(), Error> {
-        self.serialize_i64(i64::from(v))
-    }
-    fn serialize_i64(self, v: i64) -> Result<(), Error> {
-        self.raw(&v.to_string())
-    }
-    fn serialize_i128(self, v: i128) -> Result<(), Error> {
-        self.raw(&v.to_string())
-    }
-    fn serialize_u8(self, v: u8) -> Result<(), Error> {
-        self.serialize_u64(u64::from(v))
-    }
-    fn serialize_u16(self, v: u16) -> Result<(), Error> {
-        self.serialize_u64(u64::from(v))
-    }
-    fn serialize_u32(self, v: u32) -> Result<(), Error> {
-        self.serialize_u64(u64::from(v))
-    }
-    fn serialize_u64(self, v: u64) -> Result<(), Error> {
-        self.raw(&v.to_string())
-    }
-    fn serialize_u128(self, v: u128) -> Result<(), Error> {
-        self.raw(&v.to_string())
-    }
+    integers!(self, v => self.raw(&v.to_string()));
     fn serialize_f32(self, v: f32) -> Result<(), Error> {
         self.serialize_f64(f64::from(v))
     }
@@ -490,39 +476,28 @@ impl ser::SerializeSeq for &mut Writer {
     }
 }
 
-impl ser::SerializeTuple for &mut Writer {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        ser::SerializeSeq::serialize_element(self, value)
-    }
-    fn end(self) -> Result<(), Error> {
-        self.close()
-    }
+/// Tuples are sequences; a tuple variant also closes its `{variant: …}`.
+macro_rules! as_sequence {
+    ($trait:ident, $method:ident, $frames:literal) => {
+        impl ser::$trait for &mut Writer {
+            type Ok = ();
+            type Error = Error;
+            fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+                ser::SerializeSeq::serialize_element(self, value)
+            }
+            fn end(self) -> Result<(), Error> {
+                for _ in 0..$frames {
+                    self.close()?;
+                }
+                Ok(())
+            }
+        }
+    };
 }
 
-impl ser::SerializeTupleStruct for &mut Writer {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        ser::SerializeSeq::serialize_element(self, value)
-    }
-    fn end(self) -> Result<(), Error> {
-        self.close()
-    }
-}
-
-impl ser::SerializeTupleVariant for &mut Writer {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        ser::SerializeSeq::serialize_element(self, value)
-    }
-    fn end(self) -> Result<(), Error> {
-        self.close()?;
-        self.close()
-    }
-}
+as_sequence!(SerializeTuple, serialize_element, 1);
+as_sequence!(SerializeTupleStruct, serialize_field, 1);
+as_sequence!(SerializeTupleVariant, serialize_field, 2);
 
 impl ser::SerializeMap for &mut Writer {
     type Ok = ();
@@ -540,37 +515,33 @@ impl ser::SerializeMap for &mut Writer {
     }
 }
 
-impl ser::SerializeStruct for &mut Writer {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<(), Error> {
-        self.key(Cow::Borrowed(key));
-        value.serialize(&mut **self)
-    }
-    fn end(self) -> Result<(), Error> {
-        self.close()
-    }
+/// Structs are maps with static keys; a struct variant also closes its
+/// `{variant: …}`.
+macro_rules! as_struct {
+    ($trait:ident, $frames:literal) => {
+        impl ser::$trait for &mut Writer {
+            type Ok = ();
+            type Error = Error;
+            fn serialize_field<T: Serialize + ?Sized>(
+                &mut self,
+                key: &'static str,
+                value: &T,
+            ) -> Result<(), Error> {
+                self.key(Cow::Borrowed(key));
+                value.serialize(&mut **self)
+            }
+            fn end(self) -> Result<(), Error> {
+                for _ in 0..$frames {
+                    self.close()?;
+                }
+                Ok(())
+            }
+        }
+    };
 }
 
-impl ser::SerializeStructVariant for &mut Writer {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<(), Error> {
-        ser::SerializeStruct::serialize_field(self, key, value)
-    }
-    fn end(self) -> Result<(), Error> {
-        self.close()?;
-        self.close()
-    }
-}
+as_struct!(SerializeStruct, 1);
+as_struct!(SerializeStructVariant, 2);
 
 /// Map keys: strings, and scalars written as strings (as serde_json does).
 struct KeyWriter;
@@ -589,30 +560,7 @@ impl ser::Serializer for KeyWriter {
     fn serialize_bool(self, v: bool) -> Result<String, Error> {
         Ok(v.to_string())
     }
-    fn serialize_i8(self, v: i8) -> Result<String, Error> {
-        Ok(v.to_string())
-    }
-    fn serialize_i16(self, v: i16) -> Result<String, Error> {
-        Ok(v.to_string())
-    }
-    fn serialize_i32(self, v: i32) -> Result<String, Error> {
-        Ok(v.to_string())
-    }
-    fn serialize_i64(self, v: i64) -> Result<String, Error> {
-        Ok(v.to_string())
-    }
-    fn serialize_u8(self, v: u8) -> Result<String, Error> {
-        Ok(v.to_string())
-    }
-    fn serialize_u16(self, v: u16) -> Result<String, Error> {
-        Ok(v.to_string())
-    }
-    fn serialize_u32(self, v: u32) -> Result<String, Error> {
-        Ok(v.to_string())
-    }
-    fn serialize_u64(self, v: u64) -> Result<String, Error> {
-        Ok(v.to_string())
-    }
+    integers!(self, v => Ok(v.to_string()));
     fn serialize_f32(self, v: f32) -> Result<String, Error> {
         Ok(v.to_string())
     }

@@ -207,14 +207,15 @@ mod tests {
             .collect();
         assert_eq!(f.keys().collect::<Vec<_>>(), ["a", "b"]);
         // Prefix ties and names that are prefixes of others.
-        for k in [
+        const ODD: [&str; 6] = [
             "abcdefghij",
             "abcdefgh",
             "abcdefghi",
             "ab",
             "abcdefgha",
             "b\u{1}",
-        ] {
+        ];
+        for k in ODD {
             f.insert(k.to_string(), v(0));
         }
         let keys: Vec<&String> = f.keys().collect();
@@ -225,14 +226,7 @@ mod tests {
             assert!(f.contains_key(k), "{k}");
         }
         assert!(!f.contains_key("abcdefg"));
-        for k in [
-            "abcdefghij",
-            "abcdefgh",
-            "abcdefghi",
-            "ab",
-            "abcdefgha",
-            "b\u{1}",
-        ] {
+        for k in ODD {
             f.remove(k);
         }
         assert_eq!(f.get("b"), Some(&v(3)), "the last value wins");
