@@ -247,6 +247,13 @@ impl Writer {
         self.ctx = Some(Ctx::Key(level));
     }
 
+    /// `{variant: …}` around a tuple (`is_map` false) or struct variant.
+    fn variant(&mut self, variant: &'static str, is_map: bool) {
+        self.open(true);
+        self.key(Cow::Borrowed(variant));
+        self.open(is_map);
+    }
+
     /// Start a sequence item: header, `-`; the value follows with
     /// `Ctx::Dash`.
     fn item(&mut self) {
@@ -437,9 +444,7 @@ impl ser::Serializer for &mut Writer {
         variant: &'static str,
         _len: usize,
     ) -> Result<Self, Error> {
-        self.open(true);
-        self.key(Cow::Borrowed(variant));
-        self.open(false);
+        self.variant(variant, false);
         Ok(self)
     }
     fn serialize_map(self, _len: Option<usize>) -> Result<Self, Error> {
@@ -457,9 +462,7 @@ impl ser::Serializer for &mut Writer {
         variant: &'static str,
         _len: usize,
     ) -> Result<Self, Error> {
-        self.open(true);
-        self.key(Cow::Borrowed(variant));
-        self.open(true);
+        self.variant(variant, true);
         Ok(self)
     }
 }
