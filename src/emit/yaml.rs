@@ -903,6 +903,45 @@ mod tests {
         assert_eq!(documents([&1, &2]), "1\n---\n2\n");
     }
 
+    /// Every serde shape writes what its `serde_json::Value` writes.
+    #[test]
+    fn every_shape_matches_its_json_value() {
+        #[derive(serde::Serialize)]
+        enum E {
+            Unit,
+            New(u8),
+            Tuple(u8, &'static str),
+            Struct { b: bool, a: Option<u8> },
+        }
+        #[derive(serde::Serialize)]
+        struct All {
+            unit: (),
+            tuple: (i8, u64, f64),
+            chars: char,
+            bytes: &'static [u8],
+            keys: std::collections::BTreeMap<u16, &'static str>,
+            variants: Vec<E>,
+            nested: Vec<Vec<u8>>,
+            text: &'static str,
+        }
+        let v = All {
+            unit: (),
+            tuple: (-1, 2, 1.5),
+            chars: 'y',
+            bytes: b"ab",
+            keys: [(10, "ten"), (2, "two")].into_iter().collect(),
+            variants: vec![
+                E::Unit,
+                E::New(1),
+                E::Tuple(2, "on"),
+                E::Struct { b: true, a: None },
+            ],
+            nested: vec![vec![], vec![1, 2]],
+            text: "line\nnext\n",
+        };
+        assert_eq!(to_string(&v), to_string(&serde_json::to_value(&v).unwrap()));
+    }
+
     /// Field names that YAML would read as booleans are quoted every time,
     /// cached or not.
     #[test]
