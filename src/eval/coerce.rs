@@ -320,7 +320,10 @@ impl<'p> Evaluator<'p> {
                     );
                     continue;
                 }
-                let key = d as *const crate::syntax::ast::Expr as usize;
+                // Cached per mode: with and without unset optionals.
+                let key = (d as *const crate::syntax::ast::Expr as usize)
+                    .wrapping_mul(2)
+                    .wrapping_add(usize::from(self.keep_unset));
                 if let Some(cached) = self.defaults.get(&key) {
                     out.push((k.clone(), Value::new(cached.kind.clone(), span)));
                     continue;
@@ -339,8 +342,11 @@ impl<'p> Evaluator<'p> {
                     Err(p) => problems.extend(p),
                 }
             } else if f.optional {
-                // Unset optionals stay visible to member access (`env.domain`).
-                out.push((k.clone(), Value::new(V::None, span)));
+                // Unset optionals stay visible to member access (`env.domain`),
+                // except in declaration values (`keep_unset`).
+                if self.keep_unset {
+                    out.push((k.clone(), Value::new(V::None, span)));
+                }
             } else if !self.p.incomplete {
                 problems.push(
                     Diagnostic::new(

@@ -52,13 +52,13 @@ impl Evaluator<'_> {
                     Some(l) => {
                         // Stdlib lets are constants: evaluate each once.
                         let key = l as *const crate::syntax::ast::Let as usize;
-                        if let Some(v) = self.defaults.get(&key) {
+                        if let Some(v) = self.std_consts.get(&key) {
                             return Value::new(v.kind.clone(), span);
                         }
                         let saved = std::mem::take(&mut self.frame);
                         let v = self.raw(&l.value, &Ty::Any);
                         self.frame = saved;
-                        self.defaults.insert(key, v.clone());
+                        self.std_consts.insert(key, v.clone());
                         Value::new(v.kind, span)
                     }
                     None => {

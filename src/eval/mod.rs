@@ -85,10 +85,20 @@ pub struct Evaluator<'p> {
     ports_active: BTreeSet<DeclRef>,
     overrides: BTreeMap<DeclRef, Vec<&'p ast::Entry>>,
     weak_depth: u32,
-    /// Constant defaults of record fields, by the default expression's address.
+    /// Constant defaults of record fields, by the default expression's
+    /// address (doubled, plus `keep_unset`).
     defaults: BTreeMap<usize, Value>,
+    /// Stdlib lets (constants), by the `Let`'s address.
+    std_consts: BTreeMap<usize, Value>,
     /// How many record defaults are being completed inside each other.
     default_depth: u32,
+    /// Whether completed records keep unset optionals as `V::None` entries.
+    /// Declaration values (services, infra, images) drop them: nothing reads
+    /// a declaration's record by member access, and every reader of the
+    /// model (`Value::get`, `entries`) treats `V::None` as absent, so they
+    /// were only memory. Env, project and `let` records keep them, so that
+    /// `env.domain` is an unset value, not an unknown field.
+    keep_unset: bool,
     /// Evaluated lets with the declarations they reference.
     let_cache: BTreeMap<String, (Value, Vec<(DeclRef, Span)>)>,
 }
@@ -127,7 +137,9 @@ impl<'p> Evaluator<'p> {
             overrides: BTreeMap::new(),
             weak_depth: 0,
             defaults: BTreeMap::new(),
+            std_consts: BTreeMap::new(),
             default_depth: 0,
+            keep_unset: true,
             let_cache: BTreeMap::new(),
         }
     }
@@ -291,8 +303,10 @@ impl<'p> Evaluator<'p> {
         );
         let acc = self.layers(decl, &id, Filter::All);
         let schema = self.p.schema(kind);
+        self.keep_unset = false;
         let mut value =
             self.coerce_report(Value::new(V::Record(acc), decl.body.span), &schema, true);
+        self.keep_unset = true;
         if kind == DeclKind::Service {
             let unset = value.get("image").is_none();
             if unset && self.p.decl(DeclKind::Image, name).is_some() {
