@@ -699,16 +699,25 @@ fn push_key(out: &mut String, k: &str) {
     }
 }
 
-/// Bytes that can never make a plain scalar ambiguous after a leading
-/// letter: ASCII letters and digits, `_`, `.`, `/` and `-`. (A `u8` index
-/// into 256 entries cannot be out of bounds.)
+/// Bytes that cannot make a plain scalar ambiguous after a leading letter:
+/// ASCII letters and digits, `_`, `.`, `/`, `-`, `@`, and `:` (a colon
+/// matters only before a space, which is not in the set, or at the very
+/// end, which the fast path checks). Image references, digests and URLs
+/// stay on the fast path. (A `u8` index into 256 entries cannot be out of
+/// bounds.)
 #[allow(clippy::indexing_slicing)]
 const PLAIN: [bool; 256] = {
     let mut t = [false; 256];
     let mut b = 0;
     while b < 256 {
         let c = b as u8;
-        t[b] = c.is_ascii_alphanumeric() || c == b'_' || c == b'.' || c == b'/' || c == b'-';
+        t[b] = c.is_ascii_alphanumeric()
+            || c == b'_'
+            || c == b'.'
+            || c == b'/'
+            || c == b'-'
+            || c == b'@'
+            || c == b':';
         b += 1;
     }
     t
@@ -725,7 +734,10 @@ pub fn needs_quotes(s: &str) -> bool {
     // Such a string is never a number, timestamp or indicator; it is
     // ambiguous only as one of YAML 1.1's boolean and null words.
     let bytes = s.as_bytes();
-    if bytes.first().is_some_and(u8::is_ascii_alphabetic) && bytes.iter().all(|&b| plain_byte(b)) {
+    if bytes.first().is_some_and(u8::is_ascii_alphabetic)
+        && bytes.last() != Some(&b':')
+        && bytes.iter().all(|&b| plain_byte(b))
+    {
         return bytes.len() <= 5 && is_word(s);
     }
     let (Some(first), Some(last)) = (s.chars().next(), s.chars().next_back()) else {
@@ -833,7 +845,8 @@ mod tests {
     fn ambiguous_strings_are_quoted() {
         for s in [
             "yes", "on", "0123", "1e3", "null", "~", "", " x", "a: b", "-x", "1.5", "0x1F",
-            "12:30", "True", "NO", "Off", "Y", "nuLL", "-.inf", ".NaN", "a:", "x\ty",
+            "12:30", "True", "NO", "Off", "Y", "nuLL", "-.inf", ".NaN", "a:", "x\ty", "a: b",
+            "ab:",
         ] {
             assert!(needs_quotes(s), "{s}");
         }
@@ -848,6 +861,9 @@ mod tests {
             "name",
             "nginx-1.25/x_y",
             "a:b",
+            "sha256:3333",
+            "registry.example.com:5000/a/b@sha256:ab",
+            "http://x.example.com/p",
         ] {
             assert!(!needs_quotes(s), "{s}");
         }
