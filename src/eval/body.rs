@@ -65,7 +65,10 @@ impl Evaluator<'_> {
                 );
                 continue;
             }
-            seen.push((names.clone(), entry.span));
+            seen.push((names, entry.span));
+            let Some((names, _)) = seen.last() else {
+                continue;
+            };
             // Walk the schema along the path.
             let mut ty = schema.clone();
             let mut ok = true;
@@ -82,16 +85,23 @@ impl Evaluator<'_> {
             if !ok {
                 continue;
             }
-            let mut why = self.frame.why_stack.join(".");
-            for n in &names {
-                if !why.is_empty() {
-                    why.push('.');
+            // `why` of the edges this value records: the path from the
+            // enclosing records down, in a buffer reused across entries.
+            let frame = &mut self.frame;
+            frame.why.clear();
+            for n in frame
+                .why_stack
+                .iter()
+                .map(String::as_str)
+                .chain(names.iter().copied())
+            {
+                if !frame.why.is_empty() {
+                    frame.why.push('.');
                 }
-                why.push_str(n);
+                frame.why.push_str(n);
             }
-            self.frame.why = why;
             let value = self.expr_partial(&entry.value, &ty);
-            insert_path(acc, &names, value, entry.span);
+            insert_path(acc, names, value, entry.span);
         }
     }
 
