@@ -111,21 +111,9 @@ impl Fields {
         self.0.iter().map(|(_, k, v)| (k, v))
     }
 
-    /// Entries in name order, values mutable.
-    pub fn iter_mut(
-        &mut self,
-    ) -> impl DoubleEndedIterator<Item = (&String, &mut Value)> + ExactSizeIterator {
-        self.0.iter_mut().map(|(_, k, v)| (&*k, v))
-    }
-
     /// Names in order.
     pub fn keys(&self) -> impl DoubleEndedIterator<Item = &String> + ExactSizeIterator {
         self.0.iter().map(|(_, k, _)| k)
-    }
-
-    /// Values in name order.
-    pub fn values(&self) -> impl DoubleEndedIterator<Item = &Value> + ExactSizeIterator {
-        self.0.iter().map(|(_, _, v)| v)
     }
 }
 

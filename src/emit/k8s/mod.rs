@@ -93,11 +93,6 @@ impl Body {
             _ => None,
         }
     }
-
-    /// The object as JSON (for comparisons and `serde_json` consumers).
-    pub fn to_json(&self) -> serde_json::Value {
-        serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
-    }
 }
 
 /// How a service's image is referenced in this env.
