@@ -9,6 +9,7 @@
 pub mod constraints;
 pub mod names;
 pub mod program;
+pub mod tilt;
 pub mod types;
 
 use crate::diag::{suggest, Code, Diagnostic, Diagnostics, Severity};
@@ -301,5 +302,8 @@ pub fn eval_env(
     constraints::lock_keys(&model, diags);
     constraints::object_names(&model, diags);
     constraints::env(&model, diags);
+    if kind == "tilt" {
+        tilt::check(&model, diags);
+    }
     Some(model)
 }

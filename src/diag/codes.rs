@@ -95,6 +95,8 @@ codes! {
     E3001, "dependency-cycle", Error;
     E3002, "excluded-dependency", Error;
     E4001, "object-name-collision", Error;
+    E4002, "restart-without-entrypoint", Error;
+    E4003, "ignore-outside-context", Error;
     P001, "floating-tag", Error;
     P002, "unpinned-image", Error;
     P003, "registry-in-repository", Error;
