@@ -254,6 +254,9 @@ fn helmfile_output_is_accepted_by_helm_helmfile_and_kubernetes_validate() {
         for v in values {
             let release = v.file_stem().unwrap().to_string_lossy().to_string();
             let base = env_dir.join("values/base").join(format!("{release}.yaml"));
+            if !base.exists() {
+                continue; // an infra release's values
+            }
             let env_values: serde_yaml::Value =
                 serde_yaml::from_str(&std::fs::read_to_string(&v).unwrap()).unwrap();
             let env_values = serde_json::to_value(env_values).unwrap();
@@ -575,6 +578,77 @@ fn tilt_helm_strategy_is_accepted_by_tilt_and_helm() {
             String::from_utf8_lossy(&o.stdout)
         );
     }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn helmfile_never_runs_template_code_from_the_source() {
+    let Some(helmfile) = tool("helmfile") else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("shipc-helmfile-tpl-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("ship")).unwrap();
+    let pwned = dir.join("pwned");
+    let exec = format!(
+        "{{{{ exec `sh` (list `-c` `touch {}`) }}}}",
+        pwned.display()
+    );
+    std::fs::write(
+        dir.join("ship/main.ship"),
+        format!(
+            r#"infra prom {{
+  chart = "kube-prometheus-stack"
+  repo = "https://prometheus-community.github.io/helm-charts"
+  version = "61.3.2"
+  values {{
+    fullnameOverride = "{{{{ .Release.Name }}}}-prom"
+    rules {{ summary = "{{{{ $labels.instance }}}} is down" }}
+    evil = "{exec}"
+  }}
+}}
+env staging {{
+  kind = helmfile
+  cluster {{ context = "{exec}", namespace = "mon" }}
+}}
+"#
+        ),
+    )
+    .unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_shipc"))
+        .args(["compile", "--env", "staging", "-o"])
+        .arg(dir.join("out"))
+        .arg(dir.join("ship"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let env_dir = dir.join("out/staging");
+    for args in [
+        &["--skip-deps", "-f", "helmfile.yaml", "build"][..],
+        &["-f", "helmfile.yaml", "list"],
+    ] {
+        let o = Command::new(&helmfile)
+            .args(args)
+            .current_dir(&env_dir)
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(o.status.success(), "helmfile {args:?}: {text}");
+        if args.contains(&"build") {
+            // The context arrives as written, not executed.
+            assert!(text.contains("kubeContext: '{{ exec"), "{text}");
+        }
+    }
+    assert!(
+        !pwned.exists(),
+        "helmfile ran template code from a .ship string"
+    );
+    let values = std::fs::read_to_string(env_dir.join("values/staging/prom.yaml")).unwrap();
+    assert!(values.contains("{{ .Release.Name }}-prom"), "{values}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
