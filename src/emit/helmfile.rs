@@ -286,15 +286,17 @@ pub fn emit(
                 .unwrap_or(default)
         };
         let mut doc = Map::new();
-        let mut defaults = json!({
-            "wait": setting("wait", true),
-            "atomic": setting("atomic", true),
-            "timeout": timeout_seconds(hf.and_then(|h| h.get("timeout"))),
-        });
+        let mut defaults = Map::new();
+        defaults.insert("wait".into(), json!(setting("wait", true)));
+        defaults.insert("atomic".into(), json!(setting("atomic", true)));
+        defaults.insert(
+            "timeout".into(),
+            json!(timeout_seconds(hf.and_then(|h| h.get("timeout")))),
+        );
         if let Some(c) = env.env.path("cluster.context").and_then(Value::as_str) {
-            defaults["kubeContext"] = json!(c);
+            defaults.insert("kubeContext".into(), json!(c));
         }
-        doc.insert("helmDefaults".into(), defaults);
+        doc.insert("helmDefaults".into(), serde_json::Value::Object(defaults));
         if !repositories.is_empty() {
             doc.insert(
                 "repositories".into(),
