@@ -86,6 +86,17 @@ pub struct ImageRefParts {
     pub digest: Option<String>,
 }
 
+/// Docker Hub's implicit registry and `library/` made explicit
+/// (`busybox` → `docker.io/library/busybox`): the one spelling of a
+/// repository that lock entries are written and compared in.
+pub fn full_repository(repo: &str) -> String {
+    match repo.split_once('/') {
+        Some((first, _)) if first.contains(['.', ':']) || first == "localhost" => repo.to_string(),
+        Some(_) => format!("docker.io/{repo}"),
+        None => format!("docker.io/library/{repo}"),
+    }
+}
+
 /// `[registry/]repository[:tag][@sha256:…]`.
 pub fn image_ref(s: &str) -> Result<ImageRefParts, String> {
     let (name, digest_part) = match s.split_once('@') {

@@ -15,6 +15,18 @@ pub fn run(out: &Output, a: &CheckArgs) -> u8 {
         Ok(x) => x,
         Err(code) => return code,
     };
+    // A lock entry that names another repository is refused here too (E4004).
+    match super::compile::read_lock(&analysis.loaded.root) {
+        Ok(lock) => {
+            for env in &analysis.checked.envs {
+                diags.extend(shipc::lock::plan::mismatches(env, &lock));
+            }
+        }
+        Err(e) => {
+            out.tool_error(&e, Some("fix ship.lock, or delete it and run `shipc lock`"));
+            return 1;
+        }
+    }
     let sorted = diags.into_sorted();
     let failed = sorted.iter().any(|d| d.is_error());
     out.diagnostics(&analysis.loaded.sources, &sorted);
@@ -35,6 +47,47 @@ pub fn run(out: &Output, a: &CheckArgs) -> u8 {
     // (a tenth of a large check), so leave it to the operating system.
     std::mem::forget(analysis);
     code
+}
+
+/// Check that `--env E` names an env. When it does not and the project has
+/// errors (a file that fails to parse declares no env), those errors are the
+/// report: printed, exit 1. Otherwise a usage error, exit 3.
+pub fn require_env(
+    out: &Output,
+    analysis: &shipc::Analysis,
+    diags: &mut Diagnostics,
+    env: &str,
+) -> Option<u8> {
+    if has_env(analysis, env) {
+        return None;
+    }
+    if !diags.iter().any(|d| d.is_error()) {
+        return unknown_env(out, analysis, env);
+    }
+    let sorted = std::mem::replace(diags, Diagnostics::new()).into_sorted();
+    if out.json() {
+        let mut extra = serde_json::Map::new();
+        extra.insert(
+            "error".into(),
+            format!("no env named `{env}` (a file with errors may declare it)").into(),
+        );
+        out.report(&analysis.loaded.sources, &sorted, extra);
+    } else {
+        out.diagnostics(&analysis.loaded.sources, &sorted);
+        out.tool_error(
+            &format!("no env named `{env}`"),
+            Some("fix the errors above: a file that does not parse declares no env"),
+        );
+    }
+    Some(1)
+}
+
+fn has_env(analysis: &shipc::Analysis, env: &str) -> bool {
+    analysis
+        .checked
+        .program
+        .of(DeclKind::Env)
+        .any(|(n, _)| n == env)
 }
 
 /// Report `--env E` naming no env (a usage error).
@@ -80,7 +133,7 @@ pub fn analyze(
         }
     };
     if let Some(env) = env {
-        if let Some(code) = unknown_env(out, &analysis, env) {
+        if let Some(code) = require_env(out, &analysis, diags, env) {
             return Err(code);
         }
     }

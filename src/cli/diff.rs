@@ -22,7 +22,7 @@ pub fn run(out: &Output, a: &DiffArgs) -> u8 {
         Err(code) => return code,
     };
     for e in [&ea, &eb] {
-        if let Some(code) = super::check::unknown_env(out, &analysis, e) {
+        if let Some(code) = super::check::require_env(out, &analysis, &mut diags, e) {
             return code;
         }
     }

@@ -97,6 +97,7 @@ codes! {
     E4001, "object-name-collision", Error;
     E4002, "restart-without-entrypoint", Error;
     E4003, "ignore-outside-context", Error;
+    E4004, "lock-repository-mismatch", Error;
     P001, "floating-tag", Error;
     P002, "unpinned-image", Error;
     P003, "registry-in-repository", Error;

@@ -63,6 +63,13 @@ impl<'a> Resolver<'a> {
         }
     }
 
+    fn problem(&self, key: &str, d: Diagnostic) {
+        self.problems
+            .borrow_mut()
+            .entry(key.to_string())
+            .or_insert(d);
+    }
+
     /// Resolve the image value of `key` (a service, `SERVICE.INIT`, or image).
     pub fn resolve(&self, key: &str, v: &Value) -> Option<Pinned> {
         match &v.kind {
@@ -98,6 +105,12 @@ impl<'a> Resolver<'a> {
             });
         }
         if let Some(p) = self.lock.image(&self.env.name, key) {
+            let want = crate::check::names::full_repository(&repository);
+            if crate::check::names::full_repository(&p.repository) != want {
+                let d = crate::lock::mismatch(&self.env.name, key, &p.repository, &want, span);
+                self.problem(key, d);
+                return None;
+            }
             return Some(Pinned {
                 repository: p.repository.clone(),
                 digest: p.digest.clone(),
@@ -107,7 +120,7 @@ impl<'a> Resolver<'a> {
             Code::P002,
             span,
             format!(
-                "{what} has no pinned digest for {} env `{}`",
+                "{what} (`{key}`) has no pinned digest for {} env `{}`",
                 self.env.kind(),
                 self.env.name
             ),
@@ -121,10 +134,7 @@ impl<'a> Resolver<'a> {
             self.command
         ))
         .note("policy rule P002: helmfile and flux envs deploy images by digest only");
-        self.problems
-            .borrow_mut()
-            .entry(key.to_string())
-            .or_insert(d);
+        self.problem(key, d);
         None
     }
 

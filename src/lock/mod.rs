@@ -20,7 +20,7 @@ pub struct Lockfile {
     /// Format version (1).
     pub version: u32,
     /// Per env.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "unique_keys")]
     pub envs: BTreeMap<String, EnvLock>,
 }
 
@@ -29,10 +29,10 @@ pub struct Lockfile {
 #[serde(deny_unknown_fields)]
 pub struct EnvLock {
     /// Images by key (image name, service name, or `SERVICE.INIT`).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "unique_keys")]
     pub images: BTreeMap<String, ImagePin>,
     /// OCI charts by infra name.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "unique_keys")]
     pub charts: BTreeMap<String, ChartPin>,
 }
 
@@ -59,6 +59,36 @@ pub struct ChartPin {
     pub version: String,
     /// `sha256:…`.
     pub digest: String,
+}
+
+/// A map whose keys must be unique: a second `api:` in an env is an error,
+/// never a silent last-wins that could hide an edited entry.
+fn unique_keys<'de, D, V>(d: D) -> Result<BTreeMap<String, V>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    V: Deserialize<'de>,
+{
+    struct Unique<V>(std::marker::PhantomData<V>);
+    impl<'de, V: Deserialize<'de>> serde::de::Visitor<'de> for Unique<V> {
+        type Value = BTreeMap<String, V>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a mapping")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut m: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut out = BTreeMap::new();
+            while let Some((k, v)) = m.next_entry::<String, V>()? {
+                if out.contains_key(&k) {
+                    return Err(serde::de::Error::custom(format!("duplicate key `{k}`")));
+                }
+                out.insert(k, v);
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_map(Unique(std::marker::PhantomData))
 }
 
 /// Parse a lock file's text. The error says what is wrong and where.
@@ -101,6 +131,29 @@ pub fn parse(text: &str) -> Result<Lockfile, String> {
         }
     }
     Ok(lock)
+}
+
+/// A lock entry that names another repository than the env resolves for
+/// its image (E4004): deploying it would deploy whatever that repository
+/// holds, so it is refused wherever a pin is read (compile, verify).
+pub fn mismatch(
+    env: &str,
+    key: &str,
+    locked: &str,
+    expected: &str,
+    span: crate::Span,
+) -> crate::diag::Diagnostic {
+    crate::diag::Diagnostic::new(
+        crate::diag::Code::E4004,
+        span,
+        format!(
+            "`ship.lock` entry `envs.{env}.images.{key}` names repository `{locked}`, but env `{env}` deploys this image from `{expected}`"
+        ),
+    )
+    .label("the image whose pin does not match")
+    .help(format!(
+        "re-run `shipc lock --env {env}` (a hand-edited or stale ship.lock is never deployed)"
+    ))
 }
 
 impl Lockfile {
@@ -522,5 +575,41 @@ mod tests {
         assert!(parse(&text)
             .unwrap_err()
             .contains("envs.prod.charts.redis.digest"));
+    }
+}
+
+#[cfg(test)]
+mod trust_tests {
+    use super::parse;
+
+    const D1: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
+    const D2: &str = "sha256:2222222222222222222222222222222222222222222222222222222222222222";
+
+    #[test]
+    fn duplicate_keys_are_an_error_not_last_wins() {
+        let dup_image = format!(
+            "version: 1\nenvs:\n  prod:\n    images:\n      api: {{ repository: r.io/a/api, digest: \"{D1}\" }}\n      api: {{ repository: evil.io/x, digest: \"{D2}\" }}\n"
+        );
+        let e = parse(&dup_image).unwrap_err();
+        assert!(e.contains("duplicate"), "{e}");
+        let dup_env = format!(
+            "version: 1\nenvs:\n  prod:\n    images:\n      api: {{ repository: r.io/a/api, digest: \"{D1}\" }}\n  prod:\n    images:\n      web: {{ repository: r.io/a/web, digest: \"{D2}\" }}\n"
+        );
+        assert!(parse(&dup_env).unwrap_err().contains("duplicate"));
+        let dup_field = format!(
+            "version: 1\nenvs:\n  prod:\n    images:\n      api: {{ repository: r.io/a/api, repository: evil.io/x, digest: \"{D1}\" }}\n"
+        );
+        assert!(parse(&dup_field).is_err());
+    }
+
+    #[test]
+    fn digests_must_be_lowercase_sha256() {
+        let upper = format!("sha256:{}", "AB".repeat(32));
+        for bad in ["sha256:zzz", upper.as_str(), "md5:abc"] {
+            let text = format!(
+                "version: 1\nenvs:\n  prod:\n    images:\n      api: {{ repository: r.io/a/api, digest: \"{bad}\" }}\n"
+            );
+            assert!(parse(&text).is_err(), "{bad}");
+        }
     }
 }

@@ -94,14 +94,7 @@ pub struct Inputs<'a> {
     pub contract: bool,
 }
 
-/// Docker Hub's implicit registry and `library/` made explicit.
-pub fn full_repository(repo: &str) -> String {
-    match repo.split_once('/') {
-        Some((first, _)) if first.contains(['.', ':']) || first == "localhost" => repo.to_string(),
-        Some(_) => format!("docker.io/{repo}"),
-        None => format!("docker.io/library/{repo}"),
-    }
-}
+pub use crate::check::names::full_repository;
 
 /// The repository of a built image in `env` (`<registry>/<repository>`).
 fn built_repository(env: &EnvModel, image: &str) -> Option<String> {
@@ -316,6 +309,11 @@ fn from_flag(
     let parts =
         crate::check::names::image_ref(r).map_err(|e| format!("`--image {key}={r}`: {e}"))?;
     let repo = full_repository(&parts.repository);
+    if let Some(want) = default_repo.filter(|d| *d != repo) {
+        return Err(format!(
+            "`--image {key}={r}` names repository `{repo}`, but this env deploys `{key}` from `{want}`: give a tag, or `{want}:TAG`"
+        ));
+    }
     match (parts.digest, parts.tag) {
         (Some(d), _) => Ok((repo, Reference::Digest(d))),
         (None, Some(t)) => Ok((repo, Reference::Tag(t))),
@@ -340,6 +338,21 @@ pub fn settle(
     let mut diags = Vec::new();
     for (t, answer) in targets.iter().zip(answers) {
         match answer {
+            Ok(found) if crate::check::names::digest(&found.digest).is_err() => {
+                diags.push(
+                    Diagnostic::new(
+                        Code::R007,
+                        t.span,
+                        format!(
+                            "the registry answered `{}` with digest `{}`, which is not `sha256:` and 64 lowercase hex characters",
+                            t.query.display(),
+                            found.digest.escape_debug()
+                        ),
+                    )
+                    .label("this image")
+                    .help("nothing was locked; check the registry (or a proxy in front of it)"),
+                );
+            }
             Ok(found) => {
                 match &t.what {
                     What::Image => {
@@ -565,8 +578,40 @@ fn deployed(env: &EnvModel, lock: &Lockfile) -> Vec<Target> {
     targets(env, inputs).0
 }
 
+/// Lock entries of `env` that name another repository than the env
+/// resolves for their image (E4004), for `check`.
+pub fn mismatches(env: &EnvModel, lock: &Lockfile) -> Vec<Diagnostic> {
+    let Some(pins) = lock.envs.get(&env.name) else {
+        return Vec::new();
+    };
+    let no_images = BTreeMap::new();
+    let inputs = Inputs {
+        tag: Some("-"),
+        images: &no_images,
+        previous: lock,
+        contract: false,
+    };
+    let (all, _) = targets(env, inputs);
+    all.iter()
+        .filter(|t| t.what == What::Image)
+        .filter_map(|t| {
+            let p = pins.images.get(&t.key)?;
+            (full_repository(&p.repository) != t.query.repository).then(|| {
+                crate::lock::mismatch(
+                    &env.name,
+                    &t.key,
+                    &p.repository,
+                    &t.query.repository,
+                    t.span,
+                )
+            })
+        })
+        .collect()
+}
+
 /// `verify`: the locked pin of every image and chart `env` deploys, as a
-/// digest query (no contract check), and P002 for keys with no entry.
+/// digest query (no contract check), P002 for keys with no entry and E4004
+/// for an entry in another repository.
 pub fn verify_queries(
     env: &EnvModel,
     lock: &Lockfile,
@@ -594,6 +639,15 @@ pub fn verify_queries(
                 .map(|p| (t.query.repository.clone(), p.digest.clone())),
         };
         match pinned {
+            Some((repository, _)) if full_repository(&repository) != t.query.repository => {
+                problems.push(crate::lock::mismatch(
+                    &env.name,
+                    &t.key,
+                    &repository,
+                    &t.query.repository,
+                    t.span,
+                ));
+            }
             Some((repository, digest)) => {
                 t.query = Query {
                     repository,
@@ -751,9 +805,13 @@ mod tests {
             ("r.io/api".into(), Reference::Tag("v2".into()))
         );
         assert_eq!(
-            from_flag("api", "other.io/x/api:v3", Some("r.io/api")).unwrap(),
-            ("other.io/x/api".into(), Reference::Tag("v3".into()))
+            from_flag("api", "r.io/api:v3", Some("r.io/api")).unwrap(),
+            ("r.io/api".into(), Reference::Tag("v3".into()))
         );
+        // A pin in another repository would be refused by compile (E4004).
+        assert!(from_flag("api", "other.io/x/api:v3", Some("r.io/api"))
+            .unwrap_err()
+            .contains("this env deploys `api` from `r.io/api`"));
         assert_eq!(
             from_flag("api", &format!("r.io/api@{d}"), None).unwrap(),
             ("r.io/api".into(), Reference::Digest(d.into()))
