@@ -203,10 +203,17 @@ pub fn emit(
             let base = json!({"image": {"repository": bare}});
             let objects = chart_objects(cx, svc);
             let env_values = ChartValues {
-                image: Some(json!({
-                    "repository": pinned.as_ref().map(|p| p.repository.clone()).unwrap_or_default(),
-                    "digest": pinned.as_ref().map(|p| p.digest.clone()).unwrap_or_default(),
-                })),
+                image: Some(match pinned.as_ref().and_then(|p| p.tag.as_ref()) {
+                    Some(tag) => json!({
+                        "repository": pinned.as_ref().map(|p| p.repository.clone()).unwrap_or_default(),
+                        "digest": pinned.as_ref().map(|p| p.digest.clone()).unwrap_or_default(),
+                        "tag": tag,
+                    }),
+                    None => json!({
+                        "repository": pinned.as_ref().map(|p| p.repository.clone()).unwrap_or_default(),
+                        "digest": pinned.as_ref().map(|p| p.digest.clone()).unwrap_or_default(),
+                    }),
+                }),
                 objects: &objects,
             };
             let file = svc.k8s_name.clone();

@@ -16,12 +16,18 @@ pub struct Pinned {
     pub repository: String,
     /// `sha256:…`.
     pub digest: String,
+    /// The tag an `external("repo:tag@sha256:…")` reference was written
+    /// with: kept for the reader, the digest decides.
+    pub tag: Option<String>,
 }
 
 impl Pinned {
-    /// `repo@sha256:…`.
+    /// `repo@sha256:…`, or `repo:tag@sha256:…` as written.
     pub fn reference(&self) -> String {
-        format!("{}@{}", self.repository, self.digest)
+        match &self.tag {
+            Some(t) => format!("{}:{t}@{}", self.repository, self.digest),
+            None => format!("{}@{}", self.repository, self.digest),
+        }
     }
 }
 
@@ -84,6 +90,7 @@ impl<'a> Resolver<'a> {
                     return Some(Pinned {
                         repository: parts.repository,
                         digest,
+                        tag: parts.tag,
                     });
                 }
                 self.pin(
@@ -102,6 +109,7 @@ impl<'a> Resolver<'a> {
             return Some(Pinned {
                 repository,
                 digest: d.clone(),
+                tag: None,
             });
         }
         if let Some(p) = self.lock.image(&self.env.name, key) {
@@ -114,6 +122,7 @@ impl<'a> Resolver<'a> {
             return Some(Pinned {
                 repository: p.repository.clone(),
                 digest: p.digest.clone(),
+                tag: None,
             });
         }
         let d = Diagnostic::new(
