@@ -139,3 +139,92 @@ fn duplicate_lock_keys_and_bad_digests_are_refused() {
         assert_ne!(code, 0, "{bad}: {stderr}");
     }
 }
+
+const SIMPLE: &str = "service web { image = external(\"nginx:1.27.0@sha256:1111111111111111111111111111111111111111111111111111111111111111\"), port http = 80 }\nenv ship { kind = tilt }\nenv prod { kind = flux, flux { git { url = \"https://example.com/g\" } } }\n";
+
+#[test]
+fn compile_never_replaces_what_it_did_not_write() {
+    let p = project("ownership", &[("ship/main.ship", SIMPLE)]);
+    // `-o .` with an env named `ship` would replace the sources.
+    for force in [false, true] {
+        let mut args = vec!["compile", "--env", "ship", "-o", "."];
+        if force {
+            args.push("--force");
+        }
+        let (code, _, stderr) = shipc(&p, &args);
+        assert_eq!(code, 1, "{stderr}");
+        assert!(stderr.contains("project's sources"), "{stderr}");
+        assert_eq!(
+            std::fs::read_to_string(p.join("ship/main.ship")).unwrap(),
+            SIMPLE
+        );
+    }
+    // Output inside the module folder is refused too.
+    let (code, _, stderr) = shipc(&p, &["compile", "--env", "prod", "-o", "ship/out"]);
+    assert_eq!(code, 1, "{stderr}");
+    // `flux bootstrap` wrote clusters/prod/flux-system/: refused, kept.
+    let sync = p.join("clusters/prod/flux-system/gotk-sync.yaml");
+    std::fs::create_dir_all(sync.parent().unwrap()).unwrap();
+    std::fs::write(&sync, "kind: Kustomization\n").unwrap();
+    let (code, _, stderr) = shipc(&p, &["compile", "--env", "prod", "-o", "clusters"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("flux-system/gotk-sync.yaml"), "{stderr}");
+    assert!(stderr.contains("--force"), "{stderr}");
+    assert!(sync.exists());
+    let (code, _, stderr) = shipc(
+        &p,
+        &["compile", "--env", "prod", "-o", "clusters", "--force"],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!sync.exists());
+    // Its own output is replaced freely; a file added to it is not lost.
+    let (code, _, stderr) = shipc(&p, &["compile", "--env", "prod", "-o", "clusters"]);
+    assert_eq!(code, 0, "{stderr}");
+    std::fs::write(p.join("clusters/prod/notes.md"), "mine\n").unwrap();
+    let (code, _, stderr) = shipc(&p, &["compile", "--env", "prod", "-o", "clusters"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("notes.md"), "{stderr}");
+    assert!(p.join("clusters/prod/notes.md").exists());
+}
+
+#[test]
+fn compile_runs_are_exclusive_and_clean_up_after_killed_runs() {
+    let p = project("atomic", &[("ship/main.ship", SIMPLE)]);
+    let out = p.join("out");
+    let (code, _, stderr) = shipc(&p, &["compile", "--all", "-o", "out"]);
+    assert_eq!(code, 0, "{stderr}");
+    // A run killed mid-swap: `ship` new in place with the old one aside,
+    // `prod` moved aside and the new one not yet in; stale staging.
+    let run = "999-1";
+    std::fs::rename(out.join("prod"), out.join(format!(".shipc-old-prod-{run}"))).unwrap();
+    std::fs::create_dir_all(out.join(format!(".shipc-old-ship-{run}"))).unwrap();
+    std::fs::write(out.join(format!(".shipc-old-ship-{run}/Tiltfile")), "old\n").unwrap();
+    std::fs::create_dir_all(out.join(".shipc-staging-998-7/prod")).unwrap();
+    std::fs::write(
+        out.join(".shipc-journal"),
+        format!("{run}\nship\ttrue\nprod\ttrue\n"),
+    )
+    .unwrap();
+    // Another writer holds the folder: refused, nothing touched.
+    let held = std::fs::File::open(&out).unwrap();
+    held.lock().unwrap();
+    let (code, _, stderr) = shipc(&p, &["compile", "--env", "prod", "-o", "out"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("another shipc is writing"), "{stderr}");
+    held.unlock().unwrap();
+    drop(held);
+    // The next run rolls the interrupted one back, then writes.
+    let (code, _, stderr) = shipc(&p, &["compile", "--env", "prod", "-o", "out"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(out.join("ship/Tiltfile")).unwrap(),
+        "old\n"
+    );
+    assert!(out.join("prod/apps/web.yaml").exists());
+    let mut left: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["prod", "ship"]);
+}

@@ -94,6 +94,9 @@ pub struct CompileArgs {
     /// and `-` as `_`)
     #[arg(long = "digest", value_name = "NAME=DIGEST")]
     pub digests: Vec<String>,
+    /// Replace DIR/<env>/ even when it holds files shipc did not write
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

@@ -7,7 +7,7 @@
 
 use super::args::CompileArgs;
 use super::render::Output;
-use super::write::{relative, write_tree};
+use super::write::{relative, write_tree, WriteOptions};
 use shipc::emit::{self, images::Overrides};
 use shipc::Diagnostics;
 
@@ -94,7 +94,12 @@ pub fn run(out: &Output, a: &CompileArgs) -> u8 {
     }
     // The process exits next: leave freeing the model to the operating system.
     std::mem::forget(analysis);
-    match write_tree(&a.out, &tree) {
+    let module = super::fs::project_path(a.path.as_deref());
+    let options = WriteOptions {
+        force: a.force,
+        module: &module,
+    };
+    match write_tree(&a.out, &tree, &options) {
         Ok(dirs) => {
             if !out.json() {
                 for d in dirs {

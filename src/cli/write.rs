@@ -1,39 +1,212 @@
-//! Writing an [`OutputTree`]: everything goes to a temporary folder beside
-//! the output first; each `<env>/` folder is then swapped into place with
-//! renames. A failed compile never touches the output folder; a failed write
-//! leaves the previous `<env>/` folders as they were.
+//! Writing an [`OutputTree`] safely: nothing shipc did not write is ever
+//! replaced, and a run is all-or-nothing across its envs.
+//!
+//! * **Ownership.** Each `<env>/` folder shipc writes holds a marker,
+//!   `.shipc-output`, listing every file it wrote. An existing `<env>/` is
+//!   replaced only when it is empty or its marker lists every file in it;
+//!   anything else (a project's sources, the `flux-system/` that `flux
+//!   bootstrap` writes, a file someone added) is refused with the paths
+//!   that would be lost, unless `--force`. Output inside the module folder
+//!   (`ship/`), or an env folder that contains it, is refused even then.
+//! * **One writer.** `DIR` itself is locked (an OS file lock on the
+//!   folder, released when the process dies) for the whole write; a second
+//!   compile into the same folder stops with an error instead of mixing
+//!   trees.
+//! * **All or nothing.** Everything is staged in `DIR/.shipc-staging-<run>`;
+//!   then a journal (`DIR/.shipc-journal`) records the envs being swapped,
+//!   every old `<env>/` is moved aside and every new one moved in. A failure
+//!   rolls every env back; a run killed mid-swap is rolled back by the next
+//!   run (from the journal) before it writes. Stale staging and backup
+//!   folders of earlier runs are removed.
 
 use shipc::emit::OutputTree;
 use std::path::{Path, PathBuf};
 
+/// The ownership marker in every env folder shipc writes.
+pub const MARKER: &str = ".shipc-output";
+const JOURNAL: &str = ".shipc-journal";
+const STAGING: &str = ".shipc-staging-";
+const BACKUP: &str = ".shipc-old-";
+
+/// How to write.
+pub struct WriteOptions<'a> {
+    /// Replace env folders shipc did not write.
+    pub force: bool,
+    /// The module folder (`ship/`) or file: never written into.
+    pub module: &'a Path,
+}
+
 /// Write `tree` (paths start with `<env>/`) under `out`.
-pub fn write_tree(out: &Path, tree: &OutputTree) -> Result<Vec<PathBuf>, String> {
+pub fn write_tree(
+    out: &Path,
+    tree: &OutputTree,
+    options: &WriteOptions<'_>,
+) -> Result<Vec<PathBuf>, String> {
     std::fs::create_dir_all(out).map_err(|e| format!("cannot create `{}`: {e}", out.display()))?;
-    let staging = out.join(format!(".shipc-staging-{}", std::process::id()));
+    // The output folder itself is locked (flock on its descriptor): no lock
+    // file is left in a tree that may be committed to Git.
+    let lock_path = out;
+    let lock =
+        std::fs::File::open(out).map_err(|e| format!("cannot open `{}`: {e}", out.display()))?;
+    match lock.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            return Err(format!(
+                "another shipc is writing to `{}`: wait for it to finish",
+                out.display()
+            ))
+        }
+        Err(std::fs::TryLockError::Error(e)) => {
+            return Err(format!("cannot lock `{}`: {e}", lock_path.display()))
+        }
+    }
+    recover(out)?;
+    let envs = env_names(tree);
+    for env in &envs {
+        check_target(&out.join(env), options)?;
+    }
+    let run = run_id();
+    let staging = out.join(format!("{STAGING}{run}"));
+    let result = stage(&staging, tree, &envs).and_then(|()| swap(out, &staging, &envs, &run));
     let _ = std::fs::remove_dir_all(&staging);
-    let result = stage_and_swap(out, &staging, tree);
-    let _ = std::fs::remove_dir_all(&staging);
+    drop(lock);
     result
 }
 
-fn stage_and_swap(out: &Path, staging: &Path, tree: &OutputTree) -> Result<Vec<PathBuf>, String> {
-    // Folders first, each once (a BTreeSet puts parents before children).
-    let mut dirs: std::collections::BTreeSet<PathBuf> = std::collections::BTreeSet::new();
-    let mut envs: Vec<PathBuf> = Vec::new();
+/// A name for this run, unique among concurrent and earlier runs.
+fn run_id() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!("{}-{nanos}", std::process::id())
+}
+
+/// The env folders of a tree, in order.
+fn env_names(tree: &OutputTree) -> Vec<String> {
+    let mut envs: Vec<String> = Vec::new();
     for rel in tree.files.keys() {
-        let rel = Path::new(rel);
-        let mut parent = rel.parent();
+        if let Some((first, _)) = rel.split_once('/') {
+            if envs.last().map(String::as_str) != Some(first) && !envs.iter().any(|e| e == first) {
+                envs.push(first.to_string());
+            }
+        }
+    }
+    envs
+}
+
+/// Absolute and normalised, links resolved where the path exists.
+fn resolved(p: &Path) -> PathBuf {
+    if let Ok(c) = p.canonicalize() {
+        return c;
+    }
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let abs = if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        cwd.join(p)
+    };
+    // The longest existing ancestor canonicalised, the rest appended.
+    let mut existing = abs.as_path();
+    let mut rest: Vec<&std::ffi::OsStr> = Vec::new();
+    while !existing.exists() {
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name);
+                existing = parent;
+            }
+            _ => break,
+        }
+    }
+    let mut out = existing
+        .canonicalize()
+        .unwrap_or_else(|_| existing.to_path_buf());
+    for r in rest.into_iter().rev() {
+        out.push(r);
+    }
+    shipc::load::normalize(&out)
+}
+
+/// May `target` (an env folder) be replaced?
+fn check_target(target: &Path, options: &WriteOptions<'_>) -> Result<(), String> {
+    let module = resolved(options.module);
+    let module_dir = if module.is_file() {
+        module.parent().map(Path::to_path_buf).unwrap_or(module)
+    } else {
+        module
+    };
+    let t = resolved(target);
+    if t.starts_with(&module_dir) || module_dir.starts_with(&t) {
+        return Err(format!(
+            "refusing to write `{}`: it would replace or write inside the project's sources (`{}`)",
+            target.display(),
+            module_dir.display()
+        ) + "\n  help: choose an output folder outside the module folder (`-o out`)");
+    }
+    if options.force || !target.exists() {
+        return Ok(());
+    }
+    if !target.is_dir() {
+        return Err(format!(
+            "refusing to replace `{}`: it is a file shipc did not write\n  help: move it away, choose another `-o`, or pass `--force`",
+            target.display()
+        ));
+    }
+    let listed: Vec<String> = std::fs::read_to_string(target.join(MARKER))
+        .map(|m| m.lines().skip(1).map(str::to_string).collect())
+        .unwrap_or_default();
+    let mut present = Vec::new();
+    files_under(target, target, &mut present)
+        .map_err(|e| format!("cannot read `{}`: {e}", target.display()))?;
+    let foreign: Vec<&String> = present
+        .iter()
+        .filter(|f| f.as_str() != MARKER && !listed.contains(f))
+        .collect();
+    if foreign.is_empty() {
+        return Ok(());
+    }
+    let shown: Vec<String> = foreign.iter().take(5).map(|f| format!("`{f}`")).collect();
+    let more = if foreign.len() > 5 {
+        format!(" and {} more", foreign.len() - 5)
+    } else {
+        String::new()
+    };
+    Err(format!(
+        "refusing to replace `{}`: shipc did not write {}{more}",
+        target.display(),
+        shown.join(", ")
+    ) + "\n  help: move those files away, choose another `-o`, or pass `--force` to replace the folder anyway")
+}
+
+/// Every file under `dir`, `/`-separated and relative to `base`.
+fn files_under(base: &Path, dir: &Path, out: &mut Vec<String>) -> std::io::Result<()> {
+    for e in std::fs::read_dir(dir)? {
+        let e = e?;
+        let p = e.path();
+        if e.file_type()?.is_dir() {
+            files_under(base, &p, out)?;
+        } else {
+            let rel = p.strip_prefix(base).unwrap_or(&p);
+            out.push(
+                rel.components()
+                    .map(|c| c.as_os_str().to_string_lossy())
+                    .collect::<Vec<_>>()
+                    .join("/"),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Write every file (and each env's marker) under `staging`.
+fn stage(staging: &Path, tree: &OutputTree, envs: &[String]) -> Result<(), String> {
+    let mut dirs: std::collections::BTreeSet<PathBuf> = std::collections::BTreeSet::new();
+    for rel in tree.files.keys() {
+        let mut parent = Path::new(rel).parent();
         while let Some(p) = parent.filter(|p| !p.as_os_str().is_empty()) {
             if !dirs.insert(p.to_path_buf()) {
                 break;
             }
             parent = p.parent();
-        }
-        if let Some(first) = rel.components().next() {
-            let env = PathBuf::from(first.as_os_str());
-            if !envs.contains(&env) {
-                envs.push(env);
-            }
         }
     }
     std::fs::create_dir_all(staging)
@@ -42,6 +215,21 @@ fn stage_and_swap(out: &Path, staging: &Path, tree: &OutputTree) -> Result<Vec<P
         let path = staging.join(d);
         std::fs::create_dir(&path)
             .map_err(|e| format!("cannot create `{}`: {e}", path.display()))?;
+    }
+    for env in envs {
+        let prefix = format!("{env}/");
+        let mut marker = String::from(
+            "# Written by shipc: this folder is replaced on every compile. Files below are shipc's.\n",
+        );
+        for rel in tree.files.keys() {
+            if let Some(f) = rel.strip_prefix(&prefix) {
+                marker.push_str(f);
+                marker.push('\n');
+            }
+        }
+        let path = staging.join(env).join(MARKER);
+        std::fs::write(&path, marker)
+            .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
     }
     // Files on every core: thousands of small writes are system-call bound.
     let files: Vec<(&String, &Vec<u8>)> = tree.files.iter().collect();
@@ -69,34 +257,86 @@ fn stage_and_swap(out: &Path, staging: &Path, tree: &OutputTree) -> Result<Vec<P
             })
             .collect::<Result<Vec<()>, String>>()
     })?;
-    let mut written = Vec::new();
+    Ok(())
+}
+
+/// Move every staged env into place, or none.
+fn swap(out: &Path, staging: &Path, envs: &[String], run: &str) -> Result<Vec<PathBuf>, String> {
+    let mut journal = format!("{run}\n");
     for env in envs {
-        let target = out.join(&env);
-        let backup = out.join(format!(
-            ".shipc-old-{}-{}",
-            env.display(),
-            std::process::id()
-        ));
-        let had_old = target.exists();
-        if had_old {
-            std::fs::rename(&target, &backup)
-                .map_err(|e| format!("cannot move `{}` aside: {e}", target.display()))?;
-        }
-        if let Err(e) = std::fs::rename(staging.join(&env), &target) {
-            if had_old {
-                let _ = std::fs::rename(&backup, &target);
-            }
-            return Err(format!(
-                "cannot move the new `{}` into place: {e}",
-                target.display()
-            ));
-        }
-        if had_old {
-            let _ = std::fs::remove_dir_all(&backup);
-        }
-        written.push(target);
+        journal.push_str(&format!("{env}\t{}\n", out.join(env).exists()));
     }
-    Ok(written)
+    let journal_path = out.join(JOURNAL);
+    std::fs::write(&journal_path, journal)
+        .map_err(|e| format!("cannot write `{}`: {e}", journal_path.display()))?;
+    let result = (|| {
+        for env in envs {
+            let target = out.join(env);
+            if target.exists() {
+                std::fs::rename(&target, out.join(format!("{BACKUP}{env}-{run}")))
+                    .map_err(|e| format!("cannot move `{}` aside: {e}", target.display()))?;
+            }
+        }
+        for env in envs {
+            let target = out.join(env);
+            std::fs::rename(staging.join(env), &target).map_err(|e| {
+                format!("cannot move the new `{}` into place: {e}", target.display())
+            })?;
+        }
+        Ok(())
+    })();
+    if let Err(e) = result {
+        let _ = recover(out);
+        return Err(e);
+    }
+    let _ = std::fs::remove_file(&journal_path);
+    for env in envs {
+        let _ = std::fs::remove_dir_all(out.join(format!("{BACKUP}{env}-{run}")));
+    }
+    Ok(envs.iter().map(|e| out.join(e)).collect())
+}
+
+/// Undo a swap that did not finish (from the journal), then remove what
+/// earlier runs left behind (staging and backup folders).
+fn recover(out: &Path) -> Result<(), String> {
+    let journal_path = out.join(JOURNAL);
+    if let Ok(text) = std::fs::read_to_string(&journal_path) {
+        let mut lines = text.lines();
+        let run = lines.next().unwrap_or("");
+        for line in lines {
+            let Some((env, had_old)) = line.split_once('\t') else {
+                continue;
+            };
+            if env.is_empty() || env.contains(['/', '\\']) || env == "." || env == ".." {
+                continue;
+            }
+            let target = out.join(env);
+            let backup = out.join(format!("{BACKUP}{env}-{run}"));
+            if backup.exists() {
+                if target.exists() {
+                    std::fs::remove_dir_all(&target)
+                        .map_err(|e| format!("cannot roll back `{}`: {e}", target.display()))?;
+                }
+                std::fs::rename(&backup, &target)
+                    .map_err(|e| format!("cannot roll back `{}`: {e}", target.display()))?;
+            } else if had_old == "false" && target.exists() {
+                // New in the interrupted run: not there before it.
+                std::fs::remove_dir_all(&target)
+                    .map_err(|e| format!("cannot roll back `{}`: {e}", target.display()))?;
+            }
+        }
+        std::fs::remove_file(&journal_path)
+            .map_err(|e| format!("cannot remove `{}`: {e}", journal_path.display()))?;
+    }
+    if let Ok(entries) = std::fs::read_dir(out) {
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().to_string();
+            if name.starts_with(STAGING) || name.starts_with(BACKUP) {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
+    }
+    Ok(())
 }
 
 /// `to` relative to `from` (both made absolute against the current folder).
