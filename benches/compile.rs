@@ -75,7 +75,11 @@ fn compile_all(
     }
     let files = tree.files.len();
     // The CLI's own writer: staging folder, then renames.
-    write::write_tree(out, &tree).unwrap();
+    let options = write::WriteOptions {
+        force: false,
+        module: Path::new("ship"),
+    };
+    write::write_tree(out, &tree, &options).unwrap();
     if std::env::var_os("SHIPC_BENCH_VERBOSE").is_some() {
         eprintln!("  write: {:?}", emitted.elapsed());
     }
