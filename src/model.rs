@@ -192,6 +192,19 @@ impl Value {
             .filter(|(_, v)| !matches!(v.kind, V::None))
     }
 
+    /// As [`Value::entries`], in the order the keys were first set (source
+    /// order through the layers: env vars).
+    pub fn entries_in_order(&self) -> Vec<(&String, &Value)> {
+        match &self.kind {
+            V::Record(m) => m
+                .in_order()
+                .into_iter()
+                .filter(|(_, v)| !matches!(v.kind, V::None))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// Whether this is the poison value.
     pub fn is_unknown(&self) -> bool {
         matches!(self.kind, V::Unknown)
@@ -233,12 +246,9 @@ fn truncate(s: &str) -> String {
 pub fn merge(base: Value, top: Value) -> Value {
     match (base.kind, top.kind) {
         (V::Record(mut b), V::Record(t)) => {
-            for (k, v) in t {
-                let merged = match b.remove(&k) {
-                    Some(old) => merge(old, v),
-                    None => v,
-                };
-                b.insert(k, merged);
+            // A key set again keeps its place; new keys go last, in `top`'s order.
+            for (k, v) in t.into_in_order() {
+                b.upsert(k, v, merge);
             }
             Value::new(V::Record(b), top.span)
         }

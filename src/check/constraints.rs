@@ -134,6 +134,7 @@ pub fn service(d: &Decl, env_kind: Option<&str>, diags: &mut Diagnostics) {
     for c in v.get("init_containers").map(Value::as_list).unwrap_or(&[]) {
         security(c.get("security"), diags);
     }
+    super::containers::check(d, diags);
 }
 
 fn security(s: Option<&Value>, diags: &mut Diagnostics) {

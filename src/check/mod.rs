@@ -7,6 +7,7 @@
 //! `env` unknown) so its errors are reported.
 
 pub mod constraints;
+pub mod containers;
 pub mod names;
 pub mod program;
 pub mod tilt;

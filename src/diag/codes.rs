@@ -92,6 +92,8 @@ codes! {
     E2028, "cannot-interpolate", Error;
     E2029, "integer-overflow", Error;
     E2030, "value-too-large", Error;
+    E2031, "env-var-forward-reference", Error;
+    E2032, "invalid-env-var-name", Error;
     E3001, "dependency-cycle", Error;
     E3002, "excluded-dependency", Error;
     E4001, "object-name-collision", Error;

@@ -174,11 +174,7 @@ fn insert_path(acc: &mut Fields, path: &[&str], value: Value, span: Span) {
         return;
     };
     if rest.is_empty() {
-        let merged = match acc.remove(first) {
-            Some(old) => merge(old, value),
-            None => value,
-        };
-        acc.insert((*first).to_string(), merged);
+        acc.upsert((*first).to_string(), value, merge);
         return;
     }
     let slot = acc.get_or_insert_with(first, || Value::new(V::Record(Fields::new()), span));

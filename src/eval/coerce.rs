@@ -205,7 +205,8 @@ impl<'p> Evaluator<'p> {
                 };
                 let mut out = Fields::new();
                 let mut problems = Vec::new();
-                for (k, x) in m {
+                // Source order kept (env vars depend on it).
+                for (k, x) in m.into_in_order() {
                     match self.coerce(x, t, complete) {
                         Ok(x) => {
                             out.insert(k, x);

@@ -15,8 +15,26 @@
 use super::Value;
 
 /// Record entries by name, in name order (byte order, as `BTreeMap`).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Fields(Vec<(Prefix, String, Value)>);
+///
+/// Each entry also remembers when it was first set (`seq`): a key set again
+/// keeps its place, a new key goes last. Maps whose order means something
+/// (env vars: the kubelet expands `$(X)` only from variables listed before)
+/// are read with [`Fields::in_order`]; everything else reads name order.
+#[derive(Debug, Clone, Default)]
+pub struct Fields(Vec<(Prefix, String, Value, u32)>);
+
+impl PartialEq for Fields {
+    /// Entries equal by name and value (the order they were set in is not
+    /// part of a record's value).
+    fn eq(&self, other: &Fields) -> bool {
+        self.0.len() == other.0.len()
+            && self
+                .0
+                .iter()
+                .zip(&other.0)
+                .all(|(a, b)| a.1 == b.1 && a.2 == b.2)
+    }
+}
 
 /// The first eight bytes of a name, zero-padded, big-endian: ordering two
 /// prefixes orders their names, unless the prefixes are equal.
@@ -42,19 +60,60 @@ impl Fields {
     fn find(&self, key: &str) -> Result<usize, usize> {
         let p = Prefix::of(key);
         self.0
-            .binary_search_by(|(kp, k, _)| kp.cmp(&p).then_with(|| k.as_str().cmp(key)))
+            .binary_search_by(|(kp, k, _, _)| kp.cmp(&p).then_with(|| k.as_str().cmp(key)))
+    }
+
+    /// The place of the next new key: after every key set so far.
+    fn next_seq(&self) -> u32 {
+        self.0.iter().map(|e| e.3 + 1).max().unwrap_or(0)
     }
 
     /// The value of `key`.
     pub fn get(&self, key: &str) -> Option<&Value> {
         let i = self.find(key).ok()?;
-        self.0.get(i).map(|(_, _, v)| v)
+        self.0.get(i).map(|(_, _, v, _)| v)
     }
 
     /// The value of `key`, mutably.
     pub fn get_mut(&mut self, key: &str) -> Option<&mut Value> {
         let i = self.find(key).ok()?;
-        self.0.get_mut(i).map(|(_, _, v)| v)
+        self.0.get_mut(i).map(|(_, _, v, _)| v)
+    }
+
+    /// Set `key` to `value`, or to `combine(old, value)` when it has one; a
+    /// key that had a value keeps its place in [`Fields::in_order`].
+    pub fn upsert(
+        &mut self,
+        key: String,
+        value: Value,
+        combine: impl FnOnce(Value, Value) -> Value,
+    ) {
+        match self.find(&key) {
+            Ok(i) => {
+                if let Some(slot) = self.0.get_mut(i) {
+                    let old = std::mem::replace(&mut slot.2, Value::unknown(value.span));
+                    slot.2 = combine(old, value);
+                }
+            }
+            Err(i) => {
+                let seq = self.next_seq();
+                self.0.insert(i, (Prefix::of(&key), key, value, seq));
+            }
+        }
+    }
+
+    /// Entries in the order they were first set.
+    pub fn in_order(&self) -> Vec<(&String, &Value)> {
+        let mut v: Vec<&(Prefix, String, Value, u32)> = self.0.iter().collect();
+        v.sort_by_key(|e| e.3);
+        v.into_iter().map(|(_, k, x, _)| (k, x)).collect()
+    }
+
+    /// The entries, by value, in the order they were first set.
+    pub fn into_in_order(self) -> Vec<(String, Value)> {
+        let mut v = self.0;
+        v.sort_by_key(|e| e.3);
+        v.into_iter().map(|(_, k, x, _)| (k, x)).collect()
     }
 
     /// Whether `key` has a value.
@@ -70,7 +129,8 @@ impl Fields {
                 .get_mut(i)
                 .map(|slot| std::mem::replace(&mut slot.2, value)),
             Err(i) => {
-                self.0.insert(i, (Prefix::of(&key), key, value));
+                let seq = self.next_seq();
+                self.0.insert(i, (Prefix::of(&key), key, value, seq));
                 None
             }
         }
@@ -87,7 +147,9 @@ impl Fields {
         let i = match self.find(key) {
             Ok(i) => i,
             Err(i) => {
-                self.0.insert(i, (Prefix::of(key), key.to_string(), make()));
+                let seq = self.next_seq();
+                self.0
+                    .insert(i, (Prefix::of(key), key.to_string(), make(), seq));
                 i
             }
         };
@@ -108,24 +170,25 @@ impl Fields {
 
     /// Entries in name order.
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&String, &Value)> + ExactSizeIterator {
-        self.0.iter().map(|(_, k, v)| (k, v))
+        self.0.iter().map(|(_, k, v, _)| (k, v))
     }
 
     /// Names in order.
     pub fn keys(&self) -> impl DoubleEndedIterator<Item = &String> + ExactSizeIterator {
-        self.0.iter().map(|(_, k, _)| k)
+        self.0.iter().map(|(_, k, _, _)| k)
     }
 }
 
 impl FromIterator<(String, Value)> for Fields {
     /// As `BTreeMap::from_iter`: sorted by name; for a repeated name the
-    /// last value wins.
+    /// last value wins (in the first one's place).
     fn from_iter<I: IntoIterator<Item = (String, Value)>>(iter: I) -> Fields {
-        let mut v: Vec<(Prefix, String, Value)> = iter
+        let mut v: Vec<(Prefix, String, Value, u32)> = iter
             .into_iter()
-            .map(|(k, x)| (Prefix::of(&k), k, x))
+            .enumerate()
+            .map(|(i, (k, x))| (Prefix::of(&k), k, x, u32::try_from(i).unwrap_or(u32::MAX)))
             .collect();
-        let before = |a: &(Prefix, String, Value), b: &(Prefix, String, Value)| {
+        let before = |a: &(Prefix, String, Value, u32), b: &(Prefix, String, Value, u32)| {
             a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1))
         };
         if !v
@@ -134,10 +197,10 @@ impl FromIterator<(String, Value)> for Fields {
         {
             // Stable: equal names keep their order, then the last is kept.
             v.sort_by(before);
-            let mut out: Vec<(Prefix, String, Value)> = Vec::with_capacity(v.len());
+            let mut out: Vec<(Prefix, String, Value, u32)> = Vec::with_capacity(v.len());
             for e in v {
                 match out.last_mut() {
-                    Some(last) if last.1 == e.1 => *last = e,
+                    Some(last) if last.1 == e.1 => last.2 = e.2,
                     _ => out.push(e),
                 }
             }
@@ -150,22 +213,22 @@ impl FromIterator<(String, Value)> for Fields {
 impl IntoIterator for Fields {
     type Item = (String, Value);
     type IntoIter = std::iter::Map<
-        std::vec::IntoIter<(Prefix, String, Value)>,
-        fn((Prefix, String, Value)) -> (String, Value),
+        std::vec::IntoIter<(Prefix, String, Value, u32)>,
+        fn((Prefix, String, Value, u32)) -> (String, Value),
     >;
     fn into_iter(self) -> Self::IntoIter {
-        self.0.into_iter().map(|(_, k, v)| (k, v))
+        self.0.into_iter().map(|(_, k, v, _)| (k, v))
     }
 }
 
 impl<'a> IntoIterator for &'a Fields {
     type Item = (&'a String, &'a Value);
     type IntoIter = std::iter::Map<
-        std::slice::Iter<'a, (Prefix, String, Value)>,
-        fn(&'a (Prefix, String, Value)) -> (&'a String, &'a Value),
+        std::slice::Iter<'a, (Prefix, String, Value, u32)>,
+        fn(&'a (Prefix, String, Value, u32)) -> (&'a String, &'a Value),
     >;
     fn into_iter(self) -> Self::IntoIter {
-        self.0.iter().map(|(_, k, v)| (k, v))
+        self.0.iter().map(|(_, k, v, _)| (k, v))
     }
 }
 
@@ -185,6 +248,30 @@ mod tests {
 
     fn v(n: i64) -> Value {
         Value::new(V::Int(n), Default::default())
+    }
+
+    #[test]
+    fn remembers_the_order_keys_were_first_set() {
+        let mut f = Fields::new();
+        for (k, n) in [("ZED", 1), ("ADDR", 2), ("MID", 3)] {
+            f.insert(k.to_string(), v(n));
+        }
+        f.insert("ADDR".into(), v(4));
+        f.upsert("ZED".into(), v(5), |_, new| new);
+        f.upsert("NEW".into(), v(6), |_, new| new);
+        let order: Vec<&str> = f.in_order().into_iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(order, ["ZED", "ADDR", "MID", "NEW"]);
+        assert_eq!(f.keys().collect::<Vec<_>>(), ["ADDR", "MID", "NEW", "ZED"]);
+        let g: Fields = [("b", 1), ("a", 2), ("b", 3)]
+            .into_iter()
+            .map(|(k, n)| (k.to_string(), v(n)))
+            .collect();
+        let order: Vec<(&str, &Value)> = g
+            .in_order()
+            .into_iter()
+            .map(|(k, x)| (k.as_str(), x))
+            .collect();
+        assert_eq!(order, [("b", &v(3)), ("a", &v(2))]);
     }
 
     #[test]

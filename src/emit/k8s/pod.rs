@@ -238,7 +238,9 @@ fn string_list(v: Option<&Value>) -> Option<Vec<String>> {
 
 fn env_vars(v: Option<&Value>) -> Vec<EnvVar> {
     let Some(m) = v else { return Vec::new() };
-    m.entries()
+    // Source order: the kubelet expands `$(X)` only from variables before it.
+    m.entries_in_order()
+        .into_iter()
         .map(|(k, v)| {
             let (value, value_from) = match &v.kind {
                 V::Str(s) => (Some(s.clone()), None),
