@@ -134,6 +134,9 @@ impl Evaluator<'_> {
                     None
                 }
             },
+            // A block where no record goes (`labels { … }`): the value's own
+            // type mismatch (E2002) says it; a second error would name no field.
+            _ if walked.is_empty() => None,
             other => {
                 let shown = other.to_string();
                 self.err(

@@ -421,6 +421,20 @@ impl<'p> Evaluator<'p> {
         };
         if self.p.decl(kind, &name).is_some() {
             let to = DeclRef { kind, name };
+            // A reference to oneself adds no edge, but `depends_on = [me]`
+            // says "start me after me": a cycle of one.
+            if !weak
+                && self.frame.why.starts_with("depends_on")
+                && self.frame.current.as_ref() == Some(&to)
+            {
+                return Err(vec![Diagnostic::new(
+                    Code::E3001,
+                    span,
+                    format!("`{}` depends on itself", to.name),
+                )
+                .label("a declaration cannot wait for itself")
+                .help("remove it from `depends_on`")]);
+            }
             self.edge(to.clone(), span, weak);
             return Ok(Value::new(V::Decl(to), span));
         }

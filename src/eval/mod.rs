@@ -196,18 +196,31 @@ impl<'p> Evaluator<'p> {
                 }
                 None => {
                     let k = e.path.first().map(|k| k.span).unwrap_or(e.span);
-                    let mut cands: Vec<String> = fields.iter().cloned().collect();
-                    cands.extend(self.p.of(DeclKind::Service).map(|(n, _)| n.clone()));
-                    cands.extend(self.p.of(DeclKind::Infra).map(|(n, _)| n.clone()));
-                    self.err(
-                        Diagnostic::new(
+                    let field_names: Vec<String> = fields.iter().cloned().collect();
+                    let mut decls: Vec<String> =
+                        self.p.of(DeclKind::Service).map(|(n, _)| n.clone()).collect();
+                    decls.extend(self.p.of(DeclKind::Infra).map(|(n, _)| n.clone()));
+                    // `apii.replicas`: a misspelt declaration is a names
+                    // error (E1001); `regsitry = …` a misspelt field (E2001).
+                    let decl_hint = suggest::did_you_mean(first, &decls);
+                    let field_hint = suggest::did_you_mean(first, &field_names);
+                    let d = match (decl_hint, field_hint) {
+                        (Some(h), None) => Diagnostic::new(
+                            Code::E1001,
+                            k,
+                            format!("unknown declaration `{first}` in an override"),
+                        )
+                        .label("not a service or infra")
+                        .help(h),
+                        (dh, fh) => Diagnostic::new(
                             Code::E2001,
                             k,
                             format!("unknown env field or declaration `{first}`"),
                         )
                         .label("not a field of `env` nor a service or infra")
-                        .maybe_help(suggest::did_you_mean(first, &cands)),
-                    );
+                        .maybe_help(fh.or(dh)),
+                    };
+                    self.err(d);
                 }
             }
         }

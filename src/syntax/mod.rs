@@ -26,20 +26,36 @@ mod parser {
     pub struct ShipParser;
 }
 
+/// pest's error-detail switch is process-global: parses share it (read),
+/// and the detailed re-parse of a failed file holds it alone (write), so a
+/// file's message never depends on what other threads parse meanwhile.
+static DETAIL: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
 /// Parse one file. Returns the first syntax error of the file on failure.
 pub fn parse(file: &SourceFile) -> Result<ast::File, Box<Diagnostic>> {
     scan::prescan(file)?;
-    let pairs = ShipParser::parse(Rule::file, &file.text)
-        .map_err(|e| Box::new(detailed_error(file, &e)))?;
+    let parsed = {
+        let _shared = DETAIL
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        ShipParser::parse(Rule::file, &file.text)
+    };
+    let pairs = parsed.map_err(|e| Box::new(detailed_error(file, &e)))?;
     lower::lower_file(file.id, pairs)
 }
 
 /// On failure, parse again with pest's attempt tracking (off on the fast
 /// path) to learn the furthest position and the tokens expected there.
 fn detailed_error(file: &SourceFile, first: &pest::error::Error<Rule>) -> Diagnostic {
-    pest::set_error_detail(true);
-    let again = ShipParser::parse(Rule::file, &file.text).err();
-    pest::set_error_detail(false);
+    let again = {
+        let _alone = DETAIL
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        pest::set_error_detail(true);
+        let again = ShipParser::parse(Rule::file, &file.text).err();
+        pest::set_error_detail(false);
+        again
+    };
     let Some(again) = again else {
         return pest_error(file, first, None);
     };
@@ -126,6 +142,8 @@ fn pest_error(
         d = d.help("write a value after `=`");
     } else if expected.contains(&"`=`") && !found.contains("`=`") {
         d = d.help("fields are written `name = value` or `name { … }`");
+    } else if expected.contains(&"`,`") && expected.contains(&"`]`") {
+        d = d.help("separate list items with commas: `[a, b]`");
     }
     d
 }
