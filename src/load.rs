@@ -57,11 +57,14 @@ impl Host for MemoryHost {
     fn list_dir(&self, path: &Path) -> std::io::Result<Vec<PathBuf>> {
         let dir = normalize(path);
         let mut out = BTreeSet::new();
-        for f in self.files.keys() {
-            if let Ok(rest) = f.strip_prefix(&dir) {
-                if let Some(first) = rest.components().next() {
-                    out.insert(dir.join(first));
-                }
+        // Paths order component by component, so a folder's files are one
+        // range of the map.
+        for f in self.files.range(dir.clone()..).map(|(k, _)| k) {
+            let Ok(rest) = f.strip_prefix(&dir) else {
+                break;
+            };
+            if let Some(first) = rest.components().next() {
+                out.insert(dir.join(first));
             }
         }
         Ok(out.into_iter().collect())
@@ -69,7 +72,11 @@ impl Host for MemoryHost {
 
     fn is_dir(&self, path: &Path) -> bool {
         let dir = normalize(path);
-        self.files.keys().any(|f| f != &dir && f.starts_with(&dir))
+        self.files
+            .range(dir.clone()..)
+            .map(|(k, _)| k)
+            .take_while(|f| f.starts_with(&dir))
+            .any(|f| f != &dir)
     }
 
     fn exists(&self, path: &Path) -> bool {
@@ -483,21 +490,32 @@ fn escapes(root: &Path, target: &Path) -> bool {
 }
 
 fn report_cycles(edges: &BTreeMap<PathBuf, Vec<(PathBuf, Span)>>, diags: &mut Diagnostics) {
-    // Depth-first search; a back edge closes a cycle, reported at its import.
+    // Depth-first search with an explicit stack (an import chain may be
+    // thousands of modules long); a back edge closes a cycle, reported at
+    // its import.
     #[derive(Clone, Copy, PartialEq)]
     enum State {
         Active,
         Done,
     }
-    fn visit(
-        m: &PathBuf,
-        edges: &BTreeMap<PathBuf, Vec<(PathBuf, Span)>>,
-        state: &mut BTreeMap<PathBuf, State>,
-        stack: &mut Vec<(PathBuf, Span)>,
-        diags: &mut Diagnostics,
-    ) {
-        state.insert(m.clone(), State::Active);
-        for (to, span) in edges.get(m).map(Vec::as_slice).unwrap_or(&[]) {
+    let none: &[(PathBuf, Span)] = &[];
+    let mut state: BTreeMap<&PathBuf, State> = BTreeMap::new();
+    for root in edges.keys() {
+        if state.contains_key(root) {
+            continue;
+        }
+        // (module, the span of the import that reached it, next edge index)
+        let mut stack: Vec<(&PathBuf, Span, usize)> = vec![(root, Span::default(), 0)];
+        state.insert(root, State::Active);
+        while let Some(top) = stack.last_mut() {
+            let (m, _, next) = *top;
+            let out = edges.get(m).map_or(none, Vec::as_slice);
+            let Some((to, span)) = out.get(next) else {
+                state.insert(m, State::Done);
+                stack.pop();
+                continue;
+            };
+            top.2 += 1;
             match state.get(to) {
                 Some(State::Active) => {
                     let mut d = Diagnostic::new(
@@ -511,8 +529,8 @@ fn report_cycles(edges: &BTreeMap<PathBuf, Vec<(PathBuf, Span)>>, diags: &mut Di
                     )
                     .label("this import closes the cycle")
                     .help("move the shared declarations into a module that both import");
-                    if let Some(pos) = stack.iter().position(|(x, _)| x == to) {
-                        for (x, s) in stack.iter().skip(pos + 1) {
+                    if let Some(pos) = stack.iter().position(|(x, _, _)| *x == to) {
+                        for (x, s, _) in stack.iter().skip(pos + 1) {
                             d = d.secondary(*s, format!("`{}` is imported here", x.display()));
                         }
                     }
@@ -520,19 +538,10 @@ fn report_cycles(edges: &BTreeMap<PathBuf, Vec<(PathBuf, Span)>>, diags: &mut Di
                 }
                 Some(State::Done) => {}
                 None => {
-                    stack.push((to.clone(), *span));
-                    visit(to, edges, state, stack, diags);
-                    stack.pop();
+                    state.insert(to, State::Active);
+                    stack.push((to, *span, 0));
                 }
             }
-        }
-        state.insert(m.clone(), State::Done);
-    }
-    let mut state = BTreeMap::new();
-    for m in edges.keys() {
-        if !state.contains_key(m) {
-            let mut stack = vec![(m.clone(), Span::default())];
-            visit(m, edges, &mut state, &mut stack, diags);
         }
     }
 }

@@ -228,3 +228,36 @@ fn compile_runs_are_exclusive_and_clean_up_after_killed_runs() {
     left.sort();
     assert_eq!(left, ["prod", "ship"]);
 }
+
+#[test]
+fn diagnostics_on_huge_lines_render_small_and_never_panic() {
+    let cases = [
+        // An unterminated string on a 1 MiB line (miette once panicked).
+        format!(
+            "service a {{ port http = 80\n  labels = [\"{}\n}}\n",
+            "x".repeat(1 << 20)
+        ),
+        // A span far out on a long line of multi-byte characters.
+        format!(
+            "service a {{ port http = 80, labels = [\"{}\", 1] }}\nenv e {{ kind = tilt }}\n",
+            "é".repeat(500_000)
+        ),
+        // Labels thousands of lines apart (a cycle).
+        format!(
+            "service a {{ port http = 80, depends_on = [b] }}\n{}service b {{ port http = 80, depends_on = [a] }}\nenv e {{ kind = tilt }}\n",
+            "# filler\n".repeat(5_000)
+        ),
+    ];
+    for (i, text) in cases.iter().enumerate() {
+        let p = project(&format!("render-{i}"), &[("ship/main.ship", text)]);
+        let (code, _, stderr) = shipc(&p, &["check"]);
+        assert_eq!(code, 1, "case {i}: {}", &stderr[..stderr.len().min(2000)]);
+        assert!(stderr.contains("error[E"), "case {i}: {stderr}");
+        assert!(!stderr.contains("panicked"), "case {i}");
+        assert!(
+            stderr.len() < 4_000,
+            "case {i}: {} bytes of stderr",
+            stderr.len()
+        );
+    }
+}

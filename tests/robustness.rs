@@ -153,6 +153,49 @@ fn deep_if_chains_and_long_operator_chains_are_fine() {
 }
 
 #[test]
+fn unbracketed_nesting_is_refused_not_a_stack_overflow() {
+    for text in [
+        format!("let x = {}true", "!".repeat(600_000)),
+        format!("let x = {}0", "if true then 1 else ".repeat(125_000)),
+        format!("let x = {}0", "if true then 1 else\n  ".repeat(125_000)),
+        format!("let x = {}", vec!["1"; 600_000].join(" + ")),
+        format!("let x = {}", vec!["a"; 600_000].join(" && ")),
+    ] {
+        let (_, diags) = common::analyze_text(&[("a.ship", &text)]);
+        assert!(
+            diags.iter().any(|d| d.code == shipc::Code::E0006),
+            "{diags:?}"
+        );
+    }
+    // Long but legitimate entries stay fine; separate entries do not add up.
+    let ok = format!(
+        "let x = {}0\nlet y = {}\n",
+        "if true then 1 else ".repeat(7_000),
+        vec!["1"; 7_000].join(" + ")
+    );
+    let (_, diags) = common::analyze_text(&[("a.ship", &ok)]);
+    assert!(diags.is_empty(), "{diags:?}");
+}
+
+#[test]
+fn a_long_import_chain_is_loaded_without_recursion() {
+    let mut host = shipc::load::MemoryHost::new();
+    let n = 20_000;
+    host.add("ship/a.ship", "import \"../lib1\"\nlet v0 = 0\n");
+    for i in 1..n {
+        let next = if i + 1 < n {
+            format!("import \"../lib{}\"\n", i + 1)
+        } else {
+            String::new()
+        };
+        host.add(format!("lib{i}/a.ship"), format!("{next}let v{i} = {i}\n"));
+    }
+    let mut d = shipc::Diagnostics::new();
+    let a = shipc::analyze(&host, std::path::Path::new("ship"), None, &mut d);
+    assert!(a.is_ok() && !d.has_errors(), "{:?}", d.into_sorted());
+}
+
+#[test]
 fn huge_literals_and_nul_bytes() {
     let big = "9".repeat(100_000);
     let (_, d) = common::analyze_text(&[("a.ship", &format!("let x = {big}"))]);

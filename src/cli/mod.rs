@@ -8,6 +8,7 @@ mod args;
 mod check;
 mod compile;
 mod diff;
+mod excerpt;
 mod explain;
 mod fs;
 mod graph;

@@ -2,7 +2,7 @@
 //! editors and CI (stdout). The only place that knows about terminals.
 
 use super::args::{ColorChoice, Global};
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan};
 use shipc::{Diagnostic, Severity, SourceMap};
 use std::fmt;
 use std::io::{IsTerminal, Write};
@@ -121,7 +121,7 @@ pub fn summary(errors: usize, warnings: usize) -> String {
 
 struct Report {
     d: Diagnostic,
-    src: NamedSource<String>,
+    src: Option<super::excerpt::Excerpt>,
     labels: Vec<LabeledSpan>,
 }
 
@@ -140,10 +140,6 @@ impl fmt::Display for Report {
 impl std::error::Error for Report {}
 
 impl miette::Diagnostic for Report {
-    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        Some(Box::new(self.d.code.id()))
-    }
-
     fn severity(&self) -> Option<miette::Severity> {
         Some(match self.d.severity {
             Severity::Error => miette::Severity::Error,
@@ -159,7 +155,7 @@ impl miette::Diagnostic for Report {
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        Some(&self.src)
+        self.src.as_ref().map(|s| s as &dyn miette::SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
@@ -171,35 +167,49 @@ impl miette::Diagnostic for Report {
 pub fn human(sources: &SourceMap, d: &Diagnostic, color: bool) -> String {
     let file = d.primary.span.file;
     let path = sources.path(file).display().to_string();
-    let text = sources
-        .get(file)
-        .map(|f| f.text.clone())
-        .unwrap_or_default();
-    let span = |s: shipc::Span| {
-        SourceSpan::new(
-            (s.start as usize).min(text.len()).into(),
-            s.len().min(text.len().saturating_sub(s.start as usize)),
-        )
-    };
-    let mut labels = vec![LabeledSpan::new_primary_with_span(
-        non_empty(&d.primary.message),
-        span(d.primary.span),
-    )];
     let mut notes = d.notes.clone();
+    let mut marks = vec![super::excerpt::Mark {
+        start: d.primary.span.start as usize,
+        end: d.primary.span.end as usize,
+        message: non_empty(&d.primary.message),
+        primary: true,
+    }];
     for l in &d.secondary {
         if l.span.file == file {
-            labels.push(LabeledSpan::new_with_span(
-                non_empty(&l.message),
-                span(l.span),
-            ));
+            marks.push(super::excerpt::Mark {
+                start: l.span.start as usize,
+                end: l.span.end as usize,
+                message: non_empty(&l.message),
+                primary: false,
+            });
         } else if let Some(f) = sources.get(l.span.file) {
             let (line, col) = f.line_col(l.span.start as usize);
             notes.push(format!("{}: {}:{line}:{col}", l.message, f.path.display()));
         }
     }
+    let (src, labels) = match sources.get(file) {
+        Some(f) => {
+            let (excerpt, labels, far) = super::excerpt::build(path.clone(), f, marks);
+            for (message, line, col) in far {
+                notes.push(format!("{message}: {path}:{line}:{col}"));
+            }
+            let labels = labels
+                .into_iter()
+                .map(|(m, span, primary)| {
+                    if primary {
+                        LabeledSpan::new_primary_with_span(m, span)
+                    } else {
+                        LabeledSpan::new_with_span(m, span)
+                    }
+                })
+                .collect();
+            (Some(excerpt), labels)
+        }
+        None => (None, Vec::new()),
+    };
     let report = Report {
         d: d.clone(),
-        src: NamedSource::new(path, text),
+        src,
         labels,
     };
     let theme = if color {
@@ -210,8 +220,31 @@ pub fn human(sources: &SourceMap, d: &Diagnostic, color: bool) -> String {
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_width(100)
         .with_links(false);
-    let mut out = String::new();
-    let _ = handler.render_report(&mut out, &report);
+    let mut drawn = String::new();
+    let _ = handler.render_report(&mut drawn, &report);
+    // miette's header (`× message`, wrapped) is replaced by one line in the
+    // form CI logs are grepped for: `error[E2001]: message`.
+    let body: Vec<&str> = drawn
+        .lines()
+        .skip_while(|l| !l.contains('╭') && !l.trim_start().starts_with("help:"))
+        .collect();
+    let (word, paint) = match d.severity {
+        Severity::Error => ("error", "\x1b[1;31m"),
+        Severity::Warning => ("warning", "\x1b[1;33m"),
+    };
+    let mut out = if color {
+        format!(
+            "{paint}{word}[{}]\x1b[0m\x1b[1m: {}\x1b[0m\n",
+            d.code.id(),
+            d.message
+        )
+    } else {
+        format!("{word}[{}]: {}\n", d.code.id(), d.message)
+    };
+    for l in body {
+        out.push_str(l);
+        out.push('\n');
+    }
     for n in notes {
         out.push_str(&format!("  note: {n}\n"));
     }

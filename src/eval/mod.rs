@@ -197,8 +197,11 @@ impl<'p> Evaluator<'p> {
                 None => {
                     let k = e.path.first().map(|k| k.span).unwrap_or(e.span);
                     let field_names: Vec<String> = fields.iter().cloned().collect();
-                    let mut decls: Vec<String> =
-                        self.p.of(DeclKind::Service).map(|(n, _)| n.clone()).collect();
+                    let mut decls: Vec<String> = self
+                        .p
+                        .of(DeclKind::Service)
+                        .map(|(n, _)| n.clone())
+                        .collect();
                     decls.extend(self.p.of(DeclKind::Infra).map(|(n, _)| n.clone()));
                     // `apii.replicas`: a misspelt declaration is a names
                     // error (E1001); `regsitry = …` a misspelt field (E2001).

@@ -1,9 +1,87 @@
 //! The pre-scan: a linear pass over the raw text that refuses what would
 //! otherwise crash or mislead the parser (NUL bytes, raw newlines in strings,
-//! unterminated strings, nesting deeper than [`super::MAX_DEPTH`]).
+//! unterminated strings, nesting deeper than [`super::MAX_DEPTH`], and
+//! expressions nested without brackets — `!!!…`, `if … else if …`, `a + b +
+//! …` — past [`MAX_OPERATORS`] operators in one entry, E0006).
+//!
+//! Every parser, lowering and evaluator level recurses once per nesting
+//! level. Brackets are counted exactly; unbracketed nesting is bounded by the
+//! operators and `if`s of one entry (an entry starts where a line starts
+//! with `name =`, `name {`, `a.b = `, a labelled field or a declaration
+//! keyword), which is at least its nesting depth. 30,000 nested `if`s
+//! overflowed a debug build's 256 MiB stack; 8,000 leave a wide margin, and
+//! no hand-written entry comes near.
 
 use crate::diag::{Code, Diagnostic};
 use crate::source::{SourceFile, Span};
+
+/// Operators (`! + && || == != ..`) and `if`s allowed in one entry.
+pub const MAX_OPERATORS: usize = 8_000;
+
+/// Does the line starting at `i` (after indentation) start a new entry?
+fn starts_entry(text: &[u8], mut i: usize) -> bool {
+    while matches!(text.get(i), Some(b' ' | b'\t' | b'\r')) {
+        i += 1;
+    }
+    let word = |i: usize| {
+        let mut j = i;
+        while text
+            .get(j)
+            .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_')
+        {
+            j += 1;
+        }
+        j
+    };
+    let end = word(i);
+    if end == i {
+        return false;
+    }
+    if let Some(w) = text.get(i..end) {
+        const KEYWORDS: [&[u8]; 10] = [
+            b"let",
+            b"type",
+            b"template",
+            b"image",
+            b"service",
+            b"infra",
+            b"env",
+            b"import",
+            b"project",
+            b"policy",
+        ];
+        if KEYWORDS.contains(&w) {
+            return true;
+        }
+        if [&b"if"[..], b"then", b"else"].contains(&w) {
+            return false;
+        }
+    }
+    // name (.name)* [label] ( `=` not `==` | `{` )
+    let mut j = end;
+    let mut words = 1;
+    loop {
+        while matches!(text.get(j), Some(b' ' | b'\t')) {
+            j += 1;
+        }
+        match text.get(j) {
+            Some(b'.') => {
+                let e = word(j + 1);
+                if e == j + 1 {
+                    return false;
+                }
+                j = e;
+            }
+            Some(b'=') => return text.get(j + 1) != Some(&b'='),
+            Some(b'{') => return true,
+            Some(c) if (c.is_ascii_alphabetic() || *c == b'_') && words == 1 => {
+                words += 1;
+                j = word(j);
+            }
+            _ => return false,
+        }
+    }
+}
 
 #[derive(Clone, Copy, PartialEq)]
 enum Frame {
@@ -23,6 +101,10 @@ pub(super) fn prescan(file: &SourceFile) -> Result<(), Box<Diagnostic>> {
         ));
     }
     let mut stack: Vec<Frame> = Vec::new();
+    // Operators counted in the current entry, and at each open bracket the
+    // count outside it (a bracket's contents nest inside its entry).
+    let mut operators = 0usize;
+    let mut levels: Vec<usize> = Vec::new();
     let mut i = 0;
     while let Some(&b) = text.get(i) {
         let in_str = match stack.last() {
@@ -48,6 +130,7 @@ pub(super) fn prescan(file: &SourceFile) -> Result<(), Box<Diagnostic>> {
                 }
                 b'$' if text.get(i + 1) == Some(&b'{') => {
                     stack.push(Frame::Interp);
+                    levels.push(operators);
                     i += 1;
                 }
                 _ => {}
@@ -67,14 +150,59 @@ pub(super) fn prescan(file: &SourceFile) -> Result<(), Box<Diagnostic>> {
                         i += 2;
                     }
                 }
-                b'(' | b'[' | b'{' => stack.push(Frame::Bracket),
+                b'\n' if starts_entry(text, i + 1) => {
+                    operators = levels.last().copied().unwrap_or(0);
+                }
+                b',' => operators = levels.last().copied().unwrap_or(0),
+                b'!' | b'+' | b'&' | b'|' | b'=' | b'.'
+                    if matches!(
+                        (b, text.get(i + 1)),
+                        (b'!', _)
+                            | (b'+', _)
+                            | (b'&', Some(b'&'))
+                            | (b'|', Some(b'|'))
+                            | (b'=', Some(b'='))
+                            | (b'.', Some(b'.'))
+                    ) =>
+                {
+                    operators += 1;
+                    if b != b'!' && b != b'+' {
+                        i += 1;
+                    }
+                }
+                b'i' if text.get(i + 1) == Some(&b'f')
+                    && !text
+                        .get(i + 2)
+                        .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_')
+                    && !(i > 0
+                        && text.get(i - 1).is_some_and(|c| {
+                            c.is_ascii_alphanumeric() || *c == b'_' || *c == b'.'
+                        })) =>
+                {
+                    operators += 1;
+                }
+                b'(' | b'[' | b'{' => {
+                    stack.push(Frame::Bracket);
+                    levels.push(operators);
+                }
                 b')' | b']' if stack.last() == Some(&Frame::Bracket) => {
                     stack.pop();
+                    operators = levels.pop().unwrap_or(0);
                 }
                 b'}' if matches!(stack.last(), Some(Frame::Bracket | Frame::Interp)) => {
                     stack.pop();
+                    operators = levels.pop().unwrap_or(0);
                 }
                 _ => {}
+            }
+            if operators > MAX_OPERATORS {
+                return Err(Box::new(
+                    err(Code::E0006, i, 1, "expression is nested too deeply")
+                        .label(format!(
+                            "more than {MAX_OPERATORS} operators and `if`s in one entry"
+                        ))
+                        .help("split it with `let` bindings"),
+                ));
             }
             if stack.len() > super::MAX_DEPTH {
                 return Err(Box::new(
