@@ -2,7 +2,7 @@
 //! binary, end to end: check, 200 registry queries with the contract check,
 //! ship.lock written) against Debian's `docker-registry` on loopback.
 //! Target (issue 4): 200 images under 2 s. Needs the registry
-//! (`../shared/tools/registry/start-registry.sh` installs it); without it
+//! (`tests/tools/registry/start-registry.sh` installs it); without it
 //! the bench says so and exits. The image count can be passed as an argument.
 #![allow(clippy::disallowed_methods)]
 

@@ -2,7 +2,7 @@
 //! validates with `kubernetes-validate --strict` (k8s 1.30), and every
 //! Tiltfile runs under `tiltfile-check` (starlark with Tilt's documented
 //! signatures). The tools are installed into `.tools/` by `.ci/run`
-//! (`../shared/tools/install-validators.sh`). Without them the test fails in
+//! (`tests/tools/install-validators.sh`). Without them the test fails in
 //! CI and is skipped, loudly, elsewhere.
 #![allow(clippy::disallowed_methods)]
 
@@ -20,7 +20,7 @@ fn tool(name: &str) -> Option<PathBuf> {
         panic!("{name} is not installed in .tools/bin: .ci/run must install it");
     }
     eprintln!(
-        "SKIPPED: {name} is not installed (run ../shared/tools/install-validators.sh .tools)"
+        "SKIPPED: {name} is not installed (run `bash tests/tools/install-validators.sh .tools`)"
     );
     None
 }
@@ -388,10 +388,10 @@ fn flux_output_is_accepted_by_kustomize_kubernetes_validate_and_the_flux_schemas
         return;
     };
     let python = common::root().join(".tools/venv/bin/python");
-    let shared = common::root().join("../shared");
+    let shared = common::root().join("tests/tools");
     assert!(
         shared.join("schemas/flux").is_dir(),
-        "../shared/schemas/flux is missing"
+        "tests/tools/schemas/flux is missing"
     );
     let out = std::env::temp_dir().join(format!("shipc-flux-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out);
@@ -405,7 +405,7 @@ fn flux_output_is_accepted_by_kustomize_kubernetes_validate_and_the_flux_schemas
         PathBuf::from("python3")
     };
     let o = Command::new(&py)
-        .arg(shared.join("tools/crd-to-jsonschema.py"))
+        .arg(shared.join("crd-to-jsonschema.py"))
         .arg(&schemas)
         .args(&crds)
         .output()

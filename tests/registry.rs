@@ -1,6 +1,6 @@
 //! `shipc lock`, `verify` and `promote` against a real OCI registry: Debian's
 //! `docker-registry` (CNCF distribution) on 127.0.0.1, started per test on a
-//! free port by `../shared/tools/registry/start-registry.sh` (plain HTTP, or
+//! free port by `tests/tools/registry/start-registry.sh` (plain HTTP, or
 //! TLS with a test CA plus htpasswd basic auth), images pushed by its
 //! `push-test-image.sh` or, for custom image configs, by `oci-client`.
 //!

@@ -1,5 +1,5 @@
 //! A real OCI registry for tests and benches: Debian's `docker-registry`
-//! started on a free loopback port by `../shared/tools/registry/`, and
+//! started on a free loopback port by `tests/tools/registry/`, and
 //! test images pushed by its script or by `oci-client`.
 #![allow(clippy::disallowed_methods, dead_code)]
 
@@ -11,7 +11,7 @@ pub const USER: &str = "shipper";
 pub const PASS: &str = "s3cret-pw";
 
 pub fn scripts() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/tools/registry")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/tools/registry")
 }
 
 pub fn have_registry() -> bool {
@@ -23,7 +23,7 @@ pub fn have_registry() -> bool {
         if std::env::var_os("SHIPC_REQUIRE_REGISTRY").is_some() {
             panic!("docker-registry/skopeo are not installed: .ci/run must install them");
         }
-        eprintln!("SKIPPED: docker-registry is not installed (../shared/tools/registry/start-registry.sh installs it)");
+        eprintln!("SKIPPED: docker-registry/skopeo are not installed (`bash tests/tools/registry/start-registry.sh --port 5999` installs them with apt-get)");
     }
     ok
 }
