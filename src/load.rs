@@ -270,6 +270,11 @@ pub fn load(host: &dyn Host, path: &Path, diags: &mut Diagnostics) -> Result<Loa
                     })
                 }
             };
+            // A UTF-8 byte order mark (Windows editors write one) is not text.
+            let bytes = match bytes.strip_prefix(b"\xef\xbb\xbf") {
+                Some(rest) => rest.to_vec(),
+                None => bytes,
+            };
             let (text, utf8_error) = match String::from_utf8(bytes) {
                 Ok(t) => (t, None),
                 Err(e) => {

@@ -261,3 +261,51 @@ fn diagnostics_on_huge_lines_render_small_and_never_panic() {
         );
     }
 }
+
+#[test]
+fn only_regular_files_inside_the_project_are_read() {
+    use std::os::unix::fs::symlink;
+    let secret = std::env::temp_dir().join(format!("shipc-secret-{}", std::process::id()));
+    std::fs::write(&secret, "TOP-SECRET-LINE\n").unwrap();
+    let p = project(
+        "special",
+        &[("ship/main.ship", "service a { port http = 80 }\n")],
+    );
+    symlink(&secret, p.join("ship/leak.ship")).unwrap();
+    let (code, _, stderr) = shipc(&p, &["check"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(!stderr.contains("TOP-SECRET"), "{stderr}");
+    assert!(stderr.contains("outside the project root"), "{stderr}");
+    std::fs::remove_file(p.join("ship/leak.ship")).unwrap();
+    // A device that never ends, and a FIFO nobody writes: refused at once.
+    symlink("/dev/zero", p.join("ship/zero.ship")).unwrap();
+    let (code, _, stderr) = shipc(&p, &["check"]);
+    assert_eq!(code, 1, "{stderr}");
+    std::fs::remove_file(p.join("ship/zero.ship")).unwrap();
+    for fifo in ["ship/pipe.ship", "ship.lock"] {
+        let path = p.join(fifo);
+        let ok = Command::new("mkfifo")
+            .arg(&path)
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            eprintln!("SKIPPED: mkfifo is not available");
+            return;
+        }
+        let started = std::time::Instant::now();
+        let (code, _, stderr) = shipc(&p, &["compile", "--all", "-o", "out"]);
+        assert_eq!(code, 1, "{fifo}: {stderr}");
+        assert!(stderr.contains("not a regular file"), "{fifo}: {stderr}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(10));
+        std::fs::remove_file(&path).unwrap();
+    }
+    // A byte order mark is not an error.
+    std::fs::write(
+        p.join("ship/main.ship"),
+        "\u{feff}service a { port http = 80 }\n",
+    )
+    .unwrap();
+    let (code, _, stderr) = shipc(&p, &["check"]);
+    assert_eq!(code, 0, "{stderr}");
+    let _ = std::fs::remove_file(&secret);
+}

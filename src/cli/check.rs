@@ -125,7 +125,7 @@ pub fn analyze(
     diags: &mut Diagnostics,
 ) -> Result<shipc::Analysis, u8> {
     let path = project_path(path);
-    let analysis = match shipc::analyze(&FsHost, &path, env, diags) {
+    let analysis = match shipc::analyze(&FsHost::for_project(&path), &path, env, diags) {
         Ok(x) => x,
         Err(e) => {
             out.tool_error(&e.message, e.hint.as_deref());

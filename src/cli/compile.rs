@@ -23,7 +23,7 @@ pub fn run(out: &Output, a: &CompileArgs) -> u8 {
     // ship.lock is read and parsed while the project is analysed; the root
     // is the one `load` derives from the same path.
     let root = shipc::load::project_root(
-        &super::fs::FsHost,
+        &super::fs::FsHost::for_project(&super::fs::project_path(a.path.as_deref())),
         &super::fs::project_path(a.path.as_deref()),
     );
     let (analysis, lock) = std::thread::scope(|s| {
@@ -124,7 +124,10 @@ pub fn run(out: &Output, a: &CompileArgs) -> u8 {
 /// `<root>/ship.lock`, or an empty lock when there is none.
 pub fn read_lock(root: &std::path::Path) -> Result<shipc::lock::Lockfile, String> {
     let path = root.join("ship.lock");
-    match std::fs::read_to_string(&path) {
+    let bytes = super::fs::read_regular(&path, None, super::fs::MAX_SOURCE).and_then(|b| {
+        String::from_utf8(b).map_err(|_| std::io::Error::other("it is not valid UTF-8"))
+    });
+    match bytes {
         Ok(text) => shipc::lock::parse(&text).map_err(|e| format!("`{}`: {e}", path.display())),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(shipc::lock::Lockfile {
             version: 1,
