@@ -59,6 +59,9 @@ pub(super) fn check(env: &EnvModel, out: &mut Vec<Diagnostic>) {
         }
     }
     for i in env.infras.values() {
+        if let Some(v) = i.value.get("values") {
+            values(&i.id.name, v, out);
+        }
         if let Some(v) = i.value.get("version") {
             if v.as_str().is_some_and(|s| s.eq_ignore_ascii_case("latest")) {
                 out.push(
@@ -72,5 +75,49 @@ pub(super) fn check(env: &EnvModel, out: &mut Vec<Diagnostic>) {
                 );
             }
         }
+    }
+}
+
+/// `:latest` inside chart values: an image reference string
+/// (`metrics.image = "bitnami/exporter:latest"`) or a `tag = "latest"`.
+fn values(owner: &str, v: &Value, out: &mut Vec<Diagnostic>) {
+    match &v.kind {
+        V::Record(m) => {
+            for (k, x) in m {
+                let is_tag = k.eq_ignore_ascii_case("tag") || k.eq_ignore_ascii_case("imageTag");
+                if is_tag && x.as_str().is_some_and(|s| s.eq_ignore_ascii_case("latest")) {
+                    out.push(
+                        rule(
+                            Code::P001,
+                            x.span,
+                            format!("infra `{owner}` sets `{k}` to the floating tag `latest`"),
+                        )
+                        .label("floating tag in chart values")
+                        .help("name a fixed version tag (or the chart's default by removing it)"),
+                    );
+                    continue;
+                }
+                values(owner, x, out);
+            }
+        }
+        V::List(items) => items.iter().for_each(|x| values(owner, x, out)),
+        V::Str(s)
+            if s.ends_with(":latest")
+                && !s.contains(char::is_whitespace)
+                && names::image_ref(s).is_ok_and(|p| p.tag.as_deref() == Some("latest")) =>
+        {
+            out.push(
+                rule(
+                    Code::P001,
+                    v.span,
+                    format!(
+                        "infra `{owner}` has an image value `{s}` with the floating tag `latest`"
+                    ),
+                )
+                .label("floating tag in chart values")
+                .help("name a fixed version tag or a digest"),
+            );
+        }
+        _ => {}
     }
 }
