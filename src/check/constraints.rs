@@ -396,6 +396,24 @@ pub fn object_names(env: &EnvModel, diags: &mut Diagnostics) {
 /// The env-level requirements of its delivery kind.
 pub fn env(env: &EnvModel, diags: &mut Diagnostics) {
     let kind = env.kind();
+    let routing = env.env.get("routing");
+    if routing.and_then(Value::as_str) == Some("gateway") && env.env.get("gateway").is_none() {
+        if let Some(host) = env.services.values().find_map(|s| s.value.get("host")) {
+            diags.push(
+                Diagnostic::new(
+                    Code::E2003,
+                    routing.map_or(env.span, |r| r.span),
+                    format!(
+                        "env `{}` routes hosts through a Gateway but names none",
+                        env.name
+                    ),
+                )
+                .label("`routing = \"gateway\"` without `gateway`")
+                .secondary(host.span, "this host would get an HTTPRoute that attaches to nothing")
+                .help("add `gateway { name = \"public\", namespace = \"gateway\" }`, or use `routing = \"ingress\"`"),
+            );
+        }
+    }
     if kind == "tilt" {
         return;
     }
