@@ -1,6 +1,8 @@
 //! `shipc diff --env A --env B`: what a promotion from A to B changes, per
-//! service — the image each env deploys (with digest), replicas, workload,
-//! resources, env vars and hosts. Rows are sorted by service, then field.
+//! service and infra — the image each env deploys (with digest), and every
+//! other field of the evaluated model (a generic walk: command, probes,
+//! security, volumes, load balancers, chart versions and values, …), as
+//! dotted paths. Rows are sorted by declaration, then field.
 
 use crate::emit::images::{Overrides, Resolver};
 use crate::lock::Lockfile;
@@ -11,7 +13,9 @@ use std::collections::{BTreeMap, BTreeSet};
 /// One difference.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Row {
-    /// The service (declaration name).
+    /// `service` or `infra`.
+    pub kind: &'static str,
+    /// The declaration name.
     pub service: String,
     /// What differs (`image`, `replicas`, `env_vars.LOG_LEVEL`, …).
     pub field: String,
@@ -44,7 +48,37 @@ fn show(v: &Value) -> String {
         ),
         V::Decl(d) => d.name.clone(),
         V::Addr(a) => a.host_port(),
+        V::Record(m) => {
+            let parts: Vec<String> = m
+                .iter()
+                .filter(|(_, v)| !matches!(v.kind, V::None))
+                .map(|(k, v)| format!("{k} = {}", show(v)))
+                .collect();
+            format!("{{ {} }}", parts.join(", "))
+        }
         _ => "-".into(),
+    }
+}
+
+/// Every leaf of a record as `path → shown value` (records and maps walked,
+/// anything else shown whole; unset fields left out).
+fn flatten(prefix: &str, v: &Value, out: &mut BTreeMap<String, String>) {
+    match &v.kind {
+        V::None => {}
+        V::Record(m) if m.is_empty() => {}
+        V::Record(m) => {
+            for (k, x) in m {
+                let path = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                flatten(&path, x, out);
+            }
+        }
+        _ => {
+            out.insert(prefix.to_string(), show(v));
+        }
     }
 }
 
@@ -72,59 +106,56 @@ fn image(env: &EnvModel, svc: &Decl, lock: &Lockfile, overrides: &Overrides) -> 
 
 fn fields(
     env: &EnvModel,
-    svc: &Decl,
+    decl: &Decl,
     lock: &Lockfile,
     overrides: &Overrides,
 ) -> BTreeMap<String, String> {
     let mut m = BTreeMap::new();
-    m.insert("image".into(), image(env, svc, lock, overrides));
-    m.insert("name".into(), svc.k8s_name.clone());
-    for f in ["replicas", "workload", "host", "schedule"] {
-        if let Some(v) = svc.value.get(f) {
-            m.insert(f.into(), show(v));
-        }
+    flatten("", &decl.value, &mut m);
+    m.retain(|k, _| k != "image" && !k.starts_with("image."));
+    if decl.id.kind == DeclKind::Service {
+        m.insert("image".into(), image(env, decl, lock, overrides));
     }
-    if let Some(r) = svc.value.get("resources") {
-        for (k, v) in r.entries() {
-            m.insert(format!("resources.{k}"), show(v));
-        }
-    }
-    if let Some(e) = svc.value.get("env_vars") {
-        for (k, v) in e.entries() {
-            m.insert(format!("env_vars.{k}"), show(v));
-        }
-    }
+    m.insert("name".into(), decl.k8s_name.clone());
     m
 }
 
-/// The differences between two envs, by service and field.
+/// The differences between two envs, by declaration and field.
 pub fn diff(a: &EnvModel, b: &EnvModel, lock: &Lockfile, overrides: &Overrides) -> Vec<Row> {
-    let names: BTreeSet<&String> = a.services.keys().chain(b.services.keys()).collect();
     let mut rows = Vec::new();
-    for name in names {
-        let fa = a.services.get(name).map(|s| fields(a, s, lock, overrides));
-        let fb = b.services.get(name).map(|s| fields(b, s, lock, overrides));
-        match (fa, fb) {
-            (Some(fa), Some(fb)) => {
-                let keys: BTreeSet<&String> = fa.keys().chain(fb.keys()).collect();
-                for k in keys {
-                    let (x, y) = (fa.get(k), fb.get(k));
-                    if x != y {
-                        rows.push(Row {
-                            service: name.clone(),
-                            field: k.clone(),
-                            a: x.cloned().unwrap_or_else(|| "-".into()),
-                            b: y.cloned().unwrap_or_else(|| "-".into()),
-                        });
+    let sets = [
+        ("service", &a.services, &b.services),
+        ("infra", &a.infras, &b.infras),
+    ];
+    for (kind, da, db) in sets {
+        let names: BTreeSet<&String> = da.keys().chain(db.keys()).collect();
+        for name in names {
+            let fa = da.get(name).map(|s| fields(a, s, lock, overrides));
+            let fb = db.get(name).map(|s| fields(b, s, lock, overrides));
+            match (fa, fb) {
+                (Some(fa), Some(fb)) => {
+                    let keys: BTreeSet<&String> = fa.keys().chain(fb.keys()).collect();
+                    for k in keys {
+                        let (x, y) = (fa.get(k), fb.get(k));
+                        if x != y {
+                            rows.push(Row {
+                                kind,
+                                service: name.clone(),
+                                field: k.clone(),
+                                a: x.cloned().unwrap_or_else(|| "-".into()),
+                                b: y.cloned().unwrap_or_else(|| "-".into()),
+                            });
+                        }
                     }
                 }
+                (x, y) => rows.push(Row {
+                    kind,
+                    service: name.clone(),
+                    field: "deployed".into(),
+                    a: if x.is_some() { "yes" } else { "no" }.into(),
+                    b: if y.is_some() { "yes" } else { "no" }.into(),
+                }),
             }
-            (x, y) => rows.push(Row {
-                service: name.clone(),
-                field: "deployed".into(),
-                a: if x.is_some() { "yes" } else { "no" }.into(),
-                b: if y.is_some() { "yes" } else { "no" }.into(),
-            }),
         }
     }
     rows
@@ -133,9 +164,11 @@ pub fn diff(a: &EnvModel, b: &EnvModel, lock: &Lockfile, overrides: &Overrides) 
 /// A plain-text table (columns padded, long values kept whole).
 pub fn table(a: &str, b: &str, rows: &[Row]) -> String {
     if rows.is_empty() {
-        return format!("envs `{a}` and `{b}` deploy the same services with the same settings\n");
+        return format!(
+            "envs `{a}` and `{b}` deploy the same services and infra with the same settings\n"
+        );
     }
-    let header = ["SERVICE", "FIELD", a, b];
+    let header = ["NAME", "FIELD", a, b];
     let mut w = header.map(str::len);
     for r in rows {
         for (i, s) in [&r.service, &r.field, &r.a, &r.b].iter().enumerate() {
@@ -158,7 +191,12 @@ pub fn table(a: &str, b: &str, rows: &[Row]) -> String {
     };
     let mut out = line(header);
     for r in rows {
-        out.push_str(&line([&r.service, &r.field, &r.a, &r.b]));
+        let name = if r.kind == "infra" {
+            format!("infra {}", r.service)
+        } else {
+            r.service.clone()
+        };
+        out.push_str(&line([&name, &r.field, &r.a, &r.b]));
     }
     out
 }

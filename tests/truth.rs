@@ -80,3 +80,58 @@ fn an_external_reference_keeps_its_tag_next_to_the_digest() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(text.contains(&format!("busybox:1.38.0@{DIGEST}")), "{text}");
 }
+
+#[test]
+fn diff_sees_every_field_and_can_gate_ci() {
+    let p = project(
+        "diff",
+        r#"
+service api {
+  image = external("nginx:1.27.0")
+  port http = 80
+  command = if env.name != "staging" then ["nginx", "-g", "daemon off;"] else ["nginx"]
+  readiness = if env.name != "staging" then http("/ready", port = http) else tcp(port = http)
+  security = if env.name != "staging" then std.security.restricted else std.security.baseline
+  volumes { cache = scratch(mount = if env.name != "staging" then "/cache" else "/tmp/cache") }
+  load_balancer = if env.name != "staging" then { http = 80 } else {}
+}
+infra redis {
+  chart = "oci://registry-1.docker.io/bitnamicharts/redis"
+  version = if env.name != "staging" then "19.6.4" else "19.6.0"
+  values { architecture = if env.name != "staging" then "replication" else "standalone" }
+}
+env staging { kind = tilt }
+env prod { kind = tilt }
+env prod_copy { kind = tilt }
+"#,
+    );
+    let (code, stdout, stderr) = shipc(
+        &p,
+        &["diff", "--env", "staging", "--env", "prod", "--exit-code"],
+    );
+    assert_eq!(code, 1, "{stderr}");
+    for field in [
+        "command",
+        "readiness",
+        "security.read_only_root_filesystem",
+        "volumes.cache",
+        "load_balancer.http",
+        "version",
+        "values.architecture",
+    ] {
+        assert!(
+            stdout
+                .lines()
+                .any(|l| l.split_whitespace().any(|w| w == field)),
+            "{field} missing:\n{stdout}"
+        );
+    }
+    assert!(stdout.contains("infra redis"), "{stdout}");
+    let (code, stdout, _) = shipc(
+        &p,
+        &["diff", "--env", "prod", "--env", "prod_copy", "--exit-code"],
+    );
+    assert_eq!(code, 0, "{stdout}");
+    let (code, _, _) = shipc(&p, &["diff", "--env", "staging", "--env", "prod"]);
+    assert_eq!(code, 0, "without --exit-code a difference is not an error");
+}

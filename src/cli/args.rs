@@ -106,6 +106,9 @@ pub struct DiffArgs {
     /// The two envs to compare: `--env staging --env prod`
     #[arg(long = "env", value_name = "ENV", required = true)]
     pub envs: Vec<String>,
+    /// Exit 1 when the envs differ (for CI), 0 when they do not
+    #[arg(long)]
+    pub exit_code: bool,
 }
 
 /// How to reach registries (`lock`, `verify`).

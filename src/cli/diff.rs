@@ -53,5 +53,5 @@ pub fn run(out: &Output, a: &DiffArgs) -> u8 {
     } else {
         print!("{}", shipc::diff::table(&ea, &eb, &rows));
     }
-    0
+    u8::from(a.exit_code && !rows.is_empty())
 }
