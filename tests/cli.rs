@@ -273,7 +273,7 @@ fn diff_shows_what_a_promotion_changes() {
         "examples/shop/ship",
     ]);
     assert_eq!(code, 0, "{stderr}");
-    assert!(stdout.starts_with("SERVICE"), "{stdout}");
+    assert!(stdout.starts_with("NAME"), "{stdout}");
     assert!(
         stdout.lines().any(|l| l.starts_with("catalog")
             && l.contains("replicas")
