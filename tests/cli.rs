@@ -339,9 +339,7 @@ fn lock_verbs_refuse_bad_arguments_without_touching_a_registry() {
     assert!(stderr.contains("did you mean `staging`"), "{stderr}");
     let (code, _, stderr) = shipc(&["promote", "--from", "staging", "--to", "staging"]);
     assert_eq!(code, 3, "{stderr}");
-    let (code, _, stderr) = shipc(&[
-        "promote", "--from", "staging", "--to", "local", "--path", shop,
-    ]);
+    let (code, _, stderr) = shipc(&["promote", "--from", "staging", "--to", "local", shop]);
     assert_eq!(code, 3, "{stderr}");
     assert!(stderr.contains("no pins to promote into"), "{stderr}");
 }
@@ -358,11 +356,52 @@ fn promote_dry_run_on_an_example_changes_nothing() {
         "--to",
         "prod",
         "--dry-run",
-        "--path",
         "examples/shop/ship",
     ]);
     assert_eq!(code, 0, "{stderr}");
     let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(v["changes"], serde_json::json!([]));
     assert!(!common::root().join("examples/shop/ship.lock").exists());
+}
+
+#[test]
+fn cli_conventions() {
+    // explain --list names every code.
+    let (code, stdout, _) = shipc(&["explain", "--list"]);
+    assert_eq!(code, 0);
+    assert!(stdout.lines().any(|l| l.starts_with("E2001  unknown-field")), "{stdout}");
+    assert!(stdout.lines().count() >= shipc::Code::ALL.len());
+    // Every JSON result carries a version, tool errors the same shape.
+    let (_, stdout, _) = shipc(&["--format", "json", "check", "examples/shop/ship"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["version"], 1);
+    let (code, stdout, _) = shipc(&["--format", "json", "check", "no/such/path"]);
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["version"], 1);
+    assert!(v["error"].as_str().unwrap().contains("does not exist"));
+    assert!(v["diagnostics"].is_array());
+    // Human diagnostics are grep-able.
+    let (_, _, stderr) = shipc(&["check", "tests/ui/unknown_field_suggests_closest.ship"]);
+    assert!(stderr.starts_with("error[E2001]: "), "{stderr}");
+    // One service, not "1 services".
+    let (_, _, stderr) = shipc(&["check", "tests/ui/ok_udp_port.ship"]);
+    assert!(stderr.contains("ok: 1 service checked in"), "{stderr}");
+    // CLICOLOR_FORCE colours without a terminal; TERM=dumb and NO_COLOR do not.
+    let run = |vars: &[(&str, &str)]| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_shipc"));
+        c.args(["check", "tests/ui/unknown_field_suggests_closest.ship"])
+            .current_dir(common::root())
+            .env_remove("NO_COLOR")
+            .env_remove("CLICOLOR")
+            .env_remove("CLICOLOR_FORCE");
+        for (k, v) in vars {
+            c.env(k, v);
+        }
+        String::from_utf8_lossy(&c.output().unwrap().stderr).contains('\u{1b}')
+    };
+    assert!(run(&[("CLICOLOR_FORCE", "1")]));
+    assert!(!run(&[]));
+    assert!(!run(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]));
+    assert!(!run(&[("TERM", "dumb")]));
 }

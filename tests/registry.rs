@@ -592,7 +592,9 @@ fn promote_copies_digests_between_envs_and_verify_checks_the_target_registry() {
 
     let (code, _, stderr) = shipc(
         &dir,
-        &["promote", "--from", "staging", "--to", "prod", "api"],
+        &[
+            "promote", "--from", "staging", "--to", "prod", "--only", "api",
+        ],
         &[],
     );
     assert_eq!(code, 0, "{stderr}");
@@ -621,7 +623,9 @@ fn promote_copies_digests_between_envs_and_verify_checks_the_target_registry() {
     assert!(stderr.contains("nothing to promote"), "{stderr}");
     let (code, _, stderr) = shipc(
         &dir,
-        &["promote", "--from", "staging", "--to", "prod", "web"],
+        &[
+            "promote", "--from", "staging", "--to", "prod", "--only", "web",
+        ],
         &[],
     );
     assert_eq!(code, 1, "{stderr}");

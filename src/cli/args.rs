@@ -73,7 +73,10 @@ pub struct GraphArgs {
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
     /// The code, e.g. E2001 (or its name, e.g. unknown-field)
-    pub code: String,
+    pub code: Option<String>,
+    /// List every code with its name
+    #[arg(long, conflicts_with = "code")]
+    pub list: bool,
 }
 
 #[derive(Debug, Args)]
@@ -170,7 +173,10 @@ pub struct VerifyArgs {
 
 #[derive(Debug, Args)]
 pub struct PromoteArgs {
-    /// Only these images or charts (ship.lock keys); default: every one the target env deploys
+    /// A `.ship` file or a folder of them (default: ./ship if it exists, else .)
+    pub path: Option<PathBuf>,
+    /// Only this image or chart (a ship.lock key; repeatable); default: every one the target env deploys
+    #[arg(long = "only", value_name = "NAME")]
     pub names: Vec<String>,
     /// The env whose pins to copy
     #[arg(long)]
@@ -178,9 +184,6 @@ pub struct PromoteArgs {
     /// The env that receives them
     #[arg(long)]
     pub to: String,
-    /// A `.ship` file or a folder of them (default: ./ship if it exists, else .)
-    #[arg(long = "path", value_name = "PATH")]
-    pub path: Option<PathBuf>,
     /// Change nothing; print what would change
     #[arg(long)]
     pub dry_run: bool,

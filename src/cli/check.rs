@@ -37,7 +37,8 @@ pub fn run(out: &Output, a: &CheckArgs) -> u8 {
             let envs = analysis.checked.envs.len();
             let services = analysis.checked.program.of(DeclKind::Service).count();
             eprintln!(
-                "ok: {services} services checked in {envs} env{}",
+                "ok: {services} service{} checked in {envs} env{}",
+                if services == 1 { "" } else { "s" },
                 if envs == 1 { "" } else { "s" }
             );
         }

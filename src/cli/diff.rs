@@ -48,7 +48,7 @@ pub fn run(out: &Output, a: &DiffArgs) -> u8 {
     };
     let rows = shipc::diff::diff(ma, mb, &lock, &overrides);
     if out.json() {
-        let v = serde_json::json!({"a": ea, "b": eb, "differences": rows});
+        let v = serde_json::json!({"version": 1, "a": ea, "b": eb, "differences": rows});
         println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
     } else {
         print!("{}", shipc::diff::table(&ea, &eb, &rows));

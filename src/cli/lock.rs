@@ -159,7 +159,11 @@ pub fn verify(out: &Output, a: &VerifyArgs) -> u8 {
         }
     };
     let path_arg = path_arg(a.path.as_deref());
-    let command = format!("shipc lock --env {}{path_arg}", env.name);
+    let command = format!(
+        "shipc lock --env {}{}{path_arg}",
+        env.name,
+        registry_flags(&a.registry)
+    );
     let (targets, problems) = plan::verify_queries(env, &lock, &command);
     let queries: Vec<_> = targets.iter().map(|t| t.query.clone()).collect();
     let answers = Oci { options }.resolve(&queries, &mut progress(out));
@@ -228,7 +232,7 @@ pub fn promote(out: &Output, a: &PromoteArgs) -> u8 {
     }
     if out.json() {
         let v = serde_json::json!({
-            "from": a.from, "to": a.to, "dry_run": a.dry_run, "changes": changes,
+            "version": 1, "from": a.from, "to": a.to, "dry_run": a.dry_run, "changes": changes,
         });
         println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
         return 0;
@@ -370,7 +374,7 @@ fn lock_command(a: &LockArgs) -> String {
         c.push_str(&format!(" --tag {t}"));
     }
     for i in &a.images {
-        c.push_str(&format!(" --image {i}"));
+        c.push_str(&format!(" --image {}", word(i)));
     }
     if a.check {
         c.push_str(" --check");
@@ -378,12 +382,38 @@ fn lock_command(a: &LockArgs) -> String {
     if a.no_contract {
         c.push_str(" --no-contract");
     }
+    c.push_str(&registry_flags(&a.registry));
     c.push_str(&path_arg(a.path.as_deref()));
     c
 }
 
+/// A word as a shell reads it back (quoted when it needs to be).
+fn word(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@+,".contains(c))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+/// The registry flags the user gave, to repeat in a suggested command.
+fn registry_flags(r: &super::args::RegistryArgs) -> String {
+    let mut c = String::new();
+    for h in &r.insecure {
+        c.push_str(&format!(" --insecure-registry {}", word(h)));
+    }
+    for f in &r.ca_files {
+        c.push_str(&format!(" --ca-file {}", word(&f.display().to_string())));
+    }
+    c
+}
+
 fn path_arg(p: Option<&Path>) -> String {
-    p.map(|p| format!(" {}", p.display())).unwrap_or_default()
+    p.map(|p| format!(" {}", word(&p.display().to_string())))
+        .unwrap_or_default()
 }
 
 /// A progress line on stderr when it is a terminal: `[n/total] reference`.

@@ -7,6 +7,22 @@ use shipc::{Diagnostic, Severity, SourceMap};
 use std::fmt;
 use std::io::{IsTerminal, Write};
 
+/// `--color auto`: the conventions of NO_COLOR, CLICOLOR and CLICOLOR_FORCE
+/// (<https://bixense.com/clicolors/>) and `TERM=dumb`, then the terminal.
+fn auto_color(terminal: bool) -> bool {
+    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    if var("NO_COLOR").is_some() {
+        return false;
+    }
+    if var("CLICOLOR_FORCE").is_some_and(|v| v != "0") {
+        return true;
+    }
+    if var("CLICOLOR").as_deref() == Some("0") || var("TERM").as_deref() == Some("dumb") {
+        return false;
+    }
+    terminal
+}
+
 /// Where and how to print.
 pub struct Output {
     pub format: Option<String>,
@@ -18,9 +34,7 @@ impl Output {
         let color = match g.color {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
-            ColorChoice::Auto => {
-                std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
-            }
+            ColorChoice::Auto => auto_color(std::io::stderr().is_terminal()),
         };
         Output {
             format: g.format.clone(),
@@ -55,8 +69,12 @@ impl Output {
     /// A tool error (I/O and the like) with an optional hint.
     pub fn tool_error(&self, msg: &str, hint: Option<&str>) {
         if self.json() {
-            let v = serde_json::json!({"error": msg, "hint": hint});
-            println!("{v}");
+            // The shape of every JSON result, with the error in it.
+            let v = serde_json::json!({
+                "version": 1, "diagnostics": [], "errors": 1, "warnings": 0,
+                "error": msg, "hint": hint,
+            });
+            println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
             return;
         }
         eprintln!("error: {msg}");
@@ -82,6 +100,7 @@ impl Output {
             let items: Vec<serde_json::Value> = diags.iter().map(|d| json(sources, d)).collect();
             let errors = diags.iter().filter(|d| d.is_error()).count();
             let mut v = serde_json::json!({
+                "version": 1,
                 "diagnostics": items,
                 "errors": errors,
                 "warnings": diags.len() - errors,

@@ -129,7 +129,7 @@ fn json(g: &DepGraph) -> String {
         .iter()
         .map(|w| w.iter().map(|&i| id(g, i)).collect())
         .collect();
-    let v = serde_json::json!({"env": g.env, "nodes": nodes, "edges": edges, "waves": waves});
+    let v = serde_json::json!({"version": 1, "env": g.env, "nodes": nodes, "edges": edges, "waves": waves});
     let mut s = serde_json::to_string_pretty(&v).unwrap_or_default();
     s.push('\n');
     s
