@@ -369,7 +369,12 @@ fn cli_conventions() {
     // explain --list names every code.
     let (code, stdout, _) = shipc(&["explain", "--list"]);
     assert_eq!(code, 0);
-    assert!(stdout.lines().any(|l| l.starts_with("E2001  unknown-field")), "{stdout}");
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("E2001  unknown-field")),
+        "{stdout}"
+    );
     assert!(stdout.lines().count() >= shipc::Code::ALL.len());
     // Every JSON result carries a version, tool errors the same shape.
     let (_, stdout, _) = shipc(&["--format", "json", "check", "examples/shop/ship"]);

@@ -354,6 +354,15 @@ fn registry_options(a: &RegistryArgs, env: &EnvModel) -> Result<Options, String>
         Some(d) => Some(PathBuf::from(d)),
         None => std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".docker")),
     };
+    let var = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    let mut auth_files: Vec<PathBuf> = Vec::new();
+    auth_files.extend(var("REGISTRY_AUTH_FILE"));
+    auth_files.extend(var("XDG_RUNTIME_DIR").map(|d| d.join("containers/auth.json")));
+    auth_files.extend(var("HOME").map(|h| h.join(".config/containers/auth.json")));
     let mut certs_d: Vec<PathBuf> = docker_config.iter().map(|d| d.join("certs.d")).collect();
     certs_d.push(PathBuf::from("/etc/docker/certs.d"));
     Ok(Options {
@@ -364,6 +373,7 @@ fn registry_options(a: &RegistryArgs, env: &EnvModel) -> Result<Options, String>
         ca_files,
         certs_d,
         docker_config,
+        auth_files,
     })
 }
 

@@ -7,6 +7,11 @@
 //! 3. `credsStore`: the default helper for every other host;
 //! 4. otherwise anonymous.
 //!
+//! Then the containers auth files that skopeo, podman and buildah write
+//! (`$REGISTRY_AUTH_FILE`, `$XDG_RUNTIME_DIR/containers/auth.json`,
+//! `~/.config/containers/auth.json`): the same `auths` format, first file
+//! with an entry wins.
+//!
 //! `auths` keys may be written with a scheme and a path
 //! (`https://index.docker.io/v1/`); they are matched by host. Docker Hub's
 //! names (`docker.io`, `index.docker.io`, `registry-1.docker.io`) are one
@@ -91,7 +96,11 @@ pub fn lookup(
     let Some(dir) = config_dir else {
         return Ok(Credential::Anonymous);
     };
-    let path = dir.join("config.json");
+    lookup_file(&dir.join("config.json"), host, timeout)
+}
+
+fn lookup_file(path: &Path, host: &str, timeout: Duration) -> Result<Credential, String> {
+    let path = path.to_path_buf();
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Credential::Anonymous),
@@ -116,6 +125,22 @@ pub fn lookup(
         Some(store) if !store.is_empty() => helper_get(store, &server_url(host), timeout),
         _ => Ok(Credential::Anonymous),
     }
+}
+
+/// The credentials for `host` from the first containers auth file (same
+/// format as a Docker config) that has an entry for it.
+pub fn lookup_auth_files(
+    files: &[std::path::PathBuf],
+    host: &str,
+    timeout: Duration,
+) -> Result<Credential, String> {
+    for file in files {
+        let c = lookup_file(file, host, timeout)?;
+        if c != Credential::Anonymous {
+            return Ok(c);
+        }
+    }
+    Ok(Credential::Anonymous)
 }
 
 /// What Docker passes to a helper: the host, or Docker Hub's legacy URL.
@@ -224,13 +249,16 @@ fn helper_get(helper: &str, server: &str, timeout: Duration) -> Result<Credentia
     let stdout = out.join().unwrap_or_default();
     let stderr = err.join().unwrap_or_default();
     if !status.success() {
-        let said = String::from_utf8_lossy(if stdout.is_empty() { &stderr } else { &stdout });
-        let said = said.trim();
-        if said.contains("credentials not found") {
+        let out = String::from_utf8_lossy(&stdout);
+        let err = String::from_utf8_lossy(&stderr);
+        if out.contains("credentials not found") || err.contains("credentials not found") {
             return Ok(Credential::Anonymous);
         }
+        // A helper's output can hold the secret: only the first line of its
+        // error output is shown, long words redacted.
         return Err(format!(
-            "credential helper `{program}` failed ({status}): {said}"
+            "credential helper `{program}` failed ({status}){}",
+            redacted(&err)
         ));
     }
     let answer: HelperAnswer = serde_json::from_slice(&stdout)
@@ -242,6 +270,33 @@ fn helper_get(helper: &str, server: &str, timeout: Duration) -> Result<Credentia
         user: answer.username,
         password: answer.secret,
     })
+}
+
+/// The first line of a helper's error output with every word that could be
+/// a secret (long, or mixing letters and digits) replaced.
+fn redacted(text: &str) -> String {
+    let line = text
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim();
+    if line.is_empty() {
+        return String::new();
+    }
+    let words: Vec<String> = line
+        .split_whitespace()
+        .take(30)
+        .map(|w| {
+            let letters = w.chars().any(char::is_alphabetic);
+            let digits = w.chars().any(|c| c.is_ascii_digit());
+            if w.len() > 16 || (letters && digits && w.len() > 6) {
+                "[redacted]".to_string()
+            } else {
+                w.to_string()
+            }
+        })
+        .collect();
+    format!(": {}", words.join(" "))
 }
 
 #[cfg(test)]
@@ -293,5 +348,42 @@ mod tests {
     #[test]
     fn helper_names_cannot_escape() {
         assert!(helper_get("../../bin/sh", "h", Duration::from_secs(1)).is_err());
+    }
+
+    #[test]
+    fn helper_errors_never_echo_a_secret() {
+        let said = redacted(
+            "error: token ghp_9fQ2xLk8Zr1Tq0Wm5Bv7 rejected for user bob\nsecret: hunter2abc",
+        );
+        assert!(!said.contains("ghp_"), "{said}");
+        assert!(!said.contains("hunter2"), "{said}");
+        assert!(said.contains("rejected"), "{said}");
+    }
+
+    #[test]
+    fn containers_auth_files_are_read_after_the_docker_config() {
+        #![allow(clippy::disallowed_methods)]
+        let dir = std::env::temp_dir().join(format!("shipc-auth-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("auth.json");
+        let auth = base64::engine::general_purpose::STANDARD.encode("pod:man");
+        std::fs::write(
+            &file,
+            format!("{{\"auths\": {{\"quay.io\": {{\"auth\": \"{auth}\"}}}}}}"),
+        )
+        .unwrap();
+        let missing = dir.join("missing.json");
+        let c = lookup_auth_files(&[missing, file], "quay.io", Duration::from_secs(1)).unwrap();
+        assert_eq!(
+            c,
+            Credential::Basic {
+                user: "pod".into(),
+                password: "man".into()
+            }
+        );
+        let c =
+            lookup_auth_files(&[dir.join("auth.json")], "ghcr.io", Duration::from_secs(1)).unwrap();
+        assert_eq!(c, Credential::Anonymous);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -129,6 +129,10 @@ pub struct Options {
     pub certs_d: Vec<PathBuf>,
     /// The Docker config folder (`$DOCKER_CONFIG`, else `~/.docker`).
     pub docker_config: Option<PathBuf>,
+    /// The containers auth files skopeo, podman and buildah write
+    /// (`$REGISTRY_AUTH_FILE`, `$XDG_RUNTIME_DIR/containers/auth.json`,
+    /// `~/.config/containers/auth.json`), asked after the Docker config.
+    pub auth_files: Vec<PathBuf>,
 }
 
 impl Default for Options {
@@ -141,6 +145,7 @@ impl Default for Options {
             ca_files: Vec::new(),
             certs_d: Vec::new(),
             docker_config: None,
+            auth_files: Vec::new(),
         }
     }
 }

@@ -198,12 +198,17 @@ impl Oci {
                 format!("cannot set up a client for `{host}`: {e}"),
             )
         })?;
-        let credential = auth::lookup(
+        let mut credential = auth::lookup(
             self.options.docker_config.as_deref(),
             host,
             self.options.timeout,
         )
         .map_err(|e| fail(FailureKind::Credentials, e))?;
+        if credential == Credential::Anonymous {
+            credential =
+                auth::lookup_auth_files(&self.options.auth_files, host, self.options.timeout)
+                    .map_err(|e| fail(FailureKind::Credentials, e))?;
+        }
         let auth = match credential {
             Credential::Anonymous => RegistryAuth::Anonymous,
             Credential::Basic { user, password } => RegistryAuth::Basic(user, password),
