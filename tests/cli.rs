@@ -248,7 +248,15 @@ fn a_failed_compile_writes_nothing() {
     // An env of a target this shipc cannot emit yet is refused before writing.
 
     // A pinned env without ship.lock entries fails with P002, writing nothing.
-    let (code, _, stderr) = shipc(&["compile", "--all", "-o", &out_s, "examples/ameide/ship"]);
+    let bare = temp_dir("no-lock");
+    std::fs::create_dir_all(bare.join("ship")).unwrap();
+    std::fs::copy(
+        common::root().join("examples/ameide/ship/main.ship"),
+        bare.join("ship/main.ship"),
+    )
+    .unwrap();
+    let bare_s = bare.join("ship").to_string_lossy().to_string();
+    let (code, _, stderr) = shipc(&["compile", "--all", "-o", &out_s, &bare_s]);
     assert_eq!(code, 1);
     assert!(
         stderr.contains("P002") && stderr.contains("shipc lock --env staging --tag <TAG>"),
@@ -346,7 +354,10 @@ fn lock_verbs_refuse_bad_arguments_without_touching_a_registry() {
 
 #[test]
 fn promote_dry_run_on_an_example_changes_nothing() {
-    // No ship.lock in the example: staging has no pins, so nothing moves.
+    // The example's ship.lock pins staging and prod: a dry run shows what
+    // would move and writes nothing.
+    let lock = common::root().join("examples/shop/ship.lock");
+    let before = std::fs::read(&lock).unwrap();
     let (code, stdout, stderr) = shipc(&[
         "--format",
         "json",
@@ -360,8 +371,9 @@ fn promote_dry_run_on_an_example_changes_nothing() {
     ]);
     assert_eq!(code, 0, "{stderr}");
     let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
-    assert_eq!(v["changes"], serde_json::json!([]));
-    assert!(!common::root().join("examples/shop/ship.lock").exists());
+    assert!(!v["changes"].as_array().unwrap().is_empty(), "{stdout}");
+    assert_eq!(v["dry_run"], true);
+    assert_eq!(std::fs::read(&lock).unwrap(), before);
 }
 
 #[test]
