@@ -135,3 +135,38 @@ env prod_copy { kind = tilt }
     let (code, _, _) = shipc(&p, &["diff", "--env", "staging", "--env", "prod"]);
     assert_eq!(code, 0, "without --exit-code a difference is not an error");
 }
+
+#[test]
+fn a_locked_oci_chart_deploys_by_digest_in_flux() {
+    let p = project(
+        "chart-digest",
+        "infra redis {\n  chart = \"oci://registry-1.docker.io/bitnamicharts/redis\"\n  version = \"19.6.4\"\n}\n\
+         infra web { chart = \"nginx\", repo = \"https://charts.example.com\", version = \"1.0.0\" }\n\
+         env prod { kind = flux, flux { git { url = \"https://example.com/g\" } } }\n",
+    );
+    std::fs::write(
+        p.join("ship.lock"),
+        format!("version: 1\nenvs:\n  prod:\n    charts:\n      redis: {{ chart: \"oci://registry-1.docker.io/bitnamicharts/redis\", version: \"19.6.4\", digest: \"{DIGEST}\" }}\n"),
+    )
+    .unwrap();
+    let (code, _, stderr) = shipc(&p, &["compile", "--env", "prod", "-o", "out"]);
+    assert_eq!(code, 0, "{stderr}");
+    let redis = read(&p.join("out/prod/infra/redis.yaml"));
+    assert!(redis.contains("kind: OCIRepository"), "{redis}");
+    assert!(
+        redis.contains(&format!("digest: \"{DIGEST}\""))
+            || redis.contains(&format!("digest: {DIGEST}")),
+        "{redis}"
+    );
+    assert!(
+        redis.contains("url: oci://registry-1.docker.io/bitnamicharts/redis"),
+        "{redis}"
+    );
+    assert!(redis.contains("chartRef:"), "{redis}");
+    // A chart from an https repository (not lockable) keeps its version.
+    let web = read(&p.join("out/prod/infra/web.yaml"));
+    assert!(
+        web.contains("kind: HelmRepository") && web.contains("version: \"1.0.0\""),
+        "{web}"
+    );
+}

@@ -139,8 +139,19 @@ pub fn lock(out: &Output, a: &LockArgs) -> u8 {
                 format!("{} changed, wrote {}", changes.len(), path.display())
             }
         );
+        if charts > 0 {
+            eprintln!("{}", chart_note(env.kind()));
+        }
     }
     0
+}
+
+/// How the env deploys the charts it just locked.
+fn chart_note(kind: &str) -> &'static str {
+    match kind {
+        "flux" => "note: flux envs deploy locked OCI charts by digest (an OCIRepository at the digest)",
+        _ => "note: helmfile envs deploy charts by their exact version; the digest is recorded for review and `verify`",
+    }
 }
 
 pub fn verify(out: &Output, a: &VerifyArgs) -> u8 {

@@ -2,7 +2,9 @@
 //! GitRepository or OCIRepository source, an infra Kustomization and an apps
 //! Kustomization that `dependsOn` it), `apps/` (the digest-pinned objects of
 //! the one Kubernetes lowering, with a `kustomization.yaml`) and `infra/`
-//! (a HelmRepository and a HelmRelease per infra, exact versions).
+//! (a HelmRelease per infra: from an OCIRepository at the chart's digest
+//! when `ship.lock` pins an OCI chart, else from a HelmRepository at the
+//! exact version).
 
 use super::helmfile::{split_oci, with_pinned, PinnedInput};
 use super::k8s;
@@ -46,6 +48,7 @@ pub fn emit(
     input: &PinnedInput<'_>,
 ) -> (OutputTree, Vec<Diagnostic>) {
     with_pinned(env, input, |cx, _| {
+        let input = &input;
         let mut out = OutputTree::new();
         let flux = env.env.get("flux");
         let get = |k: &str| flux.and_then(|f| f.get(k));
@@ -188,13 +191,40 @@ pub fn emit(
                     ),
                 };
                 let name = infra.k8s_name.clone();
-                let mut repo_spec = Map::new();
-                repo_spec.insert("interval".into(), json!(interval));
-                repo_spec.insert("url".into(), json!(repo_url));
-                if oci {
-                    repo_spec.insert("type".into(), json!("oci"));
-                }
-                let repo = json!({"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "HelmRepository", "metadata": flux_meta(&name, env), "spec": repo_spec});
+                // An OCI chart that `ship.lock` pins (same chart, same
+                // version) deploys by digest: an OCIRepository at that
+                // digest, referenced by the HelmRelease's `chartRef`.
+                let pinned = input
+                    .lock
+                    .envs
+                    .get(&env.name)
+                    .and_then(|l| l.charts.get(&infra.id.name))
+                    .filter(|p| oci && p.chart == chart && p.version == version);
+                let repo = match pinned {
+                    Some(pin) => json!({
+                        "apiVersion": "source.toolkit.fluxcd.io/v1",
+                        "kind": "OCIRepository",
+                        "metadata": flux_meta(&name, env),
+                        "spec": {
+                            "interval": interval,
+                            "url": chart,
+                            "ref": {"digest": pin.digest},
+                            "layerSelector": {
+                                "mediaType": "application/vnd.cncf.helm.chart.content.v1.tar+gzip",
+                                "operation": "copy",
+                            },
+                        },
+                    }),
+                    None => {
+                        let mut repo_spec = Map::new();
+                        repo_spec.insert("interval".into(), json!(interval));
+                        repo_spec.insert("url".into(), json!(repo_url));
+                        if oci {
+                            repo_spec.insert("type".into(), json!("oci"));
+                        }
+                        json!({"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "HelmRepository", "metadata": flux_meta(&name, env), "spec": repo_spec})
+                    }
+                };
                 let target_ns = v
                     .get("namespace")
                     .and_then(Value::as_str)
@@ -206,10 +236,17 @@ pub fn emit(
                 spec.insert("releaseName".into(), json!(name));
                 spec.insert("targetNamespace".into(), json!(target_ns));
                 spec.insert("install".into(), json!({"createNamespace": true}));
-                spec.insert(
-                "chart".into(),
-                json!({"spec": {"chart": chart_name, "version": version, "sourceRef": {"kind": "HelmRepository", "name": name}}}),
-            );
+                if pinned.is_some() {
+                    spec.insert(
+                        "chartRef".into(),
+                        json!({"kind": "OCIRepository", "name": name}),
+                    );
+                } else {
+                    spec.insert(
+                        "chart".into(),
+                        json!({"spec": {"chart": chart_name, "version": version, "sourceRef": {"kind": "HelmRepository", "name": name}}}),
+                    );
+                }
                 let values = k8s::plain_json(v.get("values"));
                 if values.as_object().is_some_and(|m| !m.is_empty()) {
                     spec.insert("values".into(), values);
