@@ -422,3 +422,46 @@ fn cli_conventions() {
     assert!(!run(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]));
     assert!(!run(&[("TERM", "dumb")]));
 }
+
+#[test]
+fn sarif_and_github_formats_for_ci() {
+    let case = "tests/ui/dependency_cycle_three.ship";
+    let (code, stdout, _) = shipc(&["--format", "sarif", "check", case]);
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&stdout).expect("SARIF is JSON");
+    assert_eq!(v["version"], "2.1.0");
+    let run = &v["runs"][0];
+    assert_eq!(run["tool"]["driver"]["name"], "shipc");
+    assert_eq!(run["tool"]["driver"]["rules"][0]["id"], "E3001");
+    let r = &run["results"][0];
+    assert_eq!(r["ruleId"], "E3001");
+    assert_eq!(r["level"], "error");
+    let loc = &r["locations"][0]["physicalLocation"];
+    assert_eq!(loc["artifactLocation"]["uri"], case);
+    assert_eq!(loc["region"]["startLine"], 2);
+    assert!(r["relatedLocations"]
+        .as_array()
+        .is_some_and(|a| a.len() == 2));
+    let (code, stdout, _) = shipc(&[
+        "--format",
+        "github",
+        "compile",
+        "--all",
+        "-o",
+        "/nonexistent",
+        case,
+    ]);
+    assert_eq!(code, 1);
+    assert!(
+        stdout.starts_with(&format!("::error file={case},line=2,col=43,")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("title=E3001 dependency-cycle::"),
+        "{stdout}"
+    );
+    assert_eq!(
+        shipc(&["--format", "sarif", "graph", "--env", "local", case]).0,
+        3
+    );
+}

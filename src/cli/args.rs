@@ -16,7 +16,7 @@ pub struct Cli {
 /// Options every verb takes.
 #[derive(Debug, Args)]
 pub struct Global {
-    /// Output format: human|json for diagnostics; `graph` also takes text|dot|mermaid
+    /// Output format: human|json for diagnostics (`check` and `compile` also sarif|github); `graph` also takes text|dot|mermaid
     #[arg(long, global = true, value_name = "FORMAT")]
     pub format: Option<String>,
     /// When to use colours

@@ -7,7 +7,7 @@ use shipc::syntax::ast::DeclKind;
 use shipc::Diagnostics;
 
 pub fn run(out: &Output, a: &CheckArgs) -> u8 {
-    if let Err(code) = out.check_format(&["human", "json"]) {
+    if let Err(code) = out.check_format(&["human", "json", "sarif", "github"]) {
         return code;
     }
     let mut diags = Diagnostics::new();

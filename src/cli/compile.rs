@@ -12,7 +12,7 @@ use shipc::emit::{self, images::Overrides};
 use shipc::Diagnostics;
 
 pub fn run(out: &Output, a: &CompileArgs) -> u8 {
-    if let Err(code) = out.check_format(&["human", "json"]) {
+    if let Err(code) = out.check_format(&["human", "json", "sarif", "github"]) {
         return code;
     }
     if a.env.is_some() == a.all {

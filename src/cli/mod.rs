@@ -6,6 +6,7 @@
 
 mod args;
 mod check;
+mod ci_formats;
 mod compile;
 mod diff;
 mod excerpt;

@@ -96,6 +96,15 @@ impl Output {
         diags: &[Diagnostic],
         extra: serde_json::Map<String, serde_json::Value>,
     ) {
+        match self.format.as_deref() {
+            Some("sarif") => {
+                let v = super::ci_formats::sarif(sources, diags);
+                println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+                return;
+            }
+            Some("github") => print!("{}", super::ci_formats::github(sources, diags)),
+            _ => {}
+        }
         if self.json() {
             let items: Vec<serde_json::Value> = diags.iter().map(|d| json(sources, d)).collect();
             let errors = diags.iter().filter(|d| d.is_error()).count();
