@@ -80,3 +80,17 @@ fn include_drops_other_declarations() {
     let a = a.unwrap();
     assert_eq!(a.checked.envs[0].services.keys().collect::<Vec<_>>(), ["a"]);
 }
+
+#[test]
+fn edges_through_template_arguments_say_why() {
+    let text = "template uses(target: Service) {\n  env_vars { ADDR = target.port.http.url }\n}\nservice a { port http = 80 }\nservice b from uses(target = a) { port http = 81 }\nenv dev { kind = tilt }\n";
+    let (a, diags) = common::analyze_text(&[("main.ship", text)]);
+    assert!(diags.is_empty(), "{diags:?}");
+    let a = a.unwrap();
+    let json = shipc::graph::render(&a.graphs[0], shipc::graph::Format::Json);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    for e in v["edges"].as_array().unwrap() {
+        assert!(!e["why"].as_str().unwrap().is_empty(), "{e}");
+    }
+    assert!(json.contains("template uses(target)"), "{json}");
+}

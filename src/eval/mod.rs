@@ -479,7 +479,18 @@ impl<'p> Evaluator<'p> {
                 );
                 continue;
             }
+            // An edge made while evaluating an argument says where it came
+            // from: `template uses(target)`, not an empty reason.
+            let saved_why = if self.frame.why.is_empty() {
+                let why = format!("{}({})", what().replace('`', ""), param.name);
+                Some(std::mem::replace(&mut self.frame.why, why))
+            } else {
+                None
+            };
             let v = self.expr(&a.value, &param.ty);
+            if let Some(w) = saved_why {
+                self.frame.why = w;
+            }
             out.insert(param.name.clone(), v);
         }
         for param in params {
