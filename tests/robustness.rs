@@ -178,6 +178,40 @@ fn unbracketed_nesting_is_refused_not_a_stack_overflow() {
 }
 
 #[test]
+fn long_alias_and_template_chains_are_linear_or_refused() {
+    let n = 4_000;
+    let aliases = String::from("type T0 = String\n")
+        + &(0..n)
+            .map(|i| format!("type T{} = T{i}\n", i + 1))
+            .collect::<String>();
+    let t = check_text(&aliases);
+    assert!(t < Duration::from_secs(2), "{t:?}");
+    let (_, d) = common::analyze_text(&[("a.ship", &aliases)]);
+    assert_eq!(
+        d.iter().filter(|d| d.code == shipc::Code::E1017).count(),
+        1,
+        "{d:?}"
+    );
+    let templates = String::from("template t0 { replicas = 1 }\n")
+        + &(0..n)
+            .map(|i| format!("template t{} from t{i} {{ }}\n", i + 1))
+            .collect::<String>()
+        + &format!("service a from t{n} {{ port http = 80 }}\nenv e {{ kind = tilt }}\n");
+    let t = check_text(&templates);
+    assert!(t < Duration::from_secs(2), "{t:?}");
+    let (_, d) = common::analyze_text(&[("a.ship", &templates)]);
+    assert!(d.iter().any(|d| d.code == shipc::Code::E1009), "{d:?}");
+    // 60 levels are fine.
+    let ok = String::from("template t0 { replicas = 1 }\n")
+        + &(0..60)
+            .map(|i| format!("template t{} from t{i} {{ }}\n", i + 1))
+            .collect::<String>()
+        + "service a from t60 { port http = 80 }\nenv e { kind = tilt }\n";
+    let (_, d) = common::analyze_text(&[("a.ship", &ok)]);
+    assert!(d.is_empty(), "{d:?}");
+}
+
+#[test]
 fn a_long_import_chain_is_loaded_without_recursion() {
     let mut host = shipc::load::MemoryHost::new();
     let n = 20_000;

@@ -363,13 +363,23 @@ pub fn lower_type(t: &TypeExpr, known: &BTreeSet<String>, diags: &mut Diagnostic
     }
 }
 
-/// `type A = B` / `type B = A`: an alias chain that never reaches a type.
+/// `type A = B` / `type B = A`: an alias chain that never reaches a type;
+/// and a chain longer than [`MAX_CHAIN`] (types resolve through at most that
+/// many aliases). Each alias is walked once: names already known to reach
+/// a type end a walk, so 4,000 chained aliases cost 4,000 steps.
 fn check_alias_cycles(p: &Program, decls: &[ast::TypeDecl], diags: &mut Diagnostics) {
+    let mut fine: BTreeSet<&str> = BTreeSet::new();
     for d in decls {
         let mut seen: Vec<&str> = vec![d.name.name.as_str()];
+        let mut on_path: BTreeSet<&str> = seen.iter().copied().collect();
         let mut cur = p.types.aliases.get(&d.name.name);
+        let mut ok = true;
         while let Some(Ty::Named(n)) = cur {
-            if seen.contains(&&**n) {
+            if fine.contains(&**n) {
+                break;
+            }
+            if on_path.contains(&**n) {
+                ok = false;
                 let first = seen.iter().min().copied().unwrap_or("");
                 if &**n == d.name.name.as_str() && first == d.name.name.as_str() {
                     let chain: Vec<String> = seen.iter().map(|s| format!("`{s}`")).collect();
@@ -390,10 +400,54 @@ fn check_alias_cycles(p: &Program, decls: &[ast::TypeDecl], diags: &mut Diagnost
                 break;
             }
             seen.push(n);
+            on_path.insert(n);
             cur = p.types.aliases.get(&**n);
+        }
+        if ok {
+            fine.extend(seen);
+        }
+    }
+    // Depth: the longest chain of aliases ending at each alias, memoised.
+    let mut depth: BTreeMap<&str, usize> = BTreeMap::new();
+    for d in decls {
+        let mut path: Vec<&str> = Vec::new();
+        let mut cur: &str = d.name.name.as_str();
+        let base = loop {
+            if let Some(k) = depth.get(cur) {
+                break *k;
+            }
+            if path.contains(&cur) || path.len() > MAX_CHAIN * 2 {
+                break 0;
+            }
+            path.push(cur);
+            match p.types.aliases.get(cur) {
+                Some(Ty::Named(n)) if p.types.aliases.contains_key(&**n) => cur = n,
+                _ => break 0,
+            }
+        };
+        for (i, name) in path.iter().rev().enumerate() {
+            depth.entry(name).or_insert(base + i + 1);
+        }
+        // Reported once, at the alias where the chain first gets too long.
+        if depth.get(d.name.name.as_str()).copied().unwrap_or(0) == MAX_CHAIN + 1 {
+            diags.push(
+                Diagnostic::new(
+                    Code::E1017,
+                    d.name.span,
+                    format!(
+                        "type `{}` goes through more than {MAX_CHAIN} aliases",
+                        d.name.name
+                    ),
+                )
+                .label("alias chain too long")
+                .help("define it as the type it stands for"),
+            );
         }
     }
 }
+
+/// The longest chain of type aliases or of templates (`from`) allowed.
+pub const MAX_CHAIN: usize = 64;
 
 fn check_templates(p: &Program, diags: &mut Diagnostics) {
     let names: Vec<&String> = p.templates.keys().collect();
@@ -424,16 +478,30 @@ fn check_templates(p: &Program, diags: &mut Diagnostics) {
             }
         }
     }
-    // Recursion: follow each template's `from` chain.
+    // Recursion: follow each template's `from` chain. A template whose
+    // chain is known to end is not walked again (linear in the templates);
+    // a chain deeper than MAX_CHAIN is refused.
     let mut reported: BTreeSet<String> = BTreeSet::new();
+    let mut ends: BTreeMap<&str, usize> = BTreeMap::new();
     for start in p.templates.values() {
         let mut chain: Vec<&ast::Template> = vec![start];
+        let mut on_chain: BTreeSet<&str> = BTreeSet::from([start.name.name.as_str()]);
         let mut cur = start;
+        let mut below = Some(0usize);
         while let Some(from) = &cur.from {
             let Some(next) = p.templates.get(&from.name.name) else {
                 break;
             };
-            if let Some(pos) = chain.iter().position(|t| t.name.name == next.name.name) {
+            if let Some(k) = ends.get(next.name.name.as_str()) {
+                below = Some(*k + 1);
+                break;
+            }
+            if on_chain.contains(next.name.name.as_str()) {
+                below = None;
+                let pos = chain
+                    .iter()
+                    .position(|t| t.name.name == next.name.name)
+                    .unwrap_or(0);
                 let cycle: Vec<&ast::Template> =
                     chain.get(pos..).map(|s| s.to_vec()).unwrap_or_default();
                 let key = cycle
@@ -470,7 +538,30 @@ fn check_templates(p: &Program, diags: &mut Diagnostics) {
                 break;
             }
             chain.push(next);
+            on_chain.insert(next.name.name.as_str());
             cur = next;
+        }
+        if let Some(below) = below {
+            for (i, t) in chain.iter().rev().enumerate() {
+                ends.entry(t.name.name.as_str()).or_insert(below + i);
+            }
+            // Once, where the chain first gets too deep.
+            if below + chain.len() == MAX_CHAIN + 2 {
+                if let Some(from) = &start.from {
+                    diags.push(
+                        Diagnostic::new(
+                            Code::E1009,
+                            from.name.span,
+                            format!(
+                                "template `{}` builds on more than {MAX_CHAIN} templates",
+                                start.name.name
+                            ),
+                        )
+                        .label("template chain too deep")
+                        .help("flatten the chain: a template may set many fields at once"),
+                    );
+                }
+            }
         }
     }
 }

@@ -91,6 +91,39 @@ where
     d.deserialize_map(Unique(std::marker::PhantomData))
 }
 
+/// A lock file is a few levels deep; the YAML parser's cost grows faster
+/// than linearly with flow nesting (a 200 KB file of brackets took over a
+/// minute), so deep nesting is refused before it is parsed.
+fn shallow(text: &str) -> Result<(), String> {
+    const MAX: usize = 32;
+    let (mut depth, mut quote) = (0usize, None::<u8>);
+    let mut bytes = text.bytes().peekable();
+    while let Some(b) = bytes.next() {
+        match (quote, b) {
+            (Some(b'"'), b'\\') => {
+                bytes.next();
+            }
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, b'"' | b'\'') => quote = Some(b),
+            (None, b'#') => {
+                while bytes.peek().is_some_and(|c| *c != b'\n') {
+                    bytes.next();
+                }
+            }
+            (None, b'[' | b'{') => {
+                depth += 1;
+                if depth > MAX {
+                    return Err(format!("it is nested more than {MAX} levels deep"));
+                }
+            }
+            (None, b']' | b'}') => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 /// Parse a lock file's text. The error says what is wrong and where.
 ///
 /// A file exactly as [`render`] writes it (the usual case) is read by a
@@ -106,6 +139,7 @@ pub fn parse(text: &str) -> Result<Lockfile, String> {
         .map(str::len)
         .sum::<usize>();
     let body = text.get(body_start..).unwrap_or(text);
+    shallow(text)?;
     let lock: Lockfile = match canonical::read(body) {
         Some(l) if render_body(&l) == body => l,
         _ => serde_yaml::from_str(text).map_err(|e| e.to_string())?,
@@ -600,6 +634,18 @@ mod trust_tests {
             "version: 1\nenvs:\n  prod:\n    images:\n      api: {{ repository: r.io/a/api, repository: evil.io/x, digest: \"{D1}\" }}\n"
         );
         assert!(parse(&dup_field).is_err());
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_quickly() {
+        let text = format!(
+            "version: 1\nenvs: {}{}\n",
+            "[".repeat(100_000),
+            "]".repeat(100_000)
+        );
+        let started = std::time::Instant::now();
+        assert!(parse(&text).unwrap_err().contains("nested"));
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
     }
 
     #[test]
