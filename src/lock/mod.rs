@@ -637,6 +637,7 @@ mod trust_tests {
     }
 
     #[test]
+    #[allow(clippy::disallowed_methods)] // a test may time itself
     fn deep_nesting_is_refused_quickly() {
         let text = format!(
             "version: 1\nenvs: {}{}\n",
