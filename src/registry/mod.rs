@@ -8,6 +8,7 @@
 #![allow(clippy::disallowed_methods)] // the network, credential files and the clock live here
 
 pub mod auth;
+pub mod http;
 pub mod oci;
 
 use std::collections::BTreeSet;

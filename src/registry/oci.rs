@@ -1,26 +1,23 @@
-//! The registry client, on `oci-client`: one HTTP client per registry host
-//! (its own CAs and scheme), credentials looked up once per host, queries
+//! The registry client: one HTTP client per registry host (its own CAs and
+//! scheme, [`super::http`]), credentials looked up once per host, queries
 //! run [`Options::concurrency`] at a time on a small tokio runtime.
 //!
 //! A query resolves a tag with `HEAD /v2/<repo>/manifests/<tag>` (the
 //! `Docker-Content-Digest` header), falling back to `GET` and the sha256 of
-//! the bytes — `oci-client`'s `fetch_manifest_digest`. An inspected query
-//! then reads the manifest *by that digest* (so a tag moving meanwhile
-//! cannot mix two images), the linux/amd64 manifest of an index, and its
-//! image config.
+//! the bytes, as `crane digest` does. An inspected query then reads the
+//! manifest *by that digest* (so a tag moving meanwhile cannot mix two
+//! images), the linux/amd64 manifest of an index, and its image config;
+//! every read is bounded ([`MAX_DOCUMENT`]) and checked against its digest.
 //!
 //! Every request is bounded by [`Options::timeout`]; timeouts, 5xx and 429
 //! answers are retried [`Options::retries`] times with exponential backoff
 //! (250 ms, 500 ms, …); nothing else is retried.
 
 use super::auth::{self, Credential};
+use super::http::{Http, Setup};
 use super::{
     DigestResolver, Failure, FailureKind, Found, ImageConfig, Options, Progress, Query, Reference,
 };
-use oci_client::client::{Certificate, CertificateEncoding, ClientConfig, ClientProtocol};
-use oci_client::errors::{OciDistributionError, OciErrorCode};
-use oci_client::secrets::RegistryAuth;
-use oci_client::{Client, RegistryOperation};
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::Arc;
@@ -42,7 +39,7 @@ const IMAGE_CONFIGS: &[&str] = &[
 ];
 
 /// The largest manifest or image config read (a real one is a few KiB).
-const MAX_DOCUMENT: i64 = 4 << 20;
+pub const MAX_DOCUMENT: u64 = 4 << 20;
 
 /// The real registry client.
 #[derive(Debug, Clone, Default)]
@@ -51,10 +48,9 @@ pub struct Oci {
     pub options: Options,
 }
 
-/// A registry host's client and credentials.
+/// A registry host's client.
 struct Conn {
-    client: Client,
-    auth: RegistryAuth,
+    http: Http,
     host: String,
 }
 
@@ -148,7 +144,7 @@ impl Oci {
             registry: host.to_string(),
             detail,
         };
-        let mut certs = Vec::new();
+        let mut certificates = Vec::new();
         for f in &self.options.ca_files {
             let data = std::fs::read(f).map_err(|e| {
                 fail(
@@ -156,10 +152,7 @@ impl Oci {
                     format!("cannot read CA file `{}`: {e}", f.display()),
                 )
             })?;
-            certs.push(Certificate {
-                encoding: CertificateEncoding::Pem,
-                data,
-            });
+            certificates.push(data);
         }
         for dir in &self.options.certs_d {
             let Ok(entries) = std::fs::read_dir(dir.join(host)) else {
@@ -172,32 +165,10 @@ impl Oci {
             files.sort();
             for f in files {
                 if let Ok(data) = std::fs::read(&f) {
-                    certs.push(Certificate {
-                        encoding: CertificateEncoding::Pem,
-                        data,
-                    });
+                    certificates.push(data);
                 }
             }
         }
-        let protocol = if self.options.insecure.contains(host) {
-            ClientProtocol::Http
-        } else {
-            ClientProtocol::Https
-        };
-        let config = ClientConfig {
-            protocol,
-            extra_root_certificates: certs,
-            read_timeout: Some(self.options.timeout),
-            connect_timeout: Some(self.options.timeout),
-            user_agent: concat!("shipc/", env!("CARGO_PKG_VERSION")),
-            ..ClientConfig::default()
-        };
-        let client = Client::try_from(config).map_err(|e| {
-            fail(
-                FailureKind::Tls,
-                format!("cannot set up a client for `{host}`: {e}"),
-            )
-        })?;
         let mut credential = auth::lookup(
             self.options.docker_config.as_deref(),
             host,
@@ -209,13 +180,15 @@ impl Oci {
                 auth::lookup_auth_files(&self.options.auth_files, host, self.options.timeout)
                     .map_err(|e| fail(FailureKind::Credentials, e))?;
         }
-        let auth = match credential {
-            Credential::Anonymous => RegistryAuth::Anonymous,
-            Credential::Basic { user, password } => RegistryAuth::Basic(user, password),
-        };
+        let http = Http::new(Setup {
+            host,
+            insecure: &self.options.insecure,
+            certificates,
+            timeout: self.options.timeout,
+            credential,
+        })?;
         Ok(Conn {
-            client,
-            auth,
+            http,
             host: host.to_string(),
         })
     }
@@ -229,37 +202,25 @@ async fn query(conn: &Conn, q: &Query, options: &Options) -> Result<Found, Failu
         .map(|(_, p)| p.to_string())
         .unwrap_or_default();
     let reference = match &q.reference {
-        Reference::Tag(t) => {
-            oci_client::Reference::with_tag(conn.host.clone(), path.clone(), t.clone())
-        }
-        Reference::Digest(d) => {
-            oci_client::Reference::with_digest(conn.host.clone(), path.clone(), d.clone())
-        }
+        Reference::Tag(t) => t.clone(),
+        Reference::Digest(d) => d.clone(),
     };
-    let with_credentials = !matches!(conn.auth, RegistryAuth::Anonymous);
     let call = Call {
         options,
         registry: &conn.host,
-        with_credentials,
     };
-    // The challenge (`GET /v2/`): a bearer token, or basic credentials to send.
-    call.run(|| {
-        conn.client
-            .auth(&reference, &conn.auth, RegistryOperation::Pull)
-    })
-    .await?;
     let digest = call
-        .run(|| conn.client.fetch_manifest_digest(&reference, &conn.auth))
+        .run(|| conn.http.digest(&path, &reference, ACCEPT, MAX_DOCUMENT))
         .await?;
     let mut found = Found {
         digest: digest.clone(),
         ..Found::default()
     };
-    if !q.inspect {
+    if !q.inspect || crate::check::names::digest(&digest).is_err() {
+        // A malformed digest is refused by `settle` (R007), never fetched.
         return Ok(found);
     }
-    let pinned = oci_client::Reference::with_digest(conn.host.clone(), path.clone(), digest);
-    let manifest = fetch_json(&call, conn, &pinned).await?;
+    let manifest = fetch_json(&call, conn, &path, &digest).await?;
     let image_manifest = if let Some(list) = manifest.get("manifests").and_then(|m| m.as_array()) {
         // linux/amd64, else the first linux image, else the first image.
         let mut chosen: Option<(u8, String)> = None;
@@ -290,16 +251,15 @@ async fn query(conn: &Conn, q: &Query, options: &Options) -> Result<Found, Failu
             }
         }
         match chosen {
-            Some((_, d)) => {
-                let r = oci_client::Reference::with_digest(conn.host.clone(), path.clone(), d);
-                Some((fetch_json(&call, conn, &r).await?, r))
+            Some((_, d)) if crate::check::names::digest(&d).is_ok() => {
+                Some(fetch_json(&call, conn, &path, &d).await?)
             }
-            None => None,
+            _ => None,
         }
     } else {
-        Some((manifest, pinned))
+        Some(manifest)
     };
-    let Some((m, at)) = image_manifest else {
+    let Some(m) = image_manifest else {
         return Ok(found);
     };
     let media = m
@@ -309,20 +269,19 @@ async fn query(conn: &Conn, q: &Query, options: &Options) -> Result<Found, Failu
     let digest = m.pointer("/config/digest").and_then(|v| v.as_str());
     let size = m
         .pointer("/config/size")
-        .and_then(|v| v.as_i64())
+        .and_then(|v| v.as_u64())
         .unwrap_or(0);
-    let Some(config_digest) = digest.filter(|_| IMAGE_CONFIGS.contains(&media)) else {
+    let Some(config_digest) = digest
+        .filter(|_| IMAGE_CONFIGS.contains(&media))
+        .filter(|d| crate::check::names::digest(d).is_ok())
+    else {
         return Ok(found);
     };
     if size > MAX_DOCUMENT {
         return Ok(found);
     }
     let bytes = call
-        .run(|| async {
-            let mut buf: Vec<u8> = Vec::new();
-            conn.client.pull_blob(&at, config_digest, &mut buf).await?;
-            Ok(buf)
-        })
+        .run(|| conn.http.blob(&path, config_digest, MAX_DOCUMENT))
         .await?;
     let config: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| Failure {
         kind: FailureKind::Server,
@@ -357,22 +316,16 @@ async fn query(conn: &Conn, q: &Query, options: &Options) -> Result<Found, Failu
 async fn fetch_json(
     call: &Call<'_>,
     conn: &Conn,
-    at: &oci_client::Reference,
+    path: &str,
+    digest: &str,
 ) -> Result<serde_json::Value, Failure> {
     let (bytes, _) = call
-        .run(|| conn.client.pull_manifest_raw(at, &conn.auth, ACCEPT))
+        .run(|| conn.http.manifest(path, digest, ACCEPT, MAX_DOCUMENT))
         .await?;
-    if i64::try_from(bytes.len()).unwrap_or(i64::MAX) > MAX_DOCUMENT {
-        return Err(Failure {
-            kind: FailureKind::Server,
-            registry: conn.host.clone(),
-            detail: format!("the manifest `{at}` is larger than 4 MiB"),
-        });
-    }
     serde_json::from_slice(&bytes).map_err(|e| Failure {
         kind: FailureKind::Server,
         registry: conn.host.clone(),
-        detail: format!("the manifest `{at}` is not JSON: {e}"),
+        detail: format!("the manifest `{digest}` is not JSON: {e}"),
     })
 }
 
@@ -380,20 +333,19 @@ async fn fetch_json(
 struct Call<'a> {
     options: &'a Options,
     registry: &'a str,
-    with_credentials: bool,
 }
 
 impl Call<'_> {
     async fn run<T, F, Fut>(&self, mut f: F) -> Result<T, Failure>
     where
         F: FnMut() -> Fut,
-        Fut: Future<Output = Result<T, OciDistributionError>>,
+        Fut: Future<Output = Result<T, super::http::Error>>,
     {
         let mut attempt: u32 = 0;
         loop {
             let (mut failure, retry) = match tokio::time::timeout(self.options.timeout, f()).await {
                 Ok(Ok(v)) => return Ok(v),
-                Ok(Err(e)) => classify(&e, self.registry, self.with_credentials),
+                Ok(Err(e)) => e,
                 Err(_) => (
                     Failure {
                         kind: FailureKind::Timeout,
@@ -425,115 +377,4 @@ fn seconds(d: Duration) -> String {
     } else {
         format!("{:.1}s", d.as_secs_f64())
     }
-}
-
-/// The failure kind of an `oci-client` error, and whether to retry it.
-fn classify(e: &OciDistributionError, registry: &str, with_credentials: bool) -> (Failure, bool) {
-    use FailureKind as K;
-    let unauthorized = |status| K::Unauthorized {
-        status,
-        with_credentials,
-    };
-    let (kind, retry, detail) = match e {
-        OciDistributionError::UnauthorizedError { .. } => {
-            (unauthorized(401), false, "401 Unauthorized".to_string())
-        }
-        OciDistributionError::AuthenticationFailure(reason) => (
-            unauthorized(401),
-            false,
-            format!("the token service refused: {}", reason.trim()),
-        ),
-        OciDistributionError::ImageManifestNotFoundError(m) => (K::NotFound, false, m.clone()),
-        OciDistributionError::RegistryError { envelope, .. } => {
-            let codes: Vec<&OciErrorCode> = envelope.errors.iter().map(|e| &e.code).collect();
-            let said: Vec<&str> = envelope.errors.iter().map(|e| e.message.as_str()).collect();
-            let said = said.join("; ");
-            if codes.contains(&&OciErrorCode::Unauthorized) {
-                (unauthorized(401), false, said)
-            } else if codes.contains(&&OciErrorCode::Denied) {
-                (unauthorized(403), false, said)
-            } else if codes.iter().any(|c| {
-                matches!(
-                    c,
-                    OciErrorCode::ManifestUnknown
-                        | OciErrorCode::NameUnknown
-                        | OciErrorCode::BlobUnknown
-                        | OciErrorCode::NotFound
-                )
-            }) {
-                (K::NotFound, false, said)
-            } else if codes.contains(&&OciErrorCode::Toomanyrequests) {
-                (K::Server, true, format!("429 Too Many Requests: {said}"))
-            } else {
-                (K::Server, false, said)
-            }
-        }
-        OciDistributionError::ServerError { code, message, .. } => {
-            let msg = format!("HTTP {code}: {}", first_line(message));
-            match code {
-                401 => (unauthorized(401), false, msg),
-                403 => (unauthorized(403), false, msg),
-                404 => (K::NotFound, false, msg),
-                429 => (K::Server, true, msg),
-                c if *c >= 500 => (K::Server, true, msg),
-                _ => (K::Server, false, msg),
-            }
-        }
-        OciDistributionError::RequestError(r) => transport(r),
-        other => (K::Server, false, first_line(&other.to_string()).to_string()),
-    };
-    (
-        Failure {
-            kind,
-            registry: registry.to_string(),
-            detail,
-        },
-        retry,
-    )
-}
-
-/// A transport error: refused, DNS, TLS or timeout, told apart by the
-/// error chain (reqwest wraps hyper, which wraps io and rustls errors).
-fn transport(e: &(dyn std::error::Error + 'static)) -> (FailureKind, bool, String) {
-    use FailureKind as K;
-    let mut chain = Vec::new();
-    let mut refused = false;
-    let mut source = Some(e);
-    while let Some(s) = source {
-        if let Some(io) = s.downcast_ref::<std::io::Error>() {
-            refused |= io.kind() == std::io::ErrorKind::ConnectionRefused;
-        }
-        chain.push(s.to_string());
-        source = s.source();
-    }
-    let text = chain.join(": ").to_ascii_lowercase();
-    let detail = chain.last().cloned().unwrap_or_default();
-    if text.contains("timed out") || text.contains("timeout") {
-        (K::Timeout, true, "no answer (timed out)".into())
-    } else if refused || text.contains("connection refused") {
-        (K::Refused, false, "connection refused".into())
-    } else if text.contains("dns error")
-        || text.contains("failed to lookup address")
-        || text.contains("name or service not known")
-        || text.contains("no address associated")
-    {
-        (K::Dns, false, detail)
-    } else if text.contains("certificate")
-        || text.contains("tls")
-        || text.contains("handshake")
-        || text.contains("invalid peer")
-        || text.contains("corrupt message")
-        || text.contains("invalidcontenttype")
-    {
-        (K::Tls, false, detail)
-    } else if text.contains("error trying to connect") || text.contains("client error (connect)") {
-        (K::Refused, false, detail)
-    } else {
-        // A connection reset or closed mid-answer: worth another try.
-        (K::Server, true, detail)
-    }
-}
-
-fn first_line(s: &str) -> &str {
-    s.lines().next().unwrap_or("").trim()
 }
