@@ -102,6 +102,21 @@ proptest! {
     }
 
     #[test]
+    fn unbracketed_nesting_and_long_lines_never_panic(
+        prefix in proptest::sample::select(&["!", "if true then 1 else ", "1 + ", "a && ", "- ", "x.", "\"", "${"][..]),
+        n in 0usize..20_000,
+        line in 0usize..200_000,
+    ) {
+        let text = format!(
+            "let x = {}1\nservice a {{ port http = 80, labels = [\"{}\"] }}\nenv e {{ kind = tilt }}\n",
+            prefix.repeat(n),
+            "y".repeat(line)
+        );
+        let t = check_text(&text);
+        prop_assert!(t < Duration::from_secs(5), "took {t:?}");
+    }
+
+    #[test]
     fn mutated_examples_never_panic(cut in 0usize..2000, insert in proptest::sample::select(TOKENS)) {
         let base = include_str!("../examples/ameide/ship/main.ship");
         let at = cut.min(base.len());

@@ -1,4 +1,6 @@
-//! `cargo +nightly fuzz run check`: any bytes as a one-file module, through
+//! `cargo +nightly fuzz run check -- -dict=fuzz/check.dict`: any bytes as a
+//! one-file module (the dictionary steers it to unbracketed nesting and long
+//! lines), through
 //! load, parse, check in every env and graph. Must never panic, hang or
 //! overflow the stack (the bounded proptest in tests/robustness.rs runs the
 //! same entry point in `cargo test`).
