@@ -75,9 +75,10 @@ fn materialise(tiltfile_dir: &Path, text: &str) -> PathBuf {
             std::fs::create_dir_all(tiltfile_dir.join(ctx)).unwrap();
         }
         if let Some(df) = kwarg(line, "dockerfile") {
-            let p = tiltfile_dir.join(df);
+            let p = tiltfile_dir.join(&df);
             std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-            std::fs::write(p, "FROM scratch\n").unwrap();
+            // Which file Tilt read shows in its result.
+            std::fs::write(p, format!("FROM scratch\n# {df}\n")).unwrap();
         }
         for s in strings.iter().filter(|s| s.starts_with("../")) {
             let p = tiltfile_dir.join(s);
@@ -367,6 +368,33 @@ fn the_real_tilt_accepts_every_strategy() {
         assert!(text.contains("local_resource(\"flux-suspend\""), "{text}");
         if strategy == "helm" {
             assert!(text.contains("k8s_custom_deploy(\"api-tilt\""), "{text}");
+            // The build sentinel watches the build context (relative to
+            // the Tiltfile) and runs in the Tiltfile's folder.
+            let build = json["Manifests"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|m| m["Name"] == "build-api-tilt")
+                .expect("a build sentinel");
+            let spec = &build["DeployTarget"]["UpdateCmdSpec"];
+            let dir = spec["dir"].as_str().unwrap_or("");
+            assert!(dir.ends_with("/out/dev"), "{spec}");
+            let deps = build["DeployTarget"].to_string();
+            assert!(deps.contains("/services/api"), "{deps}");
+            let api = json["Manifests"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|m| m["Name"] == "api-tilt")
+                .unwrap();
+            let mut deps: Vec<&str> = api["ResourceDependencies"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(Value::as_str)
+                .collect();
+            deps.sort();
+            assert_eq!(deps, ["build-api-tilt", "flux-suspend"]);
             continue;
         }
         // Live update: syncs and triggers relative to the Tiltfile, the
@@ -407,6 +435,11 @@ fn the_real_tilt_accepts_every_strategy() {
             .expect("the base image");
         let ctx = base["BuildDetails"]["context"].as_str().unwrap();
         assert!(ctx.ends_with("/services/api"), "{ctx}");
+        // The Dockerfile Tilt read: `<context>/Dockerfile`, relative to the Tiltfile.
+        assert_eq!(
+            base["BuildDetails"]["dockerfileContents"],
+            "FROM scratch\n# ../../services/api/Dockerfile\n"
+        );
         let ignores: Vec<&str> = base["BuildDetails"]["contextIgnores"]
             .as_array()
             .unwrap()
@@ -490,4 +523,30 @@ fn suspend_flux_runs_once_per_up_not_on_every_load() {
         cmd.contains("flux suspend kustomization apps --namespace flux-system --context kind-fx"),
         "{cmd}"
     );
+}
+
+#[test]
+fn hostile_names_cannot_inject_into_what_tilt_runs() {
+    let Some(tilt) = tilt() else { return };
+    let project = temp("hostile");
+    std::fs::create_dir_all(project.join("ship")).unwrap();
+    std::fs::write(
+        project.join("ship/main.ship"),
+        "image evil { context = \"a\\\"), local('touch pwned')#\", ignore = [\"**/x\\\"]\\nlocal('boom')\"] }\nservice evil { port http = 80, command = [\"sh\", \"-c\", \"$(touch pwned2)\"] }\nenv local { kind = tilt, cluster { context = \"kind-x\\\")\\nlocal('boom')\", namespace = \"ns\" }, tilt { suspend_flux = [\"x; touch pwned3\"] } }\n",
+    )
+    .unwrap();
+    let dir = compile(&project, "local");
+    let tiltfile = dir.join("Tiltfile");
+    let text = std::fs::read_to_string(&tiltfile).unwrap();
+    let stubs = materialise(&dir, &text);
+    let r = eval(&tilt, &tiltfile, &stubs, Some("kind-x\")\nlocal('boom')"));
+    // Whatever Tilt decides about the odd context, nothing ran.
+    for f in ["pwned", "pwned2", "pwned3"] {
+        assert!(
+            !dir.join(f).exists() && !project.join(f).exists(),
+            "{f}: {}",
+            r.log
+        );
+    }
+    assert!(!stubs.join("calls.log").exists());
 }
