@@ -256,6 +256,19 @@ fn registry_down_dns_and_plain_http_without_opt_in_are_clear_errors() {
         assert!(stdout.contains(text), "{code_want}: {stdout}");
         assert!(!dir.join("ship.lock").exists());
     }
+    // The other way round: a TLS registry named insecure is told as such,
+    // not "retry later".
+    if let Some(tls) = Registry::start("transport-tls", true) {
+        let dir = project("transport-tls", &src(&tls.host, true));
+        let (code, stdout, _) = shipc(
+            &dir,
+            &["--format", "json", "lock", "--env", "prod", "--tag", "v1"],
+            &[],
+        );
+        assert_eq!(code, 1, "{stdout}");
+        assert_eq!(codes(&stdout), ["R005"], "{stdout}");
+        assert!(stdout.contains("speaks HTTPS"), "{stdout}");
+    }
     // `--insecure-registry` opts in from the command line instead.
     let dir = project("transport-flag", &src(&reg.host, false));
     let (code, _, stderr) = shipc(

@@ -348,9 +348,13 @@ impl Http {
             {
                 return Ok(d.trim().to_string());
             }
-        } else if resp.status() != reqwest::StatusCode::METHOD_NOT_ALLOWED {
+        } else if matches!(resp.status().as_u16(), 401 | 403 | 404 | 429)
+            || resp.status().is_server_error()
+        {
             return Err(self.status_failure(resp).await);
         }
+        // No digest header, HEAD not allowed, or another answer whose body
+        // (which a HEAD does not have) says why: ask with GET.
         let (bytes, _) = self.manifest(repository, reference, accept, cap).await?;
         Ok(sha256(&bytes))
     }
