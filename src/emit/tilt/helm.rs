@@ -1,0 +1,215 @@
+//! `strategy = "helm"` for the tilt target.
+
+use super::{build_paths, push_labels, repository, suspends_flux, FLUX_SUSPEND};
+use crate::emit::k8s::Context;
+use crate::emit::starlark::{list, shell_word, string};
+use crate::emit::{yaml, OutputTree};
+use crate::graph::DepGraph;
+use crate::model::{EnvModel, Value, V};
+use crate::syntax::ast::DeclKind;
+
+/// `strategy = "helm"`: each service is a Helm release of the built-in
+/// chart, deployed by Tilt's built-in `k8s_custom_deploy` (`helm upgrade
+/// --install --wait --atomic`, then the release's objects read back for Tilt;
+/// `helm uninstall` on `tilt down`). No extension is loaded, so the Tiltfile
+/// evaluates offline. A `local_resource` per built image builds and pushes
+/// it, asks the registry for the digest and writes
+/// `tilt-values/<service>.values.yaml`; the release waits for it (the
+/// sentinel) and for nothing else, so Tilt's ordering can never form a
+/// cycle. Tilt does not inject images; the digest values file does.
+pub(super) fn helm_strategy(
+    env: &EnvModel,
+    _graph: &DepGraph,
+    cx: &Context<'_>,
+    root: &str,
+    t: &mut String,
+    out: &mut OutputTree,
+) {
+    for (name, text) in crate::emit::helmfile::CHART {
+        out.add(format!("charts/ship-app/{name}"), *text);
+    }
+    let namespace = cx.namespace();
+    let registry = env
+        .env
+        .get("registry")
+        .and_then(Value::as_str)
+        .unwrap_or("localhost:5000")
+        .trim_end_matches('/')
+        .to_string();
+    let kube_ctx: Option<&str> = env.env.path("cluster.context").and_then(Value::as_str);
+    for svc in env.services.values() {
+        let objects = crate::emit::helmfile::chart_objects(cx, svc);
+        let mut image_values: Option<serde_json::Value> = None;
+        let mut flags: Vec<String> = vec![format!("--values=values/{}.yaml", svc.k8s_name)];
+        let mut deps: Vec<String> = Vec::new();
+        match svc.value.get("image").map(|i| &i.kind) {
+            Some(V::Decl(d)) if d.kind == DeclKind::Image => {
+                let img = env.images.get(&d.name);
+                let repo = format!("{registry}/{}", repository(env, &d.name));
+                let reference = format!("{repo}:tilt-dev");
+                let empty = Value::unknown(svc.name_span);
+                let (context, dockerfile) = build_paths(img.map_or(&empty, |i| &i.value), root);
+                let values_file = format!("tilt-values/{}.values.yaml", svc.k8s_name);
+                let mut build: Vec<String> = vec![
+                    "docker".into(),
+                    "build".into(),
+                    "-t".into(),
+                    reference.clone(),
+                    "-f".into(),
+                    dockerfile,
+                ];
+                if let Some(target) = img
+                    .and_then(|i| i.value.get("target"))
+                    .and_then(Value::as_str)
+                {
+                    build.extend(["--target".into(), target.to_string()]);
+                }
+                for (k, v) in img
+                    .and_then(|i| i.value.get("build_args"))
+                    .map(|b| b.entries().collect::<Vec<_>>())
+                    .unwrap_or_default()
+                {
+                    build.extend([
+                        "--build-arg".into(),
+                        format!("{k}={}", v.as_str().unwrap_or("")),
+                    ]);
+                }
+                build.push(context.clone());
+                let q = |argv: &[String]| {
+                    argv.iter()
+                        .map(|a| shell_word(a))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                };
+                let script = format!(
+                    "set -e; mkdir -p tilt-values; {}; {}; ref=$({}); printf 'image:\\n  repository: %s\\n  digest: %s\\n' \"${{ref%@*}}\" \"${{ref#*@}}\" > {}",
+                    q(&build),
+                    q(&["docker".into(), "push".into(), reference.clone()]),
+                    q(&["docker".into(), "inspect".into(), "--format".into(), "{{index .RepoDigests 0}}".into(), reference]),
+                    shell_word(&values_file)
+                );
+                let sentinel = format!("build-{}", svc.k8s_name);
+                t.push_str(&format!(
+                    "\nlocal_resource({}, cmd={}, deps={}, labels={})\n",
+                    string(&sentinel),
+                    list(&["sh".to_string(), "-c".to_string(), script]),
+                    list(&[context]),
+                    list(&["build"])
+                ));
+                image_values = Some(serde_json::json!({"repository": repository(env, &d.name)}));
+                flags.push(format!("--values={values_file}"));
+                deps.push(sentinel);
+            }
+            Some(V::Call { args, .. }) => {
+                let r = args.get("ref").and_then(Value::as_str).unwrap_or("");
+                if let Ok(parts) = crate::check::names::image_ref(r) {
+                    let mut image = serde_json::Map::new();
+                    image.insert("repository".into(), parts.repository.into());
+                    if let Some(d) = parts.digest {
+                        image.insert("digest".into(), d.into());
+                    }
+                    if let Some(tag) = parts.tag {
+                        image.insert("tag".into(), tag.into());
+                    }
+                    image_values = Some(serde_json::Value::Object(image));
+                }
+            }
+            _ => {}
+        }
+        let values = crate::emit::helmfile::ChartValues {
+            image: image_values,
+            objects: &objects,
+        };
+        out.add(
+            format!("values/{}.yaml", svc.k8s_name),
+            yaml::to_string(&values),
+        );
+        flags.extend(["--wait".to_string(), "--atomic".to_string()]);
+        let q = |argv: &[String]| {
+            argv.iter()
+                .map(|a| shell_word(a))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let helm_ctx: Vec<String> =
+            kube_ctx.map_or(Vec::new(), |c| vec!["--kube-context".into(), c.to_string()]);
+        let kubectl_ctx: Vec<String> =
+            kube_ctx.map_or(Vec::new(), |c| vec!["--context".into(), c.to_string()]);
+        let release = svc.k8s_name.clone();
+        let mut install: Vec<String> = vec![
+            "helm".into(),
+            "upgrade".into(),
+            "--install".into(),
+            release.clone(),
+            "charts/ship-app".into(),
+            "--namespace".into(),
+            namespace.clone(),
+        ];
+        install.extend(helm_ctx.iter().cloned());
+        install.extend(flags);
+        let mut manifest: Vec<String> = vec![
+            "helm".into(),
+            "get".into(),
+            "manifest".into(),
+            release.clone(),
+            "--namespace".into(),
+            namespace.clone(),
+        ];
+        manifest.extend(helm_ctx.iter().cloned());
+        let mut get: Vec<String> = vec!["kubectl".into()];
+        get.extend(kubectl_ctx);
+        get.extend([
+            "get".into(),
+            "--namespace".into(),
+            namespace.clone(),
+            "-o".into(),
+            "yaml".into(),
+            "-f".into(),
+            "-".into(),
+        ]);
+        // Tilt reads the deployed objects from the apply command's stdout.
+        let apply = format!(
+            "set -e; {} >&2; {} | {}",
+            q(&install),
+            q(&manifest),
+            q(&get)
+        );
+        let mut delete: Vec<String> = vec![
+            "helm".into(),
+            "uninstall".into(),
+            release.clone(),
+            "--namespace".into(),
+            namespace.clone(),
+        ];
+        delete.extend(helm_ctx);
+        let mut watch = vec![
+            "charts/ship-app".to_string(),
+            format!("values/{}.yaml", svc.k8s_name),
+        ];
+        if !deps.is_empty() {
+            watch.push(format!("tilt-values/{}.values.yaml", svc.k8s_name));
+        }
+        t.push_str(&format!(
+            "k8s_custom_deploy({}, apply_cmd={}, delete_cmd={}, deps={})\n",
+            string(&release),
+            list(&["sh".to_string(), "-c".to_string(), apply]),
+            list(&delete),
+            list(&watch)
+        ));
+        let mut kw: Vec<String> = Vec::new();
+        if suspends_flux(env) {
+            deps.push(FLUX_SUSPEND.into());
+        }
+        if !deps.is_empty() {
+            kw.push(format!("resource_deps={}", list(&deps)));
+        }
+        push_labels(&mut kw, svc);
+        if !kw.is_empty() {
+            t.push_str(&format!(
+                "k8s_resource({}, {})\n",
+                string(&release),
+                kw.join(", ")
+            ));
+        }
+    }
+}
