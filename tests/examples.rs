@@ -52,11 +52,9 @@ fn appendix_programs_are_verbatim_from_the_spec() {
     let Ok(spec) = spec else {
         // The spec lives beside the repository in CI and development; a bare
         // clone without it cannot compare.
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "../shared/SPEC.md is missing in CI"
+        common::skip(
+            "../shared/SPEC.md is not beside this clone (nothing to compare the examples with)",
         );
-        eprintln!("SKIPPED: ../shared/SPEC.md is not beside this clone (nothing to compare the examples with)");
         return;
     };
     let appendix = &spec[spec.find("## Appendix A").expect("appendix")..];

@@ -58,8 +58,7 @@ fn an_external_reference_keeps_its_tag_next_to_the_digest() {
     // The built-in chart renders the reference as written.
     let helm = common::root().join(".tools/bin/helm");
     if !helm.exists() {
-        assert!(std::env::var_os("CI").is_none(), "helm is not installed");
-        eprintln!("SKIPPED: helm template (helm is not installed in .tools/bin)");
+        common::skip("helm template (helm is not installed in .tools/bin)");
         return;
     }
     let env_dir = p.join("out/staging");

@@ -23,7 +23,10 @@ pub fn have_registry() -> bool {
         if std::env::var_os("SHIPC_REQUIRE_REGISTRY").is_some() {
             panic!("docker-registry/skopeo are not installed: .ci/run must install them");
         }
-        eprintln!("SKIPPED: docker-registry/skopeo are not installed (`bash tests/tools/registry/start-registry.sh --port 5999` installs them with apt-get)");
+        let _ = std::io::Write::write_all(
+            &mut std::io::stderr().lock(),
+            b"SKIPPED: docker-registry/skopeo are not installed (`bash tests/tools/registry/start-registry.sh --port 5999` installs them with apt-get)\n",
+        );
     }
     ok
 }
