@@ -321,3 +321,48 @@ fn a_redirect_to_plain_http_is_refused_and_said_so() {
     assert!(stderr.contains("not HTTPS"), "{stderr}");
     assert_eq!(target.requests.load(Ordering::Relaxed), 0);
 }
+
+#[test]
+fn a_malformed_digest_from_a_registry_is_never_locked() {
+    let registry = Server::start(Arc::new(|_m: &str, path: &str, _h: &str| {
+        if path == "/v2/" {
+            return answer("200 OK", &[], "{}");
+        }
+        answer(
+            "200 OK",
+            &[
+                ("Docker-Content-Digest", "sha256:zzz".into()),
+                (
+                    "Content-Type",
+                    "application/vnd.oci.image.manifest.v1+json".into(),
+                ),
+            ],
+            "",
+        )
+    }));
+    let host = format!("127.0.0.1:{}", registry.port);
+    let dir = project("bad-digest", &host, &[]);
+    let docker = dir.join("docker");
+    std::fs::create_dir_all(&docker).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_shipc"))
+        .args([
+            "lock",
+            "--env",
+            "staging",
+            "--no-contract",
+            "--retries",
+            "0",
+        ])
+        .current_dir(&dir)
+        .env("DOCKER_CONFIG", &docker)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("R007") && stderr.contains("sha256:zzz"),
+        "{stderr}"
+    );
+    assert!(!dir.join("ship.lock").exists());
+}
