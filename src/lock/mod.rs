@@ -96,30 +96,36 @@ where
 /// minute), so deep nesting is refused before it is parsed.
 fn shallow(text: &str) -> Result<(), String> {
     const MAX: usize = 32;
-    let (mut depth, mut quote) = (0usize, None::<u8>);
-    let mut bytes = text.bytes().peekable();
-    while let Some(b) = bytes.next() {
-        match (quote, b) {
-            (Some(b'"'), b'\\') => {
-                bytes.next();
-            }
-            (Some(q), c) if c == q => quote = None,
-            (Some(_), _) => {}
-            (None, b'"' | b'\'') => quote = Some(b),
-            (None, b'#') => {
-                while bytes.peek().is_some_and(|c| *c != b'\n') {
-                    bytes.next();
+    let b = text.as_bytes();
+    let (mut depth, mut i) = (0usize, 0usize);
+    while let Some(&c) = b.get(i) {
+        match c {
+            b'"' | b'\'' => {
+                i += 1;
+                while let Some(&d) = b.get(i) {
+                    if d == b'\\' && c == b'"' {
+                        i += 1;
+                    } else if d == c {
+                        break;
+                    }
+                    i += 1;
                 }
             }
-            (None, b'[' | b'{') => {
+            b'#' => {
+                while b.get(i).is_some_and(|d| *d != b'\n') {
+                    i += 1;
+                }
+            }
+            b'[' | b'{' => {
                 depth += 1;
                 if depth > MAX {
                     return Err(format!("it is nested more than {MAX} levels deep"));
                 }
             }
-            (None, b']' | b'}') => depth = depth.saturating_sub(1),
+            b']' | b'}' => depth = depth.saturating_sub(1),
             _ => {}
         }
+        i += 1;
     }
     Ok(())
 }
@@ -639,6 +645,8 @@ mod trust_tests {
     #[test]
     #[allow(clippy::disallowed_methods)] // a test may time itself
     fn deep_nesting_is_refused_quickly() {
+        let lines = format!("version: 1\nenvs:\n{}", "{\n".repeat(1000));
+        assert!(parse(&lines).unwrap_err().contains("nested"));
         let text = format!(
             "version: 1\nenvs: {}{}\n",
             "[".repeat(100_000),

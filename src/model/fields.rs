@@ -63,9 +63,11 @@ impl Fields {
             .binary_search_by(|(kp, k, _, _)| kp.cmp(&p).then_with(|| k.as_str().cmp(key)))
     }
 
-    /// The place of the next new key: after every key set so far.
+    /// The place of the next new key: after every key set so far. The
+    /// places are always `0..len` (`remove` closes the gap), so this is the
+    /// length, not a scan.
     fn next_seq(&self) -> u32 {
-        self.0.iter().map(|e| e.3 + 1).max().unwrap_or(0)
+        u32::try_from(self.0.len()).unwrap_or(u32::MAX)
     }
 
     /// The value of `key`.
@@ -139,7 +141,13 @@ impl Fields {
     /// Remove `key`, returning its value.
     pub fn remove(&mut self, key: &str) -> Option<Value> {
         let i = self.find(key).ok()?;
-        Some(self.0.remove(i).2)
+        let (_, _, v, seq) = self.0.remove(i);
+        for e in &mut self.0 {
+            if e.3 > seq {
+                e.3 -= 1;
+            }
+        }
+        Some(v)
     }
 
     /// The value of `key`, inserting `make()` first when it has none.

@@ -66,6 +66,17 @@ pub fn words(name: &str) -> Vec<String> {
 
 /// Whether a name contains a secret-like word as whole words.
 pub fn secret_name(name: &str) -> Option<String> {
+    // Fast path: an ASCII name without any of the words' letters in a row
+    // cannot match (most names; look-alike letters are not ASCII).
+    if name.is_ascii() {
+        let upper = name.to_ascii_uppercase();
+        if !["PASSWORD", "SECRET", "TOKEN", "KEY"]
+            .iter()
+            .any(|w| upper.contains(w))
+        {
+            return None;
+        }
+    }
     let parts = words(name);
     for w in WORDS {
         if parts
