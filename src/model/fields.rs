@@ -7,10 +7,13 @@
 //! services × envs of small records made the model several times larger
 //! than its contents, and that memory had to be faulted in and cleared.
 //!
-//! Each entry also keeps the first eight bytes of its name inline, so a
+//! Each entry also keeps the first six bytes of its name inline, so a
 //! lookup compares integers and reads a name from the heap only on a tie:
 //! with the model far larger than the CPU caches, chasing every name's
 //! pointer during the binary search was most of the time spent in `get`.
+//! The same word's low 16 bits hold the entry's place in the order keys
+//! were first set (a separate field made every entry 8 bytes larger, and
+//! the model's size is its speed).
 
 use super::Value;
 
@@ -21,7 +24,7 @@ use super::Value;
 /// (env vars: the kubelet expands `$(X)` only from variables listed before)
 /// are read with [`Fields::in_order`]; everything else reads name order.
 #[derive(Debug, Clone, Default)]
-pub struct Fields(Vec<(Prefix, String, Value, u32)>);
+pub struct Fields(Vec<(Prefix, String, Value)>);
 
 impl PartialEq for Fields {
     /// Entries equal by name and value (the order they were set in is not
@@ -36,18 +39,37 @@ impl PartialEq for Fields {
     }
 }
 
-/// The first eight bytes of a name, zero-padded, big-endian: ordering two
-/// prefixes orders their names, unless the prefixes are equal.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+/// The first six bytes of a name, zero-padded, big-endian, in the high 48
+/// bits (ordering two names' bits orders the names unless they are equal),
+/// and the entry's place in the order of first insertion in the low 16
+/// (saturating: past 65,535 entries, later keys tie and keep name order).
+#[derive(Debug, Clone, Copy, Default)]
 pub struct Prefix(u64);
+
+const SEQ_BITS: u32 = 16;
+const SEQ_MAX: u64 = (1 << SEQ_BITS) - 1;
 
 impl Prefix {
     fn of(name: &str) -> Prefix {
         let mut b = [0u8; 8];
-        for (d, s) in b.iter_mut().zip(name.bytes()) {
+        for (d, s) in b.iter_mut().zip(name.bytes().take(6)) {
             *d = s;
         }
         Prefix(u64::from_be_bytes(b))
+    }
+
+    fn with_seq(name: &str, seq: u32) -> Prefix {
+        Prefix(Prefix::of(name).0 | u64::from(seq).min(SEQ_MAX))
+    }
+
+    /// The name bits, for ordering.
+    fn name(self) -> u64 {
+        self.0 >> SEQ_BITS
+    }
+
+    /// The place in insertion order.
+    fn seq(self) -> u64 {
+        self.0 & SEQ_MAX
     }
 }
 
@@ -58,9 +80,9 @@ impl Fields {
     }
 
     fn find(&self, key: &str) -> Result<usize, usize> {
-        let p = Prefix::of(key);
+        let p = Prefix::of(key).name();
         self.0
-            .binary_search_by(|(kp, k, _, _)| kp.cmp(&p).then_with(|| k.as_str().cmp(key)))
+            .binary_search_by(|(kp, k, _)| kp.name().cmp(&p).then_with(|| k.as_str().cmp(key)))
     }
 
     /// The place of the next new key: after every key set so far. The
@@ -70,16 +92,20 @@ impl Fields {
         u32::try_from(self.0.len()).unwrap_or(u32::MAX)
     }
 
+    fn entry(key: String, value: Value, seq: u32) -> (Prefix, String, Value) {
+        (Prefix::with_seq(&key, seq), key, value)
+    }
+
     /// The value of `key`.
     pub fn get(&self, key: &str) -> Option<&Value> {
         let i = self.find(key).ok()?;
-        self.0.get(i).map(|(_, _, v, _)| v)
+        self.0.get(i).map(|(_, _, v)| v)
     }
 
     /// The value of `key`, mutably.
     pub fn get_mut(&mut self, key: &str) -> Option<&mut Value> {
         let i = self.find(key).ok()?;
-        self.0.get_mut(i).map(|(_, _, v, _)| v)
+        self.0.get_mut(i).map(|(_, _, v)| v)
     }
 
     /// Set `key` to `value`, or to `combine(old, value)` when it has one; a
@@ -99,23 +125,23 @@ impl Fields {
             }
             Err(i) => {
                 let seq = self.next_seq();
-                self.0.insert(i, (Prefix::of(&key), key, value, seq));
+                self.0.insert(i, Fields::entry(key, value, seq));
             }
         }
     }
 
     /// Entries in the order they were first set.
     pub fn in_order(&self) -> Vec<(&String, &Value)> {
-        let mut v: Vec<&(Prefix, String, Value, u32)> = self.0.iter().collect();
-        v.sort_by_key(|e| e.3);
-        v.into_iter().map(|(_, k, x, _)| (k, x)).collect()
+        let mut v: Vec<&(Prefix, String, Value)> = self.0.iter().collect();
+        v.sort_by_key(|e| e.0.seq());
+        v.into_iter().map(|(_, k, x)| (k, x)).collect()
     }
 
     /// The entries, by value, in the order they were first set.
     pub fn into_in_order(self) -> Vec<(String, Value)> {
         let mut v = self.0;
-        v.sort_by_key(|e| e.3);
-        v.into_iter().map(|(_, k, x, _)| (k, x)).collect()
+        v.sort_by_key(|e| e.0.seq());
+        v.into_iter().map(|(_, k, x)| (k, x)).collect()
     }
 
     /// Whether `key` has a value.
@@ -132,7 +158,7 @@ impl Fields {
                 .map(|slot| std::mem::replace(&mut slot.2, value)),
             Err(i) => {
                 let seq = self.next_seq();
-                self.0.insert(i, (Prefix::of(&key), key, value, seq));
+                self.0.insert(i, Fields::entry(key, value, seq));
                 None
             }
         }
@@ -141,10 +167,14 @@ impl Fields {
     /// Remove `key`, returning its value.
     pub fn remove(&mut self, key: &str) -> Option<Value> {
         let i = self.find(key).ok()?;
-        let (_, _, v, seq) = self.0.remove(i);
-        for e in &mut self.0 {
-            if e.3 > seq {
-                e.3 -= 1;
+        let (p, _, v) = self.0.remove(i);
+        let seq = p.seq();
+        if seq < SEQ_MAX {
+            for e in &mut self.0 {
+                let s = e.0.seq();
+                if s > seq && s < SEQ_MAX {
+                    e.0 = Prefix(e.0 .0 - 1);
+                }
             }
         }
         Some(v)
@@ -157,7 +187,7 @@ impl Fields {
             Err(i) => {
                 let seq = self.next_seq();
                 self.0
-                    .insert(i, (Prefix::of(key), key.to_string(), make(), seq));
+                    .insert(i, Fields::entry(key.to_string(), make(), seq));
                 i
             }
         };
@@ -178,12 +208,12 @@ impl Fields {
 
     /// Entries in name order.
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&String, &Value)> + ExactSizeIterator {
-        self.0.iter().map(|(_, k, v, _)| (k, v))
+        self.0.iter().map(|(_, k, v)| (k, v))
     }
 
     /// Names in order.
     pub fn keys(&self) -> impl DoubleEndedIterator<Item = &String> + ExactSizeIterator {
-        self.0.iter().map(|(_, k, _, _)| k)
+        self.0.iter().map(|(_, k, _)| k)
     }
 }
 
@@ -191,13 +221,13 @@ impl FromIterator<(String, Value)> for Fields {
     /// As `BTreeMap::from_iter`: sorted by name; for a repeated name the
     /// last value wins (in the first one's place).
     fn from_iter<I: IntoIterator<Item = (String, Value)>>(iter: I) -> Fields {
-        let mut v: Vec<(Prefix, String, Value, u32)> = iter
+        let mut v: Vec<(Prefix, String, Value)> = iter
             .into_iter()
             .enumerate()
-            .map(|(i, (k, x))| (Prefix::of(&k), k, x, u32::try_from(i).unwrap_or(u32::MAX)))
+            .map(|(i, (k, x))| Fields::entry(k, x, u32::try_from(i).unwrap_or(u32::MAX)))
             .collect();
-        let before = |a: &(Prefix, String, Value, u32), b: &(Prefix, String, Value, u32)| {
-            a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1))
+        let before = |a: &(Prefix, String, Value), b: &(Prefix, String, Value)| {
+            a.0.name().cmp(&b.0.name()).then_with(|| a.1.cmp(&b.1))
         };
         if !v
             .windows(2)
@@ -205,7 +235,7 @@ impl FromIterator<(String, Value)> for Fields {
         {
             // Stable: equal names keep their order, then the last is kept.
             v.sort_by(before);
-            let mut out: Vec<(Prefix, String, Value, u32)> = Vec::with_capacity(v.len());
+            let mut out: Vec<(Prefix, String, Value)> = Vec::with_capacity(v.len());
             for e in v {
                 match out.last_mut() {
                     Some(last) if last.1 == e.1 => last.2 = e.2,
@@ -221,22 +251,22 @@ impl FromIterator<(String, Value)> for Fields {
 impl IntoIterator for Fields {
     type Item = (String, Value);
     type IntoIter = std::iter::Map<
-        std::vec::IntoIter<(Prefix, String, Value, u32)>,
-        fn((Prefix, String, Value, u32)) -> (String, Value),
+        std::vec::IntoIter<(Prefix, String, Value)>,
+        fn((Prefix, String, Value)) -> (String, Value),
     >;
     fn into_iter(self) -> Self::IntoIter {
-        self.0.into_iter().map(|(_, k, v, _)| (k, v))
+        self.0.into_iter().map(|(_, k, v)| (k, v))
     }
 }
 
 impl<'a> IntoIterator for &'a Fields {
     type Item = (&'a String, &'a Value);
     type IntoIter = std::iter::Map<
-        std::slice::Iter<'a, (Prefix, String, Value, u32)>,
-        fn(&'a (Prefix, String, Value, u32)) -> (&'a String, &'a Value),
+        std::slice::Iter<'a, (Prefix, String, Value)>,
+        fn(&'a (Prefix, String, Value)) -> (&'a String, &'a Value),
     >;
     fn into_iter(self) -> Self::IntoIter {
-        self.0.iter().map(|(_, k, v, _)| (k, v))
+        self.0.iter().map(|(_, k, v)| (k, v))
     }
 }
 
@@ -280,6 +310,26 @@ mod tests {
             .map(|(k, x)| (k.as_str(), x))
             .collect();
         assert_eq!(order, [("b", &v(3)), ("a", &v(2))]);
+        // A removed key's place is closed: the next key still goes last.
+        let mut h = Fields::new();
+        for k in ["c", "a", "b"] {
+            h.insert(k.to_string(), v(0));
+        }
+        h.remove("c");
+        h.insert("aa".into(), v(1));
+        let order: Vec<&str> = h.in_order().into_iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(order, ["a", "b", "aa"]);
+        // Names that tie on their first six bytes.
+        let mut t = Fields::new();
+        for k in ["abcdefZ", "abcdefA", "abcdef"] {
+            t.insert(k.to_string(), v(0));
+        }
+        assert_eq!(
+            t.keys().collect::<Vec<_>>(),
+            ["abcdef", "abcdefA", "abcdefZ"]
+        );
+        let order: Vec<&str> = t.in_order().into_iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(order, ["abcdefZ", "abcdefA", "abcdef"]);
     }
 
     #[test]
