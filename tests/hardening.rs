@@ -9,30 +9,12 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn shipc(cwd: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_shipc"))
-        .args(args)
-        .current_dir(cwd)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run shipc");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    common::shipc_in(cwd, args)
 }
 
 /// A fresh project folder with `ship/<name>` files.
 fn project(name: &str, files: &[(&str, &str)]) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("shipc-hardening-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(d.join("ship")).unwrap();
-    for (f, text) in files {
-        let p = d.join(f);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
-    }
-    d
+    common::temp_project(&format!("hardening-{name}"), files)
 }
 
 const D1: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";

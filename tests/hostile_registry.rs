@@ -173,9 +173,16 @@ fn lock(dir: &PathBuf, host: &str) -> (i32, String, u64) {
         format!("{{\"auths\": {{\"{host}\": {{\"auth\": \"{auth}\"}}}}}}"),
     )
     .unwrap();
-    let o = Command::new("/usr/bin/time")
-        .args(["-f", "maxrss=%M"])
-        .arg(env!("CARGO_BIN_EXE_shipc"))
+    // Under /usr/bin/time (peak memory) when the machine has it.
+    let timed = std::path::Path::new("/usr/bin/time").exists();
+    let mut cmd = if timed {
+        let mut c = Command::new("/usr/bin/time");
+        c.args(["-f", "maxrss=%M"]).arg(env!("CARGO_BIN_EXE_shipc"));
+        c
+    } else {
+        Command::new(env!("CARGO_BIN_EXE_shipc"))
+    };
+    let o = cmd
         .args([
             "lock",
             "--env",
@@ -188,25 +195,8 @@ fn lock(dir: &PathBuf, host: &str) -> (i32, String, u64) {
         .current_dir(dir)
         .env("DOCKER_CONFIG", &docker)
         .env("NO_COLOR", "1")
-        .output();
-    let o = match o {
-        Ok(o) => o,
-        Err(_) => Command::new(env!("CARGO_BIN_EXE_shipc"))
-            .args([
-                "lock",
-                "--env",
-                "staging",
-                "--timeout",
-                "10",
-                "--retries",
-                "0",
-            ])
-            .current_dir(dir)
-            .env("DOCKER_CONFIG", &docker)
-            .env("NO_COLOR", "1")
-            .output()
-            .unwrap(),
-    };
+        .output()
+        .unwrap();
     let stderr = String::from_utf8_lossy(&o.stderr).to_string();
     let rss = stderr
         .lines()

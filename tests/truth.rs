@@ -8,25 +8,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn shipc(cwd: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_shipc"))
-        .args(args)
-        .current_dir(cwd)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run shipc");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    common::shipc_in(cwd, args)
 }
 
 fn project(name: &str, main: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("shipc-truth-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(d.join("ship")).unwrap();
-    std::fs::write(d.join("ship/main.ship"), main).unwrap();
-    d
+    common::temp_project(&format!("truth-{name}"), &[("ship/main.ship", main)])
 }
 
 fn read(p: &Path) -> String {

@@ -584,15 +584,8 @@ pub fn mismatches(env: &EnvModel, lock: &Lockfile) -> Vec<Diagnostic> {
     let Some(pins) = lock.envs.get(&env.name) else {
         return Vec::new();
     };
-    let no_images = BTreeMap::new();
-    let inputs = Inputs {
-        tag: Some("-"),
-        images: &no_images,
-        previous: lock,
-        contract: false,
-    };
-    let (all, _) = targets(env, inputs);
-    all.iter()
+    deployed(env, lock)
+        .iter()
         .filter(|t| t.what == What::Image)
         .filter_map(|t| {
             let p = pins.images.get(&t.key)?;
@@ -617,15 +610,8 @@ pub fn verify_queries(
     lock: &Lockfile,
     command: &str,
 ) -> (Vec<Target>, Vec<Diagnostic>) {
-    let no_images = BTreeMap::new();
     // Only keys and repositories are used: any tag will do.
-    let inputs = Inputs {
-        tag: Some("-"),
-        images: &no_images,
-        previous: lock,
-        contract: false,
-    };
-    let (all, _) = targets(env, inputs);
+    let all = deployed(env, lock);
     let mut out = Vec::new();
     let mut problems = Vec::new();
     let pins = lock.envs.get(&env.name);

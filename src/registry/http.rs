@@ -70,10 +70,7 @@ impl Http {
         let redirect_insecure = s.insecure.clone();
         let policy = reqwest::redirect::Policy::custom(move |attempt| {
             let url = attempt.url().clone();
-            let host_port = match url.port() {
-                Some(p) => format!("{}:{p}", url.host_str().unwrap_or("")),
-                None => url.host_str().unwrap_or("").to_string(),
-            };
+            let host_port = host_port(&url);
             if attempt.previous().len() >= 5 {
                 attempt.error(format!("more than 5 redirects (last to {url})"))
             } else if url.scheme() != "https" && !redirect_insecure.contains(&host_port) {
@@ -204,10 +201,7 @@ impl Http {
                 false,
             )
         })?;
-        let realm_host = match url.port() {
-            Some(p) => format!("{}:{p}", url.host_str().unwrap_or("")),
-            None => url.host_str().unwrap_or("").to_string(),
-        };
+        let realm_host = host_port(&url);
         if url.scheme() != "https" && !self.insecure.contains(&realm_host) {
             return Err((
                 self.failure(
@@ -433,6 +427,14 @@ impl Http {
             classify_transport(e)
         };
         (self.failure(kind, detail), retry)
+    }
+}
+
+/// `host[:port]` of a URL, as registries are named.
+fn host_port(url: &reqwest::Url) -> String {
+    match url.port() {
+        Some(p) => format!("{}:{p}", url.host_str().unwrap_or("")),
+        None => url.host_str().unwrap_or("").to_string(),
     }
 }
 

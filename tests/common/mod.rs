@@ -62,3 +62,32 @@ pub fn skip(why: &str) {
     assert!(std::env::var_os("CI").is_none(), "CI must not skip: {why}");
     let _ = writeln!(std::io::stderr().lock(), "SKIPPED: {why}");
 }
+
+/// Run the real binary in `cwd` without colour: (exit code, stdout, stderr).
+pub fn shipc_in(cwd: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_shipc"))
+        .args(args)
+        .current_dir(cwd)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run shipc");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A fresh project folder in the temp dir, `ship/` plus `files` (paths
+/// relative to the project root).
+pub fn temp_project(tag: &str, files: &[(&str, &str)]) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("shipc-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(d.join("ship")).unwrap();
+    for (f, text) in files {
+        let p = d.join(f);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    d
+}
