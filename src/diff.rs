@@ -87,7 +87,7 @@ fn image(env: &EnvModel, svc: &Decl, lock: &Lockfile, overrides: &Overrides) -> 
     let Some(v) = svc.value.get("image") else {
         return "-".into();
     };
-    if env.kind() == "tilt" {
+    if !env.env_kind().pinned() {
         return match &v.kind {
             V::Decl(d) if d.kind == DeclKind::Image => format!(
                 "built by Tilt ({})",

@@ -304,13 +304,53 @@ pub struct EnvModel {
     pub edges: Vec<Edge>,
 }
 
+/// An env's delivery kind: the stdlib's `EnvKind` union. Match it
+/// exhaustively: a new kind is then a compile error wherever a back end
+/// decides by kind, never a silent fall-through to another target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EnvKind {
+    /// A Tiltfile and dev manifests.
+    Tilt,
+    /// A Helmfile with the built-in chart.
+    Helmfile,
+    /// A Flux GitOps tree.
+    Flux,
+}
+
+impl EnvKind {
+    /// The kind as written in `.ship` files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EnvKind::Tilt => "tilt",
+            EnvKind::Helmfile => "helmfile",
+            EnvKind::Flux => "flux",
+        }
+    }
+
+    /// Does this kind deploy images by digest?
+    pub fn pinned(self) -> bool {
+        match self {
+            EnvKind::Tilt => false,
+            EnvKind::Helmfile | EnvKind::Flux => true,
+        }
+    }
+}
+
 impl EnvModel {
     /// The env's delivery kind (`tilt`, `helmfile`, `flux`).
     pub fn kind(&self) -> &str {
-        self.env
-            .get("kind")
-            .and_then(Value::as_str)
-            .unwrap_or("tilt")
+        self.env_kind().as_str()
+    }
+
+    /// The env's delivery kind. The checker admits only the union's
+    /// values, so anything else (an env that failed to check) is `Tilt`,
+    /// the kind that deploys nothing pinned.
+    pub fn env_kind(&self) -> EnvKind {
+        match self.env.get("kind").and_then(Value::as_str) {
+            Some("helmfile") => EnvKind::Helmfile,
+            Some("flux") => EnvKind::Flux,
+            _ => EnvKind::Tilt,
+        }
     }
 
     /// The release suffix.

@@ -366,7 +366,7 @@ pub fn lock_keys(env: &EnvModel, diags: &mut Diagnostics) -> BTreeMap<String, Sp
 pub fn object_names(env: &EnvModel, diags: &mut Diagnostics) {
     let mut seen: BTreeMap<&str, (&str, Span)> = BTreeMap::new();
     // Tilt never deploys infra, so only GitOps envs can collide with it.
-    let infras = if env.kind() == "tilt" {
+    let infras = if !env.env_kind().pinned() {
         None
     } else {
         Some(env.infras.values())
@@ -396,6 +396,7 @@ pub fn object_names(env: &EnvModel, diags: &mut Diagnostics) {
 /// The env-level requirements of its delivery kind.
 pub fn env(env: &EnvModel, diags: &mut Diagnostics) {
     let kind = env.kind();
+    let env_kind = env.env_kind();
     let routing = env.env.get("routing");
     if routing.and_then(Value::as_str) == Some("gateway") && env.env.get("gateway").is_none() {
         if let Some(host) = env.services.values().find_map(|s| s.value.get("host")) {
@@ -414,7 +415,7 @@ pub fn env(env: &EnvModel, diags: &mut Diagnostics) {
             );
         }
     }
-    if kind == "tilt" {
+    if env_kind == crate::model::EnvKind::Tilt {
         return;
     }
     let builds = env
@@ -435,7 +436,7 @@ pub fn env(env: &EnvModel, diags: &mut Diagnostics) {
             .help("add `registry = \"registry.example.com/team\"`"),
         );
     }
-    if kind == "flux" {
+    if env_kind == crate::model::EnvKind::Flux {
         let flux = env.env.get("flux");
         let has = flux.is_some_and(|f| f.get("git").is_some() || f.get("oci").is_some());
         if !has {

@@ -23,9 +23,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use types::Ty;
 
 /// The policy rules that `policy { }` may configure.
-pub const POLICY_CODES: &[&str] = &[
-    "P001", "P002", "P003", "P004", "P005", "P006", "P007", "R101", "R102", "R103",
-];
+pub fn policy_codes() -> Vec<&'static str> {
+    Code::ALL
+        .iter()
+        .filter(|c| c.configurable())
+        .map(|c| c.id())
+        .collect()
+}
 
 /// The result of checking.
 #[derive(Debug)]
@@ -59,13 +63,14 @@ pub fn check(loaded: &mut Loaded, only_env: Option<&str>, diags: &mut Diagnostic
             );
             for e in &b.body.entries {
                 let key = e.path.first().map(|k| k.name.as_str()).unwrap_or("");
-                if !POLICY_CODES.contains(&key) || e.path.len() != 1 {
+                let policy_codes = policy_codes();
+                if !policy_codes.contains(&key) || e.path.len() != 1 {
                     let span = e.path.first().map_or(e.span, |k| k.span);
                     diags.push(
                         Diagnostic::new(Code::E2026, span, format!("unknown policy rule `{key}`"))
                             .label("not a policy code")
-                            .maybe_help(suggest::did_you_mean(key, POLICY_CODES))
-                            .note(format!("policy rules: {}", POLICY_CODES.join(", "))),
+                            .maybe_help(suggest::did_you_mean(key, &policy_codes))
+                            .note(format!("policy rules: {}", policy_codes.join(", "))),
                     );
                 }
             }
@@ -303,7 +308,7 @@ pub fn eval_env(
     constraints::lock_keys(&model, diags);
     constraints::object_names(&model, diags);
     constraints::env(&model, diags);
-    if kind == "tilt" {
+    if model.env_kind() == crate::model::EnvKind::Tilt {
         tilt::check(&model, diags);
     }
     Some(model)

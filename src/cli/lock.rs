@@ -140,17 +140,19 @@ pub fn lock(out: &Output, a: &LockArgs) -> u8 {
             }
         );
         if charts > 0 {
-            eprintln!("{}", chart_note(env.kind()));
+            eprintln!("{}", chart_note(env.env_kind()));
         }
     }
     0
 }
 
 /// How the env deploys the charts it just locked.
-fn chart_note(kind: &str) -> &'static str {
+fn chart_note(kind: shipc::model::EnvKind) -> &'static str {
+    use shipc::model::EnvKind;
     match kind {
-        "flux" => "note: flux envs deploy locked OCI charts by digest (an OCIRepository at the digest)",
-        _ => "note: helmfile envs deploy charts by their exact version; the digest is recorded for review and `verify`",
+        EnvKind::Flux => "note: flux envs deploy locked OCI charts by digest (an OCIRepository at the digest)",
+        EnvKind::Helmfile => "note: helmfile envs deploy charts by their exact version; the digest is recorded for review and `verify`",
+        EnvKind::Tilt => "note: tilt envs build their images; the pins are used by `promote`",
     }
 }
 

@@ -29,6 +29,15 @@ macro_rules! codes {
                 match self { $( Code::$variant => Severity::$sev, )* }
             }
 
+            /// Whether `policy { CODE = "warn" }` may change its severity:
+            /// the policy rules (`P…`) and the registry contract warnings
+            /// (`R1…`). Derived from the code, so a new rule is
+            /// configurable the moment it is in this table.
+            pub fn configurable(self) -> bool {
+                let id = self.id();
+                id.starts_with('P') || id.starts_with("R1")
+            }
+
             /// The long explanation (markdown) shown by `shipc explain`.
             pub fn explanation(self) -> &'static str {
                 match self { $( Code::$variant => include_str!(concat!("explain/", stringify!($variant), ".md")), )* }

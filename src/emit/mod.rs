@@ -16,7 +16,7 @@ pub mod yaml;
 use crate::diag::Diagnostic;
 pub use crate::eval::units::go_duration as units_go_duration;
 use crate::lock::Lockfile;
-use crate::model::{EnvModel, V};
+use crate::model::{EnvKind, EnvModel, V};
 use std::collections::BTreeMap;
 
 /// Files to write: relative path (`/`-separated) → bytes. Sorted, so
@@ -100,6 +100,27 @@ pub fn all(
     Ok((tree, problems))
 }
 
+/// What the pinned targets (helmfile, flux) take besides the env.
+fn pinned_input<'a>(
+    analysis: &'a crate::Analysis,
+    env: &EnvModel,
+    t: &'a Targets<'_>,
+) -> helmfile::PinnedInput<'a> {
+    let builds = env
+        .services
+        .values()
+        .any(|s| matches!(s.value.get("image").map(|i| &i.kind), Some(V::Decl(_))));
+    let tag = if builds { " --tag <TAG>" } else { "" };
+    helmfile::PinnedInput {
+        project: &analysis.checked.project,
+        sources: &analysis.loaded.sources,
+        root: &analysis.loaded.root,
+        lock: t.lock,
+        overrides: t.overrides,
+        lock_command: format!("shipc lock --env {}{tag}{}", env.name, t.path_arg),
+    }
+}
+
 fn one_env(
     analysis: &crate::Analysis,
     env: &EnvModel,
@@ -112,9 +133,9 @@ fn one_env(
         &analysis.loaded.root,
     );
     // `kind` and `tilt.strategy` are checked literal unions: every value
-    // has a target.
-    match env.kind() {
-        "tilt" => {
+    // has a target, and the match is exhaustive.
+    match env.env_kind() {
+        EnvKind::Tilt => {
             let root_from_output = (t.root_from_output)(&env.name);
             let input = tilt::TiltInput {
                 project,
@@ -124,25 +145,7 @@ fn one_env(
             };
             (tilt::emit(env, graph, &input), Vec::new())
         }
-        kind => {
-            let builds = env
-                .services
-                .values()
-                .any(|s| matches!(s.value.get("image").map(|i| &i.kind), Some(V::Decl(_))));
-            let tag = if builds { " --tag <TAG>" } else { "" };
-            let input = helmfile::PinnedInput {
-                project,
-                sources,
-                root,
-                lock: t.lock,
-                overrides: t.overrides,
-                lock_command: format!("shipc lock --env {}{tag}{}", env.name, t.path_arg),
-            };
-            if kind == "flux" {
-                flux::emit(env, graph, &input)
-            } else {
-                helmfile::emit(env, graph, &input)
-            }
-        }
+        EnvKind::Helmfile => helmfile::emit(env, graph, &pinned_input(analysis, env, t)),
+        EnvKind::Flux => flux::emit(env, graph, &pinned_input(analysis, env, t)),
     }
 }

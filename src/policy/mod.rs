@@ -48,14 +48,16 @@ pub fn configure(
 ) -> Vec<Diagnostic> {
     found
         .into_iter()
-        .filter_map(|mut d| match policy.get(d.code.id()) {
-            Some(None) => None,
-            Some(Some(sev)) => {
-                d.severity = *sev;
-                Some(d)
-            }
-            None => Some(d),
-        })
+        .filter_map(
+            |mut d| match policy.get(d.code.id()).filter(|_| d.code.configurable()) {
+                Some(None) => None,
+                Some(Some(sev)) => {
+                    d.severity = *sev;
+                    Some(d)
+                }
+                None => Some(d),
+            },
+        )
         .collect()
 }
 

@@ -18,8 +18,8 @@ fn ctx(e: &EnvModel) -> Option<&str> {
 }
 
 pub(super) fn check(envs: &[EnvModel], out: &mut Vec<Diagnostic>) {
-    for tilt in envs.iter().filter(|e| e.kind() == "tilt") {
-        for gitops in envs.iter().filter(|e| e.kind() != "tilt") {
+    for tilt in envs.iter().filter(|e| !e.env_kind().pinned()) {
+        for gitops in envs.iter().filter(|e| e.env_kind().pinned()) {
             if ns(tilt) != ns(gitops) {
                 continue;
             }

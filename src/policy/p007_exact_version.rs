@@ -19,7 +19,7 @@ pub fn exact(v: &str) -> bool {
 }
 
 pub(super) fn check(env: &EnvModel, out: &mut Vec<Diagnostic>) {
-    if env.kind() == "tilt" {
+    if !env.env_kind().pinned() {
         return;
     }
     for i in env.infras.values() {
