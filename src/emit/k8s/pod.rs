@@ -157,9 +157,9 @@ fn pod_template(cx: &Context<'_>, d: &Decl, restart: Option<&str>) -> PodTemplat
         ports: Some(ports).filter(|p| !p.is_empty()),
         env: Some(env_vars(d.value.get("env_vars"))).filter(|e| !e.is_empty()),
         resources: resources(d.value.get("resources")),
-        readiness_probe: d.value.get("readiness").map(|p| probe(p, d)),
-        liveness_probe: d.value.get("liveness").map(|p| probe(p, d)),
-        startup_probe: d.value.get("startup").map(|p| probe(p, d)),
+        readiness_probe: d.value.get("readiness").and_then(|p| probe(p, d)),
+        liveness_probe: d.value.get("liveness").and_then(|p| probe(p, d)),
+        startup_probe: d.value.get("startup").and_then(|p| probe(p, d)),
         security_context: security.map(container_security),
         volume_mounts: Some(mounts(d)).filter(|m| !m.is_empty()),
         ..Container::default()
@@ -344,9 +344,12 @@ fn probe_port_ref(p: &Value) -> IntOrString {
     }
 }
 
-fn probe(p: &Value, d: &Decl) -> Probe {
+/// A probe from one of the stdlib's probe constructors. Each is named:
+/// a constructor this lowering does not know yields no probe (never an
+/// empty `exec` one that Kubernetes would run as a failing command).
+fn probe(p: &Value, d: &Decl) -> Option<Probe> {
     let V::Call { func, args, .. } = &p.kind else {
-        return Probe::default();
+        return None;
     };
     let secs = |k: &str| {
         args.get(k)
@@ -403,13 +406,14 @@ fn probe(p: &Value, d: &Decl) -> Probe {
                 ..TCPSocketAction::default()
             });
         }
-        _ => {
+        "exec" => {
             probe.exec = Some(ExecAction {
                 command: string_list(args.get("command")),
             });
         }
+        _ => return None,
     }
-    probe
+    Some(probe)
 }
 
 fn pod_security(s: &Value) -> PodSecurityContext {
