@@ -225,11 +225,7 @@ pub fn emit(
                         json!({"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "HelmRepository", "metadata": flux_meta(&name, env), "spec": repo_spec})
                     }
                 };
-                let target_ns = v
-                    .get("namespace")
-                    .and_then(Value::as_str)
-                    .unwrap_or(&namespace)
-                    .to_string();
+                let target_ns = cx.namespace_of(infra);
                 let mut spec = Map::new();
                 spec.insert("interval".into(), json!(interval));
                 spec.insert("timeout".into(), json!(timeout));

@@ -167,15 +167,10 @@ pub fn emit(
                     .services
                     .get(name)
                     .map(|s| (s.k8s_name.clone(), namespace.clone())),
-                DeclKind::Infra => env.infras.get(name).map(|i| {
-                    let ns = i
-                        .value
-                        .get("namespace")
-                        .and_then(Value::as_str)
-                        .unwrap_or(&namespace)
-                        .to_string();
-                    (i.k8s_name.clone(), ns)
-                }),
+                DeclKind::Infra => env
+                    .infras
+                    .get(name)
+                    .map(|i| (i.k8s_name.clone(), cx.namespace_of(i))),
                 _ => None,
             }
         };
@@ -258,11 +253,7 @@ pub fn emit(
             } else {
                 chart.to_string()
             };
-            let ns = v
-                .get("namespace")
-                .and_then(Value::as_str)
-                .unwrap_or(&namespace)
-                .to_string();
+            let ns = cx.namespace_of(infra);
             let mut rel = Map::new();
             rel.insert("name".into(), json!(infra.k8s_name));
             rel.insert("namespace".into(), json!(ns));

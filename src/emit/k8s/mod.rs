@@ -162,6 +162,16 @@ impl<'a> Context<'a> {
         self.namespace.clone()
     }
 
+    /// The namespace a declaration deploys to: its own `namespace` (infra
+    /// may name one), else the env's.
+    pub fn namespace_of(&self, d: &crate::model::Decl) -> String {
+        d.value
+            .get("namespace")
+            .and_then(Value::as_str)
+            .unwrap_or(&self.namespace)
+            .to_string()
+    }
+
     /// The project name (for `app.kubernetes.io/part-of`).
     pub fn project_name(&self) -> String {
         self.project_name.clone()

@@ -134,7 +134,6 @@ pub fn emit(env: &EnvModel, graph: &DepGraph, input: &TiltInput<'_>) -> OutputTr
     if let Some(reg) = e.get("registry").and_then(Value::as_str) {
         t.push_str(&format!("default_registry({})\n", string(reg)));
     }
-    let namespace = cx.namespace();
     let kubectl_ctx: Vec<String> = match e.path("cluster.context").and_then(Value::as_str) {
         Some(c) => vec!["--context".into(), c.to_string()],
         None => Vec::new(),
@@ -192,12 +191,7 @@ pub fn emit(env: &EnvModel, graph: &DepGraph, input: &TiltInput<'_>) -> OutputTr
     if infra_needed {
         let mut script: Vec<String> = Vec::new();
         for i in env.infras.values() {
-            let ns = i
-                .value
-                .get("namespace")
-                .and_then(Value::as_str)
-                .unwrap_or(&namespace)
-                .to_string();
+            let ns = cx.namespace_of(i);
             let target = i
                 .value
                 .get("health")
