@@ -56,6 +56,7 @@
 #![warn(missing_docs)]
 pub mod alloc;
 pub mod check;
+pub mod cluster;
 pub mod diag;
 pub mod diff;
 pub mod emit;
