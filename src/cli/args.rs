@@ -50,6 +50,140 @@ pub enum Command {
     Promote(PromoteArgs),
     /// Explain a diagnostic code, e.g. `shipc explain E2001`
     Explain(ExplainArgs),
+    /// Show what `apply` would change in the cluster (exit 0: nothing, 2: changes, 1: error)
+    Plan(PlanArgs),
+    /// Server-side apply a helmfile env to its cluster, in graph waves; record a revision
+    Apply(ApplyArgs),
+    /// Show an env's workloads, pods, images and infra in the cluster
+    Status(StatusArgs),
+    /// List the revisions `apply` recorded in the cluster
+    History(HistoryArgs),
+    /// Re-apply a recorded revision (default: the one before the deployed one)
+    Rollback(RollbackArgs),
+}
+
+/// Which env, which cluster (every cluster verb).
+#[derive(Debug, Args)]
+pub struct ClusterArgs {
+    /// A `.ship` file or a folder of them (default: ./ship if it exists, else .)
+    pub path: Option<PathBuf>,
+    /// The env
+    #[arg(long)]
+    pub env: String,
+    /// The kubeconfig context (default: the current one). An env that names
+    /// `cluster.context` refuses any other
+    #[arg(long)]
+    pub context: Option<String>,
+    /// Seconds one API request may take
+    #[arg(long, default_value_t = 30, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub request_timeout: u64,
+    /// API requests in flight at once
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: u16,
+    /// Override one ship.lock digest for this run: NAME=sha256:… (repeatable)
+    #[arg(long = "digest", value_name = "NAME=DIGEST")]
+    pub digests: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// Plan as `apply --adopt` would apply (take over other owners' objects and fields)
+    #[arg(long)]
+    pub adopt: bool,
+    /// Show stale PVCs as deleted (as `apply --prune --prune-volumes` would)
+    #[arg(long)]
+    pub prune_volumes: bool,
+}
+
+/// What `apply` and `rollback` share.
+#[derive(Debug, Args)]
+pub struct RolloutArgs {
+    /// Wait for each wave to become ready before the next (`--wait=false` to not wait)
+    #[arg(long, default_value_t = true, num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set)]
+    pub wait: bool,
+    /// On any failure, restore the previous revision and delete what this one created
+    #[arg(long)]
+    pub atomic: bool,
+    /// Time limit of the whole apply: 300s, 5m, 1h30m
+    #[arg(long, default_value = "5m", value_name = "DURATION")]
+    pub timeout: String,
+    /// Do not ask for confirmation (needed without a terminal)
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Revision records to keep in the cluster
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    pub history_max: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    #[command(flatten)]
+    pub rollout: RolloutArgs,
+    /// Delete objects this env owns that are no longer rendered (never Namespaces; PVCs only with --prune-volumes)
+    #[arg(long)]
+    pub prune: bool,
+    /// With --prune, delete stale PersistentVolumeClaims too (their data is lost)
+    #[arg(long)]
+    pub prune_volumes: bool,
+    /// Take over objects another owner holds (Helm, Flux, Argo CD, another env) and fields other managers set
+    #[arg(long)]
+    pub adopt: bool,
+    /// Skip checking that every pinned digest exists in its registry (P004)
+    #[arg(long)]
+    pub skip_verify: bool,
+    /// Install or upgrade the env's infra charts first with `helm upgrade --install --atomic --wait`
+    #[arg(long)]
+    pub with_infra: bool,
+    /// For the registry check: speak plain HTTP to this registry (HOST:PORT; repeatable)
+    #[arg(long = "insecure-registry", value_name = "HOST:PORT")]
+    pub insecure: Vec<String>,
+    /// For the registry check: trust the CAs in this PEM file too (repeatable)
+    #[arg(long = "ca-file", value_name = "PATH")]
+    pub ca_files: Vec<PathBuf>,
+}
+
+impl ApplyArgs {
+    /// The registry settings of the P004 check (defaults but for the
+    /// insecure registries and CA files given).
+    pub fn registry(&self) -> RegistryArgs {
+        RegistryArgs {
+            insecure: self.insecure.clone(),
+            ca_files: self.ca_files.clone(),
+            concurrency: 8,
+            timeout: 30.0,
+            retries: 2,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// Redraw every 2 seconds until interrupted
+    #[arg(long)]
+    pub watch: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    #[command(flatten)]
+    pub rollout: RolloutArgs,
+    /// The revision to re-apply (default: the last good one before the deployed one)
+    #[arg(long)]
+    pub to: Option<u64>,
 }
 
 #[derive(Debug, Args)]
@@ -187,4 +321,13 @@ pub struct PromoteArgs {
     /// Change nothing; print what would change
     #[arg(long)]
     pub dry_run: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_command_line_is_well_formed() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
 }

@@ -341,7 +341,7 @@ fn image_flags(flags: &[String], env: &EnvModel) -> Result<BTreeMap<String, Stri
 }
 
 /// Transport settings from the flags, the env and the environment.
-fn registry_options(a: &RegistryArgs, env: &EnvModel) -> Result<Options, String> {
+pub(super) fn registry_options(a: &RegistryArgs, env: &EnvModel) -> Result<Options, String> {
     if !(a.timeout.is_finite() && a.timeout > 0.0 && a.timeout <= 3600.0) {
         return Err(format!(
             "`--timeout {}`: give seconds between 0 and 3600",
@@ -423,7 +423,7 @@ fn word(s: &str) -> String {
 }
 
 /// The registry flags the user gave, to repeat in a suggested command.
-fn registry_flags(r: &super::args::RegistryArgs) -> String {
+pub(super) fn registry_flags(r: &super::args::RegistryArgs) -> String {
     let mut c = String::new();
     for h in &r.insecure {
         c.push_str(&format!(" --insecure-registry {}", word(h)));
@@ -434,13 +434,13 @@ fn registry_flags(r: &super::args::RegistryArgs) -> String {
     c
 }
 
-fn path_arg(p: Option<&Path>) -> String {
+pub(super) fn path_arg(p: Option<&Path>) -> String {
     p.map(|p| format!(" {}", word(&p.display().to_string())))
         .unwrap_or_default()
 }
 
 /// A progress line on stderr when it is a terminal: `[n/total] reference`.
-fn progress(out: &Output) -> impl FnMut(usize, usize, &str) {
+pub(super) fn progress(out: &Output) -> impl FnMut(usize, usize, &str) {
     let live = !out.json() && std::io::stderr().is_terminal();
     move |done, total, current| {
         if !live {

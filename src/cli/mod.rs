@@ -7,6 +7,7 @@
 mod args;
 mod check;
 mod ci_formats;
+mod cluster;
 mod compile;
 mod diff;
 mod excerpt;
@@ -42,6 +43,11 @@ pub fn main() -> ExitCode {
         args::Command::Lock(a) => lock::lock(&out, a),
         args::Command::Verify(a) => lock::verify(&out, a),
         args::Command::Promote(a) => lock::promote(&out, a),
+        args::Command::Plan(a) => cluster::plan(&out, a),
+        args::Command::Apply(a) => cluster::apply(&out, a),
+        args::Command::Status(a) => cluster::status(&out, a),
+        args::Command::History(a) => cluster::history(&out, a),
+        args::Command::Rollback(a) => cluster::rollback(&out, a),
     };
     ExitCode::from(code)
 }

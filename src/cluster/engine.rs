@@ -363,8 +363,8 @@ pub async fn plan<C: Cluster>(c: &C, r: &Rendered, s: &Settings) -> Result<Plan,
 /// What `apply` reports as it goes.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
-    /// A wave starts: its index (0 = Namespaces), how many waves, how many
-    /// objects it has.
+    /// A wave starts: its place (0 = Namespaces), how many waves there
+    /// are, how many objects it has.
     Wave(usize, usize, usize),
     /// An object was written: created, configured or unchanged.
     Applied(Key, Action),
@@ -549,9 +549,9 @@ async fn roll_out<C: Cluster>(
     let waves: BTreeSet<usize> = objects.iter().map(|d| d.wave).collect();
     let total = waves.len();
     let mut changes = Vec::new();
-    for w in waves {
+    for (i, w) in waves.into_iter().enumerate() {
         let objs: Vec<&Desired> = objects.iter().filter(|d| d.wave == w).collect();
-        progress(Event::Wave(w, total, objs.len()));
+        progress(Event::Wave(i, total, objs.len()));
         let n = o.settings.concurrency;
         changes.extend(write_wave(c, &objs, lives, o.settings.adopt, n, progress).await?);
         if o.wait {
@@ -626,6 +626,22 @@ fn image_changes(before: Option<&Release>, after: &BTreeMap<String, String>) -> 
         .collect()
 }
 
+/// Why an apply stopped.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stopped {
+    /// The refusals, or the failure (with what was restored as notes).
+    pub diagnostics: Vec<Diagnostic>,
+    /// Whether anything was written to the cluster before it stopped.
+    pub touched: bool,
+}
+
+fn refused(diagnostics: Vec<Diagnostic>) -> Stopped {
+    Stopped {
+        diagnostics,
+        touched: false,
+    }
+}
+
 /// `shipc apply`: refuse (P005, K010, K004) before touching anything, then
 /// apply in waves, wait, prune, record revision N; on failure record N as
 /// failed and, with `atomic`, restore N-1. `Err` carries the refusals or
@@ -635,10 +651,10 @@ pub async fn apply<C: Cluster>(
     r: &Rendered,
     o: &ApplyOptions,
     progress: &mut dyn FnMut(Event),
-) -> Result<(Outcome, Vec<Diagnostic>), Vec<Diagnostic>> {
-    let (recs, warnings) = records(c, r).await.map_err(|d| vec![d])?;
-    let lives_v = live(c, r, &o.settings).await?;
-    infra_present(c, r, &o.settings).await?;
+) -> Result<(Outcome, Vec<Diagnostic>), Stopped> {
+    let (recs, warnings) = records(c, r).await.map_err(|d| refused(vec![d]))?;
+    let lives_v = live(c, r, &o.settings).await.map_err(refused)?;
+    infra_present(c, r, &o.settings).await.map_err(refused)?;
     let lives: BTreeMap<Key, Option<Json>> = r
         .objects
         .iter()
@@ -672,14 +688,20 @@ pub async fn apply<C: Cluster>(
     match roll_out(c, &r.objects, &lives, o, deadline, progress).await {
         Ok(mut changes) => {
             if o.prune {
-                let keys = stale(c, r, recs.values().next_back(), &o.settings).await?;
+                let touched = |diagnostics| Stopped {
+                    diagnostics,
+                    touched: true,
+                };
+                let keys = stale(c, r, recs.values().next_back(), &o.settings)
+                    .await
+                    .map_err(touched)?;
                 for k in keys {
                     if prune_note(&k, &o.settings).is_some() {
                         continue;
                     }
                     c.delete(&k)
                         .await
-                        .map_err(|f| vec![diagnose(&f, &format!("pruning {k}"), r.span)])?;
+                        .map_err(|f| touched(vec![diagnose(&f, &format!("pruning {k}"), r.span)]))?;
                     progress(Event::Deleted(k.clone()));
                     changes.push(Change {
                         object: k,
@@ -691,7 +713,10 @@ pub async fn apply<C: Cluster>(
             }
             record(c, &rel, &recs, o.history_max, r.span)
                 .await
-                .map_err(|d| vec![d])?;
+                .map_err(|d| Stopped {
+                    diagnostics: vec![d],
+                    touched: true,
+                })?;
             Ok((
                 Outcome {
                     revision,
@@ -728,7 +753,10 @@ pub async fn apply<C: Cluster>(
             if let Err(d) = record(c, &rel, &recs, o.history_max, r.span).await {
                 out.push(d);
             }
-            Err(out)
+            Err(Stopped {
+                diagnostics: out,
+                touched: true,
+            })
         }
     }
 }
@@ -845,9 +873,9 @@ pub async fn rollback<C: Cluster>(
     to: Option<u64>,
     o: &ApplyOptions,
     progress: &mut dyn FnMut(Event),
-) -> Result<(Outcome, Vec<Diagnostic>), Vec<Diagnostic>> {
-    let (recs, _) = records(c, r).await.map_err(|d| vec![d])?;
-    let target = rollback_target(&recs, to, r.span).map_err(|d| vec![d])?;
+) -> Result<(Outcome, Vec<Diagnostic>), Stopped> {
+    let (recs, _) = records(c, r).await.map_err(|d| refused(vec![d]))?;
+    let target = rollback_target(&recs, to, r.span).map_err(|d| refused(vec![d]))?;
     let mut again = r.clone();
     again.objects = desired_of(target, r.span);
     again.images = target.images.clone();
