@@ -197,9 +197,8 @@ fn every_code_is_explained_and_exercised() {
         // Registry codes need a registry: tests/registry.rs exercises them
         // (and checks that it does).
         // Cluster codes need an API server: tests/cluster.rs exercises them.
-        let needs_registry = code.id().starts_with('R')
-            || code.id().starts_with('K')
-            || code.id() == "P004";
+        let needs_registry =
+            code.id().starts_with('R') || code.id().starts_with('K') || code.id() == "P004";
         assert!(
             needs_registry || exercised.contains(code.id()),
             "{} is not exercised by any ui test",

@@ -3,7 +3,9 @@
 //! exit codes. What the verbs do is `shipc::cluster::engine`; the network
 //! is `shipc::cluster::kube`.
 
-use super::args::{ApplyArgs, ClusterArgs, HistoryArgs, PlanArgs, RollbackArgs, RolloutArgs, StatusArgs};
+use super::args::{
+    ApplyArgs, ClusterArgs, HistoryArgs, PlanArgs, RollbackArgs, RolloutArgs, StatusArgs,
+};
 use super::render::Output;
 use shipc::cluster::engine::{self, Action, ApplyOptions, Change, Event, Plan, Settings};
 use shipc::cluster::kube::{self as kc, KubeCluster};
@@ -14,7 +16,8 @@ use shipc::Diagnostics;
 use std::io::{BufRead, IsTerminal, Write};
 use std::time::Duration;
 
-/// Exit code of `plan` when applying would change something.
+/// Exit code of `plan` when applying would change something, and of
+/// `status` when something is not ready or drifted.
 const CHANGES: u8 = 2;
 
 /// An env bound to a cluster: the analysis, the rendered objects (with
@@ -58,7 +61,12 @@ impl Bound {
         }
     }
 
-    fn report(&self, out: &Output, diags: Vec<Diagnostic>, extra: serde_json::Map<String, serde_json::Value>) {
+    fn report(
+        &self,
+        out: &Output,
+        diags: Vec<Diagnostic>,
+        extra: serde_json::Map<String, serde_json::Value>,
+    ) {
         let configured = shipc::policy::configure(diags, &self.analysis.checked.policy);
         let mut d = Diagnostics::new();
         d.extend(configured);
@@ -111,7 +119,10 @@ fn bind(out: &Output, a: &ClusterArgs, verb: &str, accepts: Accepts) -> Result<B
         _ => {}
     }
     let lock = super::compile::read_lock(&analysis.loaded.root).map_err(|e| {
-        out.tool_error(&e, Some("fix ship.lock, or regenerate it with `shipc lock`"));
+        out.tool_error(
+            &e,
+            Some("fix ship.lock, or regenerate it with `shipc lock`"),
+        );
         1u8
     })?;
     let overrides = super::compile::digest_overrides(&a.digests, &analysis).map_err(|e| {
@@ -174,7 +185,12 @@ fn kube_error(out: &Output, analysis: &shipc::Analysis, span: shipc::Span, e: &s
 
 /// `--context`, else the kubeconfig's current context; an env that names
 /// `cluster.context` refuses any other (K008), before any request.
-fn choose_context(out: &Output, a: &ClusterArgs, env: &EnvModel, analysis: &shipc::Analysis) -> Result<String, u8> {
+fn choose_context(
+    out: &Output,
+    a: &ClusterArgs,
+    env: &EnvModel,
+    analysis: &shipc::Analysis,
+) -> Result<String, u8> {
     let kubeconfig = kc::kubeconfig().map_err(|e| {
         kube_error(out, analysis, env.span, &e);
         1u8
@@ -183,7 +199,12 @@ fn choose_context(out: &Output, a: &ClusterArgs, env: &EnvModel, analysis: &ship
     let chosen = match a.context.clone().or(current) {
         Some(c) => c,
         None => {
-            kube_error(out, analysis, env.span, "the kubeconfig has no current context; pass `--context`");
+            kube_error(
+                out,
+                analysis,
+                env.span,
+                "the kubeconfig has no current context; pass `--context`",
+            );
             return Err(1);
         }
     };
@@ -193,22 +214,27 @@ fn choose_context(out: &Output, a: &ClusterArgs, env: &EnvModel, analysis: &ship
                 let d = Diagnostic::new(
                     Code::K008,
                     want.span,
-                    format!("env `{}` deploys to context `{w}`, not to `{chosen}`", env.name),
+                    format!(
+                        "env `{}` deploys to context `{w}`, not to `{chosen}`",
+                        env.name
+                    ),
                 )
                 .label("the env's cluster")
-                .help(format!("pass `--context {w}` (the kubeconfig must have it)"));
+                .help(format!(
+                    "pass `--context {w}` (the kubeconfig must have it)"
+                ));
                 out.diagnostics(&analysis.loaded.sources, &[d]);
                 return Err(1);
             }
         }
     }
-    if !names.iter().any(|n| *n == chosen) {
+    if !names.contains(&chosen) {
         let hint = shipc::diag::suggest::did_you_mean(&chosen, &names).unwrap_or_default();
         kube_error(
             out,
             analysis,
             env.span,
-            &format!("the kubeconfig has no context `{chosen}` {hint}").trim().to_string(),
+            format!("the kubeconfig has no context `{chosen}` {hint}").trim(),
         );
         return Err(1);
     }
@@ -269,9 +295,14 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     }
     while !rest.is_empty() {
         let digits = rest.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
-        let n: u64 = rest.get(..digits).and_then(|d| d.parse().ok()).ok_or_else(bad)?;
+        let n: u64 = rest
+            .get(..digits)
+            .and_then(|d| d.parse().ok())
+            .ok_or_else(bad)?;
         rest = rest.get(digits..).unwrap_or("");
-        let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len());
         let unit = rest.get(..unit_len).unwrap_or("");
         rest = rest.get(unit_len..).unwrap_or("");
         total += match unit {
@@ -283,7 +314,9 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
         };
     }
     if total.is_zero() || total > Duration::from_secs(86_400) {
-        return Err(format!("`--timeout {s}`: give a duration between 1ms and 24h"));
+        return Err(format!(
+            "`--timeout {s}`: give a duration between 1ms and 24h"
+        ));
     }
     Ok(total)
 }
@@ -344,8 +377,17 @@ fn print_plan(plan: &Plan, color: bool) {
             Action::Delete => ("-", "delete", "31"),
             Action::Unchanged => continue,
         };
-        let note = c.note.as_ref().map(|n| format!("  ({n})")).unwrap_or_default();
-        let _ = writeln!(o, "{} {word:<7} {}{note}", paint(color, code, mark), c.object);
+        let note = c
+            .note
+            .as_ref()
+            .map(|n| format!("  ({n})"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            o,
+            "{} {word:<7} {}{note}",
+            paint(color, code, mark),
+            c.object
+        );
         for f in &c.fields {
             let _ = writeln!(
                 o,
@@ -391,7 +433,9 @@ pub fn plan(out: &Output, a: &PlanArgs) -> u8 {
         return 1;
     }
     let s = b.settings(&a.cluster, a.adopt, a.prune_volumes);
-    let result = b.runtime.block_on(engine::plan(&b.cluster, &b.rendered, &s));
+    let result = b
+        .runtime
+        .block_on(engine::plan(&b.cluster, &b.rendered, &s));
     let mut extra = serde_json::Map::new();
     extra.insert("env".into(), a.cluster.env.clone().into());
     extra.insert("context".into(), b.context.clone().into());
@@ -429,8 +473,14 @@ fn progress(out: &Output) -> impl FnMut(Event) {
         }
         let t = started.elapsed().as_secs_f64();
         match e {
-            Event::Wave(0, total, n) => eprintln!("[{t:6.1}s] wave 0/{} (namespaces): {n} object(s)", total.saturating_sub(1)),
-            Event::Wave(w, total, n) => eprintln!("[{t:6.1}s] wave {w}/{}: {n} object(s)", total.saturating_sub(1)),
+            Event::Wave(0, total, n) => eprintln!(
+                "[{t:6.1}s] wave 0/{} (namespaces): {n} object(s)",
+                total.saturating_sub(1)
+            ),
+            Event::Wave(w, total, n) => eprintln!(
+                "[{t:6.1}s] wave {w}/{}: {n} object(s)",
+                total.saturating_sub(1)
+            ),
             Event::Applied(k, a) => {
                 let word = match a {
                     Action::Create => "created",
@@ -447,13 +497,23 @@ fn progress(out: &Output) -> impl FnMut(Event) {
             }
             Event::Ready(k) => eprintln!("[{t:6.1}s]   ready      {k}"),
             Event::Deleted(k) => eprintln!("[{t:6.1}s]   deleted    {k}"),
-            Event::Restoring(0) => eprintln!("[{t:6.1}s] --atomic: deleting what this apply created"),
+            Event::Restoring(0) => {
+                eprintln!("[{t:6.1}s] --atomic: deleting what this apply created")
+            }
             Event::Restoring(n) => eprintln!("[{t:6.1}s] --atomic: restoring revision {n}"),
         }
     }
 }
 
-fn options(out: &Output, b: &Bound, a: &ClusterArgs, r: &RolloutArgs, adopt: bool, prune: bool, prune_volumes: bool) -> Result<ApplyOptions, u8> {
+fn options(
+    out: &Output,
+    b: &Bound,
+    a: &ClusterArgs,
+    r: &RolloutArgs,
+    adopt: bool,
+    prune: bool,
+    prune_volumes: bool,
+) -> Result<ApplyOptions, u8> {
     let timeout = parse_duration(&r.timeout).map_err(|e| {
         out.usage(&e);
         super::USAGE
@@ -471,7 +531,13 @@ fn options(out: &Output, b: &Bound, a: &ClusterArgs, r: &RolloutArgs, adopt: boo
     })
 }
 
-fn print_outcome(out: &Output, b: &Bound, verb: &str, result: Result<(engine::Outcome, Vec<Diagnostic>), engine::Stopped>, started: std::time::Instant) -> u8 {
+fn print_outcome(
+    out: &Output,
+    b: &Bound,
+    verb: &str,
+    result: Result<(engine::Outcome, Vec<Diagnostic>), engine::Stopped>,
+    started: std::time::Instant,
+) -> u8 {
     let mut extra = serde_json::Map::new();
     extra.insert("env".into(), b.rendered.env.clone().into());
     extra.insert("context".into(), b.context.clone().into());
@@ -479,7 +545,10 @@ fn print_outcome(out: &Output, b: &Bound, verb: &str, result: Result<(engine::Ou
         Ok((outcome, warnings)) => {
             let n = |a: Action| outcome.changes.iter().filter(|c| c.action == a).count();
             if out.json() {
-                extra.insert("outcome".into(), serde_json::to_value(&outcome).unwrap_or_default());
+                extra.insert(
+                    "outcome".into(),
+                    serde_json::to_value(&outcome).unwrap_or_default(),
+                );
                 b.report(out, warnings, extra);
             } else {
                 b.report(out, warnings, extra);
@@ -532,9 +601,12 @@ fn verify_pins(out: &Output, b: &Bound, a: &ApplyArgs) -> Result<(), u8> {
     );
     let (targets, problems) = shipc::lock::plan::verify_queries(env, &b.lock, &command);
     let queries: Vec<_> = targets.iter().map(|t| t.query.clone()).collect();
-    let answers = shipc::registry::oci::Oci { options }.resolve(&queries, &mut super::lock::progress(out));
+    let answers =
+        shipc::registry::oci::Oci { options }.resolve(&queries, &mut super::lock::progress(out));
     let mut found = problems;
-    found.extend(shipc::lock::plan::verify_answers(&env.name, &targets, &answers, &command));
+    found.extend(shipc::lock::plan::verify_answers(
+        &env.name, &targets, &answers, &command,
+    ));
     let configured = shipc::policy::configure(found, &b.analysis.checked.policy);
     if configured.iter().any(Diagnostic::is_error) {
         let mut d = Diagnostics::new();
@@ -555,7 +627,11 @@ fn install_infra(out: &Output, b: &Bound) -> Result<(), u8> {
         return Ok(());
     }
     let helm = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).map(|d| d.join("helm")).find(|h| h.is_file()))
+        .map(|p| {
+            std::env::split_paths(&p)
+                .map(|d| d.join("helm"))
+                .find(|h| h.is_file())
+        })
         .unwrap_or_default();
     let Some(helm) = helm else {
         out.tool_error(
@@ -575,19 +651,38 @@ fn install_infra(out: &Output, b: &Bound) -> Result<(), u8> {
             std::fs::write(&values, serde_json::to_vec(&i.values).unwrap_or_default())
                 .map_err(|e| format!("cannot write `{}`: {e}", values.display()))?;
             let mut cmd = std::process::Command::new(&helm);
-            cmd.args(["upgrade", "--install", &i.release, &i.chart, "--version", &i.version])
-                .args(["--namespace", &i.namespace, "--create-namespace", "--atomic", "--wait"])
-                .args(["--kube-context", &b.context, "-f"])
-                .arg(&values);
+            cmd.args([
+                "upgrade",
+                "--install",
+                &i.release,
+                &i.chart,
+                "--version",
+                &i.version,
+            ])
+            .args([
+                "--namespace",
+                &i.namespace,
+                "--create-namespace",
+                "--atomic",
+                "--wait",
+            ])
+            .args(["--kube-context", &b.context, "-f"])
+            .arg(&values);
             if let Some(repo) = &i.repo {
                 cmd.args(["--repo", repo]);
             }
-            eprintln!("helm upgrade --install {} {} --version {} --namespace {}", i.release, i.chart, i.version, i.namespace);
+            eprintln!(
+                "helm upgrade --install {} {} --version {} --namespace {}",
+                i.release, i.chart, i.version, i.namespace
+            );
             let status = cmd
                 .status()
                 .map_err(|e| format!("cannot run `{}`: {e}", helm.display()))?;
             if !status.success() {
-                return Err(format!("`helm upgrade --install {}` failed ({status}); nothing of the env was applied", i.release));
+                return Err(format!(
+                    "`helm upgrade --install {}` failed ({status}); nothing of the env was applied",
+                    i.release
+                ));
             }
         }
         Ok(())
@@ -612,7 +707,15 @@ pub fn apply(out: &Output, a: &ApplyArgs) -> u8 {
         }
         return 1;
     }
-    let o = match options(out, &b, &a.cluster, &a.rollout, a.adopt, a.prune, a.prune_volumes) {
+    let o = match options(
+        out,
+        &b,
+        &a.cluster,
+        &a.rollout,
+        a.adopt,
+        a.prune,
+        a.prune_volumes,
+    ) {
         Ok(o) => o,
         Err(c) => return c,
     };
@@ -623,7 +726,10 @@ pub fn apply(out: &Output, a: &ApplyArgs) -> u8 {
     }
     // The plan shows what will happen and finds every refusal (P005, K004,
     // K005) before anything is written.
-    let plan = match b.runtime.block_on(engine::plan(&b.cluster, &b.rendered, &o.settings)) {
+    let plan = match b
+        .runtime
+        .block_on(engine::plan(&b.cluster, &b.rendered, &o.settings))
+    {
         Ok(p) => p,
         Err(diags) => {
             b.report(out, diags, Default::default());
@@ -668,7 +774,11 @@ pub fn apply(out: &Output, a: &ApplyArgs) -> u8 {
     if let Err(c) = confirm(
         out,
         a.rollout.yes,
-        &format!("apply env `{}` to context `{}`", b.rendered_env_name(), b.context),
+        &format!(
+            "apply env `{}` to context `{}`",
+            b.rendered_env_name(),
+            b.context
+        ),
     ) {
         return c;
     }
@@ -677,9 +787,12 @@ pub fn apply(out: &Output, a: &ApplyArgs) -> u8 {
             return c;
         }
     }
-    let result = b
-        .runtime
-        .block_on(engine::apply(&b.cluster, &b.rendered, &o, &mut progress(out)));
+    let result = b.runtime.block_on(engine::apply(
+        &b.cluster,
+        &b.rendered,
+        &o,
+        &mut progress(out),
+    ));
     print_outcome(out, &b, "apply", result, started)
 }
 
@@ -700,13 +813,21 @@ pub fn rollback(out: &Output, a: &RollbackArgs) -> u8 {
     if let Err(c) = confirm(
         out,
         a.rollout.yes,
-        &format!("roll env `{}` in context `{}` back to {target}", b.rendered_env_name(), b.context),
+        &format!(
+            "roll env `{}` in context `{}` back to {target}",
+            b.rendered_env_name(),
+            b.context
+        ),
     ) {
         return c;
     }
-    let result = b
-        .runtime
-        .block_on(engine::rollback(&b.cluster, &b.rendered, a.to, &o, &mut progress(out)));
+    let result = b.runtime.block_on(engine::rollback(
+        &b.cluster,
+        &b.rendered,
+        a.to,
+        &o,
+        &mut progress(out),
+    ));
     print_outcome(out, &b, "rollback", result, started)
 }
 
@@ -720,24 +841,38 @@ pub fn history(out: &Output, a: &HistoryArgs) -> u8 {
     match b.runtime.block_on(engine::history(&b.cluster, &b.rendered)) {
         Ok((lines, warnings)) => {
             if out.json() {
-                extra.insert("revisions".into(), serde_json::to_value(&lines).unwrap_or_default());
+                extra.insert(
+                    "revisions".into(),
+                    serde_json::to_value(&lines).unwrap_or_default(),
+                );
                 b.report(out, warnings, extra);
                 return 0;
             }
             b.report(out, warnings, extra);
             if lines.is_empty() {
-                eprintln!("env `{}` has no recorded revision in `{}`", b.rendered_env_name(), b.context);
+                eprintln!(
+                    "env `{}` has no recorded revision in `{}`",
+                    b.rendered_env_name(),
+                    b.context
+                );
                 return 0;
             }
             let mut o = std::io::stdout().lock();
-            let _ = writeln!(o, "{:<9}{:<22}{:<12}{:<9}DESCRIPTION", "REVISION", "TIME", "STATUS", "OBJECTS");
+            let _ = writeln!(
+                o,
+                "{:<9}{:<22}{:<12}{:<9}DESCRIPTION",
+                "REVISION", "TIME", "STATUS", "OBJECTS"
+            );
             for l in &lines {
                 let _ = writeln!(
                     o,
                     "{:<9}{:<22}{:<12}{:<9}{}",
                     l.revision,
                     l.time,
-                    serde_json::to_value(l.status).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default(),
+                    serde_json::to_value(l.status)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_string))
+                        .unwrap_or_default(),
                     l.objects,
                     l.description
                 );
@@ -762,13 +897,18 @@ pub fn status(out: &Output, a: &StatusArgs) -> u8 {
     let s = b.settings(&a.cluster, false, false);
     let color = out.color && std::io::stdout().is_terminal();
     loop {
-        let result = b.runtime.block_on(shipc::cluster::status::status(&b.cluster, &b.rendered, &s));
+        let result =
+            b.runtime
+                .block_on(shipc::cluster::status::status(&b.cluster, &b.rendered, &s));
         let mut extra = serde_json::Map::new();
         extra.insert("env".into(), b.rendered.env.clone().into());
         let code = match result {
             Ok(report) => {
                 if out.json() {
-                    extra.insert("status".into(), serde_json::to_value(&report).unwrap_or_default());
+                    extra.insert(
+                        "status".into(),
+                        serde_json::to_value(&report).unwrap_or_default(),
+                    );
                     extra.insert("summary".into(), report.summary().into());
                     extra.insert("healthy".into(), report.healthy().into());
                     b.report(out, Vec::new(), extra);
@@ -778,7 +918,11 @@ pub fn status(out: &Output, a: &StatusArgs) -> u8 {
                     }
                     print_status(&b, &report, color);
                 }
-                u8::from(!report.healthy())
+                if report.healthy() {
+                    0
+                } else {
+                    CHANGES
+                }
             }
             Err(diags) => {
                 b.report(out, diags, extra);
@@ -794,14 +938,23 @@ pub fn status(out: &Output, a: &StatusArgs) -> u8 {
 
 fn print_status(b: &Bound, r: &shipc::cluster::status::Report, color: bool) {
     let mut o = std::io::stdout().lock();
-    let _ = writeln!(o, "env `{}` in context `{}`", b.rendered_env_name(), b.context);
+    let _ = writeln!(
+        o,
+        "env `{}` in context `{}`",
+        b.rendered_env_name(),
+        b.context
+    );
     for s in &r.services {
         let code = match s.health {
             "ready" => "32",
             "progressing" | "drift" => "33",
             _ => "31",
         };
-        let reason = if s.reason.is_empty() { String::new() } else { format!("  ({})", s.reason) };
+        let reason = if s.reason.is_empty() {
+            String::new()
+        } else {
+            format!("  ({})", s.reason)
+        };
         let _ = writeln!(
             o,
             "  {} {}  {}/{} ready, {} restarts{reason}",
@@ -812,9 +965,21 @@ fn print_status(b: &Bound, r: &shipc::cluster::status::Report, color: bool) {
             s.restarts
         );
         for i in &s.images {
-            let running = if i.running.is_empty() { "(no pod reports one)".to_string() } else { i.running.join(", ") };
-            let mark = if i.drift { paint(color, "33", " DRIFT") } else { String::new() };
-            let _ = writeln!(o, "      {}: pinned {}, running {running}{mark}", i.container, i.pinned);
+            let running = if i.running.is_empty() {
+                "(no pod reports one)".to_string()
+            } else {
+                i.running.join(", ")
+            };
+            let mark = if i.drift {
+                paint(color, "33", " DRIFT")
+            } else {
+                String::new()
+            };
+            let _ = writeln!(
+                o,
+                "      {}: pinned {}, running {running}{mark}",
+                i.container, i.pinned
+            );
         }
         for x in &s.objects {
             let _ = writeln!(o, "      {x}");
@@ -822,7 +987,13 @@ fn print_status(b: &Bound, r: &shipc::cluster::status::Report, color: bool) {
     }
     for i in &r.infra {
         let code = if i.health == "ready" { "32" } else { "31" };
-        let _ = writeln!(o, "  {} infra {} ({})", paint(color, code, &format!("{:<11}", i.health)), i.name, i.target);
+        let _ = writeln!(
+            o,
+            "  {} infra {} ({})",
+            paint(color, code, &format!("{:<11}", i.health)),
+            i.name,
+            i.target
+        );
     }
     let code = if r.healthy() { "32" } else { "33" };
     let _ = writeln!(o, "{}", paint(color, code, &r.summary()));

@@ -139,7 +139,10 @@ pub fn read_lock(root: &std::path::Path) -> Result<shipc::lock::Lockfile, String
 
 /// `--digest NAME=sha256:…` flags and `SHIP_DIGEST_<NAME>` variables, by
 /// `ship.lock` key. Flags win over variables.
-pub(super) fn digest_overrides(flags: &[String], analysis: &shipc::Analysis) -> Result<Overrides, String> {
+pub(super) fn digest_overrides(
+    flags: &[String],
+    analysis: &shipc::Analysis,
+) -> Result<Overrides, String> {
     if flags.is_empty()
         && !std::env::vars_os().any(|(k, _)| k.to_string_lossy().starts_with("SHIP_DIGEST_"))
     {

@@ -3,6 +3,9 @@
 //! the first write; what each answer means is decided here, in code that
 //! never touches the network itself.
 
+// A `Diagnostic` is the error; boxing it buys nothing next to a request.
+#![allow(clippy::result_large_err)]
+
 use super::diff::{self, FieldChange};
 use super::owner::{owner, Owner};
 use super::ready::{readiness, Ready};
@@ -122,7 +125,11 @@ where
     F: Fn(T) -> Fut,
     Fut: std::future::Future<Output = R>,
 {
-    stream::iter(items).map(f).buffered(n.max(1)).collect().await
+    stream::iter(items)
+        .map(f)
+        .buffered(n.max(1))
+        .collect()
+        .await
 }
 
 /// The env's recorded revisions (valid ones, by number) and warnings for
@@ -309,7 +316,11 @@ pub async fn plan<C: Cluster>(c: &C, r: &Rendered, s: &Settings) -> Result<Plan,
             }
             // Nothing can be dry-run into a namespace that does not exist
             // yet: everything in it is created.
-            if d.key.namespace.as_deref().is_some_and(|n| missing_ns.contains(n)) {
+            if d.key
+                .namespace
+                .as_deref()
+                .is_some_and(|n| missing_ns.contains(n))
+            {
                 return Ok((Action::Create, Vec::new(), None));
             }
             let how = Write {
@@ -434,7 +445,16 @@ async fn write_wave<C: Cluster>(
             // A namespace that was there stays as it is (others may share it).
             return Ok((Action::Unchanged, Vec::new()));
         }
-        let after = c.apply(&d.key, &d.object, Write { dry_run: false, force }).await?;
+        let after = c
+            .apply(
+                &d.key,
+                &d.object,
+                Write {
+                    dry_run: false,
+                    force,
+                },
+            )
+            .await?;
         Ok(match before {
             None => (Action::Create, Vec::new()),
             Some(b) => {
@@ -576,14 +596,26 @@ fn desired_of(rel: &Release, span: Span) -> Vec<Desired> {
 }
 
 async fn save<C: Cluster>(c: &C, rel: &Release, span: Span) -> Result<(), Diagnostic> {
-    let secret = rel
-        .to_secret()
-        .map_err(|e| Diagnostic::new(Code::K012, span, format!("cannot encode the revision record: {e}")))?;
-    let key = Key::of(&secret).unwrap_or_else(|| Key::new("v1", "Secret", Some(&rel.namespace), "?"));
-    c.apply(&key, &secret, Write { dry_run: false, force: true })
-        .await
-        .map(|_| ())
-        .map_err(|f| diagnose(&f, &format!("recording revision {}", rel.revision), span))
+    let secret = rel.to_secret().map_err(|e| {
+        Diagnostic::new(
+            Code::K012,
+            span,
+            format!("cannot encode the revision record: {e}"),
+        )
+    })?;
+    let key =
+        Key::of(&secret).unwrap_or_else(|| Key::new("v1", "Secret", Some(&rel.namespace), "?"));
+    c.apply(
+        &key,
+        &secret,
+        Write {
+            dry_run: false,
+            force: true,
+        },
+    )
+    .await
+    .map(|_| ())
+    .map_err(|f| diagnose(&f, &format!("recording revision {}", rel.revision), span))
 }
 
 /// Record `rel`, mark the previous deployed revision superseded, and keep
@@ -611,7 +643,13 @@ async fn record<C: Cluster>(
         let name = Release::secret_name(&rel.project, &rel.env, n);
         c.delete(&Key::new("v1", "Secret", Some(&rel.namespace), &name))
             .await
-            .map_err(|f| diagnose(&f, &format!("deleting the old record of revision {n}"), span))?;
+            .map_err(|f| {
+                diagnose(
+                    &f,
+                    &format!("deleting the old record of revision {n}"),
+                    span,
+                )
+            })?;
     }
     Ok(())
 }
@@ -699,9 +737,9 @@ pub async fn apply<C: Cluster>(
                     if prune_note(&k, &o.settings).is_some() {
                         continue;
                     }
-                    c.delete(&k)
-                        .await
-                        .map_err(|f| touched(vec![diagnose(&f, &format!("pruning {k}"), r.span)]))?;
+                    c.delete(&k).await.map_err(|f| {
+                        touched(vec![diagnose(&f, &format!("pruning {k}"), r.span)])
+                    })?;
                     progress(Event::Deleted(k.clone()));
                     changes.push(Change {
                         object: k,
@@ -772,7 +810,11 @@ async fn restore<C: Cluster>(
     progress: &mut dyn FnMut(Event),
 ) -> Result<u64, Diagnostic> {
     progress(Event::Restoring(previous.map_or(0, |p| p.revision)));
-    let keep: BTreeSet<Key> = previous.map(Release::keys).unwrap_or_default().into_iter().collect();
+    let keep: BTreeSet<Key> = previous
+        .map(Release::keys)
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
     if let Some(p) = previous {
         let objects = desired_of(p, r.span);
         let mut forced = o.clone();
@@ -796,7 +838,11 @@ async fn restore<C: Cluster>(
 }
 
 /// Refuse when an infra release is not in the cluster (K010).
-async fn infra_present<C: Cluster>(c: &C, r: &Rendered, s: &Settings) -> Result<(), Vec<Diagnostic>> {
+async fn infra_present<C: Cluster>(
+    c: &C,
+    r: &Rendered,
+    s: &Settings,
+) -> Result<(), Vec<Diagnostic>> {
     let items: Vec<_> = r.infra.iter().collect();
     let answers = each(items, s.concurrency, |i| async move {
         match &i.health {
@@ -823,10 +869,18 @@ async fn infra_present<C: Cluster>(c: &C, r: &Rendered, s: &Settings) -> Result<
                     )),
                 );
             }
-            Ok(Err(f)) => errors.push(diagnose(&f, &format!("checking infra `{}`", i.name), i.span)),
+            Ok(Err(f)) => errors.push(diagnose(
+                &f,
+                &format!("checking infra `{}`", i.name),
+                i.span,
+            )),
             Err(e) => errors.push(
-                Diagnostic::new(Code::K010, i.span, format!("cannot check infra `{}`: {e}", i.name))
-                    .help("set `health = \"statefulset/NAME\"` (or another TYPE/NAME) on the infra"),
+                Diagnostic::new(
+                    Code::K010,
+                    i.span,
+                    format!("cannot check infra `{}`: {e}", i.name),
+                )
+                .help("set `health = \"statefulset/NAME\"` (or another TYPE/NAME) on the infra"),
             ),
         }
     }
@@ -839,14 +893,25 @@ async fn infra_present<C: Cluster>(c: &C, r: &Rendered, s: &Settings) -> Result<
 
 /// The revision `rollback` re-applies: `to`, else the last good revision
 /// before the deployed one.
-pub fn rollback_target(recs: &BTreeMap<u64, Release>, to: Option<u64>, span: Span) -> Result<&Release, Diagnostic> {
+pub fn rollback_target(
+    recs: &BTreeMap<u64, Release>,
+    to: Option<u64>,
+    span: Span,
+) -> Result<&Release, Diagnostic> {
     match to {
         Some(n) => recs.get(&n).ok_or_else(|| {
-            Diagnostic::new(Code::K011, span, format!("revision {n} is not recorded in the cluster"))
-                .help(format!(
-                    "recorded: {}",
-                    recs.keys().map(u64::to_string).collect::<Vec<_>>().join(", ")
-                ))
+            Diagnostic::new(
+                Code::K011,
+                span,
+                format!("revision {n} is not recorded in the cluster"),
+            )
+            .help(format!(
+                "recorded: {}",
+                recs.keys()
+                    .map(u64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
         }),
         None => {
             let current = recs
@@ -858,8 +923,12 @@ pub fn rollback_target(recs: &BTreeMap<u64, Release>, to: Option<u64>, span: Spa
                 .rev()
                 .find(|r| r.revision < current && r.status != Status::Failed)
                 .ok_or_else(|| {
-                    Diagnostic::new(Code::K011, span, "there is no earlier revision to roll back to")
-                        .help("`shipc history --env E` lists the recorded revisions")
+                    Diagnostic::new(
+                        Code::K011,
+                        span,
+                        "there is no earlier revision to roll back to",
+                    )
+                    .help("`shipc history --env E` lists the recorded revisions")
                 })
         }
     }
@@ -905,7 +974,10 @@ pub struct HistoryLine {
 }
 
 /// `shipc history`.
-pub async fn history<C: Cluster>(c: &C, r: &Rendered) -> Result<(Vec<HistoryLine>, Vec<Diagnostic>), Vec<Diagnostic>> {
+pub async fn history<C: Cluster>(
+    c: &C,
+    r: &Rendered,
+) -> Result<(Vec<HistoryLine>, Vec<Diagnostic>), Vec<Diagnostic>> {
     let (recs, warnings) = records(c, r).await.map_err(|d| vec![d])?;
     let mut prev: Option<&Release> = None;
     let mut out = Vec::new();

@@ -58,7 +58,11 @@ impl KubeCluster {
         })
     }
 
-    async fn resource(&self, api_version: &str, kind: &str) -> Result<(ApiResource, bool), Failure> {
+    async fn resource(
+        &self,
+        api_version: &str,
+        kind: &str,
+    ) -> Result<(ApiResource, bool), Failure> {
         let k = (api_version.to_string(), kind.to_string());
         if let Some(r) = self.kinds.lock().ok().and_then(|m| m.get(&k).cloned()) {
             return Ok(r);
@@ -88,7 +92,12 @@ impl KubeCluster {
         Ok((ar, namespaced))
     }
 
-    async fn api(&self, api_version: &str, kind: &str, namespace: Option<&str>) -> Result<Api<DynamicObject>, Failure> {
+    async fn api(
+        &self,
+        api_version: &str,
+        kind: &str,
+        namespace: Option<&str>,
+    ) -> Result<Api<DynamicObject>, Failure> {
         let (ar, namespaced) = self.resource(api_version, kind).await?;
         Ok(match (namespaced, namespace) {
             (true, Some(ns)) => Api::namespaced_with(self.client.clone(), ns, &ar),
@@ -152,7 +161,9 @@ impl Cluster for KubeCluster {
     }
 
     async fn get(&self, key: &Key) -> Result<Option<Json>, Failure> {
-        let api = self.api(&key.api_version, &key.kind, key.namespace.as_deref()).await?;
+        let api = self
+            .api(&key.api_version, &key.kind, key.namespace.as_deref())
+            .await?;
         match api.get_opt(&key.name).await.map_err(failure)? {
             Some(o) => Ok(Some(to_json(o, &key.api_version, &key.kind)?)),
             None => Ok(None),
@@ -160,7 +171,9 @@ impl Cluster for KubeCluster {
     }
 
     async fn apply(&self, key: &Key, object: &Json, how: Write) -> Result<Json, Failure> {
-        let api = self.api(&key.api_version, &key.kind, key.namespace.as_deref()).await?;
+        let api = self
+            .api(&key.api_version, &key.kind, key.namespace.as_deref())
+            .await?;
         let mut pp = PatchParams::apply(FIELD_MANAGER);
         pp.force = how.force;
         pp.dry_run = how.dry_run;
@@ -190,8 +203,10 @@ impl Cluster for KubeCluster {
     }
 
     async fn delete(&self, key: &Key) -> Result<(), Failure> {
-        let api = self.api(&key.api_version, &key.kind, key.namespace.as_deref()).await?;
-        match api.delete(&key.name, &DeleteParams::foreground()).await {
+        let api = self
+            .api(&key.api_version, &key.kind, key.namespace.as_deref())
+            .await?;
+        match api.delete(&key.name, &DeleteParams::background()).await {
             Ok(_) => Ok(()),
             Err(e) => match failure(e) {
                 Failure::Status { code: 404, .. } => Ok(()),

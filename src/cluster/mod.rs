@@ -168,7 +168,7 @@ pub trait Cluster {
         namespace: Option<&str>,
         selector: &str,
     ) -> Result<Vec<Json>, Failure>;
-    /// Delete an object (foreground propagation); gone already is fine.
+    /// Delete an object (background propagation, as kubectl does); gone already is fine.
     async fn delete(&self, key: &Key) -> Result<(), Failure>;
     /// Wait (between readiness polls).
     async fn sleep(&self, d: Duration);

@@ -33,10 +33,7 @@ pub fn owner(obj: &Json, project: &str, env: &str) -> Owner {
     match (label(obj, PROJECT_LABEL), label(obj, ENV_LABEL)) {
         (Some(p), Some(e)) if p == project && e == env => return Owner::This,
         (Some(p), e) => {
-            return Owner::Other(format!(
-                "shipc env `{}` of project `{p}`",
-                e.unwrap_or("?")
-            ))
+            return Owner::Other(format!("shipc env `{}` of project `{p}`", e.unwrap_or("?")))
         }
         _ => {}
     }
@@ -77,12 +74,31 @@ mod tests {
 
     #[test]
     fn owners() {
-        let o = |labels: Json, ann: Json| json!({"metadata": {"labels": labels, "annotations": ann}});
-        assert_eq!(owner(&o(json!({PROJECT_LABEL: "shop", ENV_LABEL: "prod"}), json!({})), "shop", "prod"), Owner::This);
-        assert!(matches!(owner(&o(json!({PROJECT_LABEL: "shop", ENV_LABEL: "staging"}), json!({})), "shop", "prod"), Owner::Other(s) if s.contains("staging")));
-        assert!(matches!(owner(&o(json!({}), json!({"meta.helm.sh/release-name": "web"})), "shop", "prod"), Owner::Other(s) if s.contains("Helm")));
-        assert!(matches!(owner(&o(json!({"kustomize.toolkit.fluxcd.io/name": "apps"}), json!({})), "shop", "prod"), Owner::Other(s) if s.contains("Flux")));
-        assert!(matches!(owner(&o(json!({}), json!({"argocd.argoproj.io/tracking-id": "a:apps/Deployment:shop/web"})), "shop", "prod"), Owner::Other(s) if s.contains("Argo")));
-        assert_eq!(owner(&o(json!({"app": "x"}), json!({})), "shop", "prod"), Owner::Nobody);
+        let o =
+            |labels: Json, ann: Json| json!({"metadata": {"labels": labels, "annotations": ann}});
+        assert_eq!(
+            owner(
+                &o(json!({PROJECT_LABEL: "shop", ENV_LABEL: "prod"}), json!({})),
+                "shop",
+                "prod"
+            ),
+            Owner::This
+        );
+        assert!(
+            matches!(owner(&o(json!({PROJECT_LABEL: "shop", ENV_LABEL: "staging"}), json!({})), "shop", "prod"), Owner::Other(s) if s.contains("staging"))
+        );
+        assert!(
+            matches!(owner(&o(json!({}), json!({"meta.helm.sh/release-name": "web"})), "shop", "prod"), Owner::Other(s) if s.contains("Helm"))
+        );
+        assert!(
+            matches!(owner(&o(json!({"kustomize.toolkit.fluxcd.io/name": "apps"}), json!({})), "shop", "prod"), Owner::Other(s) if s.contains("Flux"))
+        );
+        assert!(
+            matches!(owner(&o(json!({}), json!({"argocd.argoproj.io/tracking-id": "a:apps/Deployment:shop/web"})), "shop", "prod"), Owner::Other(s) if s.contains("Argo"))
+        );
+        assert_eq!(
+            owner(&o(json!({"app": "x"}), json!({})), "shop", "prod"),
+            Owner::Nobody
+        );
     }
 }

@@ -69,7 +69,9 @@ pub fn readiness(obj: &Json, immediate_binding: bool) -> Ready {
                 .and_then(Json::as_i64)
                 .unwrap_or(1);
             let ready = int(obj, "/status/readyReplicas");
-            let current = obj.pointer("/status/currentRevision").and_then(Json::as_str);
+            let current = obj
+                .pointer("/status/currentRevision")
+                .and_then(Json::as_str);
             let update = obj.pointer("/status/updateRevision").and_then(Json::as_str);
             if observed < generation {
                 Ready::Pending("waiting for the controller to see the new spec".into())
@@ -119,14 +121,31 @@ mod tests {
     #[test]
     fn deployment_rollout() {
         let d = |g: i64, st: Json| json!({"kind": "Deployment", "metadata": {"generation": g}, "spec": {"replicas": 2}, "status": st});
-        assert!(matches!(readiness(&d(2, json!({"observedGeneration": 1})), false), Ready::Pending(_)));
-        assert!(matches!(readiness(&d(1, json!({"observedGeneration": 1, "updatedReplicas": 2, "replicas": 2, "availableReplicas": 1})), false), Ready::Pending(s) if s.contains("1/2")));
-        assert_eq!(readiness(&d(1, json!({"observedGeneration": 1, "updatedReplicas": 2, "replicas": 2, "availableReplicas": 2})), false), Ready::Yes);
+        assert!(matches!(
+            readiness(&d(2, json!({"observedGeneration": 1})), false),
+            Ready::Pending(_)
+        ));
+        assert!(
+            matches!(readiness(&d(1, json!({"observedGeneration": 1, "updatedReplicas": 2, "replicas": 2, "availableReplicas": 1})), false), Ready::Pending(s) if s.contains("1/2"))
+        );
+        assert_eq!(
+            readiness(
+                &d(
+                    1,
+                    json!({"observedGeneration": 1, "updatedReplicas": 2, "replicas": 2, "availableReplicas": 2})
+                ),
+                false
+            ),
+            Ready::Yes
+        );
     }
 
     #[test]
     fn failed_job() {
         let j = json!({"kind": "Job", "status": {"conditions": [{"type": "Failed", "status": "True", "message": "BackoffLimitExceeded"}]}});
-        assert_eq!(readiness(&j, false), Ready::Failed("BackoffLimitExceeded".into()));
+        assert_eq!(
+            readiness(&j, false),
+            Ready::Failed("BackoffLimitExceeded".into())
+        );
     }
 }

@@ -154,8 +154,7 @@ impl Release {
         if json.len() as u64 > MAX_UNPACKED {
             return Err(bad("it unpacks to more than 64 MiB"));
         }
-        let r: Release =
-            serde_json::from_slice(&json).map_err(|e| bad(&format!("JSON: {e}")))?;
+        let r: Release = serde_json::from_slice(&json).map_err(|e| bad(&format!("JSON: {e}")))?;
         if r.project != project || r.env != env {
             return Err(bad(&format!(
                 "it belongs to env `{}` of project `{}`",

@@ -74,10 +74,7 @@ pub struct Rendered {
 impl Rendered {
     /// The label selector of objects this env owns.
     pub fn selector(&self) -> String {
-        format!(
-            "{PROJECT_LABEL}={},{ENV_LABEL}={}",
-            self.project, self.env
-        )
+        format!("{PROJECT_LABEL}={},{ENV_LABEL}={}", self.project, self.env)
     }
 }
 
@@ -150,7 +147,10 @@ pub fn render(
                 };
                 let v = own(v);
                 let Some(key) = Key::of(&v) else { continue };
-                for p in ["/spec/template/spec", "/spec/jobTemplate/spec/template/spec"] {
+                for p in [
+                    "/spec/template/spec",
+                    "/spec/jobTemplate/spec/template/spec",
+                ] {
                     for list in ["containers", "initContainers"] {
                         let cs = v.pointer(&format!("{p}/{list}")).and_then(Json::as_array);
                         for c in cs.into_iter().flatten() {

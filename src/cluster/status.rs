@@ -76,7 +76,11 @@ impl Report {
             "{} service{}: {}",
             self.services.len(),
             if self.services.len() == 1 { "" } else { "s" },
-            if parts.is_empty() { "none".into() } else { parts.join(", ") }
+            if parts.is_empty() {
+                "none".into()
+            } else {
+                parts.join(", ")
+            }
         );
         if !self.infra.is_empty() {
             s.push_str(&format!(" · infra {present}/{} present", self.infra.len()));
@@ -111,7 +115,11 @@ async fn get<C: Cluster>(c: &C, k: &Key, span: crate::Span) -> Result<Option<Jso
 async fn service<C: Cluster>(c: &C, r: &Rendered, w: &Desired) -> Result<Service, Diagnostic> {
     let inst = instance(&w.object).unwrap_or(&w.key.name).to_string();
     let live = get(c, &w.key, w.span).await?;
-    let want = w.object.pointer("/spec/replicas").and_then(Json::as_i64).unwrap_or(1);
+    let want = w
+        .object
+        .pointer("/spec/replicas")
+        .and_then(Json::as_i64)
+        .unwrap_or(1);
     let mut svc = Service {
         workload: w.key.to_string(),
         health: "missing",
@@ -135,10 +143,14 @@ async fn service<C: Cluster>(c: &C, r: &Rendered, w: &Desired) -> Result<Service
                 .to_string(),
             (Some(_), _) => "present".to_string(),
         };
-        svc.objects.push(format!("{} {}: {state}", d.key.kind, d.key.name));
+        svc.objects
+            .push(format!("{} {}: {state}", d.key.kind, d.key.name));
     }
     let selector = format!("app.kubernetes.io/instance={inst}");
-    let pods = match c.list("v1", "Pod", w.key.namespace.as_deref(), &selector).await {
+    let pods = match c
+        .list("v1", "Pod", w.key.namespace.as_deref(), &selector)
+        .await
+    {
         Ok(p) => p,
         Err(Failure::NotServed { .. }) => Vec::new(),
         Err(f) => return Err(diagnose(&f, "listing pods", w.span)),
@@ -153,18 +165,40 @@ async fn service<C: Cluster>(c: &C, r: &Rendered, w: &Desired) -> Result<Service
         .and_then(Json::as_i64)
         .unwrap_or(0);
     for p in &pods {
-        let statuses = p.pointer("/status/containerStatuses").and_then(Json::as_array);
+        let statuses = p
+            .pointer("/status/containerStatuses")
+            .and_then(Json::as_array);
         for s in statuses.into_iter().flatten() {
             svc.restarts += s.get("restartCount").and_then(Json::as_i64).unwrap_or(0);
         }
     }
-    for path in ["/spec/template/spec/containers", "/spec/jobTemplate/spec/template/spec/containers"] {
-        for ct in w.object.pointer(path).and_then(Json::as_array).into_iter().flatten() {
-            let name = ct.get("name").and_then(Json::as_str).unwrap_or("").to_string();
-            let pinned = ct.get("image").and_then(Json::as_str).unwrap_or("").to_string();
+    for path in [
+        "/spec/template/spec/containers",
+        "/spec/jobTemplate/spec/template/spec/containers",
+    ] {
+        for ct in w
+            .object
+            .pointer(path)
+            .and_then(Json::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let name = ct
+                .get("name")
+                .and_then(Json::as_str)
+                .unwrap_or("")
+                .to_string();
+            let pinned = ct
+                .get("image")
+                .and_then(Json::as_str)
+                .unwrap_or("")
+                .to_string();
             let mut running: Vec<String> = pods
                 .iter()
-                .filter_map(|p| p.pointer("/status/containerStatuses").and_then(Json::as_array))
+                .filter_map(|p| {
+                    p.pointer("/status/containerStatuses")
+                        .and_then(Json::as_array)
+                })
                 .flatten()
                 .filter(|s| s.get("name").and_then(Json::as_str) == Some(name.as_str()))
                 .filter_map(|s| s.get("imageID").and_then(Json::as_str).and_then(digest_of))
@@ -172,7 +206,9 @@ async fn service<C: Cluster>(c: &C, r: &Rendered, w: &Desired) -> Result<Service
             running.sort();
             running.dedup();
             let want = digest_of(&pinned);
-            let drift = want.as_ref().is_some_and(|w| running.iter().any(|r| r != w));
+            let drift = want
+                .as_ref()
+                .is_some_and(|w| running.iter().any(|r| r != w));
             svc.images.push(Image {
                 container: name,
                 pinned,
@@ -196,14 +232,22 @@ async fn service<C: Cluster>(c: &C, r: &Rendered, w: &Desired) -> Result<Service
 }
 
 /// The status of every service and infra release of `r`.
-pub async fn status<C: Cluster>(c: &C, r: &Rendered, _s: &Settings) -> Result<Report, Vec<Diagnostic>> {
+pub async fn status<C: Cluster>(
+    c: &C,
+    r: &Rendered,
+    _s: &Settings,
+) -> Result<Report, Vec<Diagnostic>> {
     let workloads = ["Deployment", "StatefulSet", "Job", "CronJob"];
     let mut report = Report {
         services: Vec::new(),
         infra: Vec::new(),
     };
     let mut errors = Vec::new();
-    for w in r.objects.iter().filter(|d| workloads.contains(&d.key.kind.as_str())) {
+    for w in r
+        .objects
+        .iter()
+        .filter(|d| workloads.contains(&d.key.kind.as_str()))
+    {
         match service(c, r, w).await {
             Ok(s) => report.services.push(s),
             Err(d) => errors.push(d),
@@ -212,11 +256,14 @@ pub async fn status<C: Cluster>(c: &C, r: &Rendered, _s: &Settings) -> Result<Re
     for i in &r.infra {
         let (target, health) = match &i.health {
             Ok(k) => match get(c, k, i.span).await {
-                Ok(Some(o)) => (k.to_string(), match readiness(&o, false) {
-                    Ready::Yes => "ready",
-                    Ready::Pending(_) => "progressing",
-                    Ready::Failed(_) => "failed",
-                }),
+                Ok(Some(o)) => (
+                    k.to_string(),
+                    match readiness(&o, false) {
+                        Ready::Yes => "ready",
+                        Ready::Pending(_) => "progressing",
+                        Ready::Failed(_) => "failed",
+                    },
+                ),
                 Ok(None) => (k.to_string(), "missing"),
                 Err(d) => {
                     errors.push(d);
