@@ -162,81 +162,110 @@ pub async fn records<C: Cluster>(
     Ok((out, warnings))
 }
 
-/// Kinds that may hold this env's stale objects: what it renders now and
-/// what the last record applied.
-fn prune_kinds(r: &Rendered, last: Option<&Release>) -> BTreeSet<(String, String)> {
-    let mut kinds: BTreeSet<(String, String)> = r
-        .objects
-        .iter()
-        .map(|d| (d.key.api_version.clone(), d.key.kind.clone()))
-        .collect();
-    for k in last.map(Release::keys).unwrap_or_default() {
-        kinds.insert((k.api_version, k.kind));
-    }
-    kinds.remove(&("v1".to_string(), "Namespace".to_string()));
-    kinds
+/// The cluster as one read sees it: every object of each kind the env
+/// renders (or its last revision applied), in each namespace involved —
+/// one LIST per kind and namespace instead of a GET per object.
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    /// Live objects by key.
+    pub objects: BTreeMap<Key, Json>,
 }
 
-/// Objects this env owns in the cluster that `r` no longer renders.
-async fn stale<C: Cluster>(
+/// Read the snapshot `r` needs. An unserved kind that `r` renders is K004
+/// at the first object of that kind; one only the last revision had is
+/// skipped (nothing of it can be left).
+pub async fn snapshot<C: Cluster>(
     c: &C,
     r: &Rendered,
     last: Option<&Release>,
     s: &Settings,
-) -> Result<Vec<Key>, Vec<Diagnostic>> {
-    let wanted: BTreeSet<&Key> = r.objects.iter().map(|d| &d.key).collect();
-    let mut namespaces: BTreeSet<Option<String>> =
-        r.objects.iter().map(|d| d.key.namespace.clone()).collect();
+) -> Result<Snapshot, Vec<Diagnostic>> {
+    let mut kinds: BTreeMap<(String, String), Option<Span>> = BTreeMap::new();
+    for d in &r.objects {
+        kinds
+            .entry((d.key.api_version.clone(), d.key.kind.clone()))
+            .or_insert(Some(d.span));
+    }
+    let mut namespaces: BTreeSet<String> = r
+        .objects
+        .iter()
+        .filter_map(|d| d.key.namespace.clone())
+        .collect();
     for k in last.map(Release::keys).unwrap_or_default() {
-        namespaces.insert(k.namespace);
+        namespaces.extend(k.namespace.clone());
+        kinds.entry((k.api_version, k.kind)).or_insert(None);
     }
-    let selector = r.selector();
-    let mut jobs = Vec::new();
-    for (api_version, kind) in prune_kinds(r, last) {
-        for ns in namespaces.iter().flatten() {
-            jobs.push((api_version.clone(), kind.clone(), Some(ns.clone())));
-        }
-        jobs.push((api_version, kind, None));
-    }
-    let answers = each(jobs, s.concurrency, |(av, k, ns)| {
-        let selector = selector.clone();
-        async move {
-            // A cluster-scoped kind is listed once, without a namespace.
-            let kind = c.kind(&av, &k).await?;
-            if kind.namespaced != ns.is_some() {
-                return Ok(Vec::new());
-            }
-            c.list(&av, &k, ns.as_deref(), &selector).await
-        }
+    let kind_list: Vec<((String, String), Option<Span>)> = kinds.into_iter().collect();
+    let found = each(kind_list, s.concurrency, |((av, k), span)| async move {
+        let answer = c.kind(&av, &k).await;
+        (av, k, span, answer)
     })
     .await;
-    let mut out = BTreeSet::new();
     let mut errors = Vec::new();
-    for a in answers {
-        match a {
+    let mut jobs = Vec::new();
+    for (av, k, span, answer) in found {
+        match answer {
+            Ok(kind) if kind.namespaced => {
+                for ns in &namespaces {
+                    jobs.push((av.clone(), k.clone(), Some(ns.clone()), span));
+                }
+            }
+            Ok(_) => jobs.push((av, k, None, span)),
+            Err(Failure::NotServed { .. }) if span.is_none() => {}
+            Err(f) => errors.push(diagnose(
+                &f,
+                &format!("looking up `{k}` in `{av}`"),
+                span.unwrap_or(r.span),
+            )),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let answers = each(jobs, s.concurrency, |(av, k, ns, span)| async move {
+        let listed = c.list(&av, &k, ns.as_deref(), "").await;
+        (k, ns, span, listed)
+    })
+    .await;
+    let mut snap = Snapshot::default();
+    for (k, ns, span, listed) in answers {
+        match listed {
             Ok(items) => {
                 for o in items {
-                    if owner(&o, &r.project, &r.env) != Owner::This {
-                        continue;
-                    }
-                    if let Some(k) = Key::of(&o) {
-                        if !wanted.contains(&k) {
-                            out.insert(k);
-                        }
+                    if let Some(key) = Key::of(&o) {
+                        snap.objects.insert(key, o);
                     }
                 }
             }
-            // A kind the last record had and the cluster no longer serves
-            // holds nothing to prune.
-            Err(Failure::NotServed { .. }) => {}
-            Err(f) => errors.push(diagnose(&f, "listing this env's objects", r.span)),
+            Err(f) => {
+                let what = match ns {
+                    Some(ns) => format!("listing `{k}` objects in namespace `{ns}`"),
+                    None => format!("listing `{k}` objects"),
+                };
+                errors.push(diagnose(&f, &what, span.unwrap_or(r.span)));
+            }
         }
     }
     if errors.is_empty() {
-        Ok(out.into_iter().collect())
+        Ok(snap)
     } else {
         Err(errors)
     }
+}
+
+/// Objects this env owns in the cluster that `r` no longer renders
+/// (Namespaces never).
+fn stale(r: &Rendered, snap: &Snapshot) -> Vec<Key> {
+    let wanted: BTreeSet<&Key> = r.objects.iter().map(|d| &d.key).collect();
+    snap.objects
+        .iter()
+        .filter(|(k, o)| {
+            k.kind != "Namespace"
+                && !wanted.contains(k)
+                && owner(o, &r.project, &r.env) == Owner::This
+        })
+        .map(|(k, _)| k.clone())
+        .collect()
 }
 
 fn prune_note(k: &Key, s: &Settings) -> Option<String> {
@@ -246,43 +275,27 @@ fn prune_note(k: &Key, s: &Settings) -> Option<String> {
 
 /// The live object of each rendered one (none: absent), and P005 for
 /// each that another owner holds (unless `--adopt`).
-async fn live<C: Cluster>(
-    c: &C,
-    r: &Rendered,
-    s: &Settings,
-) -> Result<Vec<Option<Json>>, Vec<Diagnostic>> {
-    let items: Vec<&Desired> = r.objects.iter().collect();
-    let answers = each(items, s.concurrency, |d| async move {
-        // Discovery first: an unserved kind is K004, not "absent".
-        c.kind(&d.key.api_version, &d.key.kind).await?;
-        c.get(&d.key).await
-    })
-    .await;
+fn live(r: &Rendered, snap: &Snapshot, s: &Settings) -> Result<Vec<Option<Json>>, Vec<Diagnostic>> {
     let mut out = Vec::new();
     let mut errors = Vec::new();
-    for (d, a) in r.objects.iter().zip(answers) {
-        match a {
-            Ok(Some(o)) => {
-                if let Owner::Other(who) = owner(&o, &r.project, &r.env) {
-                    if !s.adopt && d.key.kind != "Namespace" {
-                        errors.push(
-                            Diagnostic::new(
-                                Code::P005,
-                                d.span,
-                                format!("{} exists and belongs to {who}", d.key),
-                            )
-                            .label("shipc would apply it from this declaration")
-                            .help("pass `--adopt` to take it over, or rename the object"),
-                        );
-                    }
+    for d in &r.objects {
+        let o = snap.objects.get(&d.key).cloned();
+        if let Some(o) = &o {
+            if let Owner::Other(who) = owner(o, &r.project, &r.env) {
+                if !s.adopt && d.key.kind != "Namespace" {
+                    errors.push(
+                        Diagnostic::new(
+                            Code::P005,
+                            d.span,
+                            format!("{} exists and belongs to {who}", d.key),
+                        )
+                        .label("shipc would apply it from this declaration")
+                        .help("pass `--adopt` to take it over, or rename the object"),
+                    );
                 }
-                out.push(Some(o));
             }
-            Ok(None) => out.push(None),
-            // Reading an object in a namespace that does not exist yet.
-            Err(Failure::Status { code: 404, .. }) => out.push(None),
-            Err(f) => errors.push(diagnose(&f, &format!("reading {}", d.key), d.span)),
         }
+        out.push(o);
     }
     if errors.is_empty() {
         Ok(out)
@@ -291,12 +304,53 @@ async fn live<C: Cluster>(
     }
 }
 
+/// Whether every field of `part` is in `whole` with the same value
+/// (lists equal as a whole).
+fn subset(part: &Json, whole: &Json) -> bool {
+    match (part, whole) {
+        (Json::Object(p), Json::Object(w)) => p
+            .iter()
+            .all(|(k, v)| w.get(k).is_some_and(|x| subset(v, x))),
+        (a, b) => a == b,
+    }
+}
+
+/// Unchanged without asking the server: the last deployed revision applied
+/// exactly this object (so applying it again sets the same fields and
+/// drops none) and every one of its values is live (nobody changed them).
+/// Anything else — and every create — is decided by a dry-run apply.
+fn surely_unchanged(d: &Desired, live: &Json, applied: &BTreeMap<Key, &Json>) -> bool {
+    applied.get(&d.key).is_some_and(|a| **a == d.object)
+        && subset(&diff::comparable(&d.object), live)
+}
+
 /// `shipc plan`: what applying `r` would change, computed with dry-run
 /// server-side applies against the live objects.
 pub async fn plan<C: Cluster>(c: &C, r: &Rendered, s: &Settings) -> Result<Plan, Vec<Diagnostic>> {
     let (recs, _) = records(c, r).await.map_err(|d| vec![d])?;
     let last = recs.values().next_back();
-    let lives = live(c, r, s).await?;
+    let deployed = recs.values().rev().find(|x| x.status == Status::Deployed);
+    let snap = snapshot(c, r, last, s).await?;
+    plan_with(c, r, s, &snap, deployed).await
+}
+
+/// [`plan`] on a snapshot already read.
+async fn plan_with<C: Cluster>(
+    c: &C,
+    r: &Rendered,
+    s: &Settings,
+    snap: &Snapshot,
+    deployed: Option<&Release>,
+) -> Result<Plan, Vec<Diagnostic>> {
+    let lives = live(r, snap, s)?;
+    let applied: BTreeMap<Key, &Json> = deployed
+        .map(|rel| {
+            rel.objects
+                .iter()
+                .filter_map(|a| Some((Key::of(&a.object)?, &a.object)))
+                .collect()
+        })
+        .unwrap_or_default();
     let missing_ns: BTreeSet<&str> = r
         .objects
         .iter()
@@ -306,12 +360,12 @@ pub async fn plan<C: Cluster>(c: &C, r: &Rendered, s: &Settings) -> Result<Plan,
         .collect();
     let items: Vec<(&Desired, &Option<Json>)> = r.objects.iter().zip(&lives).collect();
     let answers = each(items, s.concurrency, |(d, l)| {
-        let missing_ns = &missing_ns;
+        let (missing_ns, applied) = (&missing_ns, &applied);
         async move {
             if d.key.kind == "Namespace" {
                 return Ok(match l {
-                    None => (Action::Create, Vec::new(), None),
-                    Some(_) => (Action::Unchanged, Vec::new(), None),
+                    None => (Action::Create, Vec::new()),
+                    Some(_) => (Action::Unchanged, Vec::new()),
                 });
             }
             // Nothing can be dry-run into a namespace that does not exist
@@ -321,7 +375,12 @@ pub async fn plan<C: Cluster>(c: &C, r: &Rendered, s: &Settings) -> Result<Plan,
                 .as_deref()
                 .is_some_and(|n| missing_ns.contains(n))
             {
-                return Ok((Action::Create, Vec::new(), None));
+                return Ok((Action::Create, Vec::new()));
+            }
+            if let Some(before) = l {
+                if !s.adopt && surely_unchanged(d, before, applied) {
+                    return Ok((Action::Unchanged, Vec::new()));
+                }
             }
             let how = Write {
                 dry_run: true,
@@ -329,13 +388,13 @@ pub async fn plan<C: Cluster>(c: &C, r: &Rendered, s: &Settings) -> Result<Plan,
             };
             let after = c.apply(&d.key, &d.object, how).await?;
             Ok(match l {
-                None => (Action::Create, Vec::new(), None),
+                None => (Action::Create, Vec::new()),
                 Some(before) => {
                     let fields = diff::diff(before, &after);
                     if fields.is_empty() {
-                        (Action::Unchanged, fields, None)
+                        (Action::Unchanged, fields)
                     } else {
-                        (Action::Update, fields, None)
+                        (Action::Update, fields)
                     }
                 }
             })
@@ -346,24 +405,22 @@ pub async fn plan<C: Cluster>(c: &C, r: &Rendered, s: &Settings) -> Result<Plan,
     let mut errors = Vec::new();
     for (d, a) in r.objects.iter().zip(answers) {
         match a {
-            Ok((action, fields, note)) => plan.changes.push(Change {
+            Ok((action, fields)) => plan.changes.push(Change {
                 object: d.key.clone(),
                 action,
                 fields,
-                note,
+                note: None,
             }),
             Err(f) => errors.push(diagnose(&f, &format!("planning {}", d.key), d.span)),
         }
     }
-    match stale(c, r, last, s).await {
-        Ok(keys) => plan.changes.extend(keys.into_iter().map(|k| Change {
+    plan.changes
+        .extend(stale(r, snap).into_iter().map(|k| Change {
             note: prune_note(&k, s),
             object: k,
             action: Action::Delete,
             fields: Vec::new(),
-        })),
-        Err(e) => errors.extend(e),
-    }
+        }));
     if errors.is_empty() {
         Ok(plan)
     } else {
@@ -691,7 +748,10 @@ pub async fn apply<C: Cluster>(
     progress: &mut dyn FnMut(Event),
 ) -> Result<(Outcome, Vec<Diagnostic>), Stopped> {
     let (recs, warnings) = records(c, r).await.map_err(|d| refused(vec![d]))?;
-    let lives_v = live(c, r, &o.settings).await.map_err(refused)?;
+    let snap = snapshot(c, r, recs.values().next_back(), &o.settings)
+        .await
+        .map_err(refused)?;
+    let lives_v = live(r, &snap, &o.settings).map_err(refused)?;
     infra_present(c, r, &o.settings).await.map_err(refused)?;
     let lives: BTreeMap<Key, Option<Json>> = r
         .objects
@@ -730,9 +790,11 @@ pub async fn apply<C: Cluster>(
                     diagnostics,
                     touched: true,
                 };
-                let keys = stale(c, r, recs.values().next_back(), &o.settings)
+                // Read again: the waves may have changed what is there.
+                let after = snapshot(c, r, recs.values().next_back(), &o.settings)
                     .await
                     .map_err(touched)?;
+                let keys = stale(r, &after);
                 for k in keys {
                     if prune_note(&k, &o.settings).is_some() {
                         continue;
