@@ -58,6 +58,16 @@ impl KubeCluster {
         })
     }
 
+    /// A cluster on a ready-made client (tests answer its requests with
+    /// `tower-test`'s mock service).
+    pub fn from_client(client: kube::Client) -> KubeCluster {
+        KubeCluster {
+            client,
+            kinds: Mutex::new(BTreeMap::new()),
+            started: Instant::now(),
+        }
+    }
+
     async fn resource(
         &self,
         api_version: &str,
