@@ -186,6 +186,8 @@ fn cluster_verbs_against_a_real_api_server() {
     atomic_restores_the_previous_revision(&server);
     status_reports_drift_and_readiness(&server);
     errors_have_codes(&server);
+    a_failed_job_stops_the_apply(&server);
+    infra_must_be_there(&server);
 }
 
 fn binding_refuses_the_wrong_cluster_before_any_request(server: &KubeServer) {
@@ -563,4 +565,104 @@ fn errors_have_codes(server: &KubeServer) {
     let (code, _, err) = p.shipc(&["status", "--env", "prod", "--context", "nope"]);
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("K008") || err.contains("K013"), "{err}");
+}
+
+fn a_failed_job_stops_the_apply(server: &KubeServer) {
+    let ns = "jobs";
+    let ship = format!(
+        "project {{ name = \"shop\" }}\n\
+         service migrate {{\n  image = external(\"{WORKER}\")\n  workload = \"job\"\n  command = [\"migrate\"]\n}}\n\
+         env prod {{\n  kind = helmfile\n  cluster {{ context = \"shop-prod\", namespace = \"{ns}\" }}\n}}\n"
+    );
+    let p = Project::new(server, "jobs", &ship);
+    // Play the Job controller: the Job fails.
+    let failer = {
+        let kubeconfig = server.kubeconfig.clone();
+        std::thread::spawn(move || {
+            block(async move {
+                let k = kube::config::Kubeconfig::read_from(&kubeconfig).unwrap();
+                let c = kube::Config::from_custom_kubeconfig(k, &Default::default())
+                    .await
+                    .unwrap();
+                let api: Api<k8s_openapi::api::batch::v1::Job> =
+                    Api::namespaced(kube::Client::try_from(c).unwrap(), "jobs");
+                for _ in 0..300 {
+                    if api.get_opt("migrate").await.unwrap().is_some() {
+                        let status = serde_json::json!({"status": {"failed": 1, "conditions": [
+                            {"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded",
+                             "message": "Job has reached the specified backoff limit"}]}});
+                        api.patch_status(
+                            "migrate",
+                            &PatchParams::default(),
+                            &Patch::Merge(&status),
+                        )
+                        .await
+                        .unwrap();
+                        return;
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+            })
+        })
+    };
+    let (code, _, err) = p.shipc(&[
+        "apply",
+        "--env",
+        "prod",
+        "--yes",
+        "--skip-verify",
+        "--timeout",
+        "60s",
+    ]);
+    failer.join().unwrap();
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("K009") && err.contains("backoff limit"),
+        "{err}"
+    );
+    let (_, out, _) = p.shipc(&["history", "--env", "prod"]);
+    assert!(out.contains("failed"), "{out}");
+}
+
+fn infra_must_be_there(server: &KubeServer) {
+    let ns = "infra";
+    let ship = main_ship(ns, WEB, 1, false).replace(
+        "env prod {",
+        "infra redis {\n  chart = \"oci://registry-1.docker.io/bitnamicharts/redis\"\n  version = \"19.6.4\"\n  health = \"statefulset/redis-master\"\n}\n\nenv prod {",
+    );
+    let p = Project::new(server, "infra", &ship);
+    let (code, _, err) = p.shipc(&[
+        "apply",
+        "--env",
+        "prod",
+        "--yes",
+        "--skip-verify",
+        "--wait=false",
+    ]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("K010") && err.contains("StatefulSet infra/redis-master"),
+        "{err}"
+    );
+    assert!(err.contains("nothing was changed"), "{err}");
+    // --with-infra needs helm: a clear error, nothing applied.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_shipc"))
+        .args([
+            "apply",
+            "--env",
+            "prod",
+            "--yes",
+            "--skip-verify",
+            "--with-infra",
+        ])
+        .current_dir(&p.dir)
+        .env("NO_COLOR", "1")
+        .env("KUBECONFIG", &p.kubeconfig)
+        .env("PATH", "/nonexistent")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("`helm` CLI"), "{err}");
+    assert!(block(deployment(server, ns, "web")).is_none());
 }

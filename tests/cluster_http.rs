@@ -133,9 +133,16 @@ fn normal(method: &http::Method, path: &str, _body: &Value) -> (u16, Value) {
         ("GET", "/api/v1/namespaces/shop/secrets") => (200, list("Secret", vec![])),
         ("GET", "/api/v1/namespaces") => (
             200,
-            list("Namespace", vec![json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}})]),
+            list(
+                "Namespace",
+                vec![
+                    json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}}),
+                ],
+            ),
         ),
-        ("GET", "/api/v1/namespaces/shop/services") => (200, list("Service", vec![defaulted_service()])),
+        ("GET", "/api/v1/namespaces/shop/services") => {
+            (200, list("Service", vec![defaulted_service()]))
+        }
         // The dry-run answer carries the same defaults (and a new resourceVersion).
         ("PATCH", "/api/v1/namespaces/shop/services/web") => {
             let mut s = defaulted_service();
@@ -150,7 +157,11 @@ fn normal(method: &http::Method, path: &str, _body: &Value) -> (u16, Value) {
 async fn server_defaults_are_not_changes() {
     let c = cluster(normal);
     let plan = engine::plan(&c, &rendered(), &settings()).await.unwrap();
-    let svc = plan.changes.iter().find(|c| c.object.kind == "Service").unwrap();
+    let svc = plan
+        .changes
+        .iter()
+        .find(|c| c.object.kind == "Service")
+        .unwrap();
     assert_eq!(svc.action, Action::Unchanged, "{:?}", svc.fields);
     assert!(!plan.has_changes(), "{plan:?}");
 }
@@ -167,7 +178,11 @@ async fn a_changed_field_is_shown_and_nothing_else() {
     }
     let c = cluster(changed);
     let plan = engine::plan(&c, &rendered(), &settings()).await.unwrap();
-    let svc = plan.changes.iter().find(|c| c.object.kind == "Service").unwrap();
+    let svc = plan
+        .changes
+        .iter()
+        .find(|c| c.object.kind == "Service")
+        .unwrap();
     assert_eq!(svc.action, Action::Update);
     assert_eq!(svc.fields.len(), 1, "{:?}", svc.fields);
     assert_eq!(svc.fields[0].path, "spec.ports[http].targetPort");
@@ -182,9 +197,16 @@ async fn an_rbac_refusal_is_k003_with_the_verb_and_resource() {
         normal(method, path, body)
     }
     let c = cluster(forbidden);
-    let errors = engine::plan(&c, &rendered(), &settings()).await.unwrap_err();
+    let errors = engine::plan(&c, &rendered(), &settings())
+        .await
+        .unwrap_err();
     let d = errors.iter().find(|d| d.code == Code::K003).expect("K003");
-    assert!(d.notes.iter().any(|n| n.contains("cannot list resource \"services\"")), "{d:?}");
+    assert!(
+        d.notes
+            .iter()
+            .any(|n| n.contains("cannot list resource \"services\"")),
+        "{d:?}"
+    );
     assert!(d.help.as_deref().unwrap_or("").contains("Role"), "{d:?}");
 }
 
@@ -194,7 +216,9 @@ async fn bad_credentials_are_k002() {
         status(401, "Unauthorized", "Unauthorized")
     }
     let c = cluster(unauthorized);
-    let errors = engine::plan(&c, &rendered(), &settings()).await.unwrap_err();
+    let errors = engine::plan(&c, &rendered(), &settings())
+        .await
+        .unwrap_err();
     assert!(errors.iter().any(|d| d.code == Code::K002), "{errors:?}");
 }
 
@@ -202,22 +226,35 @@ async fn bad_credentials_are_k002() {
 async fn an_invalid_object_is_k006_at_its_declaration() {
     fn invalid(method: &http::Method, path: &str, body: &Value) -> (u16, Value) {
         if method == "PATCH" {
-            return status(422, "Invalid", "Service \"web\" is invalid: spec.ports[0].port: Invalid value: 0");
+            return status(
+                422,
+                "Invalid",
+                "Service \"web\" is invalid: spec.ports[0].port: Invalid value: 0",
+            );
         }
         normal(method, path, body)
     }
     let c = cluster(invalid);
-    let errors = engine::plan(&c, &rendered(), &settings()).await.unwrap_err();
+    let errors = engine::plan(&c, &rendered(), &settings())
+        .await
+        .unwrap_err();
     let d = errors.iter().find(|d| d.code == Code::K006).expect("K006");
     assert_eq!(d.primary.span.start, 10, "points at the declaration");
-    assert!(d.notes.iter().any(|n| n.contains("spec.ports[0].port")), "{d:?}");
+    assert!(
+        d.notes.iter().any(|n| n.contains("spec.ports[0].port")),
+        "{d:?}"
+    );
 }
 
 #[tokio::test]
 async fn an_unserved_kind_is_k004() {
     fn no_apps(method: &http::Method, path: &str, body: &Value) -> (u16, Value) {
         if path == "/apis/apps/v1" {
-            return status(404, "NotFound", "the server could not find the requested resource");
+            return status(
+                404,
+                "NotFound",
+                "the server could not find the requested resource",
+            );
         }
         normal(method, path, body)
     }
@@ -231,5 +268,10 @@ async fn an_unserved_kind_is_k004() {
         wave: 1,
     });
     let errors = engine::plan(&c, &r, &settings()).await.unwrap_err();
-    assert!(errors.iter().any(|d| d.code == Code::K004 && d.message.contains("Deployment")), "{errors:?}");
+    assert!(
+        errors
+            .iter()
+            .any(|d| d.code == Code::K004 && d.message.contains("Deployment")),
+        "{errors:?}"
+    );
 }

@@ -1,0 +1,108 @@
+#![allow(clippy::disallowed_methods)] // the test makes a project and runs shipc
+//! The cluster verbs against a real cluster (kind, k3d, …) with
+//! controllers: pods really start, rollouts really become available. Runs
+//! only when `SHIPC_E2E_KUBECONFIG` names a kubeconfig (its current context
+//! is used; everything happens in a fresh namespace `shipc-e2e-<pid>`,
+//! deleted at the end). The image must be pullable by the cluster:
+//! `SHIPC_E2E_IMAGE` (default: the multi-arch `registry.k8s.io/pause:3.9`
+//! by digest). Without the variable the test says so and passes: it is an
+//! opt-in suite, not a tool CI installs.
+
+mod common;
+
+use std::path::Path;
+
+const PAUSE: &str =
+    "registry.k8s.io/pause@sha256:7031c1b283388d2c2e09b57badb803c05ebed362dc88d84b480cc47f72a21097";
+
+fn shipc(dir: &Path, kubeconfig: &str, args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_shipc"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env("KUBECONFIG", kubeconfig)
+        .output()
+        .expect("run shipc");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn project(ns: &str, image: &str, replicas: u32) -> String {
+    format!(
+        "project {{ name = \"e2e\" }}\n\
+         service web {{\n  image = external(\"{image}\")\n  port http = 8080\n  expose {{ http = 80 }}\n  replicas = {replicas}\n  security = std.security.restricted\n}}\n\
+         env prod {{\n  kind = helmfile\n  cluster {{ namespace = \"{ns}\" }}\n}}\n"
+    )
+}
+
+#[test]
+fn apply_status_rollback_on_a_real_cluster() {
+    let Ok(kubeconfig) = std::env::var("SHIPC_E2E_KUBECONFIG") else {
+        let _ = std::io::Write::write_all(
+            &mut std::io::stderr().lock(),
+            b"note: SHIPC_E2E_KUBECONFIG is not set: the end-to-end cluster suite did not run\n",
+        );
+        return;
+    };
+    let image = std::env::var("SHIPC_E2E_IMAGE").unwrap_or_else(|_| PAUSE.to_string());
+    let ns = format!("shipc-e2e-{}", std::process::id());
+    let dir = common::temp_project("e2e", &[("ship/main.ship", &project(&ns, &image, 1))]);
+    let run = |args: &[&str]| shipc(&dir, &kubeconfig, args);
+
+    let (code, out, err) = run(&["plan", "--env", "prod"]);
+    assert_eq!(code, 2, "{out}{err}");
+    let (code, _, err) = run(&[
+        "apply",
+        "--env",
+        "prod",
+        "--yes",
+        "--skip-verify",
+        "--timeout",
+        "5m",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = run(&["status", "--env", "prod"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("1/1 ready"), "{out}");
+    let (code, out, err) = run(&["plan", "--env", "prod"]);
+    assert_eq!(
+        code, 0,
+        "a real API server's defaults are no change: {out}{err}"
+    );
+
+    std::fs::write(dir.join("ship/main.ship"), project(&ns, &image, 2)).unwrap();
+    let (code, _, err) = run(&[
+        "apply",
+        "--env",
+        "prod",
+        "--yes",
+        "--skip-verify",
+        "--timeout",
+        "5m",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let (code, out, _) = run(&["status", "--env", "prod"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("2/2 ready"), "{out}");
+    let (code, _, err) = run(&["rollback", "--env", "prod", "--yes", "--timeout", "5m"]);
+    assert_eq!(code, 0, "{err}");
+    let (_, out, _) = run(&["history", "--env", "prod"]);
+    assert!(out.contains("rollback to 1"), "{out}");
+
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            let k = kube::config::Kubeconfig::read_from(&kubeconfig).unwrap();
+            let c = kube::Config::from_custom_kubeconfig(k, &Default::default())
+                .await
+                .unwrap();
+            let api: kube::Api<k8s_openapi::api::core::v1::Namespace> =
+                kube::Api::all(kube::Client::try_from(c).unwrap());
+            let _ = api.delete(&ns, &Default::default()).await;
+        });
+}
