@@ -485,8 +485,9 @@ fn progress(out: &Output) -> impl FnMut(Event) {
                 let word = match a {
                     Action::Create => "created",
                     Action::Update => "configured",
-                    Action::Unchanged => "unchanged",
                     Action::Delete => "deleted",
+                    // The summary counts them; a line each would drown the changes.
+                    Action::Unchanged => return,
                 };
                 eprintln!("[{t:6.1}s]   {word:<10} {k}");
             }

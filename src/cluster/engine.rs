@@ -543,6 +543,40 @@ async fn write_wave<C: Cluster>(
     Ok(out)
 }
 
+/// Whether a PVC's StorageClass binds it at once (`volumeBindingMode:
+/// Immediate`, the default), so `--wait` waits for `Bound`. A class that
+/// waits for the first consumer, no class, or a cluster that does not
+/// answer: the claim is ready when it exists.
+async fn binds_immediately<C: Cluster>(c: &C, o: &Json) -> bool {
+    if o.get("kind").and_then(Json::as_str) != Some("PersistentVolumeClaim") {
+        return false;
+    }
+    let class = match o.pointer("/spec/storageClassName").and_then(Json::as_str) {
+        Some(name) => c
+            .get(&Key::new("storage.k8s.io/v1", "StorageClass", None, name))
+            .await
+            .ok()
+            .flatten(),
+        None => c
+            .list("storage.k8s.io/v1", "StorageClass", None, "")
+            .await
+            .ok()
+            .and_then(|all| {
+                all.into_iter().find(|sc| {
+                    sc.pointer("/metadata/annotations/storageclass.kubernetes.io~1is-default-class")
+                        .and_then(Json::as_str)
+                        == Some("true")
+                })
+            }),
+    };
+    class.is_some_and(|sc| {
+        sc.get("volumeBindingMode")
+            .and_then(Json::as_str)
+            .unwrap_or("Immediate")
+            == "Immediate"
+    })
+}
+
 /// Wait until every object of a wave is ready, one fails, or the deadline.
 async fn wait_wave<C: Cluster>(
     c: &C,
@@ -560,7 +594,7 @@ async fn wait_wave<C: Cluster>(
         let mut reasons = Vec::new();
         for (d, a) in pending.iter().zip(answers) {
             match a {
-                Ok(Some(o)) => match readiness(&o, false) {
+                Ok(Some(o)) => match readiness(&o, binds_immediately(c, &o).await) {
                     Ready::Yes => progress(Event::Ready(d.key.clone())),
                     Ready::Pending(why) => {
                         reasons.push((d.key.clone(), why));

@@ -2,6 +2,8 @@
 //! server-side apply, get, list, delete, and the clock. Every error becomes
 //! a [`Failure`]; nothing here decides what an answer means.
 
+#![allow(clippy::disallowed_methods)] // the network, kubeconfig files and the clock live here
+
 use super::{Cluster, Failure, Json, Key, Kind, Write, FIELD_MANAGER};
 use kube::api::{Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};

@@ -10,8 +10,6 @@
 //! the one Kubernetes lowering (`emit::k8s`), images pinned as the chart
 //! pins them.
 
-#![allow(clippy::disallowed_methods)] // kube.rs: the network, kubeconfig files and the clock
-
 pub mod diff;
 pub mod engine;
 pub mod kube;
