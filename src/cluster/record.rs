@@ -164,6 +164,33 @@ impl Release {
         if name != Release::secret_name(project, env, r.revision) {
             return Err(bad("its name does not match its revision"));
         }
+        // A rollback applies these objects: each must be this env's, in
+        // its namespace (anyone who can write a Secret here could write a
+        // record that names a ClusterRoleBinding).
+        for a in &r.objects {
+            let key = Key::of(&a.object)
+                .ok_or_else(|| bad("an object has no apiVersion, kind or name"))?;
+            let labels = a.object.pointer("/metadata/labels");
+            let label = |k: &str| labels.and_then(|l| l.get(k)).and_then(Json::as_str);
+            if label(super::PROJECT_LABEL) != Some(project) || label(super::ENV_LABEL) != Some(env)
+            {
+                return Err(bad(&format!(
+                    "{key} does not carry this env's ownership labels"
+                )));
+            }
+            let in_namespace = match &key.namespace {
+                Some(ns) => *ns == r.namespace,
+                None => {
+                    key.kind == "Namespace" && key.api_version == "v1" && key.name == r.namespace
+                }
+            };
+            if !in_namespace {
+                return Err(bad(&format!(
+                    "{key} is outside the env's namespace `{}`",
+                    r.namespace
+                )));
+            }
+        }
         Ok(r)
     }
 }
@@ -186,7 +213,8 @@ mod tests {
             description: "apply".into(),
             objects: vec![Applied {
                 wave: 1,
-                object: serde_json::json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "shop"}}),
+                object: serde_json::json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "shop",
+                    "labels": {"ship.dev/project": "shop", "ship.dev/env": "prod"}}}),
             }],
         }
     }
@@ -203,6 +231,22 @@ mod tests {
         let mut typed = s;
         typed["type"] = "Opaque".into();
         assert!(Release::from_secret(&typed, "shop", "prod").is_err());
+    }
+
+    #[test]
+    fn a_record_cannot_smuggle_objects_into_a_rollback() {
+        let mut r = release();
+        r.objects.push(Applied {
+            wave: 1,
+            object: serde_json::json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+                "metadata": {"name": "own-the-cluster", "labels": {"ship.dev/project": "shop", "ship.dev/env": "prod"}}}),
+        });
+        let e = Release::from_secret(&r.to_secret().unwrap(), "shop", "prod").unwrap_err();
+        assert!(e.contains("outside the env's namespace"), "{e}");
+        let mut r = release();
+        r.objects[0].object["metadata"]["labels"]["ship.dev/env"] = "staging".into();
+        let e = Release::from_secret(&r.to_secret().unwrap(), "shop", "prod").unwrap_err();
+        assert!(e.contains("ownership labels"), "{e}");
     }
 
     #[test]
