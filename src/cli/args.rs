@@ -60,6 +60,12 @@ pub enum Command {
     History(HistoryArgs),
     /// Re-apply a recorded revision (default: the one before the deployed one)
     Rollback(RollbackArgs),
+    /// Flux envs: stop Flux from applying the env (spec.suspend on its Kustomizations and HelmReleases)
+    Suspend(FluxArgs),
+    /// Flux envs: let Flux apply the env again
+    Resume(FluxArgs),
+    /// Flux envs: ask Flux to reconcile the env's source and Kustomizations now, and wait
+    Reconcile(FluxArgs),
 }
 
 /// Which env, which cluster (every cluster verb).
@@ -100,9 +106,13 @@ pub struct PlanArgs {
 /// What `apply` and `rollback` share.
 #[derive(Debug, Args)]
 pub struct RolloutArgs {
-    /// Wait for each wave to become ready before the next (`--wait=false` to not wait)
+    /// Wait for each wave to become ready before the next (`--wait=false` to not wait);
+    /// flux envs: wait until Flux has applied the pushed commit
     #[arg(long, default_value_t = true, num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set)]
     pub wait: bool,
+    /// Do not wait (the same as `--wait=false`)
+    #[arg(long, conflicts_with = "wait")]
+    pub no_wait: bool,
     /// On any failure, restore the previous revision and delete what this one created
     #[arg(long)]
     pub atomic: bool,
@@ -115,6 +125,16 @@ pub struct RolloutArgs {
     /// Revision records to keep in the cluster
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=1000))]
     pub history_max: u64,
+    /// Flux envs: the commit author, `Name <email>` (default: git's own configuration)
+    #[arg(long, value_name = "NAME <EMAIL>")]
+    pub author: Option<String>,
+}
+
+impl RolloutArgs {
+    /// Whether to wait (`--wait`, unless `--no-wait`).
+    pub fn waits(&self) -> bool {
+        self.wait && !self.no_wait
+    }
 }
 
 #[derive(Debug, Args)]
@@ -138,6 +158,12 @@ pub struct ApplyArgs {
     /// Install or upgrade the env's infra charts first with `helm upgrade --install --atomic --wait`
     #[arg(long)]
     pub with_infra: bool,
+    /// Flux envs: replace the env's folder in the repository even when it holds files shipc did not write
+    #[arg(long)]
+    pub force: bool,
+    /// Flux envs: server-side apply the env's Flux source and Kustomizations to the cluster first
+    #[arg(long)]
+    pub bootstrap: bool,
     /// For the registry check: speak plain HTTP to this registry (HOST:PORT; repeatable)
     #[arg(long = "insecure-registry", value_name = "HOST:PORT")]
     pub insecure: Vec<String>,
@@ -181,9 +207,26 @@ pub struct RollbackArgs {
     pub cluster: ClusterArgs,
     #[command(flatten)]
     pub rollout: RolloutArgs,
-    /// The revision to re-apply (default: the last good one before the deployed one)
+    /// The revision to re-apply (default: the last good one before the deployed one);
+    /// flux envs: a release number or a commit
+    #[arg(long, value_name = "N|COMMIT")]
+    pub to: Option<String>,
+    /// Flux envs: replace the env's folder even when it holds files shipc did not write
     #[arg(long)]
-    pub to: Option<u64>,
+    pub force: bool,
+}
+
+/// `suspend`, `resume`, `reconcile`.
+#[derive(Debug, Args)]
+pub struct FluxArgs {
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// `reconcile`: do not wait for Flux to finish
+    #[arg(long)]
+    pub no_wait: bool,
+    /// `reconcile`: how long to wait
+    #[arg(long, default_value = "5m", value_name = "DURATION")]
+    pub timeout: String,
 }
 
 #[derive(Debug, Args)]

@@ -34,14 +34,6 @@ struct Bound {
 }
 
 impl Bound {
-    fn env(&self) -> Option<&EnvModel> {
-        self.analysis
-            .checked
-            .envs
-            .iter()
-            .find(|e| e.name == self.rendered_env_name())
-    }
-
     fn rendered_env_name(&self) -> String {
         // The env's declared name (the label form replaces `_`).
         self.analysis
@@ -74,16 +66,43 @@ impl Bound {
     }
 }
 
-/// What a verb accepts of env kinds.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Accepts {
-    /// Only helmfile envs (plan, apply, history, rollback).
-    Helmfile,
-    /// helmfile and flux envs (status).
-    Pinned,
+/// A checked project, its lock and digest overrides, and the env a
+/// cluster verb works on (never a tilt env).
+pub(super) struct Loaded {
+    pub analysis: shipc::Analysis,
+    pub lock: shipc::lock::Lockfile,
+    pub overrides: shipc::emit::images::Overrides,
+    pub env: String,
 }
 
-fn bind(out: &Output, a: &ClusterArgs, verb: &str, accepts: Accepts) -> Result<Bound, u8> {
+impl Loaded {
+    pub fn env(&self) -> Option<&EnvModel> {
+        self.analysis
+            .checked
+            .envs
+            .iter()
+            .find(|e| e.name == self.env)
+    }
+
+    pub fn kind(&self) -> Option<EnvKind> {
+        self.env().map(EnvModel::env_kind)
+    }
+
+    /// The pinned-target inputs (images from the lock and overrides).
+    pub fn pinned_input(&self, path_arg: &str) -> shipc::emit::helmfile::PinnedInput<'_> {
+        shipc::emit::helmfile::PinnedInput {
+            project: &self.analysis.checked.project,
+            sources: &self.analysis.loaded.sources,
+            root: &self.analysis.loaded.root,
+            lock: &self.lock,
+            overrides: &self.overrides,
+            lock_command: format!("shipc lock --env {}{path_arg}", self.env),
+        }
+    }
+}
+
+/// Check the project and pick the env; a tilt env is refused.
+pub(super) fn load(out: &Output, a: &ClusterArgs, verb: &str) -> Result<Loaded, u8> {
     out.check_format(&["human", "json"])?;
     let mut diags = Diagnostics::new();
     let analysis = super::check::analyze(out, a.path.as_deref(), Some(&a.env), &mut diags)?;
@@ -95,28 +114,18 @@ fn bind(out: &Output, a: &ClusterArgs, verb: &str, accepts: Accepts) -> Result<B
         out.tool_error(&format!("there is no env `{}`", a.env), None);
         return Err(1);
     };
-    match (env.env_kind(), accepts) {
-        (EnvKind::Tilt, _) => {
-            out.tool_error(
-                &format!("`shipc {verb}` does not deploy tilt env `{}`: Tilt does", env.name),
-                Some(&format!(
-                    "run `shipc compile --env {0}` and then `tilt up` in the output folder (`out/{0}`)",
-                    env.name
-                )),
-            );
-            return Err(1);
-        }
-        (EnvKind::Flux, Accepts::Helmfile) => {
-            out.tool_error(
-                &format!("`shipc {verb}` does not deploy flux env `{}`: Flux does, from Git", env.name),
-                Some(&format!(
-                    "run `shipc compile --env {}` and commit the tree to the repository Flux watches; `shipc status` works on flux envs",
-                    env.name
-                )),
-            );
-            return Err(1);
-        }
-        _ => {}
+    if env.env_kind() == EnvKind::Tilt {
+        out.tool_error(
+            &format!(
+                "`shipc {verb}` does not deploy tilt env `{}`: Tilt does",
+                env.name
+            ),
+            Some(&format!(
+                "run `shipc compile --env {0}` and then `tilt up` in the output folder (`out/{0}`)",
+                env.name
+            )),
+        );
+        return Err(1);
     }
     let lock = super::compile::read_lock(&analysis.loaded.root).map_err(|e| {
         out.tool_error(
@@ -129,6 +138,57 @@ fn bind(out: &Output, a: &ClusterArgs, verb: &str, accepts: Accepts) -> Result<B
         out.usage(&e);
         super::USAGE
     })?;
+    let env = env.name.clone();
+    Ok(Loaded {
+        analysis,
+        lock,
+        overrides,
+        env,
+    })
+}
+
+/// A client for `context` on the current-thread runtime.
+pub(super) fn connect(
+    out: &Output,
+    analysis: &shipc::Analysis,
+    span: shipc::Span,
+    context: &str,
+    a: &ClusterArgs,
+) -> Result<(KubeCluster, tokio::runtime::Runtime), u8> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            out.tool_error(&format!("cannot start the async runtime: {e}"), None);
+            1u8
+        })?;
+    let kubeconfig = kc::kubeconfig().map_err(|e| {
+        kube_error(out, analysis, span, &e);
+        1u8
+    })?;
+    let cluster = runtime
+        .block_on(KubeCluster::connect(
+            kubeconfig,
+            context,
+            Duration::from_secs(a.request_timeout),
+        ))
+        .map_err(|e| {
+            kube_error(out, analysis, span, &e);
+            1u8
+        })?;
+    Ok((cluster, runtime))
+}
+
+fn bind(out: &Output, a: &ClusterArgs, loaded: Loaded) -> Result<Bound, u8> {
+    let Loaded {
+        analysis,
+        lock,
+        overrides,
+        env: env_name,
+    } = loaded;
+    let Some(env) = analysis.checked.envs.iter().find(|e| e.name == env_name) else {
+        return Err(1);
+    };
     let Some(graph) = analysis.graphs.iter().find(|g| g.env == env.name) else {
         return Err(1);
     };
@@ -143,27 +203,7 @@ fn bind(out: &Output, a: &ClusterArgs, verb: &str, accepts: Accepts) -> Result<B
     };
     let (rendered, problems) = render::render(env, graph, &input);
     let context = choose_context(out, a, env, &analysis)?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| {
-            out.tool_error(&format!("cannot start the async runtime: {e}"), None);
-            1u8
-        })?;
-    let kubeconfig = kc::kubeconfig().map_err(|e| {
-        kube_error(out, &analysis, env.span, &e);
-        1u8
-    })?;
-    let cluster = runtime
-        .block_on(KubeCluster::connect(
-            kubeconfig,
-            &context,
-            Duration::from_secs(a.request_timeout),
-        ))
-        .map_err(|e| {
-            kube_error(out, &analysis, env.span, &e);
-            1u8
-        })?;
+    let (cluster, runtime) = connect(out, &analysis, env.span, &context, a)?;
     let source_hash = source_hash(&analysis, &lock);
     Ok(Bound {
         analysis,
@@ -177,7 +217,7 @@ fn bind(out: &Output, a: &ClusterArgs, verb: &str, accepts: Accepts) -> Result<B
     })
 }
 
-fn kube_error(out: &Output, analysis: &shipc::Analysis, span: shipc::Span, e: &str) {
+pub(super) fn kube_error(out: &Output, analysis: &shipc::Analysis, span: shipc::Span, e: &str) {
     let d = Diagnostic::new(Code::K013, span, e.to_string())
         .help("shipc reads KUBECONFIG (paths joined by `:`), else ~/.kube/config, like kubectl");
     out.diagnostics(&analysis.loaded.sources, &[d]);
@@ -185,7 +225,7 @@ fn kube_error(out: &Output, analysis: &shipc::Analysis, span: shipc::Span, e: &s
 
 /// `--context`, else the kubeconfig's current context; an env that names
 /// `cluster.context` refuses any other (K008), before any request.
-fn choose_context(
+pub(super) fn choose_context(
     out: &Output,
     a: &ClusterArgs,
     env: &EnvModel,
@@ -258,7 +298,7 @@ fn source_hash(analysis: &shipc::Analysis, lock: &shipc::lock::Lockfile) -> Stri
 }
 
 /// Now as RFC 3339 UTC (`2026-12-01T19:02:03Z`).
-fn now_rfc3339() -> String {
+pub(super) fn now_rfc3339() -> String {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
@@ -283,7 +323,7 @@ fn now_rfc3339() -> String {
 }
 
 /// `300`, `300s`, `5m`, `1h30m`, `1m30s`, `500ms`.
-fn parse_duration(s: &str) -> Result<Duration, String> {
+pub(super) fn parse_duration(s: &str) -> Result<Duration, String> {
     let bad = || format!("`--timeout {s}`: expected a duration like 300s, 5m or 1h30m");
     if let Ok(n) = s.parse::<u64>() {
         return Ok(Duration::from_secs(n));
@@ -322,7 +362,7 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
 }
 
 /// Ask on the terminal, or insist on `--yes` without one.
-fn confirm(out: &Output, yes: bool, question: &str) -> Result<(), u8> {
+pub(super) fn confirm(out: &Output, yes: bool, question: &str) -> Result<(), u8> {
     if yes {
         return Ok(());
     }
@@ -344,7 +384,7 @@ fn confirm(out: &Output, yes: bool, question: &str) -> Result<(), u8> {
     }
 }
 
-fn paint(color: bool, code: &str, s: &str) -> String {
+pub(super) fn paint(color: bool, code: &str, s: &str) -> String {
     if color {
         format!("\x1b[{code}m{s}\x1b[0m")
     } else {
@@ -352,7 +392,7 @@ fn paint(color: bool, code: &str, s: &str) -> String {
     }
 }
 
-fn short(v: &Option<serde_json::Value>) -> String {
+pub(super) fn short(v: &Option<serde_json::Value>) -> String {
     match v {
         None => "(none)".into(),
         Some(serde_json::Value::String(s)) => s.clone(),
@@ -424,7 +464,14 @@ fn plan_json(plan: &Plan) -> serde_json::Value {
 }
 
 pub fn plan(out: &Output, a: &PlanArgs) -> u8 {
-    let b = match bind(out, &a.cluster, "plan", Accepts::Helmfile) {
+    let loaded = match load(out, &a.cluster, "plan") {
+        Ok(l) => l,
+        Err(c) => return c,
+    };
+    if loaded.kind() == Some(EnvKind::Flux) {
+        return super::gitops::plan(out, a, loaded);
+    }
+    let b = match bind(out, &a.cluster, loaded) {
         Ok(b) => b,
         Err(c) => return c,
     };
@@ -522,7 +569,7 @@ fn options(
     Ok(ApplyOptions {
         settings: b.settings(a, adopt, prune_volumes),
         prune,
-        wait: r.wait,
+        wait: r.waits(),
         atomic: r.atomic,
         timeout,
         history_max: usize::try_from(r.history_max).unwrap_or(10),
@@ -586,9 +633,17 @@ fn print_outcome(
 }
 
 /// P004: every pinned digest exists in its registry.
-fn verify_pins(out: &Output, b: &Bound, a: &ApplyArgs) -> Result<(), u8> {
+pub(super) fn verify_pins(
+    out: &Output,
+    analysis: &shipc::Analysis,
+    lock: &shipc::lock::Lockfile,
+    env_name: &str,
+    a: &ApplyArgs,
+) -> Result<(), u8> {
     use shipc::registry::DigestResolver;
-    let Some(env) = b.env() else { return Err(1) };
+    let Some(env) = analysis.checked.envs.iter().find(|e| e.name == env_name) else {
+        return Err(1);
+    };
     let registry = a.registry();
     let options = super::lock::registry_options(&registry, env).map_err(|e| {
         out.usage(&e);
@@ -600,7 +655,7 @@ fn verify_pins(out: &Output, b: &Bound, a: &ApplyArgs) -> Result<(), u8> {
         super::lock::registry_flags(&registry),
         super::lock::path_arg(a.cluster.path.as_deref())
     );
-    let (targets, problems) = shipc::lock::plan::verify_queries(env, &b.lock, &command);
+    let (targets, problems) = shipc::lock::plan::verify_queries(env, lock, &command);
     let queries: Vec<_> = targets.iter().map(|t| t.query.clone()).collect();
     let answers =
         shipc::registry::oci::Oci { options }.resolve(&queries, &mut super::lock::progress(out));
@@ -608,11 +663,11 @@ fn verify_pins(out: &Output, b: &Bound, a: &ApplyArgs) -> Result<(), u8> {
     found.extend(shipc::lock::plan::verify_answers(
         &env.name, &targets, &answers, &command,
     ));
-    let configured = shipc::policy::configure(found, &b.analysis.checked.policy);
+    let configured = shipc::policy::configure(found, &analysis.checked.policy);
     if configured.iter().any(Diagnostic::is_error) {
         let mut d = Diagnostics::new();
         d.extend(configured);
-        out.diagnostics(&b.analysis.loaded.sources, &d.into_sorted());
+        out.diagnostics(&analysis.loaded.sources, &d.into_sorted());
         if !out.json() {
             eprintln!("apply refused: nothing was changed (pass `--skip-verify` to skip the registry check)");
         }
@@ -697,7 +752,14 @@ fn install_infra(out: &Output, b: &Bound) -> Result<(), u8> {
 
 pub fn apply(out: &Output, a: &ApplyArgs) -> u8 {
     let started = std::time::Instant::now();
-    let b = match bind(out, &a.cluster, "apply", Accepts::Helmfile) {
+    let loaded = match load(out, &a.cluster, "apply") {
+        Ok(l) => l,
+        Err(c) => return c,
+    };
+    if loaded.kind() == Some(EnvKind::Flux) {
+        return super::gitops::apply(out, a, loaded);
+    }
+    let b = match bind(out, &a.cluster, loaded) {
         Ok(b) => b,
         Err(c) => return c,
     };
@@ -721,7 +783,7 @@ pub fn apply(out: &Output, a: &ApplyArgs) -> u8 {
         Err(c) => return c,
     };
     if !a.skip_verify {
-        if let Err(c) = verify_pins(out, &b, a) {
+        if let Err(c) = verify_pins(out, &b.analysis, &b.lock, &b.rendered_env_name(), a) {
             return c;
         }
     }
@@ -799,7 +861,14 @@ pub fn apply(out: &Output, a: &ApplyArgs) -> u8 {
 
 pub fn rollback(out: &Output, a: &RollbackArgs) -> u8 {
     let started = std::time::Instant::now();
-    let b = match bind(out, &a.cluster, "rollback", Accepts::Helmfile) {
+    let loaded = match load(out, &a.cluster, "rollback") {
+        Ok(l) => l,
+        Err(c) => return c,
+    };
+    if loaded.kind() == Some(EnvKind::Flux) {
+        return super::gitops::rollback(out, a, loaded);
+    }
+    let b = match bind(out, &a.cluster, loaded) {
         Ok(b) => b,
         Err(c) => return c,
     };
@@ -807,7 +876,15 @@ pub fn rollback(out: &Output, a: &RollbackArgs) -> u8 {
         Ok(o) => o,
         Err(c) => return c,
     };
-    let target = match a.to {
+    let to = match a.to.as_deref().map(str::parse::<u64>) {
+        None => None,
+        Some(Ok(n)) => Some(n),
+        Some(Err(_)) => {
+            out.usage("`--to` takes a revision number (`shipc history` lists them)");
+            return super::USAGE;
+        }
+    };
+    let target = match to {
         Some(n) => format!("revision {n}"),
         None => "the previous revision".into(),
     };
@@ -825,7 +902,7 @@ pub fn rollback(out: &Output, a: &RollbackArgs) -> u8 {
     let result = b.runtime.block_on(engine::rollback(
         &b.cluster,
         &b.rendered,
-        a.to,
+        to,
         &o,
         &mut progress(out),
     ));
@@ -833,7 +910,14 @@ pub fn rollback(out: &Output, a: &RollbackArgs) -> u8 {
 }
 
 pub fn history(out: &Output, a: &HistoryArgs) -> u8 {
-    let b = match bind(out, &a.cluster, "history", Accepts::Helmfile) {
+    let loaded = match load(out, &a.cluster, "history") {
+        Ok(l) => l,
+        Err(c) => return c,
+    };
+    if loaded.kind() == Some(EnvKind::Flux) {
+        return super::gitops::history(out, a, loaded);
+    }
+    let b = match bind(out, &a.cluster, loaded) {
         Ok(b) => b,
         Err(c) => return c,
     };
@@ -891,7 +975,16 @@ pub fn history(out: &Output, a: &HistoryArgs) -> u8 {
 }
 
 pub fn status(out: &Output, a: &StatusArgs) -> u8 {
-    let b = match bind(out, &a.cluster, "status", Accepts::Pinned) {
+    let loaded = match load(out, &a.cluster, "status") {
+        Ok(l) => l,
+        Err(c) => return c,
+    };
+    let flux_objects = if loaded.kind() == Some(EnvKind::Flux) {
+        super::gitops::flux_objects_of(&loaded, &a.cluster)
+    } else {
+        Vec::new()
+    };
+    let b = match bind(out, &a.cluster, loaded) {
         Ok(b) => b,
         Err(c) => return c,
     };
@@ -903,23 +996,47 @@ pub fn status(out: &Output, a: &StatusArgs) -> u8 {
                 .block_on(shipc::cluster::status::status(&b.cluster, &b.rendered, &s));
         let mut extra = serde_json::Map::new();
         extra.insert("env".into(), b.rendered.env.clone().into());
+        let flux = if flux_objects.is_empty() {
+            Ok(Vec::new())
+        } else {
+            b.runtime.block_on(shipc::gitops::flux::states(
+                &b.cluster,
+                &flux_objects,
+                b.rendered.span,
+            ))
+        };
+        let result = match (result, flux) {
+            (Ok(r), Ok(f)) => Ok((r, f)),
+            (Err(d), _) => Err(d),
+            (_, Err(d)) => Err(vec![d]),
+        };
         let code = match result {
-            Ok(report) => {
+            Ok((report, flux)) => {
+                let flux_ok = flux.iter().all(|s| s.ready == "True" && !s.suspended);
                 if out.json() {
                     extra.insert(
                         "status".into(),
                         serde_json::to_value(&report).unwrap_or_default(),
                     );
                     extra.insert("summary".into(), report.summary().into());
-                    extra.insert("healthy".into(), report.healthy().into());
+                    extra.insert("healthy".into(), (report.healthy() && flux_ok).into());
+                    if !flux_objects.is_empty() {
+                        extra.insert(
+                            "flux".into(),
+                            serde_json::to_value(&flux).unwrap_or_default(),
+                        );
+                    }
                     b.report(out, Vec::new(), extra);
                 } else {
                     if a.watch && color {
                         print!("\x1b[H\x1b[2J");
                     }
                     print_status(&b, &report, color);
+                    if !flux.is_empty() {
+                        super::gitops::print_flux_states(&flux, color);
+                    }
                 }
-                if report.healthy() {
+                if report.healthy() && flux_ok {
                     0
                 } else {
                     CHANGES

@@ -13,6 +13,7 @@ mod diff;
 mod excerpt;
 mod explain;
 mod fs;
+mod gitops;
 mod graph;
 mod lock;
 mod render;
@@ -48,6 +49,9 @@ pub fn main() -> ExitCode {
         args::Command::Status(a) => cluster::status(&out, a),
         args::Command::History(a) => cluster::history(&out, a),
         args::Command::Rollback(a) => cluster::rollback(&out, a),
+        args::Command::Suspend(a) => gitops::switch(&out, a, gitops::Switch::Suspend),
+        args::Command::Resume(a) => gitops::switch(&out, a, gitops::Switch::Resume),
+        args::Command::Reconcile(a) => gitops::switch(&out, a, gitops::Switch::Reconcile),
     };
     ExitCode::from(code)
 }

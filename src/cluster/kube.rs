@@ -214,6 +214,21 @@ impl Cluster for KubeCluster {
             .collect()
     }
 
+    async fn merge_patch(&self, key: &Key, patch: &Json) -> Result<Json, Failure> {
+        let api = self
+            .api(&key.api_version, &key.kind, key.namespace.as_deref())
+            .await?;
+        let pp = PatchParams {
+            field_manager: Some(FIELD_MANAGER.to_string()),
+            ..PatchParams::default()
+        };
+        let o = api
+            .patch(&key.name, &pp, &Patch::Merge(patch))
+            .await
+            .map_err(failure)?;
+        to_json(o, &key.api_version, &key.kind)
+    }
+
     async fn delete(&self, key: &Key) -> Result<(), Failure> {
         let api = self
             .api(&key.api_version, &key.kind, key.namespace.as_deref())

@@ -166,6 +166,11 @@ pub trait Cluster {
         namespace: Option<&str>,
         selector: &str,
     ) -> Result<Vec<Json>, Failure>;
+    /// A JSON merge patch (RFC 7386) of an object, as `kubectl patch
+    /// --type=merge` and `flux reconcile` send it: for annotations and
+    /// switches (`spec.suspend`) that must not take over the object's
+    /// other fields the way an apply would.
+    async fn merge_patch(&self, key: &Key, patch: &Json) -> Result<Json, Failure>;
     /// Delete an object (background propagation, as kubectl does); gone already is fine.
     async fn delete(&self, key: &Key) -> Result<(), Failure>;
     /// Wait (between readiness polls).

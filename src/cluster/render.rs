@@ -78,6 +78,27 @@ impl Rendered {
     }
 }
 
+/// The (container, image) pairs of a workload's pod template (init
+/// containers included).
+pub fn pod_images(v: &Json) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for p in [
+        "/spec/template/spec",
+        "/spec/jobTemplate/spec/template/spec",
+    ] {
+        for list in ["containers", "initContainers"] {
+            let cs = v.pointer(&format!("{p}/{list}")).and_then(Json::as_array);
+            for c in cs.into_iter().flatten() {
+                let n = c.get("name").and_then(Json::as_str).unwrap_or("");
+                if let Some(i) = c.get("image").and_then(Json::as_str) {
+                    out.push((n.to_string(), i.to_string()));
+                }
+            }
+        }
+    }
+    out
+}
+
 /// What `kubectl get TYPE/NAME` types mean, for infra `health`.
 fn health_key(target: &str, namespace: &str) -> Result<Key, String> {
     let (ty, name) = target
@@ -147,19 +168,8 @@ pub fn render(
                 };
                 let v = own(v);
                 let Some(key) = Key::of(&v) else { continue };
-                for p in [
-                    "/spec/template/spec",
-                    "/spec/jobTemplate/spec/template/spec",
-                ] {
-                    for list in ["containers", "initContainers"] {
-                        let cs = v.pointer(&format!("{p}/{list}")).and_then(Json::as_array);
-                        for c in cs.into_iter().flatten() {
-                            let n = c.get("name").and_then(Json::as_str).unwrap_or("");
-                            if let Some(i) = c.get("image").and_then(Json::as_str) {
-                                images.insert(format!("{}/{n}", key.name), i.to_string());
-                            }
-                        }
-                    }
+                for (n, i) in pod_images(&v) {
+                    images.insert(format!("{}/{n}", key.name), i);
                 }
                 if let Some(ns) = &key.namespace {
                     namespaces.push(ns.clone());

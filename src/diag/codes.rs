@@ -125,6 +125,14 @@ codes! {
     R007, "registry-error", Error;
     R008, "nothing-to-resolve", Error;
     R009, "registry-credentials", Error;
+    G001, "git-missing", Error;
+    G002, "git-unauthorized", Error;
+    G003, "git-unreachable", Error;
+    G004, "git-push-rejected", Error;
+    G005, "git-error", Error;
+    G006, "release-path-not-owned", Error;
+    G007, "release-path-invalid", Error;
+    G008, "release-not-found", Error;
     K001, "cluster-unreachable", Error;
     K002, "cluster-unauthorized", Error;
     K003, "cluster-forbidden", Error;
