@@ -188,6 +188,7 @@ fn cluster_verbs_against_a_real_api_server() {
     errors_have_codes(&server);
     a_failed_job_stops_the_apply(&server);
     infra_must_be_there(&server);
+    flux_releases_reconcile_and_wait(&server);
 }
 
 fn binding_refuses_the_wrong_cluster_before_any_request(server: &KubeServer) {
@@ -665,4 +666,355 @@ fn infra_must_be_there(server: &KubeServer) {
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("`helm` CLI"), "{err}");
     assert!(block(deployment(server, ns, "web")).is_none());
+}
+
+/// Install the Flux CRDs (tests/tools/schemas/flux) and `flux-system`.
+async fn install_flux(server: &KubeServer) {
+    use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+    let client = server.client().await;
+    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/tools/schemas/flux");
+    let mut names = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let text = std::fs::read_to_string(e.unwrap().path()).unwrap();
+        let crd: CustomResourceDefinition = serde_yaml::from_str(&text).unwrap();
+        let name = crd.metadata.name.clone().unwrap();
+        crds.patch(
+            &name,
+            &PatchParams::apply("test").force(),
+            &Patch::Apply(&crd),
+        )
+        .await
+        .unwrap();
+        names.push(name);
+    }
+    for name in names {
+        for _ in 0..100 {
+            let c = crds.get(&name).await.unwrap();
+            let established = c
+                .status
+                .and_then(|s| s.conditions)
+                .unwrap_or_default()
+                .iter()
+                .any(|c| c.type_ == "Established" && c.status == "True");
+            if established {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+    let nsapi: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(client);
+    let n: k8s_openapi::api::core::v1::Namespace =
+        serde_json::from_value(serde_json::json!({"metadata": {"name": "flux-system"}})).unwrap();
+    let _ = nsapi.create(&PostParams::default(), &n).await;
+    // Discovery of the new kinds can lag the Established condition.
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+}
+
+/// Plays kustomize-controller: each Kustomization of the env is reported
+/// Ready at the remote's head (mode 0), failed there (1), or left alone (2).
+struct FluxController {
+    stop: Arc<AtomicBool>,
+    mode: Arc<std::sync::atomic::AtomicU8>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl FluxController {
+    fn start(kubeconfig: PathBuf, remote: PathBuf) -> FluxController {
+        let stop = Arc::new(AtomicBool::new(false));
+        let mode = Arc::new(std::sync::atomic::AtomicU8::new(0));
+        let (s, m) = (stop.clone(), mode.clone());
+        let thread = std::thread::spawn(move || {
+            block(async move {
+                let k = kube::config::Kubeconfig::read_from(&kubeconfig).unwrap();
+                let c = kube::Config::from_custom_kubeconfig(k, &Default::default())
+                    .await
+                    .unwrap();
+                let client = kube::Client::try_from(c).unwrap();
+                let gvk = kube::core::GroupVersionKind::gvk(
+                    "kustomize.toolkit.fluxcd.io",
+                    "v1",
+                    "Kustomization",
+                );
+                let ar = kube::core::ApiResource::from_gvk(&gvk);
+                let api: Api<kube::core::DynamicObject> =
+                    Api::namespaced_with(client, "flux-system", &ar);
+                while !s.load(Ordering::SeqCst) {
+                    let head = std::process::Command::new("git")
+                        .arg("--git-dir")
+                        .arg(&remote)
+                        .args(["rev-parse", "main"])
+                        .output()
+                        .ok()
+                        .filter(|o| o.status.success())
+                        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+                    let mode = m.load(Ordering::SeqCst);
+                    if let (Some(head), true) = (head, mode < 2) {
+                        if let Ok(list) = api.list(&Default::default()).await {
+                            for k in list.items {
+                                let name = k.metadata.name.clone().unwrap_or_default();
+                                let requested = k
+                                    .metadata
+                                    .annotations
+                                    .as_ref()
+                                    .and_then(|a| a.get("reconcile.fluxcd.io/requestedAt"))
+                                    .cloned()
+                                    .unwrap_or_default();
+                                let rev = format!("main@sha1:{head}");
+                                let status = if mode == 0 {
+                                    serde_json::json!({"status": {"lastAppliedRevision": rev, "lastAttemptedRevision": rev,
+                                        "lastHandledReconcileAt": requested,
+                                        "conditions": [{"type": "Ready", "status": "True", "reason": "ReconciliationSucceeded",
+                                            "message": format!("Applied revision: {rev}"), "lastTransitionTime": "2026-12-01T00:00:00Z"}]}})
+                                } else {
+                                    serde_json::json!({"status": {"lastAttemptedRevision": rev, "lastHandledReconcileAt": requested,
+                                        "conditions": [{"type": "Ready", "status": "False", "reason": "BuildFailed",
+                                            "message": "kustomize build failed: accumulating resources: missing web.yaml", "lastTransitionTime": "2026-12-01T00:00:00Z"}]}})
+                                };
+                                let _ = api
+                                    .patch_status(
+                                        &name,
+                                        &PatchParams::default(),
+                                        &Patch::Merge(&status),
+                                    )
+                                    .await;
+                            }
+                        }
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+                }
+            });
+        });
+        FluxController {
+            stop,
+            mode,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for FluxController {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn flux_ship(replicas: u32) -> String {
+    format!(
+        "project {{ name = \"shop\" }}\n\
+         service web {{\n  image = external(\"{WEB}\")\n  port http = 8080\n  expose {{ http = 80 }}\n  replicas = {replicas}\n}}\n\
+         env prod {{\n  kind = flux\n  cluster {{ context = \"shop-prod\", namespace = \"fluxapp\" }}\n  \
+         flux {{ git {{ url = \"https://git.example.com/shop/gitops\", branch = \"main\", path = \"./clusters/prod\" }} }}\n}}\n"
+    )
+}
+
+fn flux_releases_reconcile_and_wait(server: &KubeServer) {
+    let have_git = std::process::Command::new("git")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !have_git {
+        common::skip("git is not installed: the flux release scenario needs it");
+        return;
+    }
+    block(install_flux(server));
+    let p = Project::new(server, "flux", &flux_ship(1));
+    let remote = p.dir.join("remote.git");
+    let st = std::process::Command::new("git")
+        .args(["init", "-q", "--bare", "--initial-branch=main"])
+        .arg(&remote)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let gitconfig = p.dir.join("gitconfig");
+    std::fs::write(
+        &gitconfig,
+        format!(
+            "[user]\n  name = Release Bot\n  email = bot@example.com\n[url \"file://{}\"]\n  insteadOf = https://git.example.com/shop/gitops\n",
+            remote.display()
+        ),
+    )
+    .unwrap();
+    let shipc = |args: &[&str]| -> (i32, String, String) {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_shipc"))
+            .args(args)
+            .current_dir(&p.dir)
+            .env("NO_COLOR", "1")
+            .env("KUBECONFIG", &p.kubeconfig)
+            .env("GIT_CONFIG_GLOBAL", &gitconfig)
+            .env("SHIPC_CACHE_DIR", p.dir.join("cache"))
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let controller = FluxController::start(server.kubeconfig.clone(), remote.clone());
+
+    // Without --bootstrap the env's Flux objects are not in the cluster:
+    // the release is pushed, and the wait says what is missing.
+    let (code, _, err) = shipc(&[
+        "apply",
+        "--env",
+        "prod",
+        "--yes",
+        "--skip-verify",
+        "--timeout",
+        "3s",
+    ]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("K007") && err.contains("--bootstrap"), "{err}");
+
+    let (code, _, err) = shipc(&[
+        "apply",
+        "--env",
+        "prod",
+        "--yes",
+        "--skip-verify",
+        "--bootstrap",
+        "--timeout",
+        "30s",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("bootstrap: applied GitRepository flux-system/shop-prod"),
+        "{err}"
+    );
+    assert!(
+        err.contains("up to date") && err.contains("Flux applied"),
+        "{err}"
+    );
+    let gitrepo = block(async {
+        let ar = kube::core::ApiResource::from_gvk(&kube::core::GroupVersionKind::gvk(
+            "source.toolkit.fluxcd.io",
+            "v1",
+            "GitRepository",
+        ));
+        let api: Api<kube::core::DynamicObject> =
+            Api::namespaced_with(server.client().await, "flux-system", &ar);
+        api.get("shop-prod").await.unwrap()
+    });
+    assert!(gitrepo
+        .metadata
+        .annotations
+        .unwrap_or_default()
+        .contains_key("reconcile.fluxcd.io/requestedAt"));
+
+    // A new release: pushed, reconciled, waited for.
+    let p2 = |r: u32| std::fs::write(p.dir.join("ship/main.ship"), flux_ship(r)).unwrap();
+    p2(2);
+    let (code, _, err) = shipc(&[
+        "apply",
+        "--env",
+        "prod",
+        "--yes",
+        "--skip-verify",
+        "--timeout",
+        "30s",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("Flux applied"), "{err}");
+    let (code, out, err) = shipc(&["plan", "--env", "prod"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("Ready=True") && out.contains("Kustomization flux-system/shop-prod-apps"),
+        "{out}"
+    );
+
+    // Flux fails: its message stops the wait.
+    controller.mode.store(1, Ordering::SeqCst);
+    p2(3);
+    let (code, _, err) = shipc(&[
+        "apply",
+        "--env",
+        "prod",
+        "--yes",
+        "--skip-verify",
+        "--timeout",
+        "30s",
+    ]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("K009") && err.contains("kustomize build failed"),
+        "{err}"
+    );
+
+    // Flux never answers: K007 at the deadline.
+    controller.mode.store(2, Ordering::SeqCst);
+    p2(4);
+    let (code, _, err) = shipc(&[
+        "apply",
+        "--env",
+        "prod",
+        "--yes",
+        "--skip-verify",
+        "--timeout",
+        "2s",
+    ]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("K007"), "{err}");
+
+    // Suspend, status shows it, a release does not wait on a suspended env; resume.
+    controller.mode.store(0, Ordering::SeqCst);
+    let (code, _, err) = shipc(&["suspend", "--env", "prod"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("suspended Kustomization flux-system/shop-prod-apps"),
+        "{err}"
+    );
+    let (_, out, _) = shipc(&["status", "--env", "prod"]);
+    assert!(out.contains("SUSPENDED"), "{out}");
+    p2(5);
+    let (code, _, err) = shipc(&[
+        "apply",
+        "--env",
+        "prod",
+        "--yes",
+        "--skip-verify",
+        "--timeout",
+        "30s",
+    ]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("is suspended"), "{err}");
+    let (code, _, err) = shipc(&["resume", "--env", "prod"]);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = shipc(&["reconcile", "--env", "prod", "--timeout", "30s"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("Flux reconciled"), "{err}");
+
+    // The env's GitRepository now looks like another env's: P005 unless --adopt.
+    block(async {
+        let ar = kube::core::ApiResource::from_gvk(&kube::core::GroupVersionKind::gvk(
+            "source.toolkit.fluxcd.io",
+            "v1",
+            "GitRepository",
+        ));
+        let api: Api<kube::core::DynamicObject> =
+            Api::namespaced_with(server.client().await, "flux-system", &ar);
+        let patch = serde_json::json!({"metadata": {"labels": {"ship.dev/env": "staging"}}});
+        api.patch("shop-prod", &PatchParams::default(), &Patch::Merge(&patch))
+            .await
+            .unwrap();
+    });
+    p2(6);
+    let (code, _, err) = shipc(&[
+        "apply",
+        "--env",
+        "prod",
+        "--yes",
+        "--skip-verify",
+        "--timeout",
+        "30s",
+    ]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("P005") && err.contains("GitRepository flux-system/shop-prod"),
+        "{err}"
+    );
+    drop(controller);
 }

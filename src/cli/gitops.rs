@@ -675,14 +675,18 @@ pub fn apply(out: &Output, a: &ApplyArgs, loaded: Loaded) -> u8 {
         Err(c) => return c,
     };
     done(out, &f, &rel, "apply");
-    match &rel {
-        Released::Commit { sha, .. } => {
-            match reconcile_and_wait(out, &f, &bound, sha, a.rollout.waits(), timeout) {
-                Ok(()) => 0,
-                Err(c) => c,
-            }
-        }
-        Released::UpToDate(_) => 0,
+    // Up to date still asks Flux and waits: the last release may have been
+    // pushed without the cluster ever running it.
+    let head = match &rel {
+        Released::Commit { sha, .. } => Some(sha.clone()),
+        Released::UpToDate(head) => head.clone(),
+    };
+    match head {
+        Some(sha) => match reconcile_and_wait(out, &f, &bound, &sha, a.rollout.waits(), timeout) {
+            Ok(()) => 0,
+            Err(c) => c,
+        },
+        None => 0,
     }
 }
 
@@ -825,14 +829,18 @@ pub fn rollback(out: &Output, a: &RollbackArgs, loaded: Loaded) -> u8 {
         Err(c) => return c,
     };
     done(out, &f, &rel, "rollback");
-    match &rel {
-        Released::Commit { sha, .. } => {
-            match reconcile_and_wait(out, &f, &bound, sha, a.rollout.waits(), timeout) {
-                Ok(()) => 0,
-                Err(c) => c,
-            }
-        }
-        Released::UpToDate(_) => 0,
+    // Up to date still asks Flux and waits: the last release may have been
+    // pushed without the cluster ever running it.
+    let head = match &rel {
+        Released::Commit { sha, .. } => Some(sha.clone()),
+        Released::UpToDate(head) => head.clone(),
+    };
+    match head {
+        Some(sha) => match reconcile_and_wait(out, &f, &bound, &sha, a.rollout.waits(), timeout) {
+            Ok(()) => 0,
+            Err(c) => c,
+        },
+        None => 0,
     }
 }
 

@@ -11,6 +11,8 @@ use crate::diag::{Code, Diagnostic};
 use crate::source::Span;
 use std::time::Duration;
 
+const NOT_THERE: &str = "not in the cluster yet";
+
 /// The annotation `flux reconcile` sets to ask for a reconcile now.
 pub const REQUESTED_AT: &str = "reconcile.fluxcd.io/requestedAt";
 
@@ -167,8 +169,16 @@ pub async fn request_reconcile<C: Cluster>(
         let patch = serde_json::json!({"metadata": {"annotations": {REQUESTED_AT: now}}});
         match c.merge_patch(k, &patch).await {
             Ok(_) => n += 1,
-            Err(f) => return Err(diagnose(&f, &format!("requesting a reconcile of {k}"), span)
-                .help("the env's Flux objects must be in the cluster: `shipc apply --bootstrap` applies them")),
+            // Not there (yet): the cluster's own Flux may create it from
+            // the pushed tree; the wait reports it if it never comes.
+            Err(Failure::Status { code: 404, .. }) => {}
+            Err(f) => {
+                return Err(diagnose(
+                    &f,
+                    &format!("requesting a reconcile of {k}"),
+                    span,
+                ))
+            }
         }
     }
     Ok(n)
@@ -228,7 +238,7 @@ pub async fn wait<C: Cluster>(
             let o = match c.get(k).await {
                 Ok(Some(o)) => o,
                 Ok(None) | Err(Failure::Status { code: 404, .. }) => {
-                    pending.push((k.clone(), "not in the cluster yet".to_string()));
+                    pending.push((k.clone(), NOT_THERE.to_string()));
                     continue;
                 }
                 Err(f) => return Err(diagnose(&f, &format!("waiting for {k}"), span)),
@@ -289,8 +299,21 @@ pub async fn wait<C: Cluster>(
                 .map(|(k, w)| format!("{k} ({w})"))
                 .collect::<Vec<_>>()
                 .join("; ");
-            return Err(Diagnostic::new(Code::K007, span, format!("timed out waiting for Flux to apply commit {}: {list}", sha.get(..12).unwrap_or(sha)))
-                .help("`flux get kustomizations` shows what Flux is doing; raise `--timeout`, or apply with `--no-wait`"));
+            let missing = pending.iter().any(|(_, w)| w == NOT_THERE);
+            let help = if missing {
+                "the env's Flux objects are not in the cluster: `shipc apply --bootstrap` applies them (or let the cluster's Flux apply the env's `flux/` folder)"
+            } else {
+                "`flux get kustomizations` shows what Flux is doing; raise `--timeout`, or apply with `--no-wait`"
+            };
+            return Err(Diagnostic::new(
+                Code::K007,
+                span,
+                format!(
+                    "timed out waiting for Flux to apply commit {}: {list}",
+                    sha.get(..12).unwrap_or(sha)
+                ),
+            )
+            .help(help));
         }
         c.sleep(Duration::from_millis(500)).await;
     }
