@@ -720,7 +720,8 @@ struct FluxController {
 }
 
 impl FluxController {
-    fn start(kubeconfig: PathBuf, remote: PathBuf) -> FluxController {
+    fn start(kubeconfig: PathBuf, remote: PathBuf, prefix: &str) -> FluxController {
+        let prefix = prefix.to_string();
         let stop = Arc::new(AtomicBool::new(false));
         let mode = Arc::new(std::sync::atomic::AtomicU8::new(0));
         let (s, m) = (stop.clone(), mode.clone());
@@ -753,6 +754,9 @@ impl FluxController {
                         if let Ok(list) = api.list(&Default::default()).await {
                             for k in list.items {
                                 let name = k.metadata.name.clone().unwrap_or_default();
+                                if !name.starts_with(&prefix) {
+                                    continue;
+                                }
                                 let requested = k
                                     .metadata
                                     .annotations
@@ -854,7 +858,7 @@ fn flux_releases_reconcile_and_wait(server: &KubeServer) {
             String::from_utf8_lossy(&out.stderr).into_owned(),
         )
     };
-    let controller = FluxController::start(server.kubeconfig.clone(), remote.clone());
+    let controller = FluxController::start(server.kubeconfig.clone(), remote.clone(), "shop-");
 
     // Without --bootstrap the env's Flux objects are not in the cluster:
     // the release is pushed, and the wait says what is missing.
