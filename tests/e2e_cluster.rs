@@ -106,3 +106,49 @@ fn apply_status_rollback_on_a_real_cluster() {
             let _ = api.delete(&ns, &Default::default()).await;
         });
 }
+
+/// A flux env released through Git to a cluster that runs Flux: needs
+/// `SHIPC_E2E_KUBECONFIG` and `SHIPC_E2E_FLUX_REPO` — a Git URL that this
+/// machine can push to (with the user's git credentials) and the cluster's
+/// Flux can read (`SHIPC_E2E_FLUX_SECRET` names the Secret in
+/// `flux-system` with its credentials, if it needs one). The release goes
+/// to `./shipc-e2e/<pid>` on branch `shipc-e2e`.
+#[test]
+fn a_flux_release_on_a_real_cluster() {
+    let (Ok(kubeconfig), Ok(repo)) = (
+        std::env::var("SHIPC_E2E_KUBECONFIG"),
+        std::env::var("SHIPC_E2E_FLUX_REPO"),
+    ) else {
+        let _ = std::io::Write::write_all(
+            &mut std::io::stderr().lock(),
+            b"note: SHIPC_E2E_KUBECONFIG and SHIPC_E2E_FLUX_REPO are not both set: the end-to-end flux suite did not run\n",
+        );
+        return;
+    };
+    let image = std::env::var("SHIPC_E2E_IMAGE").unwrap_or_else(|_| PAUSE.to_string());
+    let secret = std::env::var("SHIPC_E2E_FLUX_SECRET")
+        .map(|s| format!(", secret = \"{s}\""))
+        .unwrap_or_default();
+    let id = std::process::id();
+    let ns = format!("shipc-e2e-flux-{id}");
+    let text = format!(
+        "project {{ name = \"e2e{id}\" }}\n\
+         service web {{\n  image = external(\"{image}\")\n  port http = 8080\n  security = std.security.restricted\n}}\n\
+         env prod {{\n  kind = flux\n  cluster {{ namespace = \"{ns}\" }}\n  flux {{ git {{ url = \"{repo}\", branch = \"shipc-e2e\", path = \"./shipc-e2e/{id}\"{secret} }}, interval = 1m }}\n}}\n"
+    );
+    let dir = common::temp_project("e2e-flux", &[("ship/main.ship", &text)]);
+    let (code, _, err) = shipc(
+        &dir,
+        &kubeconfig,
+        &["apply", "--env", "prod", "--yes", "--skip-verify", "--bootstrap", "--context", &current_context(&kubeconfig), "--timeout", "10m"],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("Flux applied"), "{err}");
+    let (code, out, err) = shipc(&dir, &kubeconfig, &["status", "--env", "prod", "--context", &current_context(&kubeconfig)]);
+    assert_eq!(code, 0, "{out}{err}");
+}
+
+fn current_context(kubeconfig: &str) -> String {
+    let k = kube::config::Kubeconfig::read_from(kubeconfig).unwrap();
+    k.current_context.unwrap_or_default()
+}
