@@ -140,11 +140,32 @@ fn a_flux_release_on_a_real_cluster() {
     let (code, _, err) = shipc(
         &dir,
         &kubeconfig,
-        &["apply", "--env", "prod", "--yes", "--skip-verify", "--bootstrap", "--context", &current_context(&kubeconfig), "--timeout", "10m"],
+        &[
+            "apply",
+            "--env",
+            "prod",
+            "--yes",
+            "--skip-verify",
+            "--bootstrap",
+            "--context",
+            &current_context(&kubeconfig),
+            "--timeout",
+            "10m",
+        ],
     );
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("Flux applied"), "{err}");
-    let (code, out, err) = shipc(&dir, &kubeconfig, &["status", "--env", "prod", "--context", &current_context(&kubeconfig)]);
+    let (code, out, err) = shipc(
+        &dir,
+        &kubeconfig,
+        &[
+            "status",
+            "--env",
+            "prod",
+            "--context",
+            &current_context(&kubeconfig),
+        ],
+    );
     assert_eq!(code, 0, "{out}{err}");
 }
 

@@ -26,6 +26,9 @@ pub struct GitRemote {
     pub author: Option<(String, String)>,
     /// Held while the cache is in use.
     lock: Option<std::fs::File>,
+    /// Run ssh in batch mode (never a password prompt): unless the user
+    /// chose an ssh command (`GIT_SSH_COMMAND`, `GIT_SSH`, `core.sshCommand`).
+    ssh_batch: bool,
 }
 
 /// The largest file read back from the repository (16 MiB).
@@ -86,7 +89,15 @@ impl GitRemote {
         lock.lock().map_err(|e| {
             GitFailure::Other(format!("cannot lock `{}`: {e}", lock_path.display()))
         })?;
+        let user_ssh = std::env::var_os("GIT_SSH_COMMAND").is_some()
+            || std::env::var_os("GIT_SSH").is_some()
+            || Command::new("git")
+                .args(["config", "--get", "core.sshCommand"])
+                .stdin(Stdio::null())
+                .output()
+                .is_ok_and(|o| o.status.success() && !o.stdout.is_empty());
         let r = GitRemote {
+            ssh_batch: !user_ssh,
             url: url.to_string(),
             branch: branch.to_string(),
             path: path.to_string(),
@@ -110,14 +121,13 @@ impl GitRemote {
             .env("GIT_ASKPASS", "")
             .env("SSH_ASKPASS", "")
             .env("GCM_INTERACTIVE", "never")
-            .env(
-                "GIT_SSH_COMMAND",
-                std::env::var("GIT_SSH_COMMAND").unwrap_or_else(|_| "ssh -o BatchMode=yes".into()),
-            )
             .env_remove("GIT_DIR")
             .env_remove("GIT_WORK_TREE")
             .env_remove("GIT_INDEX_FILE")
             .stdin(Stdio::null());
+        if self.ssh_batch {
+            c.env("GIT_SSH_COMMAND", "ssh -o BatchMode=yes");
+        }
         c
     }
 
