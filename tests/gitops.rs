@@ -444,3 +444,26 @@ fn a_remote_served_by_git_daemon_on_loopback() {
         .remote_git(&["ls-tree", "-r", "--name-only", "main"])
         .contains("clusters/prod/apps/web.yaml"));
 }
+
+#[test]
+fn no_git_and_a_path_outside_the_repository_are_clear_errors() {
+    if !have_git() {
+        return;
+    }
+    let mut s = Setup::new("nogit", None);
+    let empty = s.dir.join("empty-bin");
+    std::fs::create_dir_all(&empty).unwrap();
+    s.path = Some(empty.into_os_string());
+    let (code, _, err) = s.shipc(&["plan", "--env", "prod"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("G001"), "{err}");
+
+    let s = Setup::new("badpath", None);
+    s.write(&ship(1, "").replace("./clusters/prod", "../elsewhere"));
+    let (code, _, err) = s.shipc(&["apply", "--env", "prod", "--yes", "--skip-verify"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("G007") && err.contains("leaves the repository"),
+        "{err}"
+    );
+}
