@@ -34,6 +34,8 @@ struct Flux {
     tree: Tree,
     problems: Vec<Diagnostic>,
     url: String,
+    /// The URL as printed: without a password or token.
+    shown: String,
     branch: String,
     path: String,
     /// `flux.git` (where git errors point).
@@ -67,7 +69,7 @@ impl Flux {
     fn extra(&self) -> serde_json::Map<String, serde_json::Value> {
         let mut m = serde_json::Map::new();
         m.insert("env".into(), self.loaded.env.clone().into());
-        m.insert("repository".into(), self.url.clone().into());
+        m.insert("repository".into(), self.shown.clone().into());
         m.insert("branch".into(), self.branch.clone().into());
         m.insert("path".into(), self.path.clone().into());
         m
@@ -130,8 +132,19 @@ fn render(out: &Output, a: &ClusterArgs, loaded: Loaded) -> Result<Flux, u8> {
         .or_else(|| env.env.path("cluster.namespace").and_then(Value::as_str))
         .unwrap_or("default")
         .to_string();
+    let url = s("url");
+    if let Err(e) = gitops::check_remote(&url, &branch) {
+        let d = Diagnostic::new(
+            Code::G007,
+            span,
+            format!("`flux.git` cannot be released: {e}"),
+        );
+        out.diagnostics(&loaded.analysis.loaded.sources, &[d]);
+        return Err(1);
+    }
     Ok(Flux {
-        url: s("url"),
+        shown: gitops::redact_url(&url),
+        url,
         branch,
         path,
         span,
@@ -268,7 +281,7 @@ fn foreign_error(f: &Flux, files: &[String]) -> Diagnostic {
         format!(
             "`{}` in {} holds files shipc did not write: {}{more}",
             if f.path.is_empty() { "." } else { &f.path },
-            f.url,
+            f.shown,
             shown.join(", ")
         ),
     )
@@ -374,7 +387,7 @@ pub fn plan(out: &Output, a: &PlanArgs, loaded: Loaded) -> u8 {
         let color = out.color && std::io::stdout().is_terminal();
         println!(
             "{} {} at `{}` ({}):",
-            f.url,
+            f.shown,
             f.branch,
             if f.path.is_empty() { "." } else { &f.path },
             head.as_deref().map_or("new branch".to_string(), |h| h
@@ -595,13 +608,13 @@ fn done(out: &Output, f: &Flux, rel: &Released, verb: &str) {
             eprintln!(
                 "{verb}: pushed {} to {} {}{again}",
                 sha.get(..12).unwrap_or(sha),
-                f.url,
+                f.shown,
                 f.branch
             );
         }
         Released::UpToDate(_) => eprintln!(
             "env `{}` is up to date in {} {}: nothing to commit",
-            f.loaded.env, f.url, f.branch
+            f.loaded.env, f.shown, f.branch
         ),
     }
 }
@@ -658,7 +671,7 @@ pub fn apply(out: &Output, a: &ApplyArgs, loaded: Loaded) -> u8 {
     if let Err(c) = confirm(
         out,
         a.rollout.yes,
-        &format!("publish env `{}` to {} {}", f.loaded.env, f.url, f.branch),
+        &format!("publish env `{}` to {} {}", f.loaded.env, f.shown, f.branch),
     ) {
         return c;
     }
@@ -725,7 +738,7 @@ pub fn history(out: &Output, a: &HistoryArgs, loaded: Loaded) -> u8 {
     if commits.is_empty() {
         eprintln!(
             "no release of env `{}` in {} {} yet",
-            f.loaded.env, f.url, f.branch
+            f.loaded.env, f.shown, f.branch
         );
         return 0;
     }
@@ -794,7 +807,7 @@ pub fn rollback(out: &Output, a: &RollbackArgs, loaded: Loaded) -> u8 {
                 f.span,
                 format!(
                     "no release `{what}` of env `{}` in {} {}",
-                    f.loaded.env, f.url, f.branch
+                    f.loaded.env, f.shown, f.branch
                 ),
             )
             .help("`shipc history --env E` lists the releases"),
@@ -810,7 +823,7 @@ pub fn rollback(out: &Output, a: &RollbackArgs, loaded: Loaded) -> u8 {
         a.rollout.yes,
         &format!(
             "publish release {short_sha} of env `{}` again to {} {}",
-            f.loaded.env, f.url, f.branch
+            f.loaded.env, f.shown, f.branch
         ),
     ) {
         return c;

@@ -80,7 +80,7 @@ pub trait Remote {
 
 /// A git failure as a diagnostic at `span` (the env's `flux.git`).
 pub fn diagnose(f: &GitFailure, doing: &str, span: Span) -> Diagnostic {
-    let quote = |m: &str| format!("git said: {}", m.trim());
+    let quote = |m: &str| format!("git said: {}", redact_text(m.trim()));
     match f {
         GitFailure::NoGit(m) => Diagnostic::new(Code::G001, span, format!("cannot run `git` while {doing}: {m}"))
             .help("install Git (https://git-scm.com) and make sure `git` is on PATH"),
@@ -143,6 +143,70 @@ pub fn normalise_path(p: &str) -> Result<String, String> {
         }
     }
     Ok(parts.join("/"))
+}
+
+/// Check a remote URL and branch before they reach git's command line: a
+/// URL that git would read as an option, or a branch that is not a plain
+/// branch name (a `:` or `+` would turn the push refspec into another one).
+pub fn check_remote(url: &str, branch: &str) -> Result<(), String> {
+    if url.is_empty() {
+        return Err("`flux.git.url` is empty".into());
+    }
+    if url.starts_with('-') || url.chars().any(char::is_control) {
+        return Err(format!("`{}` is not a repository URL", redact_url(url)));
+    }
+    let ok_char = |c: char| c.is_ascii_alphanumeric() || "._/-".contains(c);
+    let bad = branch.is_empty()
+        || !branch.chars().all(ok_char)
+        || branch.starts_with(['-', '/', '.'])
+        || branch.ends_with(['/', '.'])
+        || branch.ends_with(".lock")
+        || branch.contains("..")
+        || branch.contains("//")
+        || branch.contains("/.");
+    if bad {
+        return Err(format!(
+            "branch `{branch}` is not a plain branch name (letters, digits, `.`, `_`, `-` and `/`)"
+        ));
+    }
+    Ok(())
+}
+
+/// A URL as it may be printed: `https://user:token@host/…` →
+/// `https://***@host/…`.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let end = rest.find('/').unwrap_or(rest.len());
+    match rest.get(..end).and_then(|auth| auth.rsplit_once('@')) {
+        Some((_, host)) => format!("{scheme}://***@{host}{}", rest.get(end..).unwrap_or("")),
+        None => url.to_string(),
+    }
+}
+
+/// Every URL in `text` with its user information (a token) replaced.
+pub fn redact_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("://") {
+        let (head, tail) = rest.split_at(i + 3);
+        out.push_str(head);
+        let end = tail
+            .find(|c: char| c == '/' || c.is_whitespace() || c == '\'' || c == '"')
+            .unwrap_or(tail.len());
+        let authority = tail.get(..end).unwrap_or("");
+        match authority.rsplit_once('@') {
+            Some((_, host)) => {
+                out.push_str("***@");
+                out.push_str(host);
+            }
+            None => out.push_str(authority),
+        }
+        rest = tail.get(end..).unwrap_or("");
+    }
+    out.push_str(rest);
+    out
 }
 
 /// What [`release`] did.
@@ -233,6 +297,41 @@ mod tests {
         assert!(normalise_path("a/../../b").is_err());
         assert!(normalise_path("/etc").is_err());
         assert!(normalise_path("x/.git/hooks").is_err());
+    }
+
+    #[test]
+    fn remotes_and_branches() {
+        assert!(check_remote("https://github.com/a/b", "main").is_ok());
+        assert!(check_remote("git@github.com:a/b.git", "release/prod-1.2").is_ok());
+        assert!(check_remote("--upload-pack=touch /tmp/x", "main").is_err());
+        for b in [
+            "main:refs/heads/other",
+            "+main",
+            "-f",
+            "a..b",
+            "x.lock",
+            "",
+            "a b",
+            "/main",
+        ] {
+            assert!(check_remote("https://h/r", b).is_err(), "{b}");
+        }
+        assert_eq!(
+            redact_url("https://bot:s3cret@git.example.com/x.git"),
+            "https://***@git.example.com/x.git"
+        );
+        assert_eq!(
+            redact_url("https://git.example.com/x.git"),
+            "https://git.example.com/x.git"
+        );
+        assert_eq!(
+            redact_url("git@github.com:a/b.git"),
+            "git@github.com:a/b.git"
+        );
+        assert_eq!(
+            redact_text("fatal: unable to access 'https://bot:tok@h.example/x.git/': 403"),
+            "fatal: unable to access 'https://***@h.example/x.git/': 403"
+        );
     }
 
     #[test]
