@@ -61,6 +61,7 @@ pub mod diag;
 pub mod diff;
 pub mod emit;
 pub mod eval;
+pub mod fmt;
 pub mod gitops;
 pub mod graph;
 pub mod load;

@@ -50,6 +50,8 @@ pub enum Command {
     Promote(PromoteArgs),
     /// Explain a diagnostic code, e.g. `shipc explain E2001`
     Explain(ExplainArgs),
+    /// Format .ship files in the one canonical layout (like gofmt)
+    Fmt(FmtArgs),
     /// Show what `apply` would change in the cluster (exit 0: nothing, 2: changes, 1: error)
     Plan(PlanArgs),
     /// Server-side apply a helmfile env to its cluster, in graph waves; record a revision
@@ -66,6 +68,18 @@ pub enum Command {
     Resume(FluxArgs),
     /// Flux envs: ask Flux to reconcile the env's source and Kustomizations now, and wait
     Reconcile(FluxArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FmtArgs {
+    /// `.ship` files or folders (every `.ship` file below; default: ./ship if it exists, else .)
+    pub paths: Vec<PathBuf>,
+    /// Change nothing; list the files that are not formatted and exit 1 (for CI)
+    #[arg(long)]
+    pub check: bool,
+    /// Format standard input to standard output (for editors)
+    #[arg(long, conflicts_with_all = ["check", "paths"])]
+    pub stdin: bool,
 }
 
 /// Which env, which cluster (every cluster verb).

@@ -12,6 +12,7 @@ mod compile;
 mod diff;
 mod excerpt;
 mod explain;
+mod fmt;
 mod fs;
 mod gitops;
 mod graph;
@@ -44,6 +45,7 @@ pub fn main() -> ExitCode {
         args::Command::Lock(a) => lock::lock(&out, a),
         args::Command::Verify(a) => lock::verify(&out, a),
         args::Command::Promote(a) => lock::promote(&out, a),
+        args::Command::Fmt(a) => fmt::run(&out, a),
         args::Command::Plan(a) => cluster::plan(&out, a),
         args::Command::Apply(a) => cluster::apply(&out, a),
         args::Command::Status(a) => cluster::status(&out, a),

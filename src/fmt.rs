@@ -1,0 +1,479 @@
+//! `shipc fmt`: one canonical layout for `.ship` text, like gofmt — no
+//! options. It works on tokens, so it can only change whitespace (and the
+//! optional commas between body entries): comments stay where they were
+//! (own-line and end-of-line, with the author's spacing before an
+//! end-of-line one), string contents are untouched, and the line
+//! structure the author chose is kept, because newlines separate entries.
+//!
+//! The rules: two spaces of indentation per open bracket; one space around
+//! `=`, `|`, `||`, `&&`, `==`, `!=`, `+`, `..` and `->`, after `,` and `:`,
+//! inside an inline `{ … }`; none inside `( )` and `[ ]`, before `,`, `:`,
+//! `?` or a call's `(`, around `.`; in a block that spans lines, one entry
+//! per line (a `,` between entries becomes a line break, a trailing one
+//! goes); runs of blank lines become one, none after `{`, before `}` or at
+//! either end of the file; no trailing spaces; one final newline. A file
+//! that does not parse is refused: the caller checks with `syntax::parse`
+//! first.
+
+/// A token, as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Tok<'a> {
+    /// An identifier, keyword, number (with its unit) or string.
+    Word(&'a str),
+    /// Punctuation or an operator.
+    Punct(&'a str),
+    /// `# …` to the end of the line.
+    Comment(&'a str),
+    /// A line break.
+    Newline,
+}
+
+fn is_word_char(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_'
+}
+
+/// The end (exclusive) of a string literal starting at `start` (on its
+/// opening quote), with `${ … }` interpolations (which may hold strings).
+fn string_end(b: &[u8], start: usize) -> usize {
+    let triple = b.get(start..start + 3) == Some(b"\"\"\"");
+    let mut i = start + if triple { 3 } else { 1 };
+    while i < b.len() {
+        match b.get(i) {
+            Some(b'\\') => i += 2,
+            Some(b'"') if !triple => return i + 1,
+            Some(b'"') if b.get(i..i + 3) == Some(b"\"\"\"") => return i + 3,
+            Some(b'$') if b.get(i + 1) == Some(&b'{') => {
+                // An interpolation: to its matching `}`, strings inside skipped.
+                i += 2;
+                let mut depth = 1;
+                while i < b.len() && depth > 0 {
+                    match b.get(i) {
+                        Some(b'"') => i = string_end(b, i),
+                        Some(b'{') => {
+                            depth += 1;
+                            i += 1;
+                        }
+                        Some(b'}') => {
+                            depth -= 1;
+                            i += 1;
+                        }
+                        _ => i += 1,
+                    }
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    b.len()
+}
+
+fn lex(text: &str) -> Vec<Tok<'_>> {
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    let slice = |a: usize, z: usize| text.get(a..z).unwrap_or("");
+    while i < b.len() {
+        let c = b.get(i).copied().unwrap_or(0);
+        match c {
+            b'\n' => {
+                out.push(Tok::Newline);
+                i += 1;
+            }
+            b' ' | b'\t' | b'\r' => i += 1,
+            b'#' => {
+                let end = text
+                    .get(i..)
+                    .and_then(|r| r.find('\n'))
+                    .map_or(b.len(), |n| i + n);
+                // After code on the same line, the author's spacing before
+                // the comment is kept (aligned comments stay aligned).
+                let mut start = i;
+                while start > 0 && matches!(b.get(start - 1), Some(b' ' | b'\t')) {
+                    start -= 1;
+                }
+                let after_code = start > 0 && b.get(start - 1) != Some(&b'\n');
+                let from = if after_code { start } else { i };
+                out.push(Tok::Comment(slice(from, end).trim_end()));
+                i = end;
+            }
+            b'"' => {
+                let end = string_end(b, i);
+                out.push(Tok::Word(slice(i, end)));
+                i = end;
+            }
+            b'-' if b.get(i + 1).is_some_and(u8::is_ascii_digit) => {
+                let end = number_end(b, i + 1);
+                out.push(Tok::Word(slice(i, end)));
+                i = end;
+            }
+            c if c.is_ascii_digit() => {
+                let end = number_end(b, i);
+                out.push(Tok::Word(slice(i, end)));
+                i = end;
+            }
+            c if is_word_char(c) => {
+                let mut end = i;
+                while b.get(end).is_some_and(|c| is_word_char(*c)) {
+                    end += 1;
+                }
+                out.push(Tok::Word(slice(i, end)));
+                i = end;
+            }
+            _ => {
+                let two = slice(i, i + 2);
+                let n = if ["==", "!=", "||", "&&", "..", "->"].contains(&two) {
+                    2
+                } else {
+                    // One character (a UTF-8 sequence stays whole).
+                    text.get(i..)
+                        .and_then(|r| r.chars().next())
+                        .map_or(1, char::len_utf8)
+                };
+                out.push(Tok::Punct(slice(i, i + n)));
+                i += n;
+            }
+        }
+    }
+    out
+}
+
+/// A number with its unit: digits (and `_`), an optional fraction, then
+/// letters and digits (`1h30m`, `1.5Gi`); never a `..`.
+fn number_end(b: &[u8], start: usize) -> usize {
+    let mut i = start;
+    while b.get(i).is_some_and(|c| c.is_ascii_digit() || *c == b'_') {
+        i += 1;
+    }
+    if b.get(i) == Some(&b'.') && b.get(i + 1).is_some_and(u8::is_ascii_digit) {
+        i += 1;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+    }
+    loop {
+        match b.get(i) {
+            Some(c) if c.is_ascii_alphanumeric() || *c == b'_' => i += 1,
+            Some(b'.')
+                if b.get(i + 1).is_some_and(u8::is_ascii_digit)
+                    && b.get(i.wrapping_sub(1)).is_some_and(u8::is_ascii_digit) =>
+            {
+                i += 1
+            }
+            _ => return i,
+        }
+    }
+}
+
+fn opens(t: &Tok<'_>) -> bool {
+    matches!(t, Tok::Punct("{" | "[" | "("))
+}
+
+fn closes(t: &Tok<'_>) -> bool {
+    matches!(t, Tok::Punct("}" | "]" | ")"))
+}
+
+const SPACED: &[&str] = &["=", "|", "||", "&&", "==", "!=", "+", "..", "->"];
+
+/// Whether a space goes between two tokens on one line.
+fn space_between(prev: &Tok<'_>, next: &Tok<'_>) -> bool {
+    use Tok::{Comment, Punct, Word};
+    match (prev, next) {
+        // An end-of-line comment carries its own leading spacing.
+        (_, Comment(c)) => !c.starts_with([' ', '\t']),
+        (Punct(p), _) if SPACED.contains(p) => true,
+        (_, Punct(n)) if SPACED.contains(n) => true,
+        (Punct("{"), Punct("}")) => false,
+        (Punct("{"), _) | (_, Punct("}")) => true,
+        (_, Punct("{")) => true,
+        (Punct("(" | "[" | "." | "@" | "!" | "<"), _) => false,
+        (_, Punct(")" | "]" | "," | "." | ":" | "?" | ">" | "<")) => false,
+        // A call or a parameter list: `f(x)`, `from web(…)`, `@label("x")`.
+        (Word(_) | Punct(")" | "]" | ">"), Punct("(")) => false,
+        // A list type or a list after a word: `[String]`; `x[0]` is not Ship.
+        (Punct(","), _) | (Punct(":"), _) => true,
+        _ => true,
+    }
+}
+
+/// The bracket each line's tokens close or open, to decide what a `,`
+/// means: inside a `{ … }` that spans lines, a separator of entries.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Open {
+    brace: bool,
+    multiline: bool,
+}
+
+/// Format `.ship` text. The text must parse (the caller checks).
+pub fn format(text: &str) -> String {
+    let toks = lex(text);
+    // Which openers span lines: their closer is on a later line.
+    let mut multiline = vec![false; toks.len()];
+    let mut stack: Vec<usize> = Vec::new();
+    let mut line_of = Vec::with_capacity(toks.len());
+    let mut line = 0usize;
+    for (i, t) in toks.iter().enumerate() {
+        line_of.push(line);
+        if *t == Tok::Newline {
+            line += 1;
+        } else if opens(t) {
+            stack.push(i);
+        } else if closes(t) {
+            if let Some(o) = stack.pop() {
+                if let (Some(lo), Some(m)) = (line_of.get(o).copied(), multiline.get_mut(o)) {
+                    *m = lo != line;
+                }
+            }
+        }
+    }
+    let mut out = String::with_capacity(text.len() + text.len() / 8);
+    let mut opened: Vec<Open> = Vec::new();
+    let mut cur = String::new(); // the line being built (without indentation)
+    let mut cur_depth = 0usize; // indentation of the line being built
+    let mut prev: Option<&Tok<'_>> = None; // previous token on this line
+    let mut blank_pending = false;
+    let mut lines_out = 0usize;
+    let mut last_line_opened = false; // the last emitted line ends with an opener
+    let flush = |out: &mut String,
+                 cur: &mut String,
+                 depth: usize,
+                 lines_out: &mut usize,
+                 blank: &mut bool,
+                 closes_first: bool,
+                 last_opened: &mut bool| {
+        if cur.is_empty() {
+            return;
+        }
+        if *blank && *lines_out > 0 && !closes_first && !*last_opened {
+            out.push('\n');
+        }
+        *blank = false;
+        for _ in 0..depth {
+            out.push_str("  ");
+        }
+        out.push_str(cur.trim_end());
+        out.push('\n');
+        *lines_out += 1;
+        *last_opened = cur.trim_end().ends_with(['{', '[', '(']);
+        cur.clear();
+    };
+    let mut newlines_in_row = 0usize;
+    let mut i = 0;
+    while i < toks.len() {
+        let Some(t) = toks.get(i) else { break };
+        match t {
+            Tok::Newline => {
+                if !cur.is_empty() {
+                    let closes_first = cur.starts_with(['}', ']', ')']);
+                    flush(
+                        &mut out,
+                        &mut cur,
+                        cur_depth,
+                        &mut lines_out,
+                        &mut blank_pending,
+                        closes_first,
+                        &mut last_line_opened,
+                    );
+                    newlines_in_row = 1;
+                } else {
+                    newlines_in_row += 1;
+                    if newlines_in_row >= 2 {
+                        blank_pending = true;
+                    }
+                }
+                prev = None;
+            }
+            Tok::Punct(",") if opened.last().is_some_and(|o| o.brace && o.multiline) => {
+                // Between entries of a multi-line block: a line break.
+                let next_is_newline_or_end = matches!(
+                    toks.get(i + 1),
+                    None | Some(Tok::Newline) | Some(Tok::Comment(_))
+                );
+                if !next_is_newline_or_end && !cur.is_empty() {
+                    let closes_first = cur.starts_with(['}', ']', ')']);
+                    flush(
+                        &mut out,
+                        &mut cur,
+                        cur_depth,
+                        &mut lines_out,
+                        &mut blank_pending,
+                        closes_first,
+                        &mut last_line_opened,
+                    );
+                    prev = None;
+                }
+            }
+            _ => {
+                if cur.is_empty() {
+                    // Indentation: the depth after the closers that start the line.
+                    let leading_closers = toks
+                        .get(i..)
+                        .unwrap_or_default()
+                        .iter()
+                        .take_while(|t| closes(t))
+                        .count();
+                    cur_depth = opened.len().saturating_sub(leading_closers);
+                    if closes(t) {
+                        blank_pending = false;
+                    }
+                } else if let Some(p) = prev {
+                    if space_between(p, t) {
+                        cur.push(' ');
+                    }
+                }
+                match t {
+                    Tok::Word(w) | Tok::Punct(w) => cur.push_str(w),
+                    Tok::Comment(c) if cur.is_empty() => cur.push_str(c.trim_start()),
+                    Tok::Comment(c) => cur.push_str(c),
+                    Tok::Newline => {}
+                }
+                if opens(t) {
+                    opened.push(Open {
+                        brace: *t == Tok::Punct("{"),
+                        multiline: multiline.get(i).copied().unwrap_or(false),
+                    });
+                } else if closes(t) {
+                    opened.pop();
+                }
+                prev = Some(t);
+            }
+        }
+        i += 1;
+    }
+    if !cur.is_empty() {
+        let closes_first = cur.starts_with(['}', ']', ')']);
+        flush(
+            &mut out,
+            &mut cur,
+            cur_depth,
+            &mut lines_out,
+            &mut blank_pending,
+            closes_first,
+            &mut last_line_opened,
+        );
+    }
+    out
+}
+
+/// Whether `after` differs from `before` only in whitespace and commas
+/// (the safety net under every write: the same words, operators and
+/// comments in the same order, never a comma more).
+pub fn same_tokens(before: &str, after: &str) -> bool {
+    let solid = |t: &Tok<'_>| !matches!(t, Tok::Newline | Tok::Punct(","));
+    let trim = |v: Vec<Tok<'_>>| -> Vec<String> {
+        v.into_iter()
+            .filter(solid)
+            .map(|t| match t {
+                Tok::Word(w) | Tok::Punct(w) => w.to_string(),
+                Tok::Comment(c) => c.trim_start().to_string(),
+                Tok::Newline => String::new(),
+            })
+            .collect()
+    };
+    let a = lex(before);
+    let b = lex(after);
+    let commas = |v: &[Tok<'_>]| v.iter().filter(|t| **t == Tok::Punct(",")).count();
+    let (ca, cb) = (commas(&a), commas(&b));
+    trim(a) == trim(b) && cb <= ca
+}
+
+/// Format every file on all cores; results in the order given.
+pub fn format_files(
+    files: &[&crate::source::SourceFile],
+) -> Vec<Result<String, Box<crate::diag::Diagnostic>>> {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .max(1);
+    let chunk = files.len().div_ceil(workers).max(1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = files
+            .chunks(chunk)
+            .map(|c| {
+                crate::spawn_in(scope, move || {
+                    c.iter().map(|f| format_file(f)).collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .zip(files.chunks(chunk))
+            .flat_map(|(h, c)| {
+                h.join().unwrap_or_else(|| {
+                    c.iter()
+                        .map(|f| {
+                            Err(Box::new(crate::diag::Diagnostic::new(
+                                crate::diag::Code::E0001,
+                                crate::source::Span::new(f.id, 0, 0),
+                                "internal error: formatting stopped unexpectedly",
+                            )))
+                        })
+                        .collect()
+                })
+            })
+            .collect()
+    })
+}
+
+/// Format a parsed file's text, or say why not: the text must parse, and
+/// so must the result, with the same tokens.
+pub fn format_file(
+    file: &crate::source::SourceFile,
+) -> Result<String, Box<crate::diag::Diagnostic>> {
+    crate::syntax::parse(file)?;
+    let out = format(&file.text);
+    if out == file.text {
+        return Ok(out);
+    }
+    let mut check = crate::source::SourceMap::new();
+    let id = check.add(file.path.clone(), out.clone(), false);
+    let reparsed = check.get(id).map(crate::syntax::parse);
+    if !same_tokens(&file.text, &out) || !matches!(reparsed, Some(Ok(_))) {
+        return Err(Box::new(
+            crate::diag::Diagnostic::new(
+                crate::diag::Code::E0001,
+                crate::source::Span::new(file.id, 0, 0),
+                "internal error: formatting this file would change its meaning; it was left as it is",
+            )
+            .help("please report this with the file"),
+        ));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::format;
+
+    #[test]
+    fn layout() {
+        let src = "\n\n# top\nservice  web  from backend( port_number=3000 ){\n\n   replicas=if env.name==\"prod\" then 3 else 1 # three\n  resources { cpu = 100m..500m , memory=128Mi .. 256Mi }\n  env_vars{ A = \"x ${ y.port.http.url }\", B=secret( \"n\",\"k\" ) ,}\n  labels=[ \"a\",\"b\" ]\n\n\n\n  port http=8080\n\n}\n\n\n";
+        let want = "# top\nservice web from backend(port_number = 3000) {\n  replicas = if env.name == \"prod\" then 3 else 1 # three\n  resources { cpu = 100m .. 500m, memory = 128Mi .. 256Mi }\n  env_vars { A = \"x ${ y.port.http.url }\", B = secret(\"n\", \"k\"), }\n  labels = [\"a\", \"b\"]\n\n  port http = 8080\n}\n";
+        assert_eq!(format(src), want);
+        assert_eq!(format(want), want, "idempotent");
+    }
+
+    #[test]
+    fn multi_line_blocks_put_one_entry_per_line() {
+        let src =
+            "env prod {\n  kind = flux, registry = \"r\",\n  cluster { namespace = \"x\" }\n}\n";
+        assert_eq!(
+            format(src),
+            "env prod {\n  kind = flux\n  registry = \"r\"\n  cluster { namespace = \"x\" }\n}\n"
+        );
+    }
+
+    #[test]
+    fn types_and_strings_are_kept() {
+        let src = "type T = {\n  @label(\"port\") ports: {String: PortValue} = {}\n  name?: DnsLabel\n  s: Secret<String> | \"a\"\n}\nfn f(x: Int) -> String\nlet s = \"\"\"\n  keep   this\n\"\"\"\nlet n = -1\n";
+        let out = format(src);
+        assert!(
+            out.contains("@label(\"port\") ports: { String: PortValue } = {}"),
+            "{out}"
+        );
+        assert!(out.contains("name?: DnsLabel"), "{out}");
+        assert!(out.contains("s: Secret<String> | \"a\""), "{out}");
+        assert!(out.contains("fn f(x: Int) -> String"), "{out}");
+        assert!(out.contains("\"\"\"\n  keep   this\n\"\"\""), "{out}");
+        assert!(out.contains("let n = -1"), "{out}");
+        assert_eq!(format(&out), out);
+    }
+}
