@@ -547,3 +547,24 @@ fn hostile_names_cannot_inject_into_what_tilt_runs() {
     }
     assert!(!stubs.join("calls.log").exists());
 }
+
+#[test]
+fn the_project_shipc_init_writes_loads_in_the_real_tilt() {
+    let Some(tilt) = tilt() else { return };
+    let dir = temp("init");
+    let project = dir.join("shop");
+    let o = Command::new(env!("CARGO_BIN_EXE_shipc"))
+        .arg("init")
+        .arg(&project)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (_, json) = check(&tilt, &project, "local");
+    let names: Vec<&str> = json["Manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["Name"].as_str())
+        .collect();
+    assert!(names.contains(&"web-tilt"), "{names:?}");
+}

@@ -35,39 +35,105 @@ pub enum ColorChoice {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Parse and type-check a project in every env; write nothing
+    #[command(
+        after_help = "Examples:\n  shipc check                      # ./ship, every env\n  shipc check --env prod examples/shop/ship"
+    )]
     Check(CheckArgs),
     /// Compile envs into files under DIR/<env>/ (Tiltfile, Helmfile or Flux tree)
+    #[command(
+        after_help = "Examples:\n  shipc compile --env local -o out\n  shipc compile --all --digest api=sha256:4f1c…"
+    )]
     Compile(CompileArgs),
     /// Show what differs between two envs (images, replicas, resources, env vars, hosts)
+    #[command(
+        after_help = "Examples:\n  shipc diff --env staging --env prod\n  shipc diff --env staging --env prod --exit-code"
+    )]
     Diff(DiffArgs),
     /// Print an env's dependency graph (text, dot, mermaid or json)
+    #[command(
+        after_help = "Examples:\n  shipc graph --env staging\n  shipc --format mermaid graph --env prod > graph.mmd"
+    )]
     Graph(GraphArgs),
     /// Resolve an env's image tags (and OCI charts) to digests in their registries; write ship.lock
+    #[command(
+        after_help = "Examples:\n  shipc lock --env staging --tag $GIT_SHA\n  shipc lock --env prod --check          # CI: exit 1 when ship.lock is stale"
+    )]
     Lock(LockArgs),
     /// Check that every digest an env pins in ship.lock still exists in its registry (P004)
+    #[command(after_help = "Examples:\n  shipc verify --env prod")]
     Verify(VerifyArgs),
     /// Copy pinned digests from one env to another in ship.lock (also: rollback)
+    #[command(
+        after_help = "Examples:\n  shipc promote --from staging --to prod\n  shipc promote --from staging --to prod --only api --dry-run"
+    )]
     Promote(PromoteArgs),
     /// Explain a diagnostic code, e.g. `shipc explain E2001`
+    #[command(after_help = "Examples:\n  shipc explain E2001\n  shipc explain --list")]
     Explain(ExplainArgs),
+    /// Start a project: a ship/ folder with an image, a service and three envs
+    #[command(after_help = "Examples:\n  shipc init shop\n  shipc init .")]
+    Init(InitArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
+    #[command(
+        after_help = "Examples:\n  shipc completions bash > ~/.local/share/bash-completion/completions/shipc\n  shipc completions zsh > ~/.zfunc/_shipc"
+    )]
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff)
+    #[command(after_help = "Examples:\n  shipc man > shipc.1 && man ./shipc.1")]
+    Man,
     /// Format .ship files in the one canonical layout (like gofmt)
+    #[command(
+        after_help = "Examples:\n  shipc fmt                          # every .ship file under ./ship\n  shipc fmt --check                  # CI: list unformatted files, exit 1\n  shipc fmt --stdin < main.ship      # editors"
+    )]
     Fmt(FmtArgs),
     /// Show what `apply` would change in the cluster (exit 0: nothing, 2: changes, 1: error)
+    #[command(
+        after_help = "Examples:\n  shipc plan --env staging           # exit 2 when there are changes\n  shipc --format json plan --env prod"
+    )]
     Plan(PlanArgs),
     /// Server-side apply a helmfile env to its cluster, in graph waves; record a revision
+    #[command(
+        after_help = "Examples:\n  shipc apply --env staging --prune --atomic\n  shipc apply --env prod --yes --timeout 10m     # CI, a flux env: commit, push, wait for Flux"
+    )]
     Apply(ApplyArgs),
     /// Show an env's workloads, pods, images and infra in the cluster
+    #[command(
+        after_help = "Examples:\n  shipc status --env prod\n  shipc status --env staging --watch"
+    )]
     Status(StatusArgs),
     /// List the revisions `apply` recorded in the cluster
+    #[command(after_help = "Examples:\n  shipc history --env prod")]
     History(HistoryArgs),
     /// Re-apply a recorded revision (default: the one before the deployed one)
+    #[command(
+        after_help = "Examples:\n  shipc rollback --env prod              # the revision before the deployed one\n  shipc rollback --env prod --to 3 --yes"
+    )]
     Rollback(RollbackArgs),
     /// Flux envs: stop Flux from applying the env (spec.suspend on its Kustomizations and HelmReleases)
+    #[command(after_help = "Examples:\n  shipc suspend --env prod --context prod-eu")]
     Suspend(FluxArgs),
     /// Flux envs: let Flux apply the env again
+    #[command(after_help = "Examples:\n  shipc resume --env prod")]
     Resume(FluxArgs),
     /// Flux envs: ask Flux to reconcile the env's source and Kustomizations now, and wait
+    #[command(after_help = "Examples:\n  shipc reconcile --env prod --timeout 2m")]
     Reconcile(FluxArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The folder to create the project in (default: the current one)
+    pub dir: Option<PathBuf>,
+    /// The project name (default: the folder's name)
+    #[arg(long)]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]

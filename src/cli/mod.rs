@@ -16,6 +16,7 @@ mod fmt;
 mod fs;
 mod gitops;
 mod graph;
+mod init;
 mod lock;
 mod render;
 mod write;
@@ -46,6 +47,24 @@ pub fn main() -> ExitCode {
         args::Command::Verify(a) => lock::verify(&out, a),
         args::Command::Promote(a) => lock::promote(&out, a),
         args::Command::Fmt(a) => fmt::run(&out, a),
+        args::Command::Init(a) => init::run(&out, a),
+        args::Command::Completions(a) => {
+            use clap::CommandFactory;
+            let mut cmd = args::Cli::command();
+            clap_complete::generate(a.shell, &mut cmd, "shipc", &mut std::io::stdout());
+            0
+        }
+        args::Command::Man => {
+            use clap::CommandFactory;
+            let man = clap_mangen::Man::new(args::Cli::command());
+            match man.render(&mut std::io::stdout()) {
+                Ok(()) => 0,
+                Err(e) => {
+                    out.tool_error(&format!("cannot write the manual page: {e}"), None);
+                    1
+                }
+            }
+        }
         args::Command::Plan(a) => cluster::plan(&out, a),
         args::Command::Apply(a) => cluster::apply(&out, a),
         args::Command::Status(a) => cluster::status(&out, a),
