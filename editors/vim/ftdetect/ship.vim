@@ -1,0 +1,2 @@
+" Ship (.ship) files: the shipc language.
+autocmd BufRead,BufNewFile *.ship setfiletype ship

@@ -1,0 +1,140 @@
+#![allow(clippy::disallowed_methods)] // the tests run editors on fixtures
+//! The editor plugins in `editors/`, checked with the real editors: Vim
+//! (headless) highlights Ship and re-indents formatted files unchanged.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn vim() -> Option<PathBuf> {
+    let found = Command::new("sh")
+        .args(["-c", "command -v vim"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
+    if found.is_none() {
+        common::skip("vim is not installed (`apt-get install vim`; .ci/run installs it)");
+    }
+    found
+}
+
+/// Run a Vim script headless with the plugin on the runtime path.
+fn run_vim(vim: &Path, script: &str) {
+    let dir = std::env::temp_dir().join(format!("shipc-vim-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("t{}.vim", script.len()));
+    std::fs::write(&path, script).unwrap();
+    let o = Command::new(vim)
+        .args(["-Nu", "NONE", "-i", "NONE", "-Es", "--cmd"])
+        .arg(format!(
+            "set rtp^={}",
+            common::root().join("editors/vim").display()
+        ))
+        .arg("-S")
+        .arg(&path)
+        .env("HOME", &dir)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "vim failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+#[test]
+fn vim_highlights_ship() {
+    let Some(vim) = vim() else { return };
+    let dir = std::env::temp_dir().join(format!("shipc-vim-syn-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let text = "# a comment\nservice web from backend(port_number = 3000) {\n  replicas = if env.name == \"prod\" then 3 else 1\n  host = \"www.${env.domain}\"\n  resources { cpu = 100m .. 500m }\n  enabled = true\n  labels: [String] = []\n}\n";
+    let file = dir.join("t.ship");
+    std::fs::write(&file, text).unwrap();
+    // (text on a line, expected syntax group at its first character)
+    let expect = [
+        (1, "# a", "shipComment"),
+        (2, "service", "shipDeclaration"),
+        (2, "from", "shipKeyword"),
+        (2, "backend", "shipFunction"),
+        (3, "if", "shipConditional"),
+        (3, "env", "shipEnvRef"),
+        (3, "\"prod\"", "shipString"),
+        (4, "${", "shipInterpDelim"),
+        (5, "100m", "shipNumber"),
+        (6, "true", "shipBoolean"),
+        (7, "String", "shipType"),
+    ];
+    let lines: Vec<&str> = text.lines().collect();
+    let mut probes = String::new();
+    for (l, needle, _) in &expect {
+        let col = lines[l - 1].find(needle).unwrap() + 1;
+        probes.push_str(&format!(
+            "call add(r, synIDattr(synID({l}, {col}, 1), 'name'))\n"
+        ));
+    }
+    let out = dir.join("syn.out");
+    run_vim(
+        &vim,
+        &format!(
+            "filetype plugin indent on\nsyntax on\nedit {}\nlet r = [&filetype, &commentstring, &formatprg]\n{probes}call writefile(r, '{}')\nqa!\n",
+            file.display(),
+            out.display()
+        ),
+    );
+    let got = std::fs::read_to_string(&out).unwrap();
+    let got: Vec<&str> = got.lines().collect();
+    assert_eq!(got[0], "ship");
+    assert_eq!(got[1], "# %s");
+    assert_eq!(got[2], "shipc fmt --stdin");
+    for (i, (l, needle, group)) in expect.iter().enumerate() {
+        assert_eq!(got[i + 3], *group, "line {l} `{needle}`");
+    }
+}
+
+#[test]
+fn vim_reindents_formatted_files_unchanged() {
+    let Some(vim) = vim() else { return };
+    let mut files = Vec::new();
+    for (_, ship) in common::examples() {
+        for e in std::fs::read_dir(ship).unwrap() {
+            let p = e.unwrap().path();
+            if p.extension().is_some_and(|e| e == "ship") {
+                files.push(p);
+            }
+        }
+    }
+    // The formatted ui cases too (every one that parses).
+    let dir = std::env::temp_dir().join(format!("shipc-vim-ind-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for e in std::fs::read_dir(common::root().join("tests/ui")).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|e| e == "ship") {
+            let Ok(text) = std::fs::read_to_string(&p) else {
+                continue;
+            };
+            let mut map = shipc::source::SourceMap::new();
+            map.add(p.clone(), text, false);
+            if let Ok(out) = shipc::fmt::format_file(&map.files()[0]) {
+                let f = dir.join(p.file_name().unwrap());
+                std::fs::write(&f, out).unwrap();
+                files.push(f);
+            }
+        }
+    }
+    files.sort();
+    assert!(files.len() > 100, "{}", files.len());
+    let out = dir.join("ind.out");
+    let mut script = String::from("filetype plugin indent on\nsyntax on\nlet bad = []\n");
+    for f in &files {
+        script.push_str(&format!(
+            "edit! {0}\nlet before = getline(1, '$')\nnormal! gg=G\nif getline(1, '$') != before | call add(bad, '{0}') | endif\nbwipe!\n",
+            f.display()
+        ));
+    }
+    script.push_str(&format!("call writefile(bad, '{}')\nqa!\n", out.display()));
+    run_vim(&vim, &script);
+    let bad = std::fs::read_to_string(&out).unwrap();
+    assert!(bad.trim().is_empty(), "gg=G changed:\n{bad}");
+}
