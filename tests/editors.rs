@@ -204,3 +204,118 @@ fn the_vscode_grammar_tokenizes_every_example() {
     assert!(has("\"if\"", "keyword.control.conditional.ship"));
     insta::assert_snapshot!("vscode_tokens", out);
 }
+
+fn tree_sitter() -> Option<PathBuf> {
+    let p = common::root().join(".tools/bin/tree-sitter");
+    if p.is_file() {
+        Some(p)
+    } else {
+        common::skip("the tree-sitter CLI is not installed in .tools/bin (.ci/run installs it)");
+        None
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        let dest = to.join(p.file_name().unwrap());
+        if p.is_dir() {
+            copy_dir(&p, &dest);
+        } else {
+            std::fs::copy(&p, &dest).unwrap();
+        }
+    }
+}
+
+#[test]
+fn the_tree_sitter_grammar_generates_tests_and_parses_everything() {
+    let Some(ts) = tree_sitter() else { return };
+    let work = std::env::temp_dir().join(format!("shipc-ts-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&work);
+    let grammar = work.join("tree-sitter-ship");
+    let committed = common::root().join("editors/tree-sitter-ship");
+    copy_dir(&committed, &grammar);
+    let _ = std::fs::remove_dir_all(grammar.join("src"));
+    let run = |args: &[&str], files: &[PathBuf]| {
+        let o = Command::new(&ts)
+            .args(args)
+            .args(files)
+            .current_dir(&grammar)
+            .env("HOME", &work)
+            .env("XDG_CACHE_HOME", work.join("cache"))
+            .env("XDG_CONFIG_HOME", work.join("config"))
+            .output()
+            .unwrap();
+        (
+            o.status.success(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr)
+            ),
+        )
+    };
+    let (ok, out) = run(&["generate"], &[]);
+    assert!(ok, "tree-sitter generate: {out}");
+    for f in ["parser.c", "grammar.json", "node-types.json"] {
+        assert_eq!(
+            std::fs::read(grammar.join("src").join(f)).unwrap(),
+            std::fs::read(committed.join("src").join(f)).unwrap(),
+            "editors/tree-sitter-ship/src/{f} is stale: run `tree-sitter generate` there"
+        );
+    }
+    let (ok, out) = run(&["test"], &[]);
+    assert!(ok, "tree-sitter test: {out}");
+    // Everything shipc's own parser accepts parses without an ERROR node.
+    let mut files: Vec<PathBuf> = Vec::new();
+    for (_, ship) in common::examples() {
+        for e in std::fs::read_dir(ship).unwrap() {
+            files.push(e.unwrap().path());
+        }
+    }
+    for e in std::fs::read_dir(common::root().join("stdlib/ship")).unwrap() {
+        files.push(e.unwrap().path());
+    }
+    let mut ui = Vec::new();
+    fn walk(d: &Path, out: &mut Vec<PathBuf>) {
+        for e in std::fs::read_dir(d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    walk(&common::root().join("tests/ui"), &mut ui);
+    files.extend(ui);
+    files.retain(|p| p.extension().is_some_and(|e| e == "ship"));
+    files.retain(|p| {
+        let Ok(text) = std::fs::read_to_string(p) else {
+            return false;
+        };
+        let mut map = shipc::source::SourceMap::new();
+        map.add(p.clone(), text, false);
+        shipc::syntax::parse(&map.files()[0]).is_ok()
+    });
+    files.sort();
+    assert!(files.len() > 150, "{}", files.len());
+    let (ok, out) = run(&["parse", "--quiet"], &files);
+    if !ok {
+        let bad: Vec<String> = files
+            .iter()
+            .filter(|f| !run(&["parse", "--quiet"], &[(*f).clone()]).0)
+            .map(|f| f.display().to_string())
+            .collect();
+        panic!(
+            "tree-sitter cannot parse what shipc parses:\n{}\n{out}",
+            bad.join("\n")
+        );
+    }
+    // The queries compile against the grammar.
+    for q in ["highlights.scm", "folds.scm", "locals.scm"] {
+        let (ok, out) = run(&["query", &format!("queries/{q}")], &[files[0].clone()]);
+        assert!(ok, "{q}: {out}");
+    }
+}

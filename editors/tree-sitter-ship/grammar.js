@@ -27,8 +27,6 @@ module.exports = grammar({
 
   word: ($) => $.identifier,
 
-  conflicts: ($) => [[$.argument, $._primary]],
-
   rules: {
     source_file: ($) => repeat($._item),
 
@@ -124,7 +122,7 @@ module.exports = grammar({
     string: ($) => seq('"', repeat(choice($.string_content, $.escape_sequence, $.interpolation, alias(token.immediate('$'), $.string_content))), token.immediate('"')),
     string_content: (_) => token.immediate(prec(1, /[^"\\$\n]+/)),
     triple_string: ($) =>
-      seq('"""', repeat(choice(alias($._triple_content, $.string_content), $.escape_sequence, $.interpolation, alias(token.immediate(prec(1, '$')), $.string_content))), token.immediate('"""')),
+      seq('"""', repeat(choice(alias($._triple_content, $.string_content), $.escape_sequence, $.interpolation, alias(token.immediate('$'), $.string_content))), token.immediate('"""')),
     _triple_content: (_) => token.immediate(prec(1, choice(/[^"\\$]+/, /"[^"\\$]/, /""[^"\\$]/))),
     escape_sequence: (_) => token.immediate(seq('\\', /./)),
     interpolation: ($) => seq(token.immediate('${'), $._expression, '}'),
