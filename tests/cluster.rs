@@ -61,19 +61,7 @@ impl Project {
 }
 
 fn run(dir: &Path, kubeconfig: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_shipc"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env("KUBECONFIG", kubeconfig)
-        .env_remove("CI")
-        .output()
-        .expect("run shipc");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    common::shipc_env(dir, args, &[("KUBECONFIG", kubeconfig.as_os_str())])
 }
 
 /// Plays the Deployment controller: every Deployment of `ns` whose spec
@@ -95,11 +83,7 @@ impl Controller {
                 .build()
                 .unwrap();
             rt.block_on(async move {
-                let k = kube::config::Kubeconfig::read_from(&kubeconfig).unwrap();
-                let c = kube::Config::from_custom_kubeconfig(k, &Default::default())
-                    .await
-                    .unwrap();
-                let client = kube::Client::try_from(c).unwrap();
+                let client = client_of(&kubeconfig).await;
                 let api: Api<Deployment> = Api::namespaced(client, &ns);
                 while !s.load(Ordering::SeqCst) {
                     if h.load(Ordering::SeqCst) {
@@ -140,6 +124,14 @@ impl Drop for Controller {
             let _ = t.join();
         }
     }
+}
+
+async fn client_of(kubeconfig: &Path) -> kube::Client {
+    let k = kube::config::Kubeconfig::read_from(kubeconfig).unwrap();
+    let c = kube::Config::from_custom_kubeconfig(k, &Default::default())
+        .await
+        .unwrap();
+    kube::Client::try_from(c).unwrap()
 }
 
 fn block<F: std::future::Future>(f: F) -> F::Output {
@@ -581,12 +573,8 @@ fn a_failed_job_stops_the_apply(server: &KubeServer) {
         let kubeconfig = server.kubeconfig.clone();
         std::thread::spawn(move || {
             block(async move {
-                let k = kube::config::Kubeconfig::read_from(&kubeconfig).unwrap();
-                let c = kube::Config::from_custom_kubeconfig(k, &Default::default())
-                    .await
-                    .unwrap();
                 let api: Api<k8s_openapi::api::batch::v1::Job> =
-                    Api::namespaced(kube::Client::try_from(c).unwrap(), "jobs");
+                    Api::namespaced(client_of(&kubeconfig).await, "jobs");
                 for _ in 0..300 {
                     if api.get_opt("migrate").await.unwrap().is_some() {
                         let status = serde_json::json!({"status": {"failed": 1, "conditions": [
@@ -727,11 +715,7 @@ impl FluxController {
         let (s, m) = (stop.clone(), mode.clone());
         let thread = std::thread::spawn(move || {
             block(async move {
-                let k = kube::config::Kubeconfig::read_from(&kubeconfig).unwrap();
-                let c = kube::Config::from_custom_kubeconfig(k, &Default::default())
-                    .await
-                    .unwrap();
-                let client = kube::Client::try_from(c).unwrap();
+                let client = client_of(&kubeconfig).await;
                 let gvk = kube::core::GroupVersionKind::gvk(
                     "kustomize.toolkit.fluxcd.io",
                     "v1",

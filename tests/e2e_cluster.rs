@@ -16,18 +16,7 @@ const PAUSE: &str =
     "registry.k8s.io/pause@sha256:7031c1b283388d2c2e09b57badb803c05ebed362dc88d84b480cc47f72a21097";
 
 fn shipc(dir: &Path, kubeconfig: &str, args: &[&str]) -> (i32, String, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_shipc"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env("KUBECONFIG", kubeconfig)
-        .output()
-        .expect("run shipc");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    common::shipc_env(dir, args, &[("KUBECONFIG", kubeconfig.as_ref())])
 }
 
 fn project(ns: &str, image: &str, replicas: u32) -> String {

@@ -215,19 +215,6 @@ fn tree_sitter() -> Option<PathBuf> {
     }
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let p = e.unwrap().path();
-        let dest = to.join(p.file_name().unwrap());
-        if p.is_dir() {
-            copy_dir(&p, &dest);
-        } else {
-            std::fs::copy(&p, &dest).unwrap();
-        }
-    }
-}
-
 #[test]
 fn the_tree_sitter_grammar_generates_tests_and_parses_everything() {
     let Some(ts) = tree_sitter() else { return };
@@ -235,7 +222,7 @@ fn the_tree_sitter_grammar_generates_tests_and_parses_everything() {
     let _ = std::fs::remove_dir_all(&work);
     let grammar = work.join("tree-sitter-ship");
     let committed = common::root().join("editors/tree-sitter-ship");
-    copy_dir(&committed, &grammar);
+    common::copy_dir(&committed, &grammar);
     let _ = std::fs::remove_dir_all(grammar.join("src"));
     let run = |args: &[&str], files: &[PathBuf]| {
         let o = Command::new(&ts)

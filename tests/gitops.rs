@@ -316,11 +316,7 @@ fn racing_git(s: &mut Setup, always: bool) {
         always = if always { "yes" } else { "" },
         other = other.display(),
     );
-    let git = bin.join("git");
-    std::fs::write(&git, script).unwrap();
-    let mut p = std::fs::metadata(&git).unwrap().permissions();
-    std::os::unix::fs::PermissionsExt::set_mode(&mut p, 0o755);
-    std::fs::set_permissions(&git, p).unwrap();
+    common::write_executable(&bin.join("git"), &script);
     let path = std::env::var_os("PATH").unwrap_or_default();
     let mut paths = vec![bin];
     paths.extend(std::env::split_paths(&path));
@@ -368,14 +364,10 @@ fn a_rejected_push_and_an_unreachable_remote_quote_git() {
     }
     let s = Setup::new("reject", None);
     let hook = s.remote.join("hooks/pre-receive");
-    std::fs::write(
+    common::write_executable(
         &hook,
         "#!/bin/sh\necho 'protected branch: releases need a review' >&2\nexit 1\n",
-    )
-    .unwrap();
-    let mut p = std::fs::metadata(&hook).unwrap().permissions();
-    std::os::unix::fs::PermissionsExt::set_mode(&mut p, 0o755);
-    std::fs::set_permissions(&hook, p).unwrap();
+    );
     let (code, _, err) = s.shipc(&["apply", "--env", "prod", "--yes", "--skip-verify"]);
     assert_eq!(code, 1, "{err}");
     assert!(

@@ -30,19 +30,6 @@ fn temp(name: &str) -> PathBuf {
     d
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let p = e.unwrap().path();
-        let dest = to.join(p.file_name().unwrap());
-        if p.is_dir() {
-            copy_dir(&p, &dest);
-        } else {
-            std::fs::copy(&p, &dest).unwrap();
-        }
-    }
-}
-
 fn compile(project: &Path, env: &str) -> PathBuf {
     let o = Command::new(env!("CARGO_BIN_EXE_shipc"))
         .args(["compile", "--env", env, "-o"])
@@ -274,7 +261,7 @@ fn the_real_tilt_accepts_every_example() {
         let envs = tilt_envs(&ship);
         for env in envs {
             let project = temp(&format!("{name}-{env}"));
-            copy_dir(ship.parent().unwrap(), &project);
+            common::copy_dir(ship.parent().unwrap(), &project);
             let _ = std::fs::remove_dir_all(project.join("out"));
             check(&tilt, &project, &env);
             checked += 1;

@@ -544,6 +544,30 @@ fn reconcile_and_wait(
     }
 }
 
+/// After a release: ask Flux to reconcile and wait for the branch head.
+/// An up-to-date release still asks and waits: the last one may have been
+/// pushed without the cluster ever running it.
+fn follow(
+    out: &Output,
+    f: &Flux,
+    bound: &Option<(String, KubeCluster, tokio::runtime::Runtime)>,
+    rel: &Released,
+    wait: bool,
+    timeout: Duration,
+) -> u8 {
+    let head = match rel {
+        Released::Commit { sha, .. } => Some(sha.clone()),
+        Released::UpToDate(head) => head.clone(),
+    };
+    match head {
+        Some(sha) => match reconcile_and_wait(out, f, bound, &sha, wait, timeout) {
+            Ok(()) => 0,
+            Err(c) => c,
+        },
+        None => 0,
+    }
+}
+
 /// Publish `tree` (apply and rollback): refusals done, confirmation given.
 fn publish(
     out: &Output,
@@ -688,19 +712,7 @@ pub fn apply(out: &Output, a: &ApplyArgs, loaded: Loaded) -> u8 {
         Err(c) => return c,
     };
     done(out, &f, &rel, "apply");
-    // Up to date still asks Flux and waits: the last release may have been
-    // pushed without the cluster ever running it.
-    let head = match &rel {
-        Released::Commit { sha, .. } => Some(sha.clone()),
-        Released::UpToDate(head) => head.clone(),
-    };
-    match head {
-        Some(sha) => match reconcile_and_wait(out, &f, &bound, &sha, a.rollout.waits(), timeout) {
-            Ok(()) => 0,
-            Err(c) => c,
-        },
-        None => 0,
-    }
+    follow(out, &f, &bound, &rel, a.rollout.waits(), timeout)
 }
 
 pub fn history(out: &Output, a: &HistoryArgs, loaded: Loaded) -> u8 {
@@ -842,19 +854,7 @@ pub fn rollback(out: &Output, a: &RollbackArgs, loaded: Loaded) -> u8 {
         Err(c) => return c,
     };
     done(out, &f, &rel, "rollback");
-    // Up to date still asks Flux and waits: the last release may have been
-    // pushed without the cluster ever running it.
-    let head = match &rel {
-        Released::Commit { sha, .. } => Some(sha.clone()),
-        Released::UpToDate(head) => head.clone(),
-    };
-    match head {
-        Some(sha) => match reconcile_and_wait(out, &f, &bound, &sha, a.rollout.waits(), timeout) {
-            Ok(()) => 0,
-            Err(c) => c,
-        },
-        None => 0,
-    }
+    follow(out, &f, &bound, &rel, a.rollout.waits(), timeout)
 }
 
 /// `suspend`, `resume`, `reconcile`.

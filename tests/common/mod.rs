@@ -91,3 +91,46 @@ pub fn temp_project(tag: &str, files: &[(&str, &str)]) -> PathBuf {
     }
     d
 }
+
+/// Copy a folder tree.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        let dest = to.join(p.file_name().unwrap());
+        if p.is_dir() {
+            copy_dir(&p, &dest);
+        } else {
+            std::fs::copy(&p, &dest).unwrap();
+        }
+    }
+}
+
+/// Write an executable script.
+pub fn write_executable(path: &Path, text: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(path, text).unwrap();
+    let mut p = std::fs::metadata(path).unwrap().permissions();
+    p.set_mode(0o755);
+    std::fs::set_permissions(path, p).unwrap();
+}
+
+/// Run the real binary in `cwd` without colour, with extra environment
+/// variables: (exit code, stdout, stderr).
+pub fn shipc_env(
+    cwd: &Path,
+    args: &[&str],
+    env: &[(&str, &std::ffi::OsStr)],
+) -> (i32, String, String) {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_shipc"));
+    c.args(args).current_dir(cwd).env("NO_COLOR", "1");
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let out = c.output().expect("run shipc");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
