@@ -10,8 +10,10 @@
 //! inside an inline `{ … }`; none inside `( )` and `[ ]`, before `,`, `:`,
 //! `?` or a call's `(`, around `.`; in a block that spans lines, one entry
 //! per line (a `,` between entries becomes a line break, a trailing one
-//! goes); runs of blank lines become one, none after `{`, before `}` or at
-//! either end of the file; no trailing spaces; one final newline. A file
+//! goes, and `{` and `}` stand at the ends of their lines); an inline
+//! `{ a = 1, b = 2 }` that makes its line longer than [`WIDTH`] is opened
+//! up that way; runs of blank lines become one, none after `{`, before `}`
+//! or at either end of the file; no trailing spaces; one final newline. A file
 //! that does not parse is refused: the caller checks with `syntax::parse`
 //! first.
 
@@ -203,10 +205,15 @@ struct Open {
     multiline: bool,
 }
 
+/// Lines longer than this have their inline `{ a = 1, b = 2 }` blocks
+/// opened up, one entry per line.
+pub const WIDTH: usize = 100;
+
 /// Format `.ship` text. The text must parse (the caller checks).
 pub fn format(text: &str) -> String {
     let toks = lex(text);
-    // Which openers span lines: their closer is on a later line.
+    // Which opener each closer matches, and which openers span lines.
+    let mut matching: Vec<Option<usize>> = vec![None; toks.len()];
     let mut multiline = vec![false; toks.len()];
     let mut stack: Vec<usize> = Vec::new();
     let mut line_of = Vec::with_capacity(toks.len());
@@ -219,65 +226,145 @@ pub fn format(text: &str) -> String {
             stack.push(i);
         } else if closes(t) {
             if let Some(o) = stack.pop() {
+                if let Some(m) = matching.get_mut(o) {
+                    *m = Some(i);
+                }
                 if let (Some(lo), Some(m)) = (line_of.get(o).copied(), multiline.get_mut(o)) {
                     *m = lo != line;
                 }
             }
         }
     }
-    let mut out = String::with_capacity(text.len() + text.len() / 8);
-    let mut opened: Vec<Open> = Vec::new();
-    let mut cur = String::new(); // the line being built (without indentation)
-    let mut cur_depth = 0usize; // indentation of the line being built
-    let mut prev: Option<&Tok<'_>> = None; // previous token on this line
-    let mut blank_pending = false;
-    let mut lines_out = 0usize;
-    let mut last_line_opened = false; // the last emitted line ends with an opener
-    let flush = |out: &mut String,
-                 cur: &mut String,
-                 depth: usize,
-                 lines_out: &mut usize,
-                 blank: &mut bool,
-                 closes_first: bool,
-                 last_opened: &mut bool| {
-        if cur.is_empty() {
+    // A block that makes its line too long is opened up, outermost first,
+    // until every line fits or nothing more can be opened.
+    let mut out = String::new();
+    for _ in 0..64 {
+        let (text, too_long) = render(&toks, &multiline, &matching);
+        out = text;
+        if too_long.is_empty() {
+            break;
+        }
+        for o in too_long {
+            if let Some(m) = multiline.get_mut(o) {
+                *m = true;
+            }
+        }
+    }
+    out
+}
+
+/// Whether the `{` at `o` holds a `,` of its own (entries to split at).
+fn has_own_comma(toks: &[Tok<'_>], o: usize, c: usize) -> bool {
+    let mut depth = 0usize;
+    for t in toks.get(o + 1..c).unwrap_or_default() {
+        if opens(t) {
+            depth += 1;
+        } else if closes(t) {
+            depth = depth.saturating_sub(1);
+        } else if depth == 0 && *t == Tok::Punct(",") {
+            return true;
+        }
+    }
+    false
+}
+
+struct Printer<'t, 'a> {
+    toks: &'t [Tok<'a>],
+    multiline: &'t [bool],
+    matching: &'t [Option<usize>],
+    out: String,
+    /// The line being built, without indentation, and its tokens.
+    cur: String,
+    line_toks: Vec<usize>,
+    depth: usize,
+    blank_pending: bool,
+    lines_out: usize,
+    last_opened: bool,
+    /// Inline blocks to open up because their lines are too long: on each
+    /// such line the first block with entries to split, and the blocks
+    /// around it on that line.
+    too_long: Vec<usize>,
+}
+
+impl Printer<'_, '_> {
+    fn flush(&mut self) {
+        if self.cur.is_empty() {
             return;
         }
-        if *blank && *lines_out > 0 && !closes_first && !*last_opened {
-            out.push('\n');
+        let line = self.cur.trim_end();
+        let closes_first = line.starts_with(['}', ']', ')']);
+        if self.blank_pending && self.lines_out > 0 && !closes_first && !self.last_opened {
+            self.out.push('\n');
         }
-        *blank = false;
-        for _ in 0..depth {
-            out.push_str("  ");
+        self.blank_pending = false;
+        for _ in 0..self.depth {
+            self.out.push_str("  ");
         }
-        out.push_str(cur.trim_end());
-        out.push('\n');
-        *lines_out += 1;
-        *last_opened = cur.trim_end().ends_with(['{', '[', '(']);
-        cur.clear();
+        self.out.push_str(line);
+        self.out.push('\n');
+        self.lines_out += 1;
+        self.last_opened = line.ends_with(['{', '[', '(']);
+        if 2 * self.depth + line.chars().count() > WIDTH {
+            let inline = |o: usize| -> Option<usize> {
+                let c = self.matching.get(o).copied().flatten()?;
+                (self.toks.get(o) == Some(&Tok::Punct("{"))
+                    && !self.multiline.get(o).copied().unwrap_or(true)
+                    && self.line_toks.contains(&c))
+                .then_some(c)
+            };
+            let found = self
+                .line_toks
+                .iter()
+                .copied()
+                .find(|&o| inline(o).is_some_and(|c| has_own_comma(self.toks, o, c)));
+            if let (Some(o), Some(c)) = (found, found.and_then(inline)) {
+                self.too_long.push(o);
+                // The blocks around it open too, or it could not.
+                for &a in &self.line_toks {
+                    if a < o && inline(a).is_some_and(|ac| ac > c) {
+                        self.too_long.push(a);
+                    }
+                }
+            }
+        }
+        self.cur.clear();
+        self.line_toks.clear();
+    }
+}
+
+/// One rendering with the given multi-line blocks: the text, and the
+/// inline blocks to open up because their lines are too long.
+fn render(
+    toks: &[Tok<'_>],
+    multiline: &[bool],
+    matching: &[Option<usize>],
+) -> (String, Vec<usize>) {
+    let mut p = Printer {
+        toks,
+        multiline,
+        matching,
+        out: String::new(),
+        cur: String::new(),
+        line_toks: Vec::new(),
+        depth: 0,
+        blank_pending: false,
+        lines_out: 0,
+        last_opened: false,
+        too_long: Vec::new(),
     };
+    let mut opened: Vec<Open> = Vec::new();
+    let mut prev: Option<&Tok<'_>> = None;
     let mut newlines_in_row = 0usize;
-    let mut i = 0;
-    while i < toks.len() {
-        let Some(t) = toks.get(i) else { break };
+    for (i, t) in toks.iter().enumerate() {
         match t {
             Tok::Newline => {
-                if !cur.is_empty() {
-                    let closes_first = cur.starts_with(['}', ']', ')']);
-                    flush(
-                        &mut out,
-                        &mut cur,
-                        cur_depth,
-                        &mut lines_out,
-                        &mut blank_pending,
-                        closes_first,
-                        &mut last_line_opened,
-                    );
+                if !p.cur.is_empty() {
+                    p.flush();
                     newlines_in_row = 1;
                 } else {
                     newlines_in_row += 1;
                     if newlines_in_row >= 2 {
-                        blank_pending = true;
+                        p.blank_pending = true;
                     }
                 }
                 prev = None;
@@ -288,70 +375,79 @@ pub fn format(text: &str) -> String {
                     toks.get(i + 1),
                     None | Some(Tok::Newline) | Some(Tok::Comment(_))
                 );
-                if !next_is_newline_or_end && !cur.is_empty() {
-                    let closes_first = cur.starts_with(['}', ']', ')']);
-                    flush(
-                        &mut out,
-                        &mut cur,
-                        cur_depth,
-                        &mut lines_out,
-                        &mut blank_pending,
-                        closes_first,
-                        &mut last_line_opened,
-                    );
+                if !next_is_newline_or_end && !p.cur.is_empty() {
+                    p.flush();
                     prev = None;
                 }
             }
             _ => {
-                if cur.is_empty() {
+                // The `}` of a multi-line block starts its own line.
+                if *t == Tok::Punct("}")
+                    && !p.cur.is_empty()
+                    && opened.last().is_some_and(|o| o.brace && o.multiline)
+                {
+                    p.flush();
+                    prev = None;
+                }
+                if p.cur.is_empty() {
                     // Indentation: the depth after the closers that start the line.
-                    let leading_closers = toks
-                        .get(i..)
-                        .unwrap_or_default()
-                        .iter()
-                        .take_while(|t| closes(t))
-                        .count();
-                    cur_depth = opened.len().saturating_sub(leading_closers);
-                    if closes(t) {
-                        blank_pending = false;
+                    // A closer of a multi-line block after the first starts
+                    // a line of its own, so it does not count here.
+                    let mut leading_closers = 0;
+                    for (k, c) in toks.get(i..).unwrap_or_default().iter().enumerate() {
+                        if !closes(c) {
+                            break;
+                        }
+                        let closes_multiline = opened
+                            .len()
+                            .checked_sub(k + 1)
+                            .and_then(|d| opened.get(d))
+                            .is_some_and(|o| o.brace && o.multiline);
+                        if k > 0 && *c == Tok::Punct("}") && closes_multiline {
+                            break;
+                        }
+                        leading_closers += 1;
                     }
-                } else if let Some(p) = prev {
-                    if space_between(p, t) {
-                        cur.push(' ');
+                    p.depth = opened.len().saturating_sub(leading_closers);
+                    if closes(t) {
+                        p.blank_pending = false;
+                    }
+                } else if let Some(q) = prev {
+                    if space_between(q, t) {
+                        p.cur.push(' ');
                     }
                 }
                 match t {
-                    Tok::Word(w) | Tok::Punct(w) => cur.push_str(w),
-                    Tok::Comment(c) if cur.is_empty() => cur.push_str(c.trim_start()),
-                    Tok::Comment(c) => cur.push_str(c),
+                    Tok::Word(w) | Tok::Punct(w) => p.cur.push_str(w),
+                    Tok::Comment(c) if p.cur.is_empty() => p.cur.push_str(c.trim_start()),
+                    Tok::Comment(c) => p.cur.push_str(c),
                     Tok::Newline => {}
                 }
+                p.line_toks.push(i);
+                prev = Some(t);
                 if opens(t) {
-                    opened.push(Open {
+                    let open = Open {
                         brace: *t == Tok::Punct("{"),
                         multiline: multiline.get(i).copied().unwrap_or(false),
-                    });
+                    };
+                    opened.push(open);
+                    // A multi-line block's entries start on the next line.
+                    let next = toks.get(i + 1);
+                    if open.brace
+                        && open.multiline
+                        && !matches!(next, None | Some(Tok::Newline) | Some(Tok::Comment(_)))
+                    {
+                        p.flush();
+                        prev = None;
+                    }
                 } else if closes(t) {
                     opened.pop();
                 }
-                prev = Some(t);
             }
         }
-        i += 1;
     }
-    if !cur.is_empty() {
-        let closes_first = cur.starts_with(['}', ']', ')']);
-        flush(
-            &mut out,
-            &mut cur,
-            cur_depth,
-            &mut lines_out,
-            &mut blank_pending,
-            closes_first,
-            &mut last_line_opened,
-        );
-    }
-    out
+    p.flush();
+    (p.out, p.too_long)
 }
 
 /// Whether `after` differs from `before` only in whitespace and commas
@@ -475,5 +571,25 @@ mod tests {
         assert!(out.contains("\"\"\"\n  keep   this\n\"\"\""), "{out}");
         assert!(out.contains("let n = -1"), "{out}");
         assert_eq!(format(&out), out);
+    }
+
+    #[test]
+    fn inline_blocks_that_do_not_fit_are_opened_up() {
+        let long = "service web {\n  resources { cpu = 100m .. 500m, memory = 128Mi .. 256Mi, ephemeral = 1Gi .. 2Gi, gpu = 1, tpu = 2 }\n}\n";
+        let out = format(long);
+        assert_eq!(
+            out,
+            "service web {\n  resources {\n    cpu = 100m .. 500m\n    memory = 128Mi .. 256Mi\n    ephemeral = 1Gi .. 2Gi\n    gpu = 1\n    tpu = 2\n  }\n}\n"
+        );
+        assert_eq!(format(&out), out);
+        let short =
+            "service web {\n  resources { cpu = 100m .. 500m, memory = 128Mi .. 256Mi }\n}\n";
+        assert_eq!(format(short), short, "short records stay inline");
+    }
+
+    #[test]
+    fn a_block_that_spans_lines_opens_and_closes_on_lines_of_its_own() {
+        let src = "service a { replicas = 1,\n  image = b }\n";
+        assert_eq!(format(src), "service a {\n  replicas = 1\n  image = b\n}\n");
     }
 }

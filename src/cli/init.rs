@@ -46,7 +46,13 @@ env prod {{
   kind = flux
   registry = "registry.example.com/{name}"
   cluster {{ namespace = "{name}" }}
-  flux {{ git {{ url = "https://github.com/example/{name}-gitops", branch = "main", path = "./clusters/prod" }} }}
+  flux {{
+    git {{
+      url = "https://github.com/example/{name}-gitops"
+      branch = "main"
+      path = "./clusters/prod"
+    }}
+  }}
 }}
 "#
     )
