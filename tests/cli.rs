@@ -455,3 +455,10 @@ fn sarif_and_github_formats_for_ci() {
         3
     );
 }
+
+#[test]
+fn a_project_folder_means_its_ship_folder() {
+    let (code, _, err) = common::shipc_in(&common::root(), &["check", "examples/shop"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("9 services checked in 3 envs"), "{err}");
+}

@@ -82,9 +82,19 @@ impl Host for FsHost {
     }
 }
 
-/// The PATH argument, defaulted: `./ship` if it exists, else `.`.
+/// The PATH argument, defaulted: `./ship` if it exists, else `.`. A
+/// project folder given as PATH (no `.ship` file in it, a `ship/` folder
+/// inside) means its `ship/` folder, as `.` does.
 pub fn project_path(arg: Option<&Path>) -> PathBuf {
+    let has_ship_files = |p: &Path| {
+        std::fs::read_dir(p).is_ok_and(|entries| {
+            entries
+                .flatten()
+                .any(|e| e.path().extension().is_some_and(|x| x == "ship"))
+        })
+    };
     match arg {
+        Some(p) if p.is_dir() && !has_ship_files(p) && p.join("ship").is_dir() => p.join("ship"),
         Some(p) => p.to_path_buf(),
         None if Path::new("ship").is_dir() => PathBuf::from("ship"),
         None => PathBuf::from("."),
