@@ -86,12 +86,12 @@ pub enum Command {
         after_help = "Examples:\n  shipc fmt                          # every .ship file under ./ship\n  shipc fmt --check                  # CI: list unformatted files, exit 1\n  shipc fmt --stdin < main.ship      # editors"
     )]
     Fmt(FmtArgs),
-    /// Show what `apply` would change in the cluster (exit 0: nothing, 2: changes, 1: error)
+    /// Show what `apply` would change: in the cluster (helmfile envs) or the Git branch (flux envs); exit 0: nothing, 2: changes, 1: error
     #[command(
         after_help = "Examples:\n  shipc plan --env staging           # exit 2 when there are changes\n  shipc --format json plan --env prod"
     )]
     Plan(PlanArgs),
-    /// Server-side apply a helmfile env to its cluster, in graph waves; record a revision
+    /// Deploy an env: helmfile envs by server-side apply in graph waves (a revision recorded in the cluster), flux envs by a Git commit that Flux reconciles
     #[command(
         after_help = "Examples:\n  shipc apply --env staging --prune --atomic\n  shipc apply --env prod --yes --timeout 10m     # CI, a flux env: commit, push, wait for Flux"
     )]
@@ -101,10 +101,10 @@ pub enum Command {
         after_help = "Examples:\n  shipc status --env prod\n  shipc status --env staging --watch"
     )]
     Status(StatusArgs),
-    /// List the revisions `apply` recorded in the cluster
+    /// List an env's releases: the revisions `apply` recorded in the cluster, or a flux env's release commits
     #[command(after_help = "Examples:\n  shipc history --env prod")]
     History(HistoryArgs),
-    /// Re-apply a recorded revision (default: the one before the deployed one)
+    /// Deploy an earlier release again (default: the one before the current one), as a new revision or commit
     #[command(
         after_help = "Examples:\n  shipc rollback --env prod              # the revision before the deployed one\n  shipc rollback --env prod --to 3 --yes"
     )]
