@@ -23,7 +23,7 @@ use shipc::emit::OutputTree;
 use std::path::{Path, PathBuf};
 
 /// The ownership marker in every env folder shipc writes.
-pub const MARKER: &str = ".shipc-output";
+pub use shipc::emit::MARKER;
 const JOURNAL: &str = ".shipc-journal";
 const STAGING: &str = ".shipc-staging-";
 const BACKUP: &str = ".shipc-old-";
@@ -151,15 +151,14 @@ fn check_target(target: &Path, options: &WriteOptions<'_>) -> Result<(), String>
             target.display()
         ));
     }
-    let listed: Vec<String> = std::fs::read_to_string(target.join(MARKER))
-        .map(|m| m.lines().skip(1).map(str::to_string).collect())
-        .unwrap_or_default();
+    let marker = std::fs::read_to_string(target.join(MARKER)).unwrap_or_default();
+    let listed = shipc::emit::marker_files(&marker);
     let mut present = Vec::new();
     files_under(target, target, &mut present)
         .map_err(|e| format!("cannot read `{}`: {e}", target.display()))?;
     let foreign: Vec<&String> = present
         .iter()
-        .filter(|f| f.as_str() != MARKER && !listed.contains(f))
+        .filter(|f| f.as_str() != MARKER && !listed.contains(&f.as_str()))
         .collect();
     if foreign.is_empty() {
         return Ok(());
@@ -218,15 +217,11 @@ fn stage(staging: &Path, tree: &OutputTree, envs: &[String]) -> Result<(), Strin
     }
     for env in envs {
         let prefix = format!("{env}/");
-        let mut marker = String::from(
-            "# Written by shipc: this folder is replaced on every compile. Files below are shipc's.\n",
+        let marker = shipc::emit::marker(
+            tree.files
+                .keys()
+                .filter_map(|rel| rel.strip_prefix(&prefix)),
         );
-        for rel in tree.files.keys() {
-            if let Some(f) = rel.strip_prefix(&prefix) {
-                marker.push_str(f);
-                marker.push('\n');
-            }
-        }
         let path = staging.join(env).join(MARKER);
         std::fs::write(&path, marker)
             .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;

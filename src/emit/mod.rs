@@ -46,6 +46,28 @@ impl OutputTree {
     }
 }
 
+/// The ownership marker shipc writes into every env folder it owns (an
+/// output folder of `compile`, a flux env's path in Git): a comment line,
+/// then every file it wrote there.
+pub const MARKER: &str = ".shipc-output";
+
+/// The marker text for these files (paths relative to the folder).
+pub fn marker<'a>(files: impl IntoIterator<Item = &'a str>) -> String {
+    let mut m = String::from(
+        "# Written by shipc: this folder is replaced on every compile. Files below are shipc's.\n",
+    );
+    for f in files.into_iter().filter(|f| *f != MARKER) {
+        m.push_str(f);
+        m.push('\n');
+    }
+    m
+}
+
+/// The files a marker lists.
+pub fn marker_files(text: &str) -> Vec<&str> {
+    text.lines().skip(1).collect()
+}
+
 /// What `compile` needs besides the analysis.
 pub struct Targets<'a> {
     /// `ship.lock` (empty when there is none).

@@ -23,8 +23,7 @@ use std::collections::BTreeMap;
 /// bytes.
 pub type Tree = BTreeMap<String, Vec<u8>>;
 
-/// The ownership marker, as `compile` writes it into each env folder.
-pub const MARKER: &str = ".shipc-output";
+pub use crate::emit::MARKER;
 
 /// One commit of the release history.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -95,27 +94,19 @@ pub fn diagnose(f: &GitFailure, doing: &str, span: Span) -> Diagnostic {
     }
 }
 
-/// The marker text for a tree (the `compile` format: a comment line, then
-/// every file shipc wrote).
+/// The marker text for a tree (the `compile` format).
 pub fn marker(files: &Tree) -> Vec<u8> {
-    let mut m = String::from(
-        "# Written by shipc: this folder is replaced on every compile. Files below are shipc's.\n",
-    );
-    for f in files.keys().filter(|f| f.as_str() != MARKER) {
-        m.push_str(f);
-        m.push('\n');
-    }
-    m.into_bytes()
+    crate::emit::marker(files.keys().map(String::as_str)).into_bytes()
 }
 
 /// Files in `old` that shipc did not write: not listed in its marker (all
 /// of them when there is no marker).
 pub fn foreign(old: &Tree) -> Vec<String> {
-    let listed: Vec<&str> = old
+    let text = old
         .get(MARKER)
         .and_then(|m| std::str::from_utf8(m).ok())
-        .map(|m| m.lines().skip(1).collect())
-        .unwrap_or_default();
+        .unwrap_or("");
+    let listed = crate::emit::marker_files(text);
     old.keys()
         .filter(|f| f.as_str() != MARKER && !listed.contains(&f.as_str()))
         .cloned()
