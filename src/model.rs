@@ -342,6 +342,12 @@ impl EnvModel {
         self.env_kind().as_str()
     }
 
+    /// The env's name as a label value (`prod_eu` → `prod-eu`): the
+    /// `ship.dev/env` label, Flux object names, release records.
+    pub fn label(&self) -> String {
+        self.name.replace('_', "-")
+    }
+
     /// The env's delivery kind. The checker admits only the union's
     /// values, so anything else (an env that failed to check) is `Tilt`,
     /// the kind that deploys nothing pinned.

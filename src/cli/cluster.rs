@@ -24,6 +24,8 @@ const CHANGES: u8 = 2;
 /// their P002 problems), the context and a client.
 struct Bound {
     analysis: shipc::Analysis,
+    /// The env's declared name (`rendered.env` is its label form).
+    env_name: String,
     rendered: Rendered,
     problems: Vec<Diagnostic>,
     lock: shipc::lock::Lockfile,
@@ -34,17 +36,6 @@ struct Bound {
 }
 
 impl Bound {
-    fn rendered_env_name(&self) -> String {
-        // The env's declared name (the label form replaces `_`).
-        self.analysis
-            .checked
-            .envs
-            .iter()
-            .find(|e| e.name.replace('_', "-") == self.rendered.env)
-            .map(|e| e.name.clone())
-            .unwrap_or_default()
-    }
-
     fn settings(&self, a: &ClusterArgs, adopt: bool, prune_volumes: bool) -> Settings {
         Settings {
             concurrency: usize::from(a.concurrency),
@@ -207,6 +198,7 @@ fn bind(out: &Output, a: &ClusterArgs, loaded: Loaded) -> Result<Bound, u8> {
     let source_hash = source_hash(&analysis, &lock);
     Ok(Bound {
         analysis,
+        env_name,
         rendered,
         problems,
         lock,
@@ -283,18 +275,15 @@ pub(super) fn choose_context(
 
 /// sha256 of the project's `.ship` sources (path and text) and ship.lock.
 fn source_hash(analysis: &shipc::Analysis, lock: &shipc::lock::Lockfile) -> String {
-    use sha2::Digest;
-    let mut h = sha2::Sha256::new();
+    let mut all: Vec<u8> = Vec::new();
     for f in analysis.loaded.sources.files().iter().filter(|f| !f.stdlib) {
-        h.update(f.path.to_string_lossy().as_bytes());
-        h.update([0]);
-        h.update(f.text.as_bytes());
-        h.update([0]);
+        all.extend_from_slice(f.path.to_string_lossy().as_bytes());
+        all.push(0);
+        all.extend_from_slice(f.text.as_bytes());
+        all.push(0);
     }
-    h.update(shipc::lock::render(lock).as_bytes());
-    let bytes = h.finalize();
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    format!("sha256:{hex}")
+    all.extend_from_slice(shipc::lock::render(lock).as_bytes());
+    shipc::registry::http::sha256(&all)
 }
 
 /// Now as RFC 3339 UTC (`2026-12-01T19:02:03Z`).
@@ -322,43 +311,20 @@ pub(super) fn now_rfc3339() -> String {
     )
 }
 
-/// `300`, `300s`, `5m`, `1h30m`, `1m30s`, `500ms`.
+/// `--timeout`: a Duration as `.ship` writes one (`300s`, `5m`, `1h30m`,
+/// `500ms`), or whole seconds (`300`).
 pub(super) fn parse_duration(s: &str) -> Result<Duration, String> {
-    let bad = || format!("`--timeout {s}`: expected a duration like 300s, 5m or 1h30m");
-    if let Ok(n) = s.parse::<u64>() {
-        return Ok(Duration::from_secs(n));
-    }
-    let mut total = Duration::ZERO;
-    let mut rest = s;
-    if rest.is_empty() {
-        return Err(bad());
-    }
-    while !rest.is_empty() {
-        let digits = rest.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
-        let n: u64 = rest
-            .get(..digits)
-            .and_then(|d| d.parse().ok())
-            .ok_or_else(bad)?;
-        rest = rest.get(digits..).unwrap_or("");
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        let unit = rest.get(..unit_len).unwrap_or("");
-        rest = rest.get(unit_len..).unwrap_or("");
-        total += match unit {
-            "h" => Duration::from_secs(n.saturating_mul(3600)),
-            "m" => Duration::from_secs(n.saturating_mul(60)),
-            "s" => Duration::from_secs(n),
-            "ms" => Duration::from_millis(n),
-            _ => return Err(bad()),
-        };
-    }
-    if total.is_zero() || total > Duration::from_secs(86_400) {
+    let ms = match s.parse::<u64>() {
+        Ok(secs) => secs.saturating_mul(1000) as f64,
+        Err(_) => shipc::eval::units::parse(s, shipc::model::QuantityKind::Duration)
+            .map_err(|help| format!("`--timeout {s}`: {help}"))?,
+    };
+    if !(1.0..=86_400_000.0).contains(&ms) {
         return Err(format!(
             "`--timeout {s}`: give a duration between 1ms and 24h"
         ));
     }
-    Ok(total)
+    Ok(Duration::from_secs_f64(ms / 1000.0))
 }
 
 /// Ask on the terminal, or insist on `--yes` without one.
@@ -606,7 +572,7 @@ fn print_outcome(
                 eprintln!(
                     "{verb}: revision {} of env `{}` deployed to `{}` in {:.1}s: {} created, {} configured, {} unchanged, {} pruned",
                     outcome.revision,
-                    b.rendered_env_name(),
+                    b.env_name,
                     b.context,
                     started.elapsed().as_secs_f64(),
                     n(Action::Create),
@@ -622,7 +588,7 @@ fn print_outcome(
             b.report(out, stopped.diagnostics, extra);
             if !out.json() {
                 if stopped.touched {
-                    eprintln!("{verb} of env `{}` failed", b.rendered_env_name());
+                    eprintln!("{verb} of env `{}` failed", b.env_name);
                 } else {
                     eprintln!("{verb} refused: nothing was changed");
                 }
@@ -783,7 +749,7 @@ pub fn apply(out: &Output, a: &ApplyArgs) -> u8 {
         Err(c) => return c,
     };
     if !a.skip_verify {
-        if let Err(c) = verify_pins(out, &b.analysis, &b.lock, &b.rendered_env_name(), a) {
+        if let Err(c) = verify_pins(out, &b.analysis, &b.lock, &b.env_name, a) {
             return c;
         }
     }
@@ -802,11 +768,7 @@ pub fn apply(out: &Output, a: &ApplyArgs) -> u8 {
             return 1;
         }
     };
-    let recorded = b
-        .runtime
-        .block_on(engine::records(&b.cluster, &b.rendered))
-        .map(|(r, _)| !r.is_empty())
-        .unwrap_or(false);
+    let recorded = plan.recorded;
     let prunes = a.prune
         && plan
             .changes
@@ -824,7 +786,7 @@ pub fn apply(out: &Output, a: &ApplyArgs) -> u8 {
         if !out.json() {
             eprintln!(
                 "env `{}` is up to date in `{}`: nothing to apply ({} objects unchanged)",
-                b.rendered_env_name(),
+                b.env_name,
                 b.context,
                 plan.count(Action::Unchanged)
             );
@@ -837,11 +799,7 @@ pub fn apply(out: &Output, a: &ApplyArgs) -> u8 {
     if let Err(c) = confirm(
         out,
         a.rollout.yes,
-        &format!(
-            "apply env `{}` to context `{}`",
-            b.rendered_env_name(),
-            b.context
-        ),
+        &format!("apply env `{}` to context `{}`", b.env_name, b.context),
     ) {
         return c;
     }
@@ -893,8 +851,7 @@ pub fn rollback(out: &Output, a: &RollbackArgs) -> u8 {
         a.rollout.yes,
         &format!(
             "roll env `{}` in context `{}` back to {target}",
-            b.rendered_env_name(),
-            b.context
+            b.env_name, b.context
         ),
     ) {
         return c;
@@ -937,8 +894,7 @@ pub fn history(out: &Output, a: &HistoryArgs) -> u8 {
             if lines.is_empty() {
                 eprintln!(
                     "env `{}` has no recorded revision in `{}`",
-                    b.rendered_env_name(),
-                    b.context
+                    b.env_name, b.context
                 );
                 return 0;
             }
@@ -988,12 +944,11 @@ pub fn status(out: &Output, a: &StatusArgs) -> u8 {
         Ok(b) => b,
         Err(c) => return c,
     };
-    let s = b.settings(&a.cluster, false, false);
     let color = out.color && std::io::stdout().is_terminal();
     loop {
-        let result =
-            b.runtime
-                .block_on(shipc::cluster::status::status(&b.cluster, &b.rendered, &s));
+        let result = b
+            .runtime
+            .block_on(shipc::cluster::status::status(&b.cluster, &b.rendered));
         let mut extra = serde_json::Map::new();
         extra.insert("env".into(), b.rendered.env.clone().into());
         let flux = if flux_objects.is_empty() {
@@ -1056,12 +1011,7 @@ pub fn status(out: &Output, a: &StatusArgs) -> u8 {
 
 fn print_status(b: &Bound, r: &shipc::cluster::status::Report, color: bool) {
     let mut o = std::io::stdout().lock();
-    let _ = writeln!(
-        o,
-        "env `{}` in context `{}`",
-        b.rendered_env_name(),
-        b.context
-    );
+    let _ = writeln!(o, "env `{}` in context `{}`", b.env_name, b.context);
     for s in &r.services {
         let code = match s.health {
             "ready" => "32",
@@ -1115,4 +1065,21 @@ fn print_status(b: &Bound, r: &shipc::cluster::status::Report, color: bool) {
     }
     let code = if r.healthy() { "32" } else { "33" };
     let _ = writeln!(o, "{}", paint(color, code, &r.summary()));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_duration;
+    use std::time::Duration;
+
+    #[test]
+    fn timeouts_are_ship_durations() {
+        assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
+        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("300"), Ok(Duration::from_secs(300)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        for bad in ["0s", "48h", "abc", "", "5d", "-1m"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
 }

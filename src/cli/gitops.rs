@@ -121,17 +121,7 @@ fn render(out: &Output, a: &ClusterArgs, loaded: Loaded) -> Result<Flux, u8> {
             return Err(1);
         }
     };
-    // As the objects' `app.kubernetes.io/part-of` names it: the project's
-    // name, else the env's namespace.
-    let project = loaded
-        .analysis
-        .checked
-        .project
-        .get("name")
-        .and_then(Value::as_str)
-        .or_else(|| env.env.path("cluster.namespace").and_then(Value::as_str))
-        .unwrap_or("default")
-        .to_string();
+    let project = shipc::emit::k8s::project_name(&loaded.analysis.checked.project, env);
     let url = s("url");
     if let Err(e) = gitops::check_remote(&url, &branch) {
         let d = Diagnostic::new(
@@ -149,7 +139,7 @@ fn render(out: &Output, a: &ClusterArgs, loaded: Loaded) -> Result<Flux, u8> {
         path,
         span,
         project,
-        env_label: env.name.replace('_', "-"),
+        env_label: env.label(),
         tree: tree.files,
         problems,
         loaded,
@@ -159,7 +149,6 @@ fn render(out: &Output, a: &ClusterArgs, loaded: Loaded) -> Result<Flux, u8> {
 /// Where releases are cached: `SHIPC_CACHE_DIR`, else
 /// `$XDG_CACHE_HOME/shipc`, else `~/.cache/shipc`; one clone per URL.
 fn cache_dir(url: &str) -> PathBuf {
-    use sha2::Digest;
     let base = std::env::var_os("SHIPC_CACHE_DIR")
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
@@ -170,9 +159,9 @@ fn cache_dir(url: &str) -> PathBuf {
         })
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/shipc")))
         .unwrap_or_else(|| std::env::temp_dir().join("shipc-cache"));
-    let hash = sha2::Sha256::digest(url.as_bytes());
-    let hex: String = hash.iter().take(8).map(|b| format!("{b:02x}")).collect();
-    base.join("git").join(hex)
+    // `sha256:` and the first 16 hex digits.
+    let hash = shipc::registry::http::sha256(url.as_bytes());
+    base.join("git").join(hash.get(7..23).unwrap_or("cache"))
 }
 
 fn parse_author(a: Option<&str>) -> Result<Option<(String, String)>, String> {
@@ -724,17 +713,9 @@ pub fn history(out: &Output, a: &HistoryArgs, loaded: Loaded) -> u8 {
         Ok(r) => r,
         Err(c) => return c,
     };
-    let commits = match r.fetch().and_then(|h| match h {
-        Some(h) => r.log(&h),
-        None => Ok(Vec::new()),
-    }) {
+    let commits = match releases(out, &f, &mut r) {
         Ok(c) => c,
-        Err(e) => {
-            return f.fail(
-                out,
-                gitops::diagnose(&e, "reading the release history", f.span),
-            )
-        }
+        Err(code) => return code,
     };
     if out.json() {
         let mut extra = f.extra();
@@ -789,17 +770,9 @@ pub fn rollback(out: &Output, a: &RollbackArgs, loaded: Loaded) -> u8 {
         Ok(r) => r,
         Err(c) => return c,
     };
-    let commits = match r.fetch().and_then(|h| match h {
-        Some(h) => r.log(&h),
-        None => Ok(Vec::new()),
-    }) {
+    let commits = match releases(out, &f, &mut r) {
         Ok(c) => c,
-        Err(e) => {
-            return f.fail(
-                out,
-                gitops::diagnose(&e, "reading the release history", f.span),
-            )
-        }
+        Err(code) => return code,
     };
     let target = match a.to.as_deref() {
         None => commits.len().checked_sub(2).and_then(|i| commits.get(i)),
@@ -855,6 +828,22 @@ pub fn rollback(out: &Output, a: &RollbackArgs, loaded: Loaded) -> u8 {
     };
     done(out, &f, &rel, "rollback");
     follow(out, &f, &bound, &rel, a.rollout.waits(), timeout)
+}
+
+/// The branch's release commits for the env's path, oldest first (none on
+/// a branch that does not exist yet).
+fn releases(out: &Output, f: &Flux, r: &mut GitRemote) -> Result<Vec<gitops::Commit>, u8> {
+    r.fetch()
+        .and_then(|h| match h {
+            Some(h) => r.log(&h),
+            None => Ok(Vec::new()),
+        })
+        .map_err(|e| {
+            f.fail(
+                out,
+                gitops::diagnose(&e, "reading the release history", f.span),
+            )
+        })
 }
 
 /// `suspend`, `resume`, `reconcile`.

@@ -93,6 +93,9 @@ fn key_string<S: serde::Serializer>(k: &Key, s: S) -> Result<S::Ok, S::Error> {
 pub struct Plan {
     /// The changes.
     pub changes: Vec<Change>,
+    /// Whether the cluster holds a revision record of this env.
+    #[serde(skip)]
+    pub recorded: bool,
 }
 
 impl Plan {
@@ -331,7 +334,9 @@ pub async fn plan<C: Cluster>(c: &C, r: &Rendered, s: &Settings) -> Result<Plan,
     let last = recs.values().next_back();
     let deployed = recs.values().rev().find(|x| x.status == Status::Deployed);
     let snap = snapshot(c, r, last, s).await?;
-    plan_with(c, r, s, &snap, deployed).await
+    let mut plan = plan_with(c, r, s, &snap, deployed).await?;
+    plan.recorded = !recs.is_empty();
+    Ok(plan)
 }
 
 /// [`plan`] on a snapshot already read.

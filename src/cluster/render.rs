@@ -133,7 +133,7 @@ pub fn render(
 ) -> (Rendered, Vec<Diagnostic>) {
     with_pinned(env, input, |cx, _| {
         let project = cx.project_name();
-        let env_label = env.name.replace('_', "-");
+        let env_label = env.label();
         let namespace = cx.namespace();
         let wave_of = |kind: DeclKind, name: &str| -> usize {
             let id = crate::model::DeclRef {

@@ -2,7 +2,7 @@
 //! the image digest running against the one ship.lock pins (drift), its
 //! Services, routes and claims; infra presence; a one-line summary.
 
-use super::engine::{diagnose, Settings};
+use super::engine::diagnose;
 use super::ready::{readiness, Ready};
 use super::render::{Desired, Rendered};
 use super::{Cluster, Failure, Json, Key};
@@ -232,11 +232,7 @@ async fn service<C: Cluster>(c: &C, r: &Rendered, w: &Desired) -> Result<Service
 }
 
 /// The status of every service and infra release of `r`.
-pub async fn status<C: Cluster>(
-    c: &C,
-    r: &Rendered,
-    _s: &Settings,
-) -> Result<Report, Vec<Diagnostic>> {
+pub async fn status<C: Cluster>(c: &C, r: &Rendered) -> Result<Report, Vec<Diagnostic>> {
     let workloads = ["Deployment", "StatefulSet", "Job", "CronJob"];
     let mut report = Report {
         services: Vec::new(),

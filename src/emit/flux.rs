@@ -36,7 +36,7 @@ fn flux_meta(name: &str, env: &EnvModel) -> serde_json::Value {
         "namespace": FLUX_NS,
         "labels": {
             "app.kubernetes.io/managed-by": "shipc",
-            "ship.dev/env": env.name.replace('_', "-"),
+            "ship.dev/env": env.label(),
         },
     })
 }
@@ -56,7 +56,7 @@ pub fn emit(
         let timeout = go(get("timeout").map_or(300_000.0, duration_ms));
         let prune = get("prune").and_then(Value::as_bool).unwrap_or(true);
         let wait = get("wait").and_then(Value::as_bool).unwrap_or(true);
-        let base = format!("{}-{}", cx.project_name(), env.name.replace('_', "-"));
+        let base = format!("{}-{}", cx.project_name(), env.label());
         let namespace = cx.namespace();
 
         // Source.
@@ -158,7 +158,7 @@ pub fn emit(
         let ns_obj = json!({
             "apiVersion": "v1",
             "kind": "Namespace",
-            "metadata": {"name": namespace, "labels": {"app.kubernetes.io/managed-by": "shipc", "ship.dev/env": env.name.replace('_', "-")}},
+            "metadata": {"name": namespace, "labels": {"app.kubernetes.io/managed-by": "shipc", "ship.dev/env": env.label()}},
         });
         out.add("apps/namespace.yaml", yaml::to_string(&ns_obj));
         for svc in env.services.values() {

@@ -134,17 +134,8 @@ impl<'a> Context<'a> {
         root: &'a std::path::Path,
         images: &'a dyn Fn(&str, &Value) -> ImageRef,
     ) -> Context<'a> {
-        let namespace = env
-            .env
-            .path("cluster.namespace")
-            .and_then(Value::as_str)
-            .unwrap_or("default")
-            .to_string();
-        let project_name = project
-            .get("name")
-            .and_then(Value::as_str)
-            .unwrap_or(&namespace)
-            .to_string();
+        let namespace = env_namespace(env);
+        let project_name = project_name(project, env);
         Context {
             env,
             project,
@@ -153,7 +144,7 @@ impl<'a> Context<'a> {
             images,
             namespace,
             project_name,
-            env_label: env.name.replace('_', "-"),
+            env_label: env.label(),
         }
     }
 
@@ -233,6 +224,24 @@ impl<'a> Context<'a> {
             ..ObjectMeta::default()
         }
     }
+}
+
+/// The env's namespace (`cluster.namespace`, else `default`).
+pub fn env_namespace(env: &EnvModel) -> String {
+    env.env
+        .path("cluster.namespace")
+        .and_then(Value::as_str)
+        .unwrap_or("default")
+        .to_string()
+}
+
+/// The project's name (`app.kubernetes.io/part-of`, `ship.dev/project`):
+/// `project.name`, else the env's namespace.
+pub fn project_name(project: &Value, env: &EnvModel) -> String {
+    project
+        .get("name")
+        .and_then(Value::as_str)
+        .map_or_else(|| env_namespace(env), str::to_string)
 }
 
 /// The service's Kubernetes name without the env's release suffix.
