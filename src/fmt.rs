@@ -36,7 +36,7 @@ fn is_word_char(c: u8) -> bool {
 
 /// The end (exclusive) of a string literal starting at `start` (on its
 /// opening quote), with `${ … }` interpolations (which may hold strings).
-fn string_end(b: &[u8], start: usize) -> usize {
+pub(crate) fn string_end(b: &[u8], start: usize) -> usize {
     let triple = b.get(start..start + 3) == Some(b"\"\"\"");
     let mut i = start + if triple { 3 } else { 1 };
     while i < b.len() {
@@ -141,7 +141,7 @@ fn lex(text: &str) -> Vec<Tok<'_>> {
 
 /// A number with its unit: digits (and `_`), an optional fraction, then
 /// letters and digits (`1h30m`, `1.5Gi`); never a `..`.
-fn number_end(b: &[u8], start: usize) -> usize {
+pub(crate) fn number_end(b: &[u8], start: usize) -> usize {
     let mut i = start;
     while b.get(i).is_some_and(|c| c.is_ascii_digit() || *c == b'_') {
         i += 1;

@@ -64,6 +64,7 @@ pub mod eval;
 pub mod fmt;
 pub mod gitops;
 pub mod graph;
+pub mod ide;
 pub mod load;
 pub mod lock;
 pub mod model;
@@ -145,7 +146,18 @@ pub fn analyze(
     only_env: Option<&str>,
     diags: &mut Diagnostics,
 ) -> Result<Analysis, load::LoadError> {
-    let mut loaded = load::load(host, path, diags)?;
+    analyze_with(host, path, only_env, diags, None)
+}
+
+/// [`analyze`], reusing the parses of unchanged files (the language server).
+pub fn analyze_with(
+    host: &dyn load::Host,
+    path: &std::path::Path,
+    only_env: Option<&str>,
+    diags: &mut Diagnostics,
+    cache: Option<&load::ParseCache>,
+) -> Result<Analysis, load::LoadError> {
+    let mut loaded = load::load_with(host, path, diags, cache)?;
     let checked = std::thread::scope(|scope| {
         let (loaded, diags2) = (&mut loaded, &mut *diags);
         spawn_in(scope, move || check::check(loaded, only_env, diags2)).join()

@@ -9,7 +9,7 @@
 //! Codes owned: E0007, E1004–E1007 (plus the syntax codes of each file).
 
 use crate::diag::{suggest, Code, Diagnostic, Diagnostics};
-use crate::source::{SourceMap, Span};
+use crate::source::{FileId, SourceMap, Span};
 use crate::syntax::{self, ast};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Component, Path, PathBuf};
@@ -194,6 +194,10 @@ pub fn project_root(host: &dyn Host, path: &Path) -> PathBuf {
 
 /// Load only the stdlib (used to type-check it, and by [`load`]).
 pub fn load_stdlib(loaded: &mut Loaded, diags: &mut Diagnostics) {
+    load_stdlib_with(loaded, diags, None);
+}
+
+fn load_stdlib_with(loaded: &mut Loaded, diags: &mut Diagnostics, cache: Option<&ParseCache>) {
     for (name, text) in STDLIB {
         let id = loaded.sources.add(
             PathBuf::from(format!("<std>/{name}")),
@@ -205,7 +209,7 @@ pub fn load_stdlib(loaded: &mut Loaded, diags: &mut Diagnostics) {
             .filter(|n| !n.starts_with("prelude"))
             .map(str::to_string);
         if let Some(file) = loaded.sources.get(id) {
-            match syntax::parse(file) {
+            match parse_file(cache, file) {
                 Ok(ast) => loaded.files.push(LoadedFile {
                     ast,
                     std_module,
@@ -221,6 +225,71 @@ pub fn load_stdlib(loaded: &mut Loaded, diags: &mut Diagnostics) {
 /// stdlib. Source problems become diagnostics; only an unusable `path` is an
 /// error.
 pub fn load(host: &dyn Host, path: &Path, diags: &mut Diagnostics) -> Result<Loaded, LoadError> {
+    load_with(host, path, diags, None)
+}
+
+/// Parsed files kept between loads (the language server re-checks after
+/// every edit): a file whose id and text are those of a cached parse is
+/// not parsed again. Syntax errors are cached too.
+#[derive(Debug, Default)]
+pub struct ParseCache {
+    files: std::sync::Mutex<BTreeMap<FileId, Parsed>>,
+}
+
+type Parsed = (String, Result<std::sync::Arc<ast::File>, Box<Diagnostic>>);
+
+impl ParseCache {
+    /// An empty cache.
+    pub fn new() -> ParseCache {
+        ParseCache::default()
+    }
+
+    /// The syntax tree of a file as last parsed, if `text` is still its text.
+    pub fn ast(&self, id: FileId, text: &str) -> Option<std::sync::Arc<ast::File>> {
+        let files = self.files.lock().ok()?;
+        match files.get(&id) {
+            Some((t, Ok(ast))) if t == text => Some(ast.clone()),
+            _ => None,
+        }
+    }
+
+    fn parse(&self, file: &crate::source::SourceFile) -> Result<ast::File, Box<Diagnostic>> {
+        if let Ok(files) = self.files.lock() {
+            if let Some((text, result)) = files.get(&file.id) {
+                if *text == file.text {
+                    return result.as_ref().map(|a| (**a).clone()).map_err(Clone::clone);
+                }
+            }
+        }
+        let result = syntax::parse(file);
+        if let Ok(mut files) = self.files.lock() {
+            let kept = result
+                .as_ref()
+                .map(|a| std::sync::Arc::new(a.clone()))
+                .map_err(Clone::clone);
+            files.insert(file.id, (file.text.clone(), kept));
+        }
+        result
+    }
+}
+
+fn parse_file(
+    cache: Option<&ParseCache>,
+    file: &crate::source::SourceFile,
+) -> Result<ast::File, Box<Diagnostic>> {
+    match cache {
+        Some(c) => c.parse(file),
+        None => syntax::parse(file),
+    }
+}
+
+/// [`load`], reusing (and filling) a [`ParseCache`].
+pub fn load_with(
+    host: &dyn Host,
+    path: &Path,
+    diags: &mut Diagnostics,
+    cache: Option<&ParseCache>,
+) -> Result<Loaded, LoadError> {
     let path = normalize(path);
     if !host.exists(&path) {
         return Err(LoadError {
@@ -234,7 +303,7 @@ pub fn load(host: &dyn Host, path: &Path, diags: &mut Diagnostics) -> Result<Loa
         root: project_root(host, &path),
         ..Loaded::default()
     };
-    load_stdlib(&mut loaded, diags);
+    load_stdlib_with(&mut loaded, diags, cache);
     let mut modules: BTreeSet<PathBuf> = BTreeSet::new();
     // Module import graph for cycle detection: module → [(imported, span)].
     let mut edges: BTreeMap<PathBuf, Vec<(PathBuf, Span)>> = BTreeMap::new();
@@ -302,7 +371,7 @@ pub fn load(host: &dyn Host, path: &Path, diags: &mut Diagnostics) -> Result<Loa
             }
             to_parse.push((id, file_path));
         }
-        let parsed = parse_all(&loaded.sources, &to_parse);
+        let parsed = parse_all(&loaded.sources, &to_parse, cache);
         for ((_, file_path), result) in to_parse.into_iter().zip(parsed) {
             let ast = match result {
                 Ok(ast) => ast,
@@ -403,9 +472,10 @@ pub fn load(host: &dyn Host, path: &Path, diags: &mut Diagnostics) -> Result<Loa
 fn parse_all(
     sources: &SourceMap,
     files: &[(crate::source::FileId, PathBuf)],
+    cache: Option<&ParseCache>,
 ) -> Vec<Result<ast::File, Box<Diagnostic>>> {
     let parse_one = |id: crate::source::FileId| match sources.get(id) {
-        Some(f) => syntax::parse(f),
+        Some(f) => parse_file(cache, f),
         None => Err(Box::new(Diagnostic::new(
             Code::E0001,
             Span::default(),

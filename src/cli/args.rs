@@ -86,6 +86,11 @@ pub enum Command {
         after_help = "Examples:\n  shipc fmt                          # every .ship file under ./ship\n  shipc fmt --check                  # CI: list unformatted files, exit 1\n  shipc fmt --stdin < main.ship      # editors"
     )]
     Fmt(FmtArgs),
+    /// Start the language server (LSP over stdio) for editors
+    #[command(
+        after_help = "Editors start it themselves; see editors/README.md.\nExamples:\n  shipc lsp"
+    )]
+    Lsp(LspArgs),
     /// Show what `apply` would change: in the cluster (helmfile envs) or the Git branch (flux envs); exit 0: nothing, 2: changes, 1: error
     #[command(
         after_help = "Examples:\n  shipc plan --env staging           # exit 2 when there are changes\n  shipc --format json plan --env prod"
@@ -146,6 +151,14 @@ pub struct FmtArgs {
     /// Format standard input to standard output (for editors)
     #[arg(long, conflicts_with_all = ["check", "paths"])]
     pub stdin: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LspArgs {
+    /// Talk over standard input and output (the default and only transport;
+    /// accepted because clients such as vscode-languageclient pass it)
+    #[arg(long)]
+    pub stdio: bool,
 }
 
 /// Which env, which cluster (every cluster verb).

@@ -18,6 +18,7 @@ mod gitops;
 mod graph;
 mod init;
 mod lock;
+mod lsp;
 mod render;
 mod write;
 
@@ -47,6 +48,7 @@ pub fn main() -> ExitCode {
         args::Command::Verify(a) => lock::verify(&out, a),
         args::Command::Promote(a) => lock::promote(&out, a),
         args::Command::Fmt(a) => fmt::run(&out, a),
+        args::Command::Lsp(a) => lsp::run(&out, a),
         args::Command::Init(a) => init::run(&out, a),
         args::Command::Completions(a) => {
             use clap::CommandFactory;

@@ -1,0 +1,732 @@
+//! `shipc lsp`: the language server (LSP 3.17 over stdio).
+//!
+//! The protocol is `lsp-server` (rust-analyzer's: synchronous, crossbeam
+//! channels, no async runtime) with `lsp-types`. Everything it answers comes
+//! from `shipc::ide` on one [`Snapshot`] per project — the same analysis as
+//! `shipc check`, with a [`ParseCache`] so an edit re-parses only the file
+//! that changed. This module keeps the open documents (an overlay over the
+//! file system), decides which project a file belongs to, re-analyses after
+//! each batch of edits, publishes diagnostics for every file of the module,
+//! and converts byte offsets to the protocol's line/UTF-16 positions.
+
+use super::args::LspArgs;
+use super::fs::FsHost;
+use super::render::Output;
+use lsp_server::{Connection, ErrorCode, Message, Notification, Request, Response};
+use lsp_types as lsp;
+use lsp_types::notification::Notification as _;
+use lsp_types::request::Request as _;
+use shipc::ide::{self, complete, hover, outline, LineIndex, Snapshot};
+use shipc::load::{Host, ParseCache};
+use shipc::source::{FileId, Span};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+pub fn run(out: &Output, _a: &LspArgs) -> u8 {
+    let (conn, io) = Connection::stdio();
+    let result = std::thread::scope(|scope| {
+        let conn = &conn;
+        shipc::spawn_in(scope, move || serve(conn)).join()
+    });
+    drop(conn);
+    let joined = io.join();
+    match (result, joined) {
+        (Some(Ok(())), Ok(())) => 0,
+        (Some(Err(e)), _) => {
+            out.tool_error(&format!("language server: {e}"), None);
+            1
+        }
+        (None, _) => {
+            out.tool_error(
+                "language server: internal error",
+                Some("please report this"),
+            );
+            1
+        }
+        (_, Err(e)) => {
+            out.tool_error(&format!("language server: {e}"), None);
+            1
+        }
+    }
+}
+
+fn capabilities() -> lsp::ServerCapabilities {
+    lsp::ServerCapabilities {
+        text_document_sync: Some(lsp::TextDocumentSyncCapability::Options(
+            lsp::TextDocumentSyncOptions {
+                open_close: Some(true),
+                change: Some(lsp::TextDocumentSyncKind::FULL),
+                save: Some(lsp::TextDocumentSyncSaveOptions::Supported(true)),
+                ..Default::default()
+            },
+        )),
+        hover_provider: Some(lsp::HoverProviderCapability::Simple(true)),
+        definition_provider: Some(lsp::OneOf::Left(true)),
+        references_provider: Some(lsp::OneOf::Left(true)),
+        rename_provider: Some(lsp::OneOf::Right(lsp::RenameOptions {
+            prepare_provider: Some(true),
+            work_done_progress_options: Default::default(),
+        })),
+        completion_provider: Some(lsp::CompletionOptions {
+            trigger_characters: Some(vec![".".into(), "=".into(), "(".into()]),
+            ..Default::default()
+        }),
+        document_symbol_provider: Some(lsp::OneOf::Left(true)),
+        document_formatting_provider: Some(lsp::OneOf::Left(true)),
+        folding_range_provider: Some(lsp::FoldingRangeProviderCapability::Simple(true)),
+        ..Default::default()
+    }
+}
+
+/// An open document.
+struct Doc {
+    uri: lsp::Uri,
+    text: String,
+}
+
+/// One analysed module.
+#[derive(Default)]
+struct Project {
+    cache: ParseCache,
+    snap: Option<Snapshot>,
+    /// Files diagnostics were published for (to clear them later).
+    published: BTreeSet<PathBuf>,
+}
+
+struct Server<'c> {
+    conn: &'c Connection,
+    docs: BTreeMap<PathBuf, Doc>,
+    /// Which module root a document is analysed in.
+    root_of: BTreeMap<PathBuf, PathBuf>,
+    projects: BTreeMap<PathBuf, Project>,
+    dirty: BTreeSet<PathBuf>,
+}
+
+fn serve(conn: &Connection) -> Result<(), String> {
+    let caps = serde_json::to_value(capabilities()).map_err(|e| e.to_string())?;
+    conn.initialize(caps).map_err(|e| e.to_string())?;
+    let mut s = Server {
+        conn,
+        docs: BTreeMap::new(),
+        root_of: BTreeMap::new(),
+        projects: BTreeMap::new(),
+        dirty: BTreeSet::new(),
+    };
+    while let Ok(first) = conn.receiver.recv() {
+        // A batch: everything already queued, so a burst of keystrokes
+        // costs one analysis.
+        let mut batch = vec![first];
+        while let Ok(m) = conn.receiver.try_recv() {
+            batch.push(m);
+        }
+        for msg in batch {
+            match msg {
+                Message::Request(req) => {
+                    if conn.handle_shutdown(&req).map_err(|e| e.to_string())? {
+                        return Ok(());
+                    }
+                    s.refresh();
+                    let resp = s.request(req);
+                    s.send(Message::Response(resp));
+                }
+                Message::Notification(n) => {
+                    if n.method == lsp::notification::Exit::METHOD {
+                        return Ok(());
+                    }
+                    s.notification(n);
+                }
+                Message::Response(_) => {}
+            }
+        }
+        s.refresh();
+    }
+    Ok(())
+}
+
+/// The file path of a `file:` URI.
+fn uri_path(uri: &lsp::Uri) -> Option<PathBuf> {
+    let url = url::Url::parse(uri.as_str()).ok()?;
+    url.to_file_path().ok().map(|p| shipc::load::normalize(&p))
+}
+
+fn path_uri(path: &Path) -> Option<lsp::Uri> {
+    let url = url::Url::from_file_path(path).ok()?;
+    url.as_str().parse().ok()
+}
+
+/// The file system, with open documents' text in place of what is saved.
+struct Overlay<'a> {
+    fs: FsHost,
+    docs: &'a BTreeMap<PathBuf, Doc>,
+}
+
+impl Host for Overlay<'_> {
+    fn read(&self, path: &Path) -> std::io::Result<Vec<u8>> {
+        match self.docs.get(&shipc::load::normalize(path)) {
+            Some(d) => Ok(d.text.clone().into_bytes()),
+            None => self.fs.read(path),
+        }
+    }
+
+    fn list_dir(&self, path: &Path) -> std::io::Result<Vec<PathBuf>> {
+        let mut out = self.fs.list_dir(path).unwrap_or_default();
+        let dir = shipc::load::normalize(path);
+        for p in self.docs.keys() {
+            if p.parent() == Some(dir.as_path())
+                && !out.iter().any(|o| shipc::load::normalize(o) == *p)
+            {
+                out.push(p.clone());
+            }
+        }
+        if out.is_empty() && !self.fs.is_dir(path) {
+            return self.fs.list_dir(path);
+        }
+        Ok(out)
+    }
+
+    fn is_dir(&self, path: &Path) -> bool {
+        self.fs.is_dir(path)
+    }
+
+    fn exists(&self, path: &Path) -> bool {
+        self.docs.contains_key(&shipc::load::normalize(path)) || self.fs.exists(path)
+    }
+}
+
+impl Server<'_> {
+    fn send(&self, m: Message) {
+        let _ = self.conn.sender.send(m);
+    }
+
+    fn notification(&mut self, n: Notification) {
+        use lsp::notification as N;
+        match n.method.as_str() {
+            N::DidOpenTextDocument::METHOD => {
+                if let Ok(p) =
+                    n.extract::<lsp::DidOpenTextDocumentParams>(N::DidOpenTextDocument::METHOD)
+                {
+                    if let Some(path) = uri_path(&p.text_document.uri) {
+                        self.docs.insert(
+                            path.clone(),
+                            Doc {
+                                uri: p.text_document.uri,
+                                text: p.text_document.text,
+                            },
+                        );
+                        let root = self
+                            .root_of
+                            .get(&path)
+                            .cloned()
+                            .unwrap_or_else(|| ide::module_root(&path));
+                        self.root_of.insert(path, root.clone());
+                        self.dirty.insert(root);
+                    }
+                }
+            }
+            N::DidChangeTextDocument::METHOD => {
+                if let Ok(p) =
+                    n.extract::<lsp::DidChangeTextDocumentParams>(N::DidChangeTextDocument::METHOD)
+                {
+                    let Some(path) = uri_path(&p.text_document.uri) else {
+                        return;
+                    };
+                    if let Some(doc) = self.docs.get_mut(&path) {
+                        for c in p.content_changes {
+                            match c.range {
+                                None => doc.text = c.text,
+                                Some(r) => {
+                                    let li = LineIndex::new(&doc.text);
+                                    let a = li.offset(&doc.text, r.start.line, r.start.character);
+                                    let b =
+                                        li.offset(&doc.text, r.end.line, r.end.character).max(a);
+                                    doc.text.replace_range(a..b, &c.text);
+                                }
+                            }
+                        }
+                    }
+                    if let Some(root) = self.root_of.get(&path) {
+                        self.dirty.insert(root.clone());
+                    }
+                }
+            }
+            N::DidSaveTextDocument::METHOD | N::DidChangeWatchedFiles::METHOD => {
+                // Files on disk may have changed under every project.
+                self.dirty.extend(self.projects.keys().cloned());
+            }
+            N::DidCloseTextDocument::METHOD => {
+                if let Ok(p) =
+                    n.extract::<lsp::DidCloseTextDocumentParams>(N::DidCloseTextDocument::METHOD)
+                {
+                    let Some(path) = uri_path(&p.text_document.uri) else {
+                        return;
+                    };
+                    self.docs.remove(&path);
+                    if let Some(root) = self.root_of.remove(&path) {
+                        if self.root_of.values().any(|r| *r == root) {
+                            self.dirty.insert(root);
+                        } else if let Some(project) = self.projects.remove(&root) {
+                            for f in project.published {
+                                self.publish(&f, Vec::new());
+                            }
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Re-analyse every project with changes, and publish its diagnostics.
+    fn refresh(&mut self) {
+        while let Some(root) = self.dirty.pop_first() {
+            self.analyse(&root);
+            // A document the root module does not reach is analysed in its
+            // own folder instead.
+            let strays: Vec<PathBuf> = self
+                .root_of
+                .iter()
+                .filter(|(doc, r)| **r == root && self.snapshot_for(doc).is_none())
+                .map(|(doc, _)| doc.clone())
+                .collect();
+            for doc in strays {
+                let own = doc.parent().map(Path::to_path_buf).unwrap_or_default();
+                if own != root {
+                    self.root_of.insert(doc, own.clone());
+                    self.dirty.insert(own);
+                }
+            }
+        }
+    }
+
+    fn analyse(&mut self, root: &Path) {
+        let project = self.projects.entry(root.to_path_buf()).or_default();
+        let host = Overlay {
+            fs: FsHost::for_project(root),
+            docs: &self.docs,
+        };
+        let mut diags = shipc::Diagnostics::new();
+        // The previous snapshot is dropped on another thread: freeing a
+        // large model takes time the user would wait for.
+        let old = project.snap.take();
+        std::thread::spawn(move || drop(old));
+        let analysis =
+            match shipc::analyze_with(&host, root, None, &mut diags, Some(&project.cache)) {
+                Ok(a) => a,
+                Err(e) => {
+                    let _ = self
+                        .conn
+                        .sender
+                        .send(Message::Notification(Notification::new(
+                            lsp::notification::LogMessage::METHOD.into(),
+                            lsp::LogMessageParams {
+                                typ: lsp::MessageType::WARNING,
+                                message: format!("shipc: {}", e.message),
+                            },
+                        )));
+                    return;
+                }
+            };
+        if let Ok(lock) = super::compile::read_lock(&analysis.loaded.root) {
+            for env in &analysis.checked.envs {
+                diags.extend(shipc::lock::plan::mismatches(env, &lock));
+            }
+        }
+        let sorted = diags.into_sorted();
+        let snap = Snapshot::new(analysis, sorted, &project.cache);
+        // Every user file of the module gets its list (empty clears).
+        let mut by_file: BTreeMap<PathBuf, Vec<lsp::Diagnostic>> = BTreeMap::new();
+        for f in snap.analysis.loaded.sources.files() {
+            if !f.stdlib {
+                by_file.insert(absolute(&f.path), Vec::new());
+            }
+        }
+        for d in &snap.diagnostics {
+            if let Some(ld) = to_lsp_diagnostic(&snap, d) {
+                let path = absolute(snap.analysis.loaded.sources.path(d.primary.span.file));
+                by_file.entry(path).or_default().push(ld);
+            }
+        }
+        let published: BTreeSet<PathBuf> = by_file.keys().cloned().collect();
+        let stale: Vec<PathBuf> = project.published.difference(&published).cloned().collect();
+        project.published = published;
+        project.snap = Some(snap);
+        for p in stale {
+            self.publish(&p, Vec::new());
+        }
+        for (p, ds) in by_file {
+            self.publish(&p, ds);
+        }
+    }
+
+    fn publish(&self, path: &Path, diagnostics: Vec<lsp::Diagnostic>) {
+        let Some(uri) = self
+            .docs
+            .get(path)
+            .map(|d| d.uri.clone())
+            .or_else(|| path_uri(path))
+        else {
+            return;
+        };
+        self.send(Message::Notification(Notification::new(
+            lsp::notification::PublishDiagnostics::METHOD.into(),
+            lsp::PublishDiagnosticsParams {
+                uri,
+                diagnostics,
+                version: None,
+            },
+        )));
+    }
+
+    /// The snapshot that holds a document, and the document's file id in it.
+    fn snapshot_for(&self, path: &Path) -> Option<(&Snapshot, FileId)> {
+        let root = self.root_of.get(path)?;
+        let snap = self.projects.get(root)?.snap.as_ref()?;
+        let id = snap.file_id(path)?;
+        Some((snap, id))
+    }
+
+    fn request(&mut self, req: Request) -> Response {
+        use lsp::request as R;
+        let id = req.id.clone();
+        let result: Result<serde_json::Value, (ErrorCode, String)> = match req.method.as_str() {
+            R::HoverRequest::METHOD => self.with::<R::HoverRequest>(req, |s, p| {
+                let tdp = p.text_document_position_params;
+                s.at(&tdp, |snap, file, offset, _| {
+                    hover::hover(snap, file, offset).map(|h| lsp::Hover {
+                        contents: lsp::HoverContents::Markup(lsp::MarkupContent {
+                            kind: lsp::MarkupKind::Markdown,
+                            value: h.markdown,
+                        }),
+                        range: range(snap, h.span),
+                    })
+                })
+            }),
+            R::GotoDefinition::METHOD => self.with::<R::GotoDefinition>(req, |s, p| {
+                s.at(&p.text_document_position_params, |snap, file, offset, _| {
+                    let span = snap.definition(file, offset)?;
+                    location(snap, span).map(lsp::GotoDefinitionResponse::Scalar)
+                })
+            }),
+            R::References::METHOD => self.with::<R::References>(req, |s, p| {
+                let include = p.context.include_declaration;
+                s.at(&p.text_document_position, |snap, file, offset, _| {
+                    let spans = snap.references(file, offset, include);
+                    Some(
+                        spans
+                            .into_iter()
+                            .filter_map(|sp| location(snap, sp))
+                            .collect::<Vec<_>>(),
+                    )
+                })
+            }),
+            R::PrepareRenameRequest::METHOD => self.with::<R::PrepareRenameRequest>(req, |s, p| {
+                s.at(&p, |snap, file, offset, _| {
+                    let (span, _) = snap.prepare_rename(file, offset)?;
+                    range(snap, span).map(lsp::PrepareRenameResponse::Range)
+                })
+            }),
+            R::Rename::METHOD => {
+                let parsed = req.extract::<lsp::RenameParams>(R::Rename::METHOD);
+                match parsed {
+                    Ok((_, p)) => self.rename(p),
+                    Err(e) => Err((ErrorCode::InvalidParams, format!("{e:?}"))),
+                }
+            }
+            R::Completion::METHOD => self.with::<R::Completion>(req, |s, p| {
+                s.at(&p.text_document_position, |snap, _, offset, text| {
+                    let items = complete::complete(snap, text, offset);
+                    Some(lsp::CompletionResponse::Array(
+                        items.into_iter().map(completion_item).collect(),
+                    ))
+                })
+            }),
+            R::DocumentSymbolRequest::METHOD => {
+                self.with::<R::DocumentSymbolRequest>(req, |s, p| {
+                    let path = uri_path(&p.text_document.uri)?;
+                    let (snap, file) = s.snapshot_for(&path)?;
+                    let ast = snap.asts.get(&file)?;
+                    let items = outline::outline(ast);
+                    Some(lsp::DocumentSymbolResponse::Nested(
+                        items
+                            .iter()
+                            .filter_map(|i| document_symbol(snap, i))
+                            .collect(),
+                    ))
+                })
+            }
+            R::Formatting::METHOD => self.with::<R::Formatting>(req, |s, p| {
+                let path = uri_path(&p.text_document.uri)?;
+                let doc = s.docs.get(&path)?;
+                let mut sources = shipc::SourceMap::new();
+                let id = sources.add(path.clone(), doc.text.clone(), false);
+                let file = sources.get(id)?;
+                let formatted = shipc::fmt::format_file(file).ok()?;
+                if formatted == doc.text {
+                    return Some(Vec::new());
+                }
+                let li = LineIndex::new(&doc.text);
+                let (line, character) = li.position(&doc.text, doc.text.len());
+                Some(vec![lsp::TextEdit {
+                    range: lsp::Range::new(
+                        lsp::Position::new(0, 0),
+                        lsp::Position::new(line, character),
+                    ),
+                    new_text: formatted,
+                }])
+            }),
+            R::FoldingRangeRequest::METHOD => self.with::<R::FoldingRangeRequest>(req, |s, p| {
+                let path = uri_path(&p.text_document.uri)?;
+                let doc = s.docs.get(&path)?;
+                let li = LineIndex::new(&doc.text);
+                let folds = outline::folds(&doc.text)
+                    .into_iter()
+                    .filter_map(|f| {
+                        let (start, _) = li.position(&doc.text, f.start);
+                        let (mut end, _) = li.position(&doc.text, f.end);
+                        if !f.comment {
+                            // Keep the closing bracket's line visible.
+                            end = end.saturating_sub(1);
+                        }
+                        (end > start).then_some(lsp::FoldingRange {
+                            start_line: start,
+                            end_line: end,
+                            kind: Some(if f.comment {
+                                lsp::FoldingRangeKind::Comment
+                            } else {
+                                lsp::FoldingRangeKind::Region
+                            }),
+                            ..Default::default()
+                        })
+                    })
+                    .collect::<Vec<_>>();
+                Some(folds)
+            }),
+            _ => Err((
+                ErrorCode::MethodNotFound,
+                format!("unsupported request `{}`", req.method),
+            )),
+        };
+        match result {
+            Ok(v) => Response::new_ok(id, v),
+            Err((code, msg)) => Response::new_err(id, code as i32, msg),
+        }
+    }
+
+    /// Decode a request's parameters, answer, and encode the answer (`None`
+    /// is `null`).
+    fn with<R>(
+        &self,
+        req: Request,
+        f: impl FnOnce(&Self, R::Params) -> R::Result,
+    ) -> Result<serde_json::Value, (ErrorCode, String)>
+    where
+        R: lsp::request::Request,
+        R::Result: serde::Serialize,
+    {
+        let (_, params) = req
+            .extract::<R::Params>(R::METHOD)
+            .map_err(|e| (ErrorCode::InvalidParams, format!("{e:?}")))?;
+        serde_json::to_value(f(self, params)).map_err(|e| (ErrorCode::InternalError, e.to_string()))
+    }
+
+    /// Run `f` at a document position: the snapshot, the file id, the byte
+    /// offset and the document's current text.
+    fn at<T>(
+        &self,
+        p: &lsp::TextDocumentPositionParams,
+        f: impl FnOnce(&Snapshot, FileId, usize, &str) -> Option<T>,
+    ) -> Option<T> {
+        let path = uri_path(&p.text_document.uri)?;
+        let doc = self.docs.get(&path);
+        let (snap, file) = self.snapshot_for(&path)?;
+        let text = doc.map_or_else(|| snap.text(file), |d| d.text.as_str());
+        let offset = LineIndex::new(text).offset(text, p.position.line, p.position.character);
+        f(snap, file, offset, text)
+    }
+
+    fn rename(&self, p: lsp::RenameParams) -> Result<serde_json::Value, (ErrorCode, String)> {
+        let tdp = &p.text_document_position;
+        let edits = self.at(tdp, |snap, file, offset, _| {
+            Some(snap.rename(file, offset, &p.new_name).map(|spans| {
+                let mut by_file: BTreeMap<FileId, Vec<lsp::TextEdit>> = BTreeMap::new();
+                for sp in spans {
+                    if let Some(r) = range(snap, sp) {
+                        by_file.entry(sp.file).or_default().push(lsp::TextEdit {
+                            range: r,
+                            new_text: p.new_name.clone(),
+                        });
+                    }
+                }
+                let changes: Vec<lsp::TextDocumentEdit> = by_file
+                    .into_iter()
+                    .filter_map(|(f, edits)| {
+                        let uri = path_uri(&absolute(snap.analysis.loaded.sources.path(f)))?;
+                        Some(lsp::TextDocumentEdit {
+                            text_document: lsp::OptionalVersionedTextDocumentIdentifier {
+                                uri,
+                                version: None,
+                            },
+                            edits: edits.into_iter().map(lsp::OneOf::Left).collect(),
+                        })
+                    })
+                    .collect();
+                lsp::WorkspaceEdit {
+                    document_changes: Some(lsp::DocumentChanges::Edits(changes)),
+                    ..Default::default()
+                }
+            }))
+        });
+        match edits {
+            None => Err((ErrorCode::RequestFailed, "nothing to rename here".into())),
+            Some(Err(msg)) => Err((ErrorCode::RequestFailed, msg)),
+            Some(Ok(edit)) => {
+                serde_json::to_value(edit).map_err(|e| (ErrorCode::InternalError, e.to_string()))
+            }
+        }
+    }
+}
+
+fn absolute(p: &Path) -> PathBuf {
+    if p.is_absolute() {
+        shipc::load::normalize(p)
+    } else {
+        std::env::current_dir()
+            .map(|d| shipc::load::normalize(&d.join(p)))
+            .unwrap_or_else(|_| p.to_path_buf())
+    }
+}
+
+fn range(snap: &Snapshot, span: Span) -> Option<lsp::Range> {
+    let text = snap.analysis.loaded.sources.get(span.file)?.text.as_str();
+    let li = LineIndex::new(text);
+    let (a, b) = (
+        li.position(text, span.start as usize),
+        li.position(text, span.end as usize),
+    );
+    Some(lsp::Range::new(
+        lsp::Position::new(a.0, a.1),
+        lsp::Position::new(b.0, b.1),
+    ))
+}
+
+fn location(snap: &Snapshot, span: Span) -> Option<lsp::Location> {
+    let file = snap.analysis.loaded.sources.get(span.file)?;
+    if file.stdlib {
+        return None;
+    }
+    Some(lsp::Location::new(
+        path_uri(&absolute(&file.path))?,
+        range(snap, span)?,
+    ))
+}
+
+fn to_lsp_diagnostic(snap: &Snapshot, d: &shipc::Diagnostic) -> Option<lsp::Diagnostic> {
+    let file = snap.analysis.loaded.sources.get(d.primary.span.file)?;
+    if file.stdlib {
+        return None;
+    }
+    let mut message = d.message.clone();
+    if !d.primary.message.is_empty() {
+        message.push_str(&format!(" ({})", d.primary.message));
+    }
+    for n in &d.notes {
+        message.push_str("\nnote: ");
+        message.push_str(n);
+    }
+    if let Some(h) = &d.help {
+        message.push_str("\nhelp: ");
+        message.push_str(h);
+    }
+    let related: Vec<lsp::DiagnosticRelatedInformation> = d
+        .secondary
+        .iter()
+        .filter_map(|l| {
+            Some(lsp::DiagnosticRelatedInformation {
+                location: location(snap, l.span)?,
+                message: if l.message.is_empty() {
+                    "here".into()
+                } else {
+                    l.message.clone()
+                },
+            })
+        })
+        .collect();
+    Some(lsp::Diagnostic {
+        range: range(snap, d.primary.span)?,
+        severity: Some(match d.severity {
+            shipc::Severity::Error => lsp::DiagnosticSeverity::ERROR,
+            shipc::Severity::Warning => lsp::DiagnosticSeverity::WARNING,
+        }),
+        code: Some(lsp::NumberOrString::String(d.code.id().into())),
+        source: Some("shipc".into()),
+        message,
+        related_information: (!related.is_empty()).then_some(related),
+        ..Default::default()
+    })
+}
+
+fn completion_item(i: complete::Item) -> lsp::CompletionItem {
+    use complete::ItemKind as K;
+    let kind = match i.kind {
+        K::Field => lsp::CompletionItemKind::FIELD,
+        K::Keyword => lsp::CompletionItemKind::KEYWORD,
+        K::Decl => lsp::CompletionItemKind::CLASS,
+        K::Let => lsp::CompletionItemKind::CONSTANT,
+        K::Function => lsp::CompletionItemKind::FUNCTION,
+        K::EnumMember => lsp::CompletionItemKind::ENUM_MEMBER,
+        K::Port => lsp::CompletionItemKind::PROPERTY,
+        K::Env => lsp::CompletionItemKind::VALUE,
+        K::Module => lsp::CompletionItemKind::MODULE,
+        K::Property => lsp::CompletionItemKind::PROPERTY,
+        K::Template => lsp::CompletionItemKind::INTERFACE,
+    };
+    let snippet = i.snippet.is_some();
+    lsp::CompletionItem {
+        label: i.label,
+        kind: Some(kind),
+        detail: i.detail,
+        documentation: i.doc.map(|d| {
+            lsp::Documentation::MarkupContent(lsp::MarkupContent {
+                kind: lsp::MarkupKind::Markdown,
+                value: d,
+            })
+        }),
+        insert_text: i.snippet,
+        insert_text_format: snippet.then_some(lsp::InsertTextFormat::SNIPPET),
+        ..Default::default()
+    }
+}
+
+fn document_symbol(snap: &Snapshot, i: &outline::OutlineItem) -> Option<lsp::DocumentSymbol> {
+    use outline::SymbolKind as S;
+    let kind = match i.kind {
+        S::Service => lsp::SymbolKind::CLASS,
+        S::Image => lsp::SymbolKind::PACKAGE,
+        S::Infra => lsp::SymbolKind::STRUCT,
+        S::Env => lsp::SymbolKind::NAMESPACE,
+        S::Let => lsp::SymbolKind::CONSTANT,
+        S::Type => lsp::SymbolKind::TYPE_PARAMETER,
+        S::Template => lsp::SymbolKind::INTERFACE,
+        S::Function => lsp::SymbolKind::FUNCTION,
+        S::Block => lsp::SymbolKind::OBJECT,
+        S::Import => lsp::SymbolKind::MODULE,
+        S::Field => lsp::SymbolKind::FIELD,
+        S::Port => lsp::SymbolKind::PROPERTY,
+    };
+    let children: Vec<lsp::DocumentSymbol> = i
+        .children
+        .iter()
+        .filter_map(|c| document_symbol(snap, c))
+        .collect();
+    #[allow(deprecated)]
+    Some(lsp::DocumentSymbol {
+        name: i.name.clone(),
+        detail: (!i.detail.is_empty()).then(|| i.detail.clone()),
+        kind,
+        tags: None,
+        deprecated: None,
+        range: range(snap, i.span)?,
+        selection_range: range(snap, i.name_span)?,
+        children: (!children.is_empty()).then_some(children),
+    })
+}
