@@ -149,19 +149,53 @@ pub fn analyze(
     analyze_with(host, path, only_env, diags, None)
 }
 
-/// [`analyze`], reusing the parses of unchanged files (the language server).
+/// What the language server keeps between analyses of one project: the
+/// parse of every file, and each env's evaluation of each declaration
+/// ([`check::memo`]). An analysis with a cache gives the same result as one
+/// without; it only skips work whose inputs did not change.
+#[derive(Debug, Default)]
+pub struct Cache {
+    /// Parsed files.
+    pub parses: load::ParseCache,
+    /// Evaluations.
+    pub evals: std::sync::Mutex<check::memo::Memo>,
+}
+
+impl Cache {
+    /// An empty cache.
+    pub fn new() -> Cache {
+        Cache::default()
+    }
+
+    /// Hand back the previous analysis: its evaluated declarations are
+    /// reused (moved, not copied) by the next one.
+    pub fn recycle(&self, previous: &mut Analysis) {
+        if let Ok(mut m) = self.evals.lock() {
+            m.recycle(std::mem::take(&mut previous.checked.envs));
+        }
+    }
+}
+
+/// [`analyze`], reusing what `cache` kept from earlier analyses (the
+/// language server).
 pub fn analyze_with(
     host: &dyn load::Host,
     path: &std::path::Path,
     only_env: Option<&str>,
     diags: &mut Diagnostics,
-    cache: Option<&load::ParseCache>,
+    cache: Option<&Cache>,
 ) -> Result<Analysis, load::LoadError> {
-    let mut loaded = load::load_with(host, path, diags, cache)?;
+    let mut loaded = load::load_with(host, path, diags, cache.map(|c| &c.parses))?;
+    let mut memo = cache.and_then(|c| c.evals.lock().ok());
     let checked = std::thread::scope(|scope| {
         let (loaded, diags2) = (&mut loaded, &mut *diags);
-        spawn_in(scope, move || check::check(loaded, only_env, diags2)).join()
+        let memo = memo.as_deref_mut();
+        spawn_in(scope, move || {
+            check::check_with(loaded, only_env, diags2, memo)
+        })
+        .join()
     });
+    drop(memo);
     let Some(checked) = checked else {
         return Err(load::LoadError {
             message: "internal error: the checker stopped unexpectedly".into(),

@@ -214,6 +214,7 @@ image web { context = "web" }
 service api {
   port http = 8080
   replicas = 1
+  image = api
   resources { cpu = 250m .. 500m, memory = 128Mi .. 256Mi }
   liveness = http("/healthz", port = http)
   env_vars { LOG_LEVEL = log_level }
@@ -482,6 +483,22 @@ fn the_language_server_answers_an_editor() {
     insta::assert_snapshot!("diagnostics_typo", c.diags("main.ship").join("\n"));
     c.change("main.ship", MAIN);
 
+    // A file the project does not import is checked in its own folder.
+    std::fs::create_dir_all(root.join("extra")).unwrap();
+    let solo = "service solo { port http = 99999 }\n";
+    std::fs::write(root.join("extra/solo.ship"), solo).unwrap();
+    c.open("extra/solo.ship");
+    c.at(
+        "textDocument/foldingRange",
+        "extra/solo.ship",
+        solo,
+        "",
+        0,
+        json!({}),
+    );
+    let d = c.diags("extra/solo.ship");
+    assert!(d.iter().any(|x| x.contains("99999")), "{d:?}");
+
     // Rename service api across files.
     let r = c.at(
         "textDocument/rename",
@@ -502,6 +519,19 @@ fn the_language_server_answers_an_editor() {
     );
     assert!(
         bad["error"].as_str().unwrap().contains("already exists"),
+        "{bad}"
+    );
+    // web runs image web only because the names match: refused.
+    let bad = c.at(
+        "textDocument/rename",
+        "web.ship",
+        WEB,
+        "service web",
+        9,
+        json!({ "newName": "frontend" }),
+    );
+    assert!(
+        bad["error"].as_str().unwrap().contains("set `image = web`"),
         "{bad}"
     );
 
@@ -526,7 +556,7 @@ fn the_language_server_answers_an_editor() {
             )
         })
         .collect();
-    assert_eq!(names, ["log_level (0)", "api (1)", "web (1)", "api (5)"]);
+    assert_eq!(names, ["log_level (0)", "api (1)", "web (1)", "api (6)"]);
     let messy = "service  web {\n port http=3000\n   env_vars { API_URL = api.port.http.url }\n}\n";
     c.change("web.ship", messy);
     let f = c.at(
@@ -548,5 +578,158 @@ fn the_language_server_answers_an_editor() {
         json!({}),
     );
     insta::assert_yaml_snapshot!("folding", f);
+    let t = c.at(
+        "textDocument/semanticTokens/full",
+        "web.ship",
+        WEB,
+        "",
+        0,
+        json!({}),
+    );
+    // web (service, declared), http (port, declared), api (service), http (port).
+    let data: Vec<u64> = t["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        data,
+        [0, 8, 3, 0, 1, 1, 7, 4, 8, 1, 1, 23, 3, 0, 0, 0, 9, 4, 8, 0],
+        "{t}"
+    );
     c.stop();
+}
+
+/// The model and diagnostics of an analysis, as text to compare.
+fn picture(a: &shipc::Analysis, diags: &[shipc::Diagnostic]) -> String {
+    let mut s = format!("{diags:#?}\n");
+    for e in &a.checked.envs {
+        s.push_str(&format!(
+            "{}\n{:#?}\n{:#?}\n{:#?}\n{:#?}\n{:#?}\n",
+            e.name, e.env, e.services, e.infras, e.images, e.edges
+        ));
+    }
+    for g in &a.graphs {
+        s.push_str(&format!("{:?}\n", g.waves));
+    }
+    s
+}
+
+/// Analyse `files` with the cache (recycling the previous analysis, as the
+/// server does) and without, and require the same result.
+fn same_as_full(
+    cache: &shipc::Cache,
+    prev: &mut Option<shipc::Analysis>,
+    files: &[(String, String)],
+    what: &str,
+) {
+    let mut host = shipc::load::MemoryHost::new();
+    for (p, t) in files {
+        host.add(format!("ship/{p}"), t.as_str());
+    }
+    if let Some(mut p) = prev.take() {
+        cache.recycle(&mut p);
+    }
+    let mut d1 = shipc::Diagnostics::new();
+    let a1 = shipc::analyze_with(&host, Path::new("ship"), None, &mut d1, Some(cache)).unwrap();
+    let d1 = d1.into_sorted();
+    let mut d2 = shipc::Diagnostics::new();
+    let a2 = shipc::analyze(&host, Path::new("ship"), None, &mut d2).unwrap();
+    let d2 = d2.into_sorted();
+    let (p1, p2) = (picture(&a1, &d1), picture(&a2, &d2));
+    if p1 != p2 {
+        let diff: Vec<String> = p1
+            .lines()
+            .zip(p2.lines())
+            .enumerate()
+            .filter(|(_, (a, b))| a != b)
+            .take(10)
+            .map(|(i, (a, b))| format!("line {i}:\n  incremental: {a}\n  full:        {b}"))
+            .collect();
+        panic!(
+            "{what}: the incremental check differs from a full one:\n{}",
+            diff.join("\n")
+        );
+    }
+    *prev = Some(a1);
+}
+
+#[test]
+fn incremental_checks_match_full_checks() {
+    let mut files = shipc::synth::project_files(320);
+    let cache = shipc::Cache::new();
+    let mut prev = None;
+    same_as_full(&cache, &mut prev, &files, "first analysis");
+    // A value in one service.
+    let f = &mut files[1].1;
+    *f = f.replacen("then 3 else 1", "then 3 else 2", 1);
+    same_as_full(&cache, &mut prev, &files, "a changed value");
+    let stats = cache.evals.lock().unwrap().stats();
+    // The changed service alone, in each of the 4 envs (the edit keeps the
+    // text's length, so nothing else moved).
+    assert_eq!(stats.evaluated, 4, "{stats:?}");
+    // Spans that move: a comment above the first service of a file.
+    let f = &mut files[2].1;
+    *f = format!("# moved\n{f}");
+    same_as_full(&cache, &mut prev, &files, "moved declarations");
+    // A changed address: services that read it change too.
+    let before = files.clone();
+    for (_, f) in files.iter_mut().skip(1) {
+        *f = f.replacen("backend(port_number = 80", "backend(port_number = 90", 1);
+    }
+    same_as_full(&cache, &mut prev, &files, "changed ports");
+    // Errors: a wrong type, an unknown name, a broken file; then fixed.
+    let f = &mut files[1].1;
+    *f = f.replacen("then 3 else 2", "then \"x\" else 2", 1);
+    same_as_full(&cache, &mut prev, &files, "a type error");
+    let f = &mut files[2].1;
+    *f = f.replacen(".port.http.url", ".port.htp.url", 1);
+    same_as_full(&cache, &mut prev, &files, "an unknown port");
+    let f = &mut files[3].1;
+    *f = f.replacen("}\n", "\n", 1);
+    same_as_full(&cache, &mut prev, &files, "a file that does not parse");
+    files = before;
+    same_as_full(&cache, &mut prev, &files, "everything fixed");
+    // The context: an env changes.
+    let f = &mut files[0].1;
+    *f = f.replacen(
+        "domain = \"staging.synth.dev\"",
+        "domain = \"stage.synth.dev\"\n  release_suffix = \"-s\"",
+        1,
+    );
+    same_as_full(&cache, &mut prev, &files, "an env changed");
+    // The examples: every number of a port moved by one, one file at a time.
+    for (name, dir) in common::examples() {
+        let mut files: Vec<(String, String)> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "ship"))
+            .map(|p| {
+                (
+                    p.file_name().unwrap().to_string_lossy().into_owned(),
+                    std::fs::read_to_string(&p).unwrap(),
+                )
+            })
+            .collect();
+        files.sort();
+        let cache = shipc::Cache::new();
+        let mut prev = None;
+        same_as_full(&cache, &mut prev, &files, &name);
+        for i in 0..files.len() {
+            let f = &mut files[i].1;
+            *f = f.replacen(" = 80", " = 81", 1).replacen(
+                "replicas = ",
+                "replicas = 1 + 0 * 0 + ",
+                0,
+            );
+            *f = format!("# edit {i}\n{f}");
+            same_as_full(
+                &cache,
+                &mut prev,
+                &files,
+                &format!("{name}: file {i} edited"),
+            );
+        }
+    }
 }

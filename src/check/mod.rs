@@ -8,6 +8,7 @@
 
 pub mod constraints;
 pub mod containers;
+pub mod memo;
 pub mod names;
 pub mod program;
 pub mod tilt;
@@ -46,7 +47,41 @@ pub struct Checked {
 
 /// Type-check the program in every env (or only in `only_env`).
 pub fn check(loaded: &mut Loaded, only_env: Option<&str>, diags: &mut Diagnostics) -> Checked {
+    check_with(loaded, only_env, diags, None)
+}
+
+/// Each declaration's span and text (what [`memo`] compares).
+type Fingerprints = BTreeMap<DeclRef, (crate::source::Span, String)>;
+
+/// [`check`], reusing (and updating) the evaluations of a [`memo::Memo`]
+/// for declarations that did not change.
+pub fn check_with(
+    loaded: &mut Loaded,
+    only_env: Option<&str>,
+    diags: &mut Diagnostics,
+    mut memo: Option<&mut memo::Memo>,
+) -> Checked {
+    if let Some(m) = memo.as_deref_mut() {
+        m.begin(memo::context(loaded));
+    }
     let program = program::collect(loaded, diags);
+    let fingerprints: Fingerprints = if memo.is_some() {
+        [DeclKind::Image, DeclKind::Service, DeclKind::Infra]
+            .into_iter()
+            .flat_map(|k| program.of(k).map(move |(n, d)| (k, n, d)))
+            .map(|(kind, n, d)| {
+                (
+                    DeclRef {
+                        kind,
+                        name: n.clone(),
+                    },
+                    (d.span, loaded.sources.slice(d.span).to_string()),
+                )
+            })
+            .collect()
+    } else {
+        BTreeMap::new()
+    };
     let mut project = Value::new(V::Record(Fields::new()), Default::default());
     let mut policy = BTreeMap::new();
     {
@@ -124,22 +159,39 @@ pub fn check(loaded: &mut Loaded, only_env: Option<&str>, diags: &mut Diagnostic
         .map_or(1, |n| n.get())
         .min(selected.len())
         .max(1);
-    let chunks: Vec<Vec<String>> = (0..workers)
-        .map(|w| selected.iter().skip(w).step_by(workers).cloned().collect())
+    let use_memo = memo.is_some();
+    if let Some(m) = memo.as_deref_mut() {
+        m.retain(&selected.iter().cloned().collect());
+    }
+    let chunks: Vec<Vec<(String, Option<memo::EnvMemo>)>> = (0..workers)
+        .map(|w| {
+            selected
+                .iter()
+                .skip(w)
+                .step_by(workers)
+                .map(|n| (n.clone(), memo.as_deref_mut().map(|m| m.take(n))))
+                .collect()
+        })
         .collect();
-    type EnvResult = (String, Option<EnvModel>, Diagnostics);
+    type EnvResult = (String, Option<EnvModel>, Diagnostics, Option<memo::EnvMemo>);
     let results: Vec<Vec<EnvResult>> = std::thread::scope(|scope| {
         let handles: Vec<_> = chunks
-            .iter()
+            .into_iter()
             .map(|chunk| {
-                let (program, project) = (&program, &project);
+                let (program, project, fps) = (&program, &project, &fingerprints);
                 crate::spawn_in(scope, move || {
                     chunk
-                        .iter()
-                        .map(|name| {
+                        .into_iter()
+                        .map(|(name, mut em)| {
                             let mut d = Diagnostics::new();
-                            let m = eval_env(program, name, project, &mut d);
-                            (name.clone(), m, d)
+                            let m = eval_env_with(
+                                program,
+                                &name,
+                                project,
+                                &mut d,
+                                em.as_mut().map(|e| (e, fps)),
+                            );
+                            (name, m, d, em)
                         })
                         .collect::<Vec<_>>()
                 })
@@ -151,7 +203,10 @@ pub fn check(loaded: &mut Loaded, only_env: Option<&str>, diags: &mut Diagnostic
             .collect()
     });
     let mut by_name: BTreeMap<String, (Option<EnvModel>, Diagnostics)> = BTreeMap::new();
-    for (name, m, d) in results.into_iter().flatten() {
+    for (name, m, d, em) in results.into_iter().flatten() {
+        if let (Some(memo), Some(em), true) = (memo.as_deref_mut(), em, use_memo) {
+            memo.put(name.clone(), em);
+        }
         by_name.insert(name, (m, d));
     }
     for (_, (m, d)) in by_name {
@@ -175,6 +230,104 @@ pub fn eval_env(
     project: &Value,
     diags: &mut Diagnostics,
 ) -> Option<EnvModel> {
+    eval_env_with(program, name, project, diags, None)
+}
+
+/// Evaluate the image, service and infra declarations of an env: every one,
+/// or with a memo only those that changed (and what read their addresses).
+fn eval_decls(
+    ev: &mut Evaluator<'_>,
+    program: &Program,
+    diags: &mut Diagnostics,
+    memo: Option<(&mut memo::EnvMemo, &Fingerprints)>,
+) -> (Vec<crate::model::Decl>, Vec<crate::model::Edge>) {
+    let order: Vec<DeclRef> = [DeclKind::Image, DeclKind::Service, DeclKind::Infra]
+        .into_iter()
+        .flat_map(|kind| {
+            program.of(kind).map(move |(n, _)| DeclRef {
+                kind,
+                name: n.clone(),
+            })
+        })
+        .collect();
+    let Some((m, fps)) = memo else {
+        let decls = order
+            .iter()
+            .filter_map(|id| ev.eval_decl(id.kind, &id.name))
+            .collect();
+        return (decls, ev.take_edges());
+    };
+    diags.extend(ev.take_diagnostics().into_sorted());
+    let mut stale = memo::changed(m, fps);
+    m.decls.retain(|id, _| fps.contains_key(id));
+    type Fresh = (
+        Option<crate::model::Decl>,
+        Vec<crate::diag::Diagnostic>,
+        Vec<crate::model::Edge>,
+    );
+    let mut fresh: BTreeMap<DeclRef, Fresh> = BTreeMap::new();
+    let mut queue: std::collections::VecDeque<DeclRef> = order
+        .iter()
+        .filter(|id| stale.contains(*id))
+        .cloned()
+        .collect();
+    while let Some(id) = queue.pop_front() {
+        ev.take_touched();
+        let d = ev.eval_decl(id.kind, &id.name);
+        let dd = ev.take_diagnostics().into_sorted();
+        let de = ev.take_edges();
+        let touched = ev.take_touched();
+        let address = ev.address(&id);
+        ev.take_touched();
+        let Some(fp) = fps.get(&id) else {
+            continue;
+        };
+        let moved = m.decls.get(&id).is_none_or(|old| old.address != address);
+        if moved {
+            for reader in memo::readers_of(m, &id) {
+                if stale.insert(reader.clone()) {
+                    queue.push_back(reader);
+                }
+            }
+        }
+        m.decls.insert(
+            id.clone(),
+            memo::DeclMemo {
+                fingerprint: fp.clone(),
+                diags: dd.clone(),
+                edges: de.clone(),
+                touched,
+                address,
+                value: None,
+            },
+        );
+        fresh.insert(id, (d, dd, de));
+    }
+    m.evaluated = fresh.len();
+    let mut decls = Vec::new();
+    let mut edges = Vec::new();
+    for id in order {
+        if let Some((d, dd, de)) = fresh.remove(&id) {
+            diags.extend(dd);
+            edges.extend(de);
+            decls.extend(d);
+        } else if let Some(e) = m.decls.get_mut(&id) {
+            diags.extend(e.diags.iter().cloned());
+            edges.extend(e.edges.iter().cloned());
+            decls.extend(e.value.take());
+        }
+    }
+    (decls, edges)
+}
+
+/// [`eval_env`] with an optional memo (see [`memo`]).
+fn eval_env_with(
+    program: &Program,
+    name: &str,
+    project: &Value,
+    diags: &mut Diagnostics,
+    mut memo: Option<(&mut memo::EnvMemo, &Fingerprints)>,
+) -> Option<EnvModel> {
     let decl = program.decl(DeclKind::Env, name)?;
     let mut ev = Evaluator::new(program);
     ev.bind_env(decl, project);
@@ -190,26 +343,26 @@ pub fn eval_env(
     let mut services = BTreeMap::new();
     let mut infras = BTreeMap::new();
     let mut all_images = BTreeMap::new();
-    for kind_ in [DeclKind::Image, DeclKind::Service, DeclKind::Infra] {
-        let names: Vec<String> = program.of(kind_).map(|(n, _)| n.clone()).collect();
-        for n in names {
-            let Some(d) = ev.eval_decl(kind_, &n) else {
-                continue;
-            };
-            match kind_ {
-                DeclKind::Service => {
-                    services.insert(n, d);
-                }
-                DeclKind::Infra => {
-                    infras.insert(n, d);
-                }
-                _ => {
-                    all_images.insert(n, d);
-                }
+    let (decls, edges) = eval_decls(
+        &mut ev,
+        program,
+        diags,
+        memo.as_mut().map(|(m, f)| (&mut **m, *f)),
+    );
+    for d in decls {
+        let n = d.id.name.clone();
+        match d.id.kind {
+            DeclKind::Service => {
+                services.insert(n, d);
+            }
+            DeclKind::Infra => {
+                infras.insert(n, d);
+            }
+            _ => {
+                all_images.insert(n, d);
             }
         }
     }
-    let edges = ev.take_edges();
     diags.extend(ev.into_diagnostics().into_sorted());
 
     // `include`: deploy only these (images follow the services that use them).
@@ -248,8 +401,15 @@ pub fn eval_env(
             }
         }
     }
-    services.retain(|_, d| is_in(&d.id));
-    infras.retain(|_, d| is_in(&d.id));
+    // What the model leaves out goes back to the memo for the next check.
+    let mut left_out: Vec<crate::model::Decl> = Vec::new();
+    for map in [&mut services, &mut infras] {
+        let (keep, out): (BTreeMap<_, _>, BTreeMap<_, _>) = std::mem::take(map)
+            .into_iter()
+            .partition(|(_, d)| is_in(&d.id));
+        *map = keep;
+        left_out.extend(out.into_values());
+    }
     let mut used_images: BTreeSet<String> = BTreeSet::new();
     for s in services.values() {
         if let Some(V::Decl(d)) = s.value.get("image").map(|i| &i.kind) {
@@ -266,10 +426,17 @@ pub fn eval_env(
             }
         }
     }
-    let images: BTreeMap<_, _> = all_images
+    let (images, unused): (BTreeMap<_, _>, BTreeMap<_, _>) = all_images
         .into_iter()
-        .filter(|(n, _)| used_images.contains(n))
-        .collect();
+        .partition(|(n, _)| used_images.contains(n));
+    left_out.extend(unused.into_values());
+    if let Some((m, _)) = memo {
+        for d in left_out {
+            if let Some(slot) = m.decls.get_mut(&d.id) {
+                slot.value = Some(d);
+            }
+        }
+    }
     let keep = |d: &DeclRef| match d.kind {
         DeclKind::Image => images.contains_key(&d.name),
         _ => is_in(d),

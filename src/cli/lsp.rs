@@ -17,7 +17,7 @@ use lsp_types as lsp;
 use lsp_types::notification::Notification as _;
 use lsp_types::request::Request as _;
 use shipc::ide::{self, complete, hover, outline, LineIndex, Snapshot};
-use shipc::load::{Host, ParseCache};
+use shipc::load::Host;
 use shipc::source::{FileId, Span};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -74,6 +74,22 @@ fn capabilities() -> lsp::ServerCapabilities {
         document_symbol_provider: Some(lsp::OneOf::Left(true)),
         document_formatting_provider: Some(lsp::OneOf::Left(true)),
         folding_range_provider: Some(lsp::FoldingRangeProviderCapability::Simple(true)),
+        semantic_tokens_provider: Some(
+            lsp::SemanticTokensServerCapabilities::SemanticTokensOptions(
+                lsp::SemanticTokensOptions {
+                    legend: lsp::SemanticTokensLegend {
+                        token_types: outline::TOKEN_TYPES
+                            .iter()
+                            .map(|t| lsp::SemanticTokenType::new(t))
+                            .collect(),
+                        token_modifiers: vec![lsp::SemanticTokenModifier::DECLARATION],
+                    },
+                    full: Some(lsp::SemanticTokensFullOptions::Bool(true)),
+                    range: None,
+                    work_done_progress_options: Default::default(),
+                },
+            ),
+        ),
         ..Default::default()
     }
 }
@@ -87,7 +103,7 @@ struct Doc {
 /// One analysed module.
 #[derive(Default)]
 struct Project {
-    cache: ParseCache,
+    cache: shipc::Cache,
     snap: Option<Snapshot>,
     /// Files diagnostics were published for (to clear them later).
     published: BTreeSet<PathBuf>,
@@ -103,8 +119,49 @@ struct Server<'c> {
 }
 
 fn serve(conn: &Connection) -> Result<(), String> {
-    let caps = serde_json::to_value(capabilities()).map_err(|e| e.to_string())?;
-    conn.initialize(caps).map_err(|e| e.to_string())?;
+    let (id, params) = conn.initialize_start().map_err(|e| e.to_string())?;
+    let init: lsp::InitializeParams = serde_json::from_value(params).unwrap_or_default();
+    let result = lsp::InitializeResult {
+        capabilities: capabilities(),
+        server_info: Some(lsp::ServerInfo {
+            name: "shipc".into(),
+            version: Some(env!("CARGO_PKG_VERSION").into()),
+        }),
+    };
+    let result = serde_json::to_value(result).map_err(|e| e.to_string())?;
+    conn.initialize_finish(id, result)
+        .map_err(|e| e.to_string())?;
+    // Files changed on disk (a checkout, another tool) re-check the
+    // projects, when the client can watch for us.
+    let can_watch = init
+        .capabilities
+        .workspace
+        .as_ref()
+        .and_then(|w| w.did_change_watched_files.as_ref())
+        .and_then(|d| d.dynamic_registration)
+        .unwrap_or(false);
+    if can_watch {
+        let watchers = ["**/*.ship", "**/ship.lock"]
+            .into_iter()
+            .map(|g| lsp::FileSystemWatcher {
+                glob_pattern: lsp::GlobPattern::String(g.into()),
+                kind: None,
+            })
+            .collect();
+        let options = lsp::DidChangeWatchedFilesRegistrationOptions { watchers };
+        let registration = lsp::Registration {
+            id: "shipc-watch".into(),
+            method: lsp::notification::DidChangeWatchedFiles::METHOD.into(),
+            register_options: serde_json::to_value(options).ok(),
+        };
+        let _ = conn.sender.send(Message::Request(Request::new(
+            lsp_server::RequestId::from("shipc-register-watch".to_string()),
+            lsp::request::RegisterCapability::METHOD.into(),
+            lsp::RegistrationParams {
+                registrations: vec![registration],
+            },
+        )));
+    }
     let mut s = Server {
         conn,
         docs: BTreeMap::new(),
@@ -305,10 +362,12 @@ impl Server<'_> {
             docs: &self.docs,
         };
         let mut diags = shipc::Diagnostics::new();
-        // The previous snapshot is dropped on another thread: freeing a
-        // large model takes time the user would wait for.
-        let old = project.snap.take();
-        std::thread::spawn(move || drop(old));
+        // The previous analysis's evaluated declarations are reused; the
+        // rest of it is freed after the new diagnostics are out.
+        let old = project.snap.take().map(|mut s| {
+            project.cache.recycle(&mut s.analysis);
+            s
+        });
         let analysis =
             match shipc::analyze_with(&host, root, None, &mut diags, Some(&project.cache)) {
                 Ok(a) => a,
@@ -356,6 +415,7 @@ impl Server<'_> {
         for (p, ds) in by_file {
             self.publish(&p, ds);
         }
+        drop(old);
     }
 
     fn publish(&self, path: &Path, diagnostics: Vec<lsp::Diagnostic>) {
@@ -501,6 +561,40 @@ impl Server<'_> {
                     .collect::<Vec<_>>();
                 Some(folds)
             }),
+            R::SemanticTokensFullRequest::METHOD => {
+                self.with::<R::SemanticTokensFullRequest>(req, |s, p| {
+                    let path = uri_path(&p.text_document.uri)?;
+                    let (snap, file) = s.snapshot_for(&path)?;
+                    let text = snap.text(file);
+                    let li = LineIndex::new(text);
+                    let mut data = Vec::new();
+                    let (mut prev_line, mut prev_col) = (0u32, 0u32);
+                    for (span, ty, def) in outline::semantic_tokens(&snap.index, file) {
+                        let (line, col) = li.position(text, span.start as usize);
+                        let (end_line, end_col) = li.position(text, span.end as usize);
+                        if end_line != line {
+                            continue;
+                        }
+                        let delta_start = if line == prev_line {
+                            col - prev_col
+                        } else {
+                            col
+                        };
+                        data.push(lsp::SemanticToken {
+                            delta_line: line - prev_line,
+                            delta_start,
+                            length: end_col - col,
+                            token_type: ty,
+                            token_modifiers_bitset: u32::from(def),
+                        });
+                        (prev_line, prev_col) = (line, col);
+                    }
+                    Some(lsp::SemanticTokensResult::Tokens(lsp::SemanticTokens {
+                        result_id: None,
+                        data,
+                    }))
+                })
+            }
             _ => Err((
                 ErrorCode::MethodNotFound,
                 format!("unsupported request `{}`", req.method),

@@ -114,6 +114,25 @@ pub struct Diagnostics {
 }
 
 impl Diagnostics {
+    /// Copies of the diagnostics pushed since there were `n`, sorted and
+    /// without repeats.
+    pub fn since(&self, n: usize) -> Vec<Diagnostic> {
+        let mut out = self
+            .items
+            .get(n..)
+            .map(<[Diagnostic]>::to_vec)
+            .unwrap_or_default();
+        // A cached computation's report, replayed on every use: without
+        // repeats, so `let b = a + a` chains stay linear.
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// Drop the diagnostics pushed since there were `n`.
+    pub fn truncate(&mut self, n: usize) {
+        self.items.truncate(n);
+    }
     /// An empty collection.
     pub fn new() -> Diagnostics {
         Diagnostics::default()

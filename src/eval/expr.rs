@@ -424,12 +424,16 @@ impl<'p> Evaluator<'p> {
         // Each let is evaluated once per env (so `let b = a + a` chains stay
         // linear); the references it resolved are replayed as edges of
         // whichever declaration uses it.
-        if let Some((v, targets)) = self.let_cache.get(&name).cloned() {
-            for (to, at) in targets {
+        if let Some(c) = self.let_cache.get(&name).cloned() {
+            for (to, at) in c.targets {
                 self.edge(to, at, false);
             }
-            return Value::new(v.kind, span);
+            self.diags.extend(c.diags);
+            self.touched.extend(c.touched);
+            return Value::new(c.value.kind, span);
         }
+        let diags_before = self.diags.len();
+        let touched_before = std::mem::take(&mut self.touched);
         self.lets_active.push(name.clone());
         // A let sees neither template parameters nor `self`.
         let locals = std::mem::take(&mut self.frame.locals);
@@ -448,7 +452,17 @@ impl<'p> Evaluator<'p> {
         for (to, at) in &targets {
             self.edge(to.clone(), *at, false);
         }
-        self.let_cache.insert(name, (v.clone(), targets));
+        let touched = std::mem::replace(&mut self.touched, touched_before);
+        self.touched.extend(touched.iter().cloned());
+        self.let_cache.insert(
+            name,
+            super::LetCached {
+                value: v.clone(),
+                targets,
+                diags: self.diags.since(diags_before),
+                touched,
+            },
+        );
         Value::new(v.kind, span)
     }
 

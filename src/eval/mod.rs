@@ -45,8 +45,8 @@ struct Frame {
 }
 
 /// Ports of a declaration, as seen from references.
-#[derive(Debug, Clone)]
-pub(crate) struct PortsInfo {
+#[derive(Debug, Clone, PartialEq)]
+pub struct PortsInfo {
     host: String,
     k8s_name: String,
     /// label → (service port, container port)
@@ -100,7 +100,24 @@ pub struct Evaluator<'p> {
     /// `env.domain` is an unset value, not an unknown field.
     keep_unset: bool,
     /// Evaluated lets with the declarations they reference.
-    let_cache: BTreeMap<String, (Value, Vec<(DeclRef, Span)>)>,
+    let_cache: BTreeMap<String, LetCached>,
+    /// What computing each declaration's address reported (replayed on
+    /// every use, so each declaration's diagnostics are complete).
+    ports_diags: BTreeMap<DeclRef, Vec<Diagnostic>>,
+    /// The declarations whose ports, host or name were read (addresses),
+    /// since the last [`Evaluator::take_touched`]: what a declaration's
+    /// value depends on besides its own layers (incremental checking).
+    touched: BTreeSet<DeclRef>,
+}
+
+/// An evaluated let: its value, the declarations it references, what it
+/// reported and which addresses it read — replayed on every use.
+#[derive(Debug, Clone)]
+pub(crate) struct LetCached {
+    pub(crate) value: Value,
+    pub(crate) targets: Vec<(DeclRef, Span)>,
+    pub(crate) diags: Vec<Diagnostic>,
+    pub(crate) touched: BTreeSet<DeclRef>,
 }
 
 /// The pseudo-declaration that lets are evaluated "from" while their edges
@@ -141,7 +158,19 @@ impl<'p> Evaluator<'p> {
             default_depth: 0,
             keep_unset: true,
             let_cache: BTreeMap::new(),
+            ports_diags: BTreeMap::new(),
+            touched: BTreeSet::new(),
         }
+    }
+
+    /// Take the diagnostics found so far.
+    pub fn take_diagnostics(&mut self) -> Diagnostics {
+        std::mem::take(&mut self.diags)
+    }
+
+    /// Take the set of declarations read through addresses so far.
+    pub fn take_touched(&mut self) -> BTreeSet<DeclRef> {
+        std::mem::take(&mut self.touched)
     }
 
     /// The diagnostics found so far.
@@ -281,6 +310,7 @@ impl<'p> Evaluator<'p> {
         self.env = Some(env);
         self.overrides = overrides;
         self.ports.clear();
+        self.ports_diags.clear();
         // Lets seen while evaluating the env body ran without `env`.
         self.let_cache.clear();
     }
@@ -543,9 +573,46 @@ impl<'p> Evaluator<'p> {
         target: &DeclRef,
         span: Span,
     ) -> Option<std::rc::Rc<PortsInfo>> {
-        if let Some(info) = self.ports.get(target) {
-            return info.clone();
+        if !self.touched.contains(target) {
+            self.touched.insert(target.clone());
         }
+        if let Some(info) = self.ports.get(target) {
+            let info = info.clone();
+            if let Some(ds) = self.ports_diags.get(target) {
+                self.diags.extend(ds.iter().cloned());
+            }
+            return info;
+        }
+        let before = self.diags.len();
+        let info = self.compute_ports_info(target, span);
+        let produced = self.diags.since(before);
+        self.ports_diags.insert(target.clone(), produced);
+        info
+    }
+
+    /// A declaration's address in this env (ports, host, name) and what
+    /// computing it reports, for the incremental checker to compare. The
+    /// report is not added to this evaluator's diagnostics.
+    pub fn address(&mut self, target: &DeclRef) -> Option<(PortsInfo, Vec<Diagnostic>)> {
+        if !matches!(target.kind, DeclKind::Service | DeclKind::Infra) {
+            return None;
+        }
+        let before = self.diags.len();
+        let span = self
+            .p
+            .decl(target.kind, &target.name)
+            .map(|d| d.name.span)?;
+        let info = self.ports_info(target, span);
+        self.diags.truncate(before);
+        let diags = self.ports_diags.get(target).cloned().unwrap_or_default();
+        Some(((*info?).clone(), diags))
+    }
+
+    fn compute_ports_info(
+        &mut self,
+        target: &DeclRef,
+        span: Span,
+    ) -> Option<std::rc::Rc<PortsInfo>> {
         let decl = self.p.decl(target.kind, &target.name)?;
         if !self.ports_active.insert(target.clone()) {
             self.err(

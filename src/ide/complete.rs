@@ -777,14 +777,14 @@ fn functions(snap: &Snapshot, rets: Option<&Vec<String>>) -> Vec<Item> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::load::{MemoryHost, ParseCache};
+    use crate::load::MemoryHost;
 
     fn snap(files: &[(&str, &str)]) -> Snapshot {
         let mut host = MemoryHost::new();
         for (p, t) in files {
             host.add(format!("ship/{p}"), *t);
         }
-        let cache = ParseCache::new();
+        let cache = crate::Cache::new();
         let mut d = crate::Diagnostics::new();
         let a = crate::analyze_with(
             &host,

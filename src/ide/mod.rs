@@ -23,7 +23,6 @@ pub mod outline;
 pub mod schema;
 
 use crate::diag::Diagnostic;
-use crate::load::ParseCache;
 use crate::model::DeclRef;
 use crate::source::{FileId, Span};
 use crate::syntax::ast::{self, DeclKind};
@@ -48,7 +47,8 @@ pub struct Snapshot {
 
 impl Snapshot {
     /// Build a snapshot from an analysis made with `cache`.
-    pub fn new(analysis: Analysis, diagnostics: Vec<Diagnostic>, cache: &ParseCache) -> Snapshot {
+    pub fn new(analysis: Analysis, diagnostics: Vec<Diagnostic>, cache: &crate::Cache) -> Snapshot {
+        let cache = &cache.parses;
         let mut asts = BTreeMap::new();
         let mut paths = BTreeMap::new();
         for f in analysis.loaded.sources.files() {

@@ -245,3 +245,47 @@ pub fn folds(text: &str) -> Vec<Fold> {
     out.sort_by_key(|f| (f.start, f.end));
     out
 }
+
+/// The semantic token types the server declares, in legend order.
+pub const TOKEN_TYPES: &[&str] = &[
+    "class",     // service
+    "struct",    // infra
+    "namespace", // image
+    "enum",      // env
+    "variable",  // let
+    "type",      // type
+    "macro",     // template
+    "parameter", // template parameter
+    "property",  // labelled port
+];
+
+/// Every resolved name of a file, for semantic highlighting: its span,
+/// its index in [`TOKEN_TYPES`], and whether it is the definition.
+pub fn semantic_tokens(
+    index: &super::index::Index,
+    file: crate::source::FileId,
+) -> Vec<(Span, u32, bool)> {
+    use super::index::Symbol;
+    index
+        .occurrences
+        .get(&file)
+        .map(|occ| {
+            occ.iter()
+                .map(|o| {
+                    let t = match &o.symbol {
+                        Symbol::Decl(DeclKind::Service, _) => 0,
+                        Symbol::Decl(DeclKind::Infra, _) => 1,
+                        Symbol::Decl(DeclKind::Image, _) => 2,
+                        Symbol::Decl(DeclKind::Env, _) => 3,
+                        Symbol::Let(_) => 4,
+                        Symbol::Type(_) => 5,
+                        Symbol::Template(_) => 6,
+                        Symbol::Param(..) => 7,
+                        Symbol::Port(..) => 8,
+                    };
+                    (o.span, t, o.def)
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
