@@ -733,3 +733,50 @@ fn incremental_checks_match_full_checks() {
         }
     }
 }
+
+/// Every answer at every position of every example (and of each example cut
+/// short at that position, as while typing) comes back without a panic.
+#[test]
+fn ide_answers_never_panic() {
+    for (name, dir) in common::examples() {
+        let mut host = shipc::load::MemoryHost::new();
+        let mut texts = Vec::new();
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.extension().is_some_and(|x| x == "ship") {
+                let t = std::fs::read_to_string(&p).unwrap();
+                let f = p.file_name().unwrap().to_string_lossy().into_owned();
+                host.add(format!("ship/{f}"), t.as_str());
+                texts.push((format!("ship/{f}"), t));
+            }
+        }
+        let cache = shipc::Cache::new();
+        let mut d = shipc::Diagnostics::new();
+        let a = shipc::analyze_with(&host, Path::new("ship"), None, &mut d, Some(&cache)).unwrap();
+        let snap = shipc::ide::Snapshot::new(a, d.into_sorted(), &cache);
+        let mut answered = 0;
+        for (path, text) in &texts {
+            let file = snap
+                .file_id(Path::new(path))
+                .unwrap_or_else(|| panic!("{name}: {path}"));
+            let _ = shipc::ide::outline::folds(text);
+            if let Some(ast) = snap.asts.get(&file) {
+                let _ = shipc::ide::outline::outline(ast);
+            }
+            let mut offsets: Vec<usize> = (0..=text.len()).step_by(5).collect();
+            offsets.push(text.len());
+            for off in offsets.into_iter().filter(|o| text.is_char_boundary(*o)) {
+                if shipc::ide::hover::hover(&snap, file, off).is_some() {
+                    answered += 1;
+                }
+                let _ = snap.definition(file, off);
+                let _ = snap.references(file, off, true);
+                let _ = snap.rename(file, off, "renamed_x");
+                let _ = shipc::ide::complete::complete(&snap, text, off);
+                let cut = &text[..off];
+                let _ = shipc::ide::complete::complete(&snap, cut, off);
+            }
+        }
+        assert!(answered > 50, "{name}: only {answered} hovers");
+    }
+}

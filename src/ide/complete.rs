@@ -626,7 +626,25 @@ fn call(
 
 /// What fits a value of type `ty` (anything, when unknown).
 fn values(snap: &Snapshot, owner: &Owner, ty: Option<&Ty>, stmt: &[String]) -> Vec<Item> {
+    let mut out = values_unsorted(snap, owner, ty, stmt);
+    // One item per label (an image and a service may share a name).
+    let mut seen = std::collections::BTreeSet::new();
+    out.retain(|i| seen.insert(i.label.clone()));
+    out
+}
+
+fn values_unsorted(snap: &Snapshot, owner: &Owner, ty: Option<&Ty>, stmt: &[String]) -> Vec<Item> {
     let p = &snap.analysis.checked.program;
+    // `env.name == ` compares with an env's name.
+    let n = stmt.len();
+    if n >= 4
+        && stmt
+            .get(n - 4..n - 1)
+            .is_some_and(|w| w.join("") == "env.name")
+        && stmt.last().is_some_and(|w| w == "==" || w == "!=")
+    {
+        return env_names(snap);
+    }
     let types = &p.types;
     let mut out = Vec::new();
     if let Some(ty) = ty {
@@ -799,6 +817,56 @@ mod tests {
 
     fn labels(items: &[Item]) -> Vec<&str> {
         items.iter().map(|i| i.label.as_str()).collect()
+    }
+
+    fn at(s: &Snapshot, text: &str, marker: &str) -> Vec<String> {
+        let at = text.find(marker).unwrap() + marker.len();
+        complete(s, text, at).into_iter().map(|i| i.label).collect()
+    }
+
+    #[test]
+    fn completes_by_context() {
+        let main = "image api { context = \"api\" }\nservice api { port http = 8080 }\nenv local { kind = tilt }\n";
+        let s = snap(&[("main.ship", main)]);
+        let t = "service web {\n  resources {\n    ";
+        assert_eq!(at(&s, t, "    "), ["cpu", "ephemeral_storage", "memory"]);
+        let t = "service web {\n  workload = ";
+        assert_eq!(
+            at(&s, t, "= "),
+            ["deployment", "statefulset", "job", "cronjob"]
+        );
+        let t = "service web {\n  image = ";
+        assert!(at(&s, t, "= ").contains(&"api".to_string()));
+        let t = "service api {\n  port http = 8080\n  readiness = http(\"/\", port = ";
+        assert!(at(&s, t, "port = ").contains(&"http".to_string()));
+        let t = "env prod {\n  ";
+        let l = at(&s, t, "  ");
+        assert!(
+            l.contains(&"kind".to_string()) && l.contains(&"api".to_string()),
+            "{l:?}"
+        );
+        let t = "env prod {\n  api.";
+        assert!(at(&s, t, "api.").contains(&"replicas".to_string()));
+        let t = "env prod {\n  kind = ";
+        assert_eq!(at(&s, t, "= "), ["tilt", "helmfile", "flux"]);
+        let l = at(&s, "", "");
+        assert!(
+            l.contains(&"service".to_string()) && l.contains(&"env".to_string()),
+            "{l:?}"
+        );
+        let t = "let x = if env.name == ";
+        assert_eq!(at(&s, t, "== "), ["\"local\""]);
+        let t = "service web {\n  liveness = ";
+        let l = at(&s, t, "= ");
+        assert!(
+            l.contains(&"http".to_string()) && !l.contains(&"secret".to_string()),
+            "{l:?}"
+        );
+        let t = "service web {\n  env_vars { A = \"x\" }\n  ";
+        assert!(at(&s, t, "}\n  ").contains(&"replicas".to_string()));
+        // Inside a comment or a string: nothing.
+        assert!(at(&s, "# serv", "serv").is_empty());
+        assert!(at(&s, "service web { name = \"a", "\"a").is_empty());
     }
 
     #[test]

@@ -65,7 +65,9 @@ pub fn hover(snap: &Snapshot, file: FileId, offset: usize) -> Option<Hover> {
             if span.is_none() {
                 span = Some(e.span);
             }
-            if let Some(s) = literal(snap, e, field.as_ref().map(|(t, _)| t)) {
+            if let Some(s) = function(snap, e).filter(|_| sections.is_empty()) {
+                sections.push(s);
+            } else if let Some(s) = literal(snap, e, field.as_ref().map(|(t, _)| t)) {
                 sections.push(s);
             } else if place.key.is_none() && sections.is_empty() {
                 if let Some((ty, _)) = &field {
@@ -149,7 +151,11 @@ fn symbol(snap: &Snapshot, s: &Symbol) -> String {
         _ => first_lines(sources.slice(def.item).trim_end(), 6),
     };
     let mut out = format!("```ship\n{head}\n```\n\n{} — `{path}:{line}`", s.describe());
-    let doc = schema::doc(sources, def.item);
+    // A parameter's line is its template's: that comment is the template's.
+    let doc = match s {
+        Symbol::Param(..) => String::new(),
+        _ => schema::doc(sources, def.item),
+    };
     if !doc.is_empty() {
         out.push_str("\n\n");
         out.push_str(&doc);
@@ -206,6 +212,45 @@ fn first_lines(text: &str, n: usize) -> String {
     let mut out = lines.iter().take(n).copied().collect::<Vec<_>>().join("\n");
     out.push_str("\n…");
     out
+}
+
+/// A stdlib function's name: its signature and doc.
+fn function(snap: &Snapshot, e: &ast::Expr) -> Option<String> {
+    let ExprKind::Ident(name) = &e.kind else {
+        return None;
+    };
+    let p = &snap.analysis.checked.program;
+    if p.lets.contains_key(name) {
+        return None;
+    }
+    let f = p.fns.get(name)?;
+    let params: Vec<String> = f
+        .params
+        .iter()
+        .map(|x| {
+            let default = x
+                .default
+                .as_ref()
+                .map(|d| format!(" = {}", snap.analysis.loaded.sources.slice(d.span)))
+                .unwrap_or_default();
+            let opt = if x.optional { "?" } else { "" };
+            format!("{}{opt}: {}{default}", x.name, x.ty)
+        })
+        .collect();
+    let mut out = format!(
+        "```ship
+fn {}({}) -> {}
+```",
+        f.name,
+        params.join(", "),
+        f.ret
+    );
+    let doc = schema::doc(&snap.analysis.loaded.sources, f.span);
+    if !doc.is_empty() {
+        out.push_str("\n\n");
+        out.push_str(&doc);
+    }
+    Some(out)
 }
 
 /// The quantity kind a type expects (`Range<Cpu>` → Cpu).
