@@ -140,7 +140,7 @@ fn lex(text: &str) -> Vec<Tok<'_>> {
 }
 
 /// A number with its unit: digits (and `_`), an optional fraction, then
-/// letters and digits (`1h30m`, `1.5Gi`); never a `..`.
+/// letters and digits (`1h30m`, `1.5Gi`) or `%`; never a `..`.
 pub(crate) fn number_end(b: &[u8], start: usize) -> usize {
     let mut i = start;
     while b.get(i).is_some_and(|c| c.is_ascii_digit() || *c == b'_') {
@@ -151,6 +151,9 @@ pub(crate) fn number_end(b: &[u8], start: usize) -> usize {
         while b.get(i).is_some_and(u8::is_ascii_digit) {
             i += 1;
         }
+    }
+    if b.get(i) == Some(&b'%') {
+        return i + 1;
     }
     loop {
         match b.get(i) {
@@ -186,6 +189,8 @@ fn space_between(prev: &Tok<'_>, next: &Tok<'_>) -> bool {
         (_, Punct(n)) if SPACED.contains(n) => true,
         (Punct("{"), Punct("}")) => false,
         (Punct("{"), _) | (_, Punct("}")) => true,
+        // A record first in a list or call: `[{ … }]`, `f({ … })`.
+        (Punct("(" | "["), Punct("{")) => false,
         (_, Punct("{")) => true,
         (Punct("(" | "[" | "." | "@" | "!" | "<"), _) => false,
         (_, Punct(")" | "]" | "," | "." | ":" | "?" | ">" | "<")) => false,

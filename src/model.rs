@@ -20,6 +20,8 @@ pub enum QuantityKind {
     Storage,
     /// Milliseconds.
     Duration,
+    /// Percent (`70%` is 70).
+    Percent,
 }
 
 /// A reference to a declaration.

@@ -274,9 +274,9 @@ fn diff_shows_what_a_promotion_changes() {
     assert!(stdout.starts_with("NAME"), "{stdout}");
     assert!(
         stdout.lines().any(|l| l.starts_with("catalog")
-            && l.contains("replicas")
-            && l.contains(" 2 ")
-            && l.ends_with('3')),
+            && l.contains("autoscale.replicas")
+            && l.contains(" 2 .. 4 ")
+            && l.ends_with("3 .. 12")),
         "{stdout}"
     );
     assert!(stdout.contains("128Mi .. 256Mi") && stdout.contains("256Mi .. 512Mi"));

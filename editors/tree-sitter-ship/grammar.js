@@ -117,7 +117,7 @@ module.exports = grammar({
     record: ($) => $.body,
 
     // 42, -1, 1_000, 0.5, 250m, 1.5Gi, 1h30m
-    number: (_) => token(/-?[0-9][0-9_]*(\.[0-9]+)?([A-Za-z]+([0-9]+(\.[0-9]+)?[A-Za-z]+)*)?/),
+    number: (_) => token(/-?[0-9][0-9_]*(\.[0-9]+)?(%|[A-Za-z]+([0-9]+(\.[0-9]+)?[A-Za-z]+)*)?/),
 
     string: ($) => seq('"', repeat(choice($.string_content, $.escape_sequence, $.interpolation, alias(token.immediate('$'), $.string_content))), token.immediate('"')),
     string_content: (_) => token.immediate(prec(1, /[^"\\$\n]+/)),

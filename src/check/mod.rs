@@ -11,6 +11,7 @@ pub mod containers;
 pub mod memo;
 pub mod names;
 pub mod program;
+pub mod scaling;
 pub mod tilt;
 pub mod types;
 

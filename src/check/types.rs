@@ -24,6 +24,8 @@ pub enum Ty {
     Storage,
     /// `Duration`
     Duration,
+    /// `Percent` (`70%`)
+    Percent,
     /// `Port` (1–65535)
     Port,
     /// `DnsLabel` (RFC 1123 label)
@@ -135,6 +137,7 @@ pub fn primitive(name: &str) -> Option<Ty> {
         "Memory" => Ty::Memory,
         "Storage" => Ty::Storage,
         "Duration" => Ty::Duration,
+        "Percent" => Ty::Percent,
         "Port" => Ty::Port,
         "DnsLabel" => Ty::DnsLabel,
         "Path" => Ty::Path,
@@ -233,6 +236,7 @@ impl fmt::Display for Ty {
             Ty::Memory => f.write_str("Memory"),
             Ty::Storage => f.write_str("Storage"),
             Ty::Duration => f.write_str("Duration"),
+            Ty::Percent => f.write_str("Percent"),
             Ty::Port => f.write_str("Port"),
             Ty::DnsLabel => f.write_str("DnsLabel"),
             Ty::Path => f.write_str("Path"),

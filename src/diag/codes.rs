@@ -103,6 +103,9 @@ codes! {
     E2030, "value-too-large", Error;
     E2031, "env-var-forward-reference", Error;
     E2032, "invalid-env-var-name", Error;
+    E2033, "invalid-autoscale", Error;
+    E2034, "invalid-disruption-budget", Error;
+    E2035, "invalid-toleration", Error;
     E3001, "dependency-cycle", Error;
     E3002, "excluded-dependency", Error;
     E4001, "object-name-collision", Error;

@@ -83,6 +83,7 @@ impl<'p> Evaluator<'p> {
             (Ty::Memory, _) => self.quantity(v, QuantityKind::Memory, ty),
             (Ty::Storage, _) => self.quantity(v, QuantityKind::Storage, ty),
             (Ty::Duration, _) => self.quantity(v, QuantityKind::Duration, ty),
+            (Ty::Percent, _) => self.quantity(v, QuantityKind::Percent, ty),
             (Ty::Port, V::Int(n)) => {
                 if (1..=65535).contains(n) {
                     Ok(v)
@@ -152,6 +153,17 @@ impl<'p> Evaluator<'p> {
                     Some(h) => Some(Box::new(self.coerce(*h, t, complete)?)),
                     None => None,
                 };
+                if let (V::Int(a), Some(V::Int(b))) = (&lo.kind, hi.as_ref().map(|h| &h.kind)) {
+                    if a > b {
+                        return Err(vec![Diagnostic::new(
+                            Code::E2009,
+                            span,
+                            format!("the lower bound `{a}` is larger than the upper bound `{b}`"),
+                        )
+                        .label("min .. max")
+                        .help(format!("write `{b} .. {a}`"))]);
+                    }
+                }
                 if let (
                     V::Quantity {
                         amount: a,
@@ -386,15 +398,21 @@ impl<'p> Evaluator<'p> {
         let text = match &v.kind {
             V::Quantity { kind: k, .. } if *k == kind => return Ok(v),
             V::Number(t) => t.clone(),
-            V::Int(n) if kind != QuantityKind::Duration => n.to_string(),
+            V::Int(n) if !matches!(kind, QuantityKind::Duration | QuantityKind::Percent) => {
+                n.to_string()
+            }
             V::Int(n) => {
+                let (unit, what) = match kind {
+                    QuantityKind::Percent => ("%", "Percent"),
+                    _ => ("s", "Duration"),
+                };
                 return Err(vec![Diagnostic::new(
                     Code::E2004,
                     span,
-                    format!("`{n}` has no unit, but a Duration is expected"),
+                    format!("`{n}` has no unit, but a {what} is expected"),
                 )
-                .label("a Duration needs a unit")
-                .help(format!("did you mean `{n}s`?"))])
+                .label(format!("a {what} needs a unit"))
+                .help(format!("did you mean `{n}{unit}`?"))]);
             }
             _ => return Err(vec![self.mismatch(&v, ty)]),
         };

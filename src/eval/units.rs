@@ -11,6 +11,16 @@ pub fn parse(text: &str, kind: QuantityKind) -> Result<f64, String> {
         QuantityKind::Cpu => cpu(text),
         QuantityKind::Memory | QuantityKind::Storage => bytes(text, kind),
         QuantityKind::Duration => duration(text),
+        QuantityKind::Percent => percent(text),
+    }
+}
+
+fn percent(text: &str) -> Result<f64, String> {
+    let help = "a Percent is a number with `%`, e.g. `70%`".to_string();
+    match split_number(text) {
+        Some((n, "%")) if n >= 0.0 => Ok(n),
+        Some((_, "%")) => Err("a Percent cannot be negative".into()),
+        _ => Err(help),
     }
 }
 

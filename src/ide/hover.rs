@@ -260,6 +260,7 @@ fn quantity(snap: &Snapshot, ty: &Ty) -> Option<QuantityKind> {
         Ty::Memory => Some(QuantityKind::Memory),
         Ty::Storage => Some(QuantityKind::Storage),
         Ty::Duration => Some(QuantityKind::Duration),
+        Ty::Percent => Some(QuantityKind::Percent),
         Ty::Range(t) | Ty::Optional(t) => quantity(snap, t),
         Ty::Union(alts) => alts.iter().find_map(|a| quantity(snap, a)),
         _ => None,
@@ -290,6 +291,7 @@ fn literal(snap: &Snapshot, e: &ast::Expr, ty: Option<&Ty>) -> Option<String> {
                         binary(amount)
                     )
                 }
+                QuantityKind::Percent => format!("`{text}`: {} percent", fmt_num(amount)),
                 QuantityKind::Duration => format!(
                     "`{text}`: a duration of {} ms ({})",
                     fmt_int(amount),
@@ -321,6 +323,7 @@ fn guess(text: &str) -> Option<QuantityKind> {
         .collect();
     match unit.as_str() {
         "m" => Some(QuantityKind::Cpu),
+        "%" => Some(QuantityKind::Percent),
         "Ki" | "Mi" | "Gi" | "Ti" | "k" | "K" | "M" | "G" | "T" => Some(QuantityKind::Memory),
         "" => None,
         _ => Some(QuantityKind::Duration),

@@ -1196,9 +1196,9 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
       if (eof) ADVANCE(21);
       ADVANCE_MAP(
         '!', 49,
-        '"', 56,
+        '"', 57,
         '#', 22,
-        '$', 55,
+        '$', 56,
         '&', 7,
         '(', 28,
         ')', 30,
@@ -1221,44 +1221,44 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
       );
       if (('\t' <= lookahead && lookahead <= '\r') ||
           lookahead == ' ') SKIP(17);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(50);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(51);
       if (('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
           ('a' <= lookahead && lookahead <= 'z')) ADVANCE(23);
       END_STATE();
     case 1:
       if (lookahead == '\n') SKIP(6);
-      if (lookahead == '"') ADVANCE(56);
-      if (lookahead == '#') ADVANCE(58);
-      if (lookahead == '$') ADVANCE(55);
+      if (lookahead == '"') ADVANCE(57);
+      if (lookahead == '#') ADVANCE(59);
+      if (lookahead == '$') ADVANCE(56);
       if (lookahead == '\\') ADVANCE(16);
       if (('\t' <= lookahead && lookahead <= '\r') ||
-          lookahead == ' ') ADVANCE(57);
-      if (lookahead != 0) ADVANCE(58);
+          lookahead == ' ') ADVANCE(58);
+      if (lookahead != 0) ADVANCE(59);
       END_STATE();
     case 2:
-      if (lookahead == '"') ADVANCE(59);
+      if (lookahead == '"') ADVANCE(60);
       END_STATE();
     case 3:
       if (lookahead == '"') ADVANCE(5);
-      if (lookahead == '#') ADVANCE(62);
-      if (lookahead == '$') ADVANCE(55);
+      if (lookahead == '#') ADVANCE(63);
+      if (lookahead == '$') ADVANCE(56);
       if (lookahead == '\\') ADVANCE(16);
       if (('\t' <= lookahead && lookahead <= '\r') ||
-          lookahead == ' ') ADVANCE(63);
-      if (lookahead != 0) ADVANCE(64);
+          lookahead == ' ') ADVANCE(64);
+      if (lookahead != 0) ADVANCE(65);
       END_STATE();
     case 4:
-      if (lookahead == '"') ADVANCE(60);
+      if (lookahead == '"') ADVANCE(61);
       if (lookahead != 0 &&
           lookahead != '$' &&
-          lookahead != '\\') ADVANCE(61);
+          lookahead != '\\') ADVANCE(62);
       END_STATE();
     case 5:
       if (lookahead == '"') ADVANCE(4);
       if (lookahead != 0 &&
           lookahead != '$' &&
-          lookahead != '\\') ADVANCE(61);
+          lookahead != '\\') ADVANCE(62);
       END_STATE();
     case 6:
       if (lookahead == '#') ADVANCE(22);
@@ -1269,44 +1269,44 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
       if (lookahead == '&') ADVANCE(43);
       END_STATE();
     case 8:
-      if (lookahead == '.') ADVANCE(13);
+      if (lookahead == '.') ADVANCE(14);
       if (('0' <= lookahead && lookahead <= '9')) ADVANCE(8);
       if (('A' <= lookahead && lookahead <= 'Z') ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(51);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(53);
       END_STATE();
     case 9:
       if (lookahead == '=') ADVANCE(45);
       END_STATE();
     case 10:
       if (lookahead == '>') ADVANCE(27);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(50);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(51);
       END_STATE();
     case 11:
       if (lookahead == '|') ADVANCE(42);
       END_STATE();
     case 12:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(50);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(51);
       END_STATE();
     case 13:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(14);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(52);
       END_STATE();
     case 14:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(14);
-      if (('A' <= lookahead && lookahead <= 'Z') ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(51);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(15);
       END_STATE();
     case 15:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(52);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(15);
+      if (('A' <= lookahead && lookahead <= 'Z') ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(53);
       END_STATE();
     case 16:
       if (lookahead != 0 &&
-          lookahead != '\n') ADVANCE(65);
+          lookahead != '\n') ADVANCE(66);
       END_STATE();
     case 17:
       if (eof) ADVANCE(21);
       ADVANCE_MAP(
         '!', 49,
-        '"', 53,
+        '"', 54,
         '#', 22,
         '&', 7,
         '(', 28,
@@ -1329,7 +1329,7 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
       );
       if (('\t' <= lookahead && lookahead <= '\r') ||
           lookahead == ' ') SKIP(17);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(50);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(51);
       if (('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
           ('a' <= lookahead && lookahead <= 'z')) ADVANCE(23);
@@ -1338,7 +1338,7 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
       if (eof) ADVANCE(21);
       ADVANCE_MAP(
         '!', 9,
-        '"', 53,
+        '"', 54,
         '#', 22,
         '&', 7,
         '(', 28,
@@ -1366,7 +1366,7 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
       if (eof) ADVANCE(21);
       ADVANCE_MAP(
         '!', 9,
-        '"', 53,
+        '"', 54,
         '#', 22,
         '&', 7,
         '(', 28,
@@ -1391,7 +1391,7 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
       if (eof) ADVANCE(21);
       ADVANCE_MAP(
         '!', 48,
-        '"', 54,
+        '"', 55,
         '#', 22,
         '(', 28,
         ')', 30,
@@ -1410,7 +1410,7 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
       );
       if (('\t' <= lookahead && lookahead <= '\r') ||
           lookahead == ' ') SKIP(20);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(50);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(51);
       if (('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
           ('a' <= lookahead && lookahead <= 'z')) ADVANCE(23);
@@ -1514,94 +1514,99 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
       END_STATE();
     case 50:
       ACCEPT_TOKEN(sym_number);
-      if (lookahead == '.') ADVANCE(15);
-      if (('0' <= lookahead && lookahead <= '9') ||
-          lookahead == '_') ADVANCE(50);
-      if (('A' <= lookahead && lookahead <= 'Z') ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(51);
       END_STATE();
     case 51:
       ACCEPT_TOKEN(sym_number);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(8);
+      if (lookahead == '%') ADVANCE(50);
+      if (lookahead == '.') ADVANCE(13);
+      if (('0' <= lookahead && lookahead <= '9') ||
+          lookahead == '_') ADVANCE(51);
       if (('A' <= lookahead && lookahead <= 'Z') ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(51);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(53);
       END_STATE();
     case 52:
       ACCEPT_TOKEN(sym_number);
+      if (lookahead == '%') ADVANCE(50);
       if (('0' <= lookahead && lookahead <= '9')) ADVANCE(52);
       if (('A' <= lookahead && lookahead <= 'Z') ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(51);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(53);
       END_STATE();
     case 53:
-      ACCEPT_TOKEN(anon_sym_DQUOTE);
+      ACCEPT_TOKEN(sym_number);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(8);
+      if (('A' <= lookahead && lookahead <= 'Z') ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(53);
       END_STATE();
     case 54:
       ACCEPT_TOKEN(anon_sym_DQUOTE);
-      if (lookahead == '"') ADVANCE(2);
       END_STATE();
     case 55:
-      ACCEPT_TOKEN(anon_sym_DOLLAR);
-      if (lookahead == '{') ADVANCE(66);
+      ACCEPT_TOKEN(anon_sym_DQUOTE);
+      if (lookahead == '"') ADVANCE(2);
       END_STATE();
     case 56:
-      ACCEPT_TOKEN(anon_sym_DQUOTE2);
+      ACCEPT_TOKEN(anon_sym_DOLLAR);
+      if (lookahead == '{') ADVANCE(67);
       END_STATE();
     case 57:
+      ACCEPT_TOKEN(anon_sym_DQUOTE2);
+      END_STATE();
+    case 58:
       ACCEPT_TOKEN(sym_string_content);
-      if (lookahead == '#') ADVANCE(58);
+      if (lookahead == '#') ADVANCE(59);
       if (lookahead == '\t' ||
           (0x0b <= lookahead && lookahead <= '\r') ||
-          lookahead == ' ') ADVANCE(57);
+          lookahead == ' ') ADVANCE(58);
       if (lookahead != 0 &&
           (lookahead < '\t' || '\r' < lookahead) &&
           (lookahead < '"' || '$' < lookahead) &&
-          lookahead != '\\') ADVANCE(58);
+          lookahead != '\\') ADVANCE(59);
       END_STATE();
-    case 58:
+    case 59:
       ACCEPT_TOKEN(sym_string_content);
       if (lookahead != 0 &&
           lookahead != '\n' &&
           lookahead != '"' &&
           lookahead != '$' &&
-          lookahead != '\\') ADVANCE(58);
-      END_STATE();
-    case 59:
-      ACCEPT_TOKEN(anon_sym_DQUOTE_DQUOTE_DQUOTE);
+          lookahead != '\\') ADVANCE(59);
       END_STATE();
     case 60:
-      ACCEPT_TOKEN(anon_sym_DQUOTE_DQUOTE_DQUOTE2);
+      ACCEPT_TOKEN(anon_sym_DQUOTE_DQUOTE_DQUOTE);
       END_STATE();
     case 61:
-      ACCEPT_TOKEN(sym__triple_content);
+      ACCEPT_TOKEN(anon_sym_DQUOTE_DQUOTE_DQUOTE2);
       END_STATE();
     case 62:
       ACCEPT_TOKEN(sym__triple_content);
-      if (lookahead == '\n') ADVANCE(64);
-      if (lookahead != 0 &&
-          lookahead != '"' &&
-          lookahead != '$' &&
-          lookahead != '\\') ADVANCE(62);
       END_STATE();
     case 63:
       ACCEPT_TOKEN(sym__triple_content);
-      if (lookahead == '#') ADVANCE(62);
-      if (('\t' <= lookahead && lookahead <= '\r') ||
-          lookahead == ' ') ADVANCE(63);
+      if (lookahead == '\n') ADVANCE(65);
       if (lookahead != 0 &&
-          (lookahead < '"' || '$' < lookahead) &&
-          lookahead != '\\') ADVANCE(64);
+          lookahead != '"' &&
+          lookahead != '$' &&
+          lookahead != '\\') ADVANCE(63);
       END_STATE();
     case 64:
+      ACCEPT_TOKEN(sym__triple_content);
+      if (lookahead == '#') ADVANCE(63);
+      if (('\t' <= lookahead && lookahead <= '\r') ||
+          lookahead == ' ') ADVANCE(64);
+      if (lookahead != 0 &&
+          (lookahead < '"' || '$' < lookahead) &&
+          lookahead != '\\') ADVANCE(65);
+      END_STATE();
+    case 65:
       ACCEPT_TOKEN(sym__triple_content);
       if (lookahead != 0 &&
           lookahead != '"' &&
           lookahead != '$' &&
-          lookahead != '\\') ADVANCE(64);
-      END_STATE();
-    case 65:
-      ACCEPT_TOKEN(sym_escape_sequence);
+          lookahead != '\\') ADVANCE(65);
       END_STATE();
     case 66:
+      ACCEPT_TOKEN(sym_escape_sequence);
+      END_STATE();
+    case 67:
       ACCEPT_TOKEN(anon_sym_DOLLAR_LBRACE);
       END_STATE();
     default:

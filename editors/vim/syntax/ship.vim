@@ -16,8 +16,8 @@ syntax keyword shipBoolean true false
 syntax keyword shipSelf self
 
 " Unit literals: 10m, 250m, 1.5Gi, 1h30m, 100ms, -1, 1_000.
-syntax match shipNumber "\<-\=\d[0-9_]*\%(\.\d\+\)\=\%(\a\+\%(\d\+\%(\.\d\+\)\=\a\+\)*\)\=\>"
-syntax match shipNumber "-\d[0-9_]*\%(\.\d\+\)\=\%(\a\+\%(\d\+\%(\.\d\+\)\=\a\+\)*\)\=\>"
+syntax match shipNumber "\<-\=\d[0-9_]*\%(\.\d\+\)\=\%(%\|\%(\a\+\%(\d\+\%(\.\d\+\)\=\a\+\)*\)\=\>\)"
+syntax match shipNumber "-\d[0-9_]*\%(\.\d\+\)\=\%(%\|\%(\a\+\%(\d\+\%(\.\d\+\)\=\a\+\)*\)\=\>\)"
 
 " Types: capitalised names (String, Port, Secret<String>).
 syntax match shipType "\<\u\l\w*\>"

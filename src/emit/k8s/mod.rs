@@ -10,6 +10,7 @@
 //! naming `file:line`.
 
 pub mod pod;
+pub mod scale;
 mod service;
 
 use crate::model::{Decl, EnvModel, Value, V};
@@ -54,6 +55,10 @@ pub enum Body {
     Claim(Box<PersistentVolumeClaim>),
     /// networking.k8s.io/v1 Ingress.
     Ingress(Box<Ingress>),
+    /// autoscaling/v2 HorizontalPodAutoscaler.
+    Autoscaler(Box<k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler>),
+    /// policy/v1 PodDisruptionBudget.
+    DisruptionBudget(Box<k8s_openapi::api::policy::v1::PodDisruptionBudget>),
     /// Anything without a k8s-openapi type (the Gateway API HTTPRoute).
     Json(serde_json::Value),
 }
@@ -69,6 +74,8 @@ impl serde::Serialize for Body {
             Body::ServiceAccount(o) => o.serialize(s),
             Body::Claim(o) => o.serialize(s),
             Body::Ingress(o) => o.serialize(s),
+            Body::Autoscaler(o) => o.serialize(s),
+            Body::DisruptionBudget(o) => o.serialize(s),
             Body::Json(o) => o.serialize(s),
         }
     }
@@ -264,16 +271,20 @@ pub fn string_map(v: Option<&Value>) -> BTreeMap<String, String> {
 }
 
 /// Every object of one service in an env, in a stable order: workload,
-/// Services, ServiceAccount, PVCs, route.
+/// Services, ServiceAccount, PVCs, route, autoscaler, disruption budget.
 pub fn service_objects(cx: &Context<'_>, d: &Decl) -> Vec<Object> {
     let mut out = Vec::new();
-    out.push(pod::workload(cx, d));
+    let workload = pod::workload(cx, d);
+    let workload_kind = workload.kind.clone();
+    out.push(workload);
     out.extend(service::services(cx, d));
     if d.value.get("service_account").and_then(Value::as_bool) == Some(true) {
         out.push(service::service_account(cx, d));
     }
     out.extend(pod::claims(cx, d));
     out.extend(service::route(cx, d));
+    out.extend(scale::autoscaler(cx, d, &workload_kind));
+    out.extend(scale::disruption_budget(cx, d));
     out
 }
 

@@ -31,11 +31,13 @@ pub fn workload(cx: &Context<'_>, d: &Decl) -> Object {
     let kind = workload_kind(d);
     let name = d.k8s_name.clone();
     let meta = cx.meta(d, &name, string_map(d.value.get("annotations")));
+    // An autoscaled workload leaves `replicas` to its autoscaler.
     let replicas = d
         .value
         .get("replicas")
         .and_then(Value::as_int)
-        .and_then(|n| i32::try_from(n).ok());
+        .and_then(|n| i32::try_from(n).ok())
+        .filter(|_| !super::scale::autoscaled(d));
     let selector = LabelSelector {
         match_labels: Some(cx.selector(d)),
         ..LabelSelector::default()
@@ -119,6 +121,7 @@ pub fn workload(cx: &Context<'_>, d: &Decl) -> Object {
 }
 
 fn pod_template(cx: &Context<'_>, d: &Decl, restart: Option<&str>) -> PodTemplateSpec {
+    let placement = super::scale::placement(cx, d);
     let labels = cx.labels(d);
     let pod_ann = string_map(d.value.get("pod_annotations"));
     let security = d.value.get("security");
@@ -210,6 +213,10 @@ fn pod_template(cx: &Context<'_>, d: &Decl, restart: Option<&str>) -> PodTemplat
             },
             termination_grace_period_seconds: d.value.get("termination_grace").and_then(seconds),
             volumes: Some(volumes(cx, d)).filter(|v| !v.is_empty()),
+            node_selector: placement.node_selector,
+            tolerations: placement.tolerations,
+            affinity: placement.affinity,
+            topology_spread_constraints: placement.spread,
             ..PodSpec::default()
         }),
     }
