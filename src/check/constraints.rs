@@ -57,6 +57,7 @@ pub fn service(d: &Decl, env_kind: Option<&str>, diags: &mut Diagnostics) {
         }
     }
     super::scaling::service(d, diags);
+    super::pod::service(d, diags);
     for probe in ["readiness", "liveness", "startup"] {
         if let Some(p) = v.get(probe) {
             probe_checks(&d.id.name, p, &ports, diags);

@@ -10,6 +10,7 @@ pub mod constraints;
 pub mod containers;
 pub mod memo;
 pub mod names;
+pub mod pod;
 pub mod program;
 pub mod scaling;
 pub mod tilt;

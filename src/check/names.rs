@@ -236,6 +236,55 @@ pub fn cron(s: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// A Kubernetes label key: an optional DNS-subdomain prefix and `/`, then a
+/// name of ≤ 63 alphanumerics, `-`, `_`, `.` with alphanumerics at both ends.
+pub fn label_key(s: &str) -> Result<(), String> {
+    let (prefix, name) = match s.rsplit_once('/') {
+        Some((p, n)) => (Some(p), n),
+        None => (None, s),
+    };
+    if let Some(p) = prefix {
+        let ok =
+            !p.is_empty() && p.len() <= 253 && p.split('.').all(|part| dns_label(part).is_ok());
+        if !ok {
+            return Err(format!("the prefix `{p}` of `{s}` is not a DNS subdomain"));
+        }
+    }
+    label_name(name).map_err(|e| format!("`{s}`: {e}"))
+}
+
+/// A Kubernetes label value: empty, or ≤ 63 alphanumerics, `-`, `_`, `.`
+/// with alphanumerics at both ends.
+pub fn label_value(s: &str) -> Result<(), String> {
+    if s.is_empty() {
+        return Ok(());
+    }
+    label_name(s)
+}
+
+fn label_name(s: &str) -> Result<(), String> {
+    if s.is_empty() {
+        return Err("a label name cannot be empty".into());
+    }
+    if s.len() > 63 {
+        return Err(format!(
+            "`{s}` is {} characters long; the limit is 63",
+            s.len()
+        ));
+    }
+    if let Some(c) = s
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+    {
+        return Err(format!("`{c}` is not allowed in a label"));
+    }
+    let alnum = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
+    if !alnum(s.chars().next()) || !alnum(s.chars().last()) {
+        return Err(format!("`{s}` must start and end with a letter or digit"));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

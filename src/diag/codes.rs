@@ -106,6 +106,8 @@ codes! {
     E2033, "invalid-autoscale", Error;
     E2034, "invalid-disruption-budget", Error;
     E2035, "invalid-toleration", Error;
+    E2036, "invalid-label", Error;
+    E2037, "invalid-lifecycle-hook", Error;
     E3001, "dependency-cycle", Error;
     E3002, "excluded-dependency", Error;
     E4001, "object-name-collision", Error;

@@ -278,6 +278,8 @@ pub fn service_objects(cx: &Context<'_>, d: &Decl) -> Vec<Object> {
     let workload_kind = workload.kind.clone();
     out.push(workload);
     out.extend(service::services(cx, d));
+    // `service_account = true`: the service's own account; a name: a shared
+    // account that exists already (not created here).
     if d.value.get("service_account").and_then(Value::as_bool) == Some(true) {
         out.push(service::service_account(cx, d));
     }

@@ -9,10 +9,11 @@ use k8s_openapi::api::batch::v1::{CronJob, CronJobSpec, Job, JobSpec, JobTemplat
 use k8s_openapi::api::core::v1::{
     Capabilities, ConfigMapKeySelector, ConfigMapVolumeSource, Container, ContainerPort,
     EmptyDirVolumeSource, EnvVar, EnvVarSource, ExecAction, GRPCAction, HTTPGetAction, HTTPHeader,
-    ObjectFieldSelector, PersistentVolumeClaim, PersistentVolumeClaimSpec,
-    PersistentVolumeClaimVolumeSource, PodSecurityContext, PodSpec, PodTemplateSpec, Probe,
-    ResourceRequirements, SeccompProfile, SecretKeySelector, SecretVolumeSource, SecurityContext,
-    TCPSocketAction, Volume, VolumeMount, VolumeResourceRequirements,
+    HostAlias, Lifecycle, LifecycleHandler, LocalObjectReference, ObjectFieldSelector,
+    PersistentVolumeClaim, PersistentVolumeClaimSpec, PersistentVolumeClaimVolumeSource,
+    PodSecurityContext, PodSpec, PodTemplateSpec, Probe, ResourceRequirements, SeccompProfile,
+    SecretKeySelector, SecretVolumeSource, SecurityContext, SleepAction, TCPSocketAction, Volume,
+    VolumeMount, VolumeResourceRequirements,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
@@ -30,8 +31,18 @@ fn workload_kind(d: &Decl) -> &str {
 pub fn workload(cx: &Context<'_>, d: &Decl) -> Object {
     let kind = workload_kind(d);
     let name = d.k8s_name.clone();
-    let meta = cx.meta(d, &name, string_map(d.value.get("annotations")));
+    let mut meta = cx.meta(d, &name, string_map(d.value.get("annotations")));
+    if let Some(labels) = meta.labels.as_mut() {
+        for (k, v) in string_map(d.value.get("k8s_labels")) {
+            labels.entry(k).or_insert(v);
+        }
+    }
     // An autoscaled workload leaves `replicas` to its autoscaler.
+    let history = d
+        .value
+        .get("revision_history_limit")
+        .and_then(Value::as_int)
+        .and_then(|n| i32::try_from(n).ok());
     let replicas = d
         .value
         .get("replicas")
@@ -54,6 +65,7 @@ pub fn workload(cx: &Context<'_>, d: &Decl) -> Object {
                 metadata: meta,
                 spec: Some(StatefulSetSpec {
                     replicas,
+                    revision_history_limit: history,
                     selector,
                     service_name: Some(name.clone()),
                     template,
@@ -103,6 +115,7 @@ pub fn workload(cx: &Context<'_>, d: &Decl) -> Object {
                 metadata: meta,
                 spec: Some(DeploymentSpec {
                     replicas,
+                    revision_history_limit: history,
                     selector,
                     template,
                     ..DeploymentSpec::default()
@@ -151,10 +164,23 @@ fn pod_template(cx: &Context<'_>, d: &Decl, restart: Option<&str>) -> PodTemplat
             }
         })
         .collect();
+    let pull_policy = d
+        .value
+        .get("image_pull_policy")
+        .and_then(Value::as_str)
+        .unwrap_or(image.pull_policy)
+        .to_string();
+    let lifecycle = Lifecycle {
+        pre_stop: d.value.get("pre_stop").and_then(|h| hook(h, d)),
+        post_start: d.value.get("post_start").and_then(|h| hook(h, d)),
+        ..Lifecycle::default()
+    };
     let main = Container {
         name: container_name,
         image: Some(image.reference),
-        image_pull_policy: Some(image.pull_policy.to_string()),
+        image_pull_policy: Some(pull_policy),
+        lifecycle: (lifecycle.pre_stop.is_some() || lifecycle.post_start.is_some())
+            .then_some(lifecycle),
         command: string_list(d.value.get("command")),
         args: string_list(d.value.get("args")),
         ports: Some(ports).filter(|p| !p.is_empty()),
@@ -193,6 +219,32 @@ fn pod_template(cx: &Context<'_>, d: &Decl, restart: Option<&str>) -> PodTemplat
             }
         })
         .collect();
+    let pull_secrets: Vec<LocalObjectReference> = d
+        .value
+        .get("image_pull_secrets")
+        .map(Value::strings)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|s| LocalObjectReference {
+            name: s.to_string(),
+        })
+        .collect();
+    let host_aliases: Vec<HostAlias> = d
+        .value
+        .get("host_aliases")
+        .map(|m| {
+            m.entries()
+                .map(|(ip, names)| HostAlias {
+                    ip: ip.clone(),
+                    hostnames: Some(names.strings().into_iter().map(str::to_string).collect()),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut labels = labels;
+    for (k, v) in string_map(d.value.get("k8s_labels")) {
+        labels.entry(k).or_insert(v);
+    }
     PodTemplateSpec {
         metadata: Some(ObjectMeta {
             labels: Some(labels),
@@ -204,13 +256,9 @@ fn pod_template(cx: &Context<'_>, d: &Decl, restart: Option<&str>) -> PodTemplat
             init_containers: Some(inits).filter(|i| !i.is_empty()),
             restart_policy: restart.map(str::to_string),
             security_context: security.map(pod_security),
-            service_account_name: if d.value.get("service_account").and_then(Value::as_bool)
-                == Some(true)
-            {
-                Some(d.k8s_name.clone())
-            } else {
-                None
-            },
+            service_account_name: service_account_name(d),
+            image_pull_secrets: Some(pull_secrets).filter(|p| !p.is_empty()),
+            host_aliases: Some(host_aliases).filter(|h| !h.is_empty()),
             termination_grace_period_seconds: d.value.get("termination_grace").and_then(seconds),
             volumes: Some(volumes(cx, d)).filter(|v| !v.is_empty()),
             node_selector: placement.node_selector,
@@ -219,6 +267,46 @@ fn pod_template(cx: &Context<'_>, d: &Decl, restart: Option<&str>) -> PodTemplat
             topology_spread_constraints: placement.spread,
             ..PodSpec::default()
         }),
+    }
+}
+
+/// The ServiceAccount a service's pods run as: its own (`true`, named
+/// after the service) or a shared one by name.
+pub fn service_account_name(d: &Decl) -> Option<String> {
+    let v = d.value.get("service_account")?;
+    match &v.kind {
+        V::Bool(true) => Some(d.k8s_name.clone()),
+        V::Str(name) => Some(name.clone()),
+        _ => None,
+    }
+}
+
+/// A lifecycle hook: `exec([…])`, `http(path, port)` or `sleep(d)`.
+fn hook(h: &Value, d: &Decl) -> Option<LifecycleHandler> {
+    let V::Call { func, args, .. } = &h.kind else {
+        return None;
+    };
+    match &**func {
+        "exec" => Some(LifecycleHandler {
+            exec: Some(ExecAction {
+                command: string_list(args.get("command")),
+            }),
+            ..LifecycleHandler::default()
+        }),
+        "http" => probe(h, d)
+            .and_then(|p| p.http_get)
+            .map(|g| LifecycleHandler {
+                http_get: Some(g),
+                ..LifecycleHandler::default()
+            }),
+        "sleep" => args
+            .get("duration")
+            .and_then(seconds)
+            .map(|s| LifecycleHandler {
+                sleep: Some(SleepAction { seconds: s }),
+                ..LifecycleHandler::default()
+            }),
+        _ => None,
     }
 }
 
