@@ -1,3 +1,4 @@
+#![allow(clippy::disallowed_methods)] // reads docs/reference.md
 //! The stdlib is Ship: it must parse and type-check on its own, and hold the
 //! schemas and functions the spec requires (SPEC §6, §13).
 
@@ -196,4 +197,81 @@ fn restricted_preset_is_exact() {
         .filter_map(|v| v.as_str())
         .collect();
     assert_eq!(drop, ["ALL"]);
+}
+
+/// The language reference cannot drift from the stdlib: every field of the
+/// built-in kinds is in its kind's table (section 6), and every service
+/// field is in the lowering table (section 11) or named here as one that
+/// lowers to nothing of its own.
+#[test]
+fn the_reference_lists_every_field_and_its_lowering() {
+    let doc = std::fs::read_to_string(common::root().join("docs/reference.md")).unwrap();
+    let section = |start: &str, end: &str| -> String {
+        let a = doc
+            .find(start)
+            .unwrap_or_else(|| panic!("no `{start}` in the reference"));
+        let rest = &doc[a..];
+        let b = rest[start.len()..]
+            .find(end)
+            .map_or(rest.len(), |i| i + start.len());
+        rest[..b].to_string()
+    };
+    let (analysis, diags) = common::analyze_text(&[("main.ship", "env local { kind = tilt }\n")]);
+    assert!(diags.is_empty(), "{diags:?}");
+    let program = &analysis.unwrap().checked.program;
+    let fields = |schema: &str| -> Vec<String> {
+        let ty = shipc::check::types::Ty::Named(schema.into());
+        program
+            .types
+            .record(&ty)
+            .unwrap()
+            .fields
+            .keys()
+            .cloned()
+            .collect()
+    };
+    let mut missing = Vec::new();
+    for (schema, heading) in [
+        ("ServiceSchema", "### service"),
+        ("InfraSchema", "### infra"),
+        ("ImageSchema", "### image"),
+        ("EnvSchema", "### env"),
+    ] {
+        let table = section(heading, "\n### ");
+        for f in fields(schema) {
+            // A labelled map (`ports`) is documented by its keyword.
+            let shown = if f == "ports" {
+                "port NAME".to_string()
+            } else {
+                f.clone()
+            };
+            if !table.contains(&format!("`{shown}")) {
+                missing.push(format!("{heading}: `{f}`"));
+            }
+        }
+    }
+    let lowering = section("## 11. Lowering", "\n## ");
+    // Service fields that become nothing of their own in Kubernetes objects.
+    let not_lowered = [
+        "depends_on",
+        "port_forwards",
+        "chart",
+        "image_keys",
+        "schedule",
+    ];
+    for f in fields("ServiceSchema") {
+        let shown = if f == "ports" {
+            "port NAME".to_string()
+        } else {
+            f.clone()
+        };
+        if !not_lowered.contains(&f.as_str()) && !lowering.contains(&format!("`{shown}")) {
+            missing.push(format!("lowering: `{f}`"));
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "fields missing from docs/reference.md:\n{}",
+        missing.join("\n")
+    );
 }

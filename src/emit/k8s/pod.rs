@@ -255,7 +255,7 @@ fn pod_template(cx: &Context<'_>, d: &Decl, restart: Option<&str>) -> PodTemplat
             containers: vec![main],
             init_containers: Some(inits).filter(|i| !i.is_empty()),
             restart_policy: restart.map(str::to_string),
-            security_context: security.map(pod_security),
+            security_context: security.map(|s| pod_security(s, persistent_volume(d))),
             service_account_name: service_account_name(d),
             image_pull_secrets: Some(pull_secrets).filter(|p| !p.is_empty()),
             host_aliases: Some(host_aliases).filter(|h| !h.is_empty()),
@@ -511,16 +511,29 @@ fn probe(p: &Value, d: &Decl) -> Option<Probe> {
     Some(probe)
 }
 
-fn pod_security(s: &Value) -> PodSecurityContext {
+/// Whether a service mounts a persistent volume (`volume()`), whose files
+/// must belong to the pod's group for a non-root user to write them.
+fn persistent_volume(d: &Decl) -> bool {
+    d.value.get("volumes").is_some_and(|vs| {
+        vs.entries()
+            .any(|(_, v)| matches!(&v.kind, V::Call { func, .. } if &**func == "volume"))
+    })
+}
+
+/// The pod's security context. `fsGroup` is the one set, else — only when
+/// a persistent volume needs it — the pod's group (`run_as_group`, else
+/// `run_as`).
+fn pod_security(s: &Value, persistent: bool) -> PodSecurityContext {
     let int = |k: &str| s.get(k).and_then(Value::as_int);
+    let group = int("run_as_group").or(int("run_as"));
     PodSecurityContext {
         run_as_non_root: s
             .get("run_as_non_root")
             .and_then(Value::as_bool)
             .filter(|b| *b),
         run_as_user: int("run_as"),
-        run_as_group: int("run_as_group").or(int("run_as")),
-        fs_group: int("fs_group").or(int("run_as")),
+        run_as_group: group,
+        fs_group: int("fs_group").or(group.filter(|_| persistent)),
         seccomp_profile: s
             .get("seccomp")
             .and_then(Value::as_str)
