@@ -31,6 +31,46 @@ pub fn service(d: &Decl, env_kind: Option<&str>, diags: &mut Diagnostics) {
     {
         port_label(label, pv.span, diags);
     }
+    for label in v.get("internal").map(Value::as_list).unwrap_or(&[]) {
+        if let Some(l) = label.as_str().filter(|l| !ports.iter().any(|p| p == l)) {
+            unknown_port(&d.id.name, l, label.span, &ports, diags);
+        }
+    }
+    let service_type = v
+        .get("service_type")
+        .and_then(Value::as_str)
+        .unwrap_or("ClusterIP");
+    for (label, np) in v
+        .get("node_ports")
+        .map(|p| p.entries().collect::<Vec<_>>())
+        .unwrap_or_default()
+    {
+        if !ports.contains(label) {
+            unknown_port(&d.id.name, label, np.span, &ports, diags);
+        }
+        if np.as_int().is_some_and(|n| !(30000..=32767).contains(&n)) {
+            diags.push(
+                Diagnostic::new(
+                    Code::E2010,
+                    np.span,
+                    "a node port is between 30000 and 32767",
+                )
+                .label("out of the default node-port range")
+                .help("leave it out and Kubernetes assigns one"),
+            );
+        }
+        if service_type == "ClusterIP" {
+            diags.push(
+                Diagnostic::new(
+                    Code::E2038,
+                    np.span,
+                    "a node port needs `service_type = \"NodePort\"` (or \"LoadBalancer\")",
+                )
+                .label("a ClusterIP Service has no node ports")
+                .help("set `service_type = \"NodePort\"`, per env if only some envs expose it"),
+            );
+        }
+    }
     for field in ["expose", "load_balancer"] {
         for (label, ev) in v
             .get(field)

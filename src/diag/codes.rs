@@ -108,6 +108,7 @@ codes! {
     E2035, "invalid-toleration", Error;
     E2036, "invalid-label", Error;
     E2037, "invalid-lifecycle-hook", Error;
+    E2038, "node-port-on-cluster-ip", Error;
     E3001, "dependency-cycle", Error;
     E3002, "excluded-dependency", Error;
     E4001, "object-name-collision", Error;

@@ -97,6 +97,24 @@ impl Evaluator<'_> {
                 let Some(info) = self.ports_info(&d, span) else {
                     return Value::unknown(span);
                 };
+                if info.internal.contains(m) {
+                    self.err(
+                        Diagnostic::new(
+                            Code::E2024,
+                            mspan,
+                            format!(
+                                "port `{m}` of `{}` is internal: it is not on its Service",
+                                d.name
+                            ),
+                        )
+                        .label("no address")
+                        .help(format!(
+                            "remove `{m}` from `{}`'s `internal`, or use another port",
+                            d.name
+                        )),
+                    );
+                    return Value::unknown(span);
+                }
                 match info.ports.get(m) {
                     Some((port, number)) => {
                         self.edge(d.clone(), span, weak);

@@ -51,6 +51,8 @@ pub struct PortsInfo {
     k8s_name: String,
     /// label → (service port, container port)
     ports: BTreeMap<String, (i64, i64)>,
+    /// Port labels kept off the Service (`internal`): not addressable.
+    pub(crate) internal: BTreeSet<String>,
 }
 
 /// Which top-level fields a layer evaluation looks at.
@@ -65,7 +67,10 @@ impl Filter {
         match self {
             Filter::All => true,
             Filter::Addressing => {
-                matches!(field, "ports" | "expose" | "name" | "host" | "namespace")
+                matches!(
+                    field,
+                    "ports" | "expose" | "name" | "host" | "namespace" | "internal"
+                )
             }
         }
     }
@@ -675,11 +680,19 @@ impl<'p> Evaluator<'p> {
                 .unwrap_or(number);
             ports.insert(label.clone(), (exposed, number));
         }
+        let internal = rec
+            .get("internal")
+            .map(Value::strings)
+            .unwrap_or_default()
+            .into_iter()
+            .map(str::to_string)
+            .collect();
         // Shared: every address of this target reads the same record.
         let info = std::rc::Rc::new(PortsInfo {
             host,
             k8s_name: base,
             ports,
+            internal,
         });
         self.ports.insert(target.clone(), Some(info.clone()));
         Some(info)

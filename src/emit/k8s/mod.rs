@@ -11,7 +11,7 @@
 
 pub mod pod;
 pub mod scale;
-mod service;
+pub mod service;
 
 use crate::model::{Decl, EnvModel, Value, V};
 use crate::source::{SourceMap, Span};

@@ -67,7 +67,7 @@ pub fn workload(cx: &Context<'_>, d: &Decl) -> Object {
                     replicas,
                     revision_history_limit: history,
                     selector,
-                    service_name: Some(name.clone()),
+                    service_name: Some(super::service::headless_name(cx, d)),
                     template,
                     volume_claim_templates: Some(claim_templates(cx, d)).filter(|v| !v.is_empty()),
                     ..StatefulSetSpec::default()

@@ -10,6 +10,7 @@ use k8s_openapi::api::networking::v1::{
     HTTPIngressPath, HTTPIngressRuleValue, Ingress, IngressBackend, IngressRule,
     IngressServiceBackend, IngressSpec, ServiceBackendPort,
 };
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use std::collections::BTreeMap;
 
@@ -19,23 +20,56 @@ fn service_ports(d: &Decl, mapping: Option<&Value>, all: bool) -> Vec<ServicePor
         .get("ports")
         .map(|p| p.entries().collect())
         .unwrap_or_default();
+    let internal = d
+        .value
+        .get("internal")
+        .map(Value::strings)
+        .unwrap_or_default();
+    let node_ports = d.value.get("node_ports");
     ports
         .into_iter()
+        .filter(|(label, _)| !internal.contains(&label.as_str()))
         .filter_map(|(label, v)| {
             let (number, protocol) = port_number(v);
             let exposed = mapping.and_then(|m| m.get(label)).and_then(Value::as_int);
             if !all && exposed.is_none() {
                 return None;
             }
+            let node_port = node_ports
+                .and_then(|m| m.get(label))
+                .and_then(Value::as_int)
+                .and_then(|n| i32::try_from(n).ok());
             Some(ServicePort {
                 name: Some(k8s_name(label)),
                 port: i32::try_from(exposed.unwrap_or(number)).unwrap_or(0),
                 target_port: Some(IntOrString::String(k8s_name(label))),
                 protocol: Some(protocol.to_string()),
+                node_port: node_port.filter(|_| all),
                 ..ServicePort::default()
             })
         })
         .collect()
+}
+
+/// Metadata of a service's Services: its labels plus `service_labels`, and
+/// `service_annotations`.
+fn service_meta(cx: &Context<'_>, d: &Decl, name: &str) -> ObjectMeta {
+    let mut meta = cx.meta(
+        d,
+        name,
+        super::string_map(d.value.get("service_annotations")),
+    );
+    if let Some(labels) = meta.labels.as_mut() {
+        for (k, v) in super::string_map(d.value.get("service_labels")) {
+            labels.entry(k).or_insert(v);
+        }
+    }
+    meta
+}
+
+/// The name of a statefulset's headless Service (`serviceName`).
+pub fn headless_name(cx: &Context<'_>, d: &Decl) -> String {
+    format!("{}-headless{}", super::base_name(d), cx.env.suffix())
 }
 
 /// The ClusterIP Service named after the service (when it has ports) and the
@@ -43,13 +77,26 @@ fn service_ports(d: &Decl, mapping: Option<&Value>, all: bool) -> Vec<ServicePor
 pub fn services(cx: &Context<'_>, d: &Decl) -> Vec<Object> {
     let mut out = Vec::new();
     let ports = service_ports(d, d.value.get("expose"), true);
+    let affinity = d
+        .value
+        .get("session_affinity")
+        .and_then(Value::as_str)
+        .filter(|a| *a != "None")
+        .map(str::to_string);
     if !ports.is_empty() {
         let svc = Service {
-            metadata: cx.meta(d, &d.k8s_name, BTreeMap::new()),
+            metadata: service_meta(cx, d, &d.k8s_name),
             spec: Some(ServiceSpec {
-                type_: Some("ClusterIP".into()),
+                type_: Some(
+                    d.value
+                        .get("service_type")
+                        .and_then(Value::as_str)
+                        .unwrap_or("ClusterIP")
+                        .to_string(),
+                ),
                 selector: Some(cx.selector(d)),
-                ports: Some(ports),
+                ports: Some(ports.clone()),
+                session_affinity: affinity.clone(),
                 ..ServiceSpec::default()
             }),
             ..Service::default()
@@ -61,11 +108,40 @@ pub fn services(cx: &Context<'_>, d: &Decl) -> Vec<Object> {
             span: d.name_span,
         });
     }
+    // A statefulset's pods get stable DNS names through a headless Service
+    // (`serviceName`), which also lists pods that are not ready yet.
+    if d.value.get("workload").and_then(Value::as_str) == Some("statefulset") {
+        let name = headless_name(cx, d);
+        let headless_ports = ports
+            .into_iter()
+            .map(|p| ServicePort {
+                node_port: None,
+                ..p
+            })
+            .collect::<Vec<_>>();
+        let svc = Service {
+            metadata: service_meta(cx, d, &name),
+            spec: Some(ServiceSpec {
+                cluster_ip: Some("None".into()),
+                selector: Some(cx.selector(d)),
+                ports: Some(headless_ports).filter(|p| !p.is_empty()),
+                publish_not_ready_addresses: Some(true),
+                ..ServiceSpec::default()
+            }),
+            ..Service::default()
+        };
+        out.push(Object {
+            kind: "Service".into(),
+            name,
+            value: Body::Service(Box::new(svc)),
+            span: d.value.get("workload").map_or(d.name_span, |w| w.span),
+        });
+    }
     let lb = service_ports(d, d.value.get("load_balancer"), false);
     if !lb.is_empty() {
         let name = format!("{}-external{}", super::base_name(d), cx.env.suffix());
         let svc = Service {
-            metadata: cx.meta(d, &name, BTreeMap::new()),
+            metadata: service_meta(cx, d, &name),
             spec: Some(ServiceSpec {
                 type_: Some("LoadBalancer".into()),
                 selector: Some(cx.selector(d)),
