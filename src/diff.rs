@@ -32,6 +32,7 @@ fn show(v: &Value) -> String {
         V::Bool(b) => b.to_string(),
         V::Quantity { text, .. } | V::Number(text) => text.clone(),
         V::Range(lo, hi) => match hi {
+            Some(h) if matches!(lo.kind, V::None) => format!(".. {}", show(h)),
             Some(h) => format!("{} .. {}", show(lo), show(h)),
             None => show(lo),
         },

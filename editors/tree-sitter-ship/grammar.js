@@ -91,7 +91,8 @@ module.exports = grammar({
     type_identifier: ($) => choice($.identifier, 'String'),
 
     // ---- expressions ----------------------------------------------------------
-    _expression: ($) => choice($.if_expression, $.binary_expression, $.unary_expression, $.member_expression, $.call_expression, $._primary),
+    _expression: ($) =>
+      choice($.if_expression, $.binary_expression, $.unary_expression, $.limit_expression, $.member_expression, $.call_expression, $._primary),
 
     if_expression: ($) =>
       prec.right(seq('if', field('condition', $._expression), 'then', field('then', $._expression), 'else', field('else', $._expression))),
@@ -105,6 +106,8 @@ module.exports = grammar({
         prec.left(PREC.add, seq($._expression, '+', $._expression)),
       ),
     unary_expression: ($) => prec(PREC.unary, seq('!', $._expression)),
+    // `.. limit`: a range with no request.
+    limit_expression: ($) => prec.right(PREC.range, seq('..', $._expression)),
     member_expression: ($) => prec(PREC.postfix, seq(field('object', $._expression), '.', field('member', alias($.identifier, $.property)))),
     call_expression: ($) => prec(PREC.postfix, seq(field('function', $._expression), $.arguments)),
     arguments: ($) => seq('(', commaSep($.argument), ')'),

@@ -148,7 +148,12 @@ impl<'p> Evaluator<'p> {
                 let V::Range(lo, hi) = v.kind else {
                     return Ok(Value::unknown(span));
                 };
-                let lo = self.coerce(*lo, t, complete)?;
+                // `.. limit` has no request.
+                let lo = if matches!(lo.kind, V::None) {
+                    *lo
+                } else {
+                    self.coerce(*lo, t, complete)?
+                };
                 let hi = match hi {
                     Some(h) => Some(Box::new(self.coerce(*h, t, complete)?)),
                     None => None,

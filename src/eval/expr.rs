@@ -94,6 +94,23 @@ impl<'p> Evaluator<'p> {
                     }
                 }
             }
+            ExprKind::LimitOnly(limit) => {
+                let elem = match self.types().resolve(hint) {
+                    Ty::Range(t) => (**t).clone(),
+                    Ty::Optional(t) => match self.types().resolve(t) {
+                        Ty::Range(t) => (**t).clone(),
+                        _ => Ty::Any,
+                    },
+                    _ => Ty::Any,
+                };
+                let b = self.raw(limit, &elem);
+                // No request: Kubernetes then requests the limit.
+                let none = Value::new(
+                    V::None,
+                    Span::new(span.file, span.start as usize, span.start as usize),
+                );
+                Value::new(V::Range(Box::new(none), Some(Box::new(b))), span)
+            }
             ExprKind::Not(inner) => {
                 let v = self.raw(inner, &Ty::Bool);
                 match v.kind {

@@ -486,7 +486,7 @@ impl Walker<'_> {
                 self.expr(a, cx);
                 self.expr(b, cx);
             }
-            ExprKind::Not(x) => self.expr(x, cx),
+            ExprKind::Not(x) | ExprKind::LimitOnly(x) => self.expr(x, cx),
             ExprKind::Int(_) | ExprKind::Number(_) | ExprKind::Bool(_) => {}
         }
     }

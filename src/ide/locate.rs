@@ -181,7 +181,7 @@ fn in_entry(
 /// The smallest expression under the offset.
 pub fn innermost(e: &ast::Expr, offset: u32) -> &ast::Expr {
     let children: Vec<&ast::Expr> = match &e.kind {
-        ExprKind::Member(b, _) | ExprKind::Not(b) => vec![b],
+        ExprKind::Member(b, _) | ExprKind::Not(b) | ExprKind::LimitOnly(b) => vec![b],
         ExprKind::Call(c, args) => std::iter::once(&**c)
             .chain(args.iter().map(|a| &a.value))
             .collect(),

@@ -179,6 +179,7 @@ fn show_full(v: &Value) -> String {
         V::Bool(b) => b.to_string(),
         V::Quantity { text, .. } | V::Number(text) => text.clone(),
         V::Range(lo, hi) => match hi {
+            Some(h) if matches!(lo.kind, V::None) => format!(".. {}", show_full(h)),
             Some(h) => format!("{} .. {}", show_full(lo), show_full(h)),
             None => show_full(lo),
         },

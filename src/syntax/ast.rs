@@ -359,6 +359,8 @@ pub enum ExprKind {
     Binary(BinOp, Box<Expr>, Box<Expr>),
     /// `!e`.
     Not(Box<Expr>),
+    /// `.. e`: a range with a limit and no request.
+    LimitOnly(Box<Expr>),
 }
 
 /// A piece of a string literal.

@@ -468,6 +468,15 @@ impl Lower {
                 })
             }
             Rule::binary => self.binary(p.into_inner(), span),
+            Rule::limit_expr => {
+                let mut it = p.into_inner();
+                let _ = self.next(&mut it, span)?;
+                let limit = self.expr(self.next(&mut it, span)?)?;
+                Ok(Expr {
+                    kind: ExprKind::LimitOnly(Box::new(limit)),
+                    span,
+                })
+            }
             Rule::postfix => {
                 let mut it = p.into_inner();
                 let mut e = self.expr(self.next(&mut it, span)?)?;
