@@ -57,13 +57,20 @@ module.exports = grammar({
     policy_declaration: ($) => seq('policy', $.body),
     project_declaration: ($) => seq('project', $.body),
     declaration: ($) =>
-      seq(field('kind', $.declaration_kind), field('name', $.identifier), optional($.from_clause), $.body),
+      seq(
+        field('kind', $.declaration_kind),
+        field('name', $.identifier),
+        optional(seq($.from_clause, repeat(seq(',', $.template_use)))),
+        $.body,
+      ),
     declaration_kind: (_) => choice('image', 'service', 'infra', 'env'),
 
     parameters: ($) => seq('(', commaSep($.parameter), ')'),
     parameter: ($) =>
       seq(field('name', $.identifier), optional('?'), ':', field('type', $._type), optional(seq('=', field('default', $._expression)))),
     from_clause: ($) => seq('from', field('template', $.identifier), optional($.arguments)),
+    // A further template: `service x from a, b(…)`.
+    template_use: ($) => seq(field('template', $.identifier), optional($.arguments)),
 
     body: ($) => seq('{', repeat(seq($.entry, optional(','))), '}'),
     entry: ($) =>

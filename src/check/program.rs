@@ -172,7 +172,7 @@ pub fn collect(loaded: &mut Loaded, diags: &mut Diagnostics) -> Program {
                     }
                 }
                 ast::Item::Decl(d) => {
-                    if let Some(from) = &d.from {
+                    if let Some(from) = d.templates().next() {
                         if matches!(d.kind, DeclKind::Env | DeclKind::Image) {
                             diags.push(
                                 Diagnostic::new(
@@ -471,7 +471,7 @@ fn check_templates(p: &Program, diags: &mut Diagnostics) {
     }
     for m in p.decls.values() {
         for d in m.values() {
-            if let Some(from) = &d.from {
+            for from in d.templates() {
                 if !p.templates.contains_key(&from.name.name) {
                     unknown(from, diags);
                 }

@@ -401,8 +401,9 @@ impl<'p> Evaluator<'p> {
     fn layers(&mut self, decl: &ast::Decl, id: &DeclRef, filter: Filter) -> Fields {
         let schema = self.p.schema(decl.kind);
         let mut acc = Fields::new();
-        if let Some(from) = &decl.from {
-            if matches!(decl.kind, DeclKind::Service | DeclKind::Infra) {
+        // Templates merge left to right (`from a, b`), then the body.
+        if matches!(decl.kind, DeclKind::Service | DeclKind::Infra) {
+            for from in decl.templates() {
                 self.template_layer(from, &schema, filter, &mut acc);
             }
         }

@@ -308,7 +308,7 @@ impl Walker<'_> {
             owner: Some(owner.clone()),
             ..Ctx::default()
         };
-        if let Some(f) = &d.from {
+        for f in d.templates() {
             self.from(f, &cx);
         }
         if d.kind != DeclKind::Env {

@@ -36,10 +36,8 @@ pub fn locate<'a>(
         match item {
             ast::Item::Decl(d) if contains(d.span, offset) => {
                 let owner = Owner::Decl(d.kind, d.name.name.clone());
-                if let Some(f) = &d.from {
-                    if contains(f.span, offset) {
-                        return Some(in_args(&f.args, offset, owner));
-                    }
+                if let Some(f) = d.templates().find(|f| contains(f.span, offset)) {
+                    return Some(in_args(&f.args, offset, owner));
                 }
                 if d.kind == DeclKind::Env {
                     for e in &d.body.entries {

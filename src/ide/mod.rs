@@ -204,7 +204,7 @@ impl Snapshot {
                         .entries
                         .iter()
                         .any(|e| e.path.first().is_some_and(|k| k.name == "image"))
-                        && d.from.is_none()
+                        && d.templates().next().is_none()
                 });
             if implicit && new_name != name {
                 let other = if *k == DeclKind::Service {

@@ -63,9 +63,11 @@ pub fn outline(file: &ast::File) -> Vec<OutlineItem> {
                     DeclKind::Infra => SymbolKind::Infra,
                     DeclKind::Env => SymbolKind::Env,
                 };
-                let detail = match &d.from {
-                    Some(f) => format!("{} from {}", d.kind.keyword(), f.name.name),
-                    None => d.kind.keyword().to_string(),
+                let names: Vec<&str> = d.templates().map(|f| f.name.name.as_str()).collect();
+                let detail = if names.is_empty() {
+                    d.kind.keyword().to_string()
+                } else {
+                    format!("{} from {}", d.kind.keyword(), names.join(", "))
                 };
                 OutlineItem {
                     name: d.name.name.clone(),

@@ -190,10 +190,20 @@ pub struct Decl {
     pub name: Ident,
     /// A template use.
     pub from: Option<FromClause>,
+    /// Further templates (`from a, b(…)`), merged after `from` in order,
+    /// before the body.
+    pub also: Vec<FromClause>,
     /// The body.
     pub body: Body,
     /// The whole item.
     pub span: Span,
+}
+
+impl Decl {
+    /// Every template the declaration uses, in the order they apply.
+    pub fn templates(&self) -> impl Iterator<Item = &FromClause> {
+        self.from.iter().chain(self.also.iter())
+    }
 }
 
 /// `{ entries }`.

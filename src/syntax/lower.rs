@@ -137,10 +137,11 @@ impl Lower {
                     _ => DeclKind::Env,
                 };
                 let name = self.ident(self.next(&mut it, span)?);
-                let (mut from, mut body) = (None, None);
+                let (mut from, mut also, mut body) = (None, Vec::new(), None);
                 for q in it {
                     match q.as_rule() {
                         Rule::from_clause => from = Some(self.lower_from(q)?),
+                        Rule::template_use => also.push(self.lower_use(q)?),
                         Rule::body => body = Some(self.body(q)?),
                         _ => return Err(self.shape(self.span(&q))),
                     }
@@ -150,6 +151,7 @@ impl Lower {
                     kind,
                     name,
                     from,
+                    also,
                     body,
                     span,
                 }))
@@ -185,6 +187,18 @@ impl Lower {
             default,
             span,
         })
+    }
+
+    /// A further template of a `from` list: `b(…)` in `from a, b(…)`.
+    fn lower_use(&self, p: Pair<'_, Rule>) -> R<FromClause> {
+        let span = self.span(&p);
+        let mut it = p.into_inner();
+        let name = self.ident(self.next(&mut it, span)?);
+        let args = match it.next() {
+            Some(a) => self.args(a)?,
+            None => Vec::new(),
+        };
+        Ok(FromClause { name, args, span })
     }
 
     fn lower_from(&self, p: Pair<'_, Rule>) -> R<FromClause> {

@@ -16,6 +16,7 @@
 (function_declaration name: (identifier) @function)
 (let_declaration name: (identifier) @variable)
 (from_clause template: (identifier) @type)
+(template_use template: (identifier) @type)
 
 (type_identifier) @type
 (attribute "@" @attribute (identifier) @attribute)
