@@ -73,7 +73,11 @@ impl Client {
         let uri = url(root);
         let init = c.request(
             "initialize",
-            json!({ "processId": null, "rootUri": uri, "capabilities": {} }),
+            json!({
+                "processId": null,
+                "rootUri": uri,
+                "capabilities": { "textDocument": { "completion": { "completionItem": { "snippetSupport": true } } } },
+            }),
         );
         assert!(
             init["capabilities"]["hoverProvider"].as_bool().unwrap(),
@@ -403,6 +407,14 @@ fn the_language_server_answers_an_editor() {
     );
     let l = labels(&items);
     assert!(l.iter().any(|x| x.starts_with("workload — ")), "{l:?}");
+    let workload = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["label"] == "workload")
+        .unwrap();
+    assert_eq!(workload["insertText"], "workload = $0", "{workload}");
+    assert_eq!(workload["insertTextFormat"], 2, "{workload}");
     assert!(l.iter().any(|x| x.starts_with("port — ")), "{l:?}");
     let edited = MAIN.replace("  replicas = 1\n", "  replicas = 1\n  workload = \n");
     c.change("main.ship", &edited);

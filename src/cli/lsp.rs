@@ -116,6 +116,8 @@ struct Server<'c> {
     root_of: BTreeMap<PathBuf, PathBuf>,
     projects: BTreeMap<PathBuf, Project>,
     dirty: BTreeSet<PathBuf>,
+    /// Whether the client takes snippets (`$0`) in completions.
+    snippets: bool,
 }
 
 fn serve(conn: &Connection) -> Result<(), String> {
@@ -133,6 +135,14 @@ fn serve(conn: &Connection) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     // Files changed on disk (a checkout, another tool) re-check the
     // projects, when the client can watch for us.
+    let snippets = init
+        .capabilities
+        .text_document
+        .as_ref()
+        .and_then(|t| t.completion.as_ref())
+        .and_then(|c| c.completion_item.as_ref())
+        .and_then(|i| i.snippet_support)
+        .unwrap_or(false);
     let can_watch = init
         .capabilities
         .workspace
@@ -168,6 +178,7 @@ fn serve(conn: &Connection) -> Result<(), String> {
         root_of: BTreeMap::new(),
         projects: BTreeMap::new(),
         dirty: BTreeSet::new(),
+        snippets,
     };
     while let Ok(first) = conn.receiver.recv() {
         // A batch: everything already queued, so a burst of keystrokes
@@ -496,7 +507,10 @@ impl Server<'_> {
                 s.at(&p.text_document_position, |snap, _, offset, text| {
                     let items = complete::complete(snap, text, offset);
                     Some(lsp::CompletionResponse::Array(
-                        items.into_iter().map(completion_item).collect(),
+                        items
+                            .into_iter()
+                            .map(|i| completion_item(i, s.snippets))
+                            .collect(),
                     ))
                 })
             }),
@@ -759,7 +773,12 @@ fn to_lsp_diagnostic(snap: &Snapshot, d: &shipc::Diagnostic) -> Option<lsp::Diag
     })
 }
 
-fn completion_item(i: complete::Item) -> lsp::CompletionItem {
+/// A completion for the protocol; without the client's snippet support,
+/// the label alone is inserted.
+fn completion_item(mut i: complete::Item, snippets: bool) -> lsp::CompletionItem {
+    if !snippets {
+        i.snippet = None;
+    }
     use complete::ItemKind as K;
     let kind = match i.kind {
         K::Field => lsp::CompletionItemKind::FIELD,
