@@ -5,7 +5,7 @@
 use super::Evaluator;
 use crate::check::types::Ty;
 use crate::diag::{suggest, Code, Diagnostic};
-use crate::model::{Address, DeclRef, Value, V};
+use crate::model::{Address, DeclRef, Fields, Value, V};
 use crate::source::Span;
 use crate::syntax::ast::DeclKind;
 
@@ -223,6 +223,32 @@ impl Evaluator<'_> {
         let addressable = matches!(d.kind, DeclKind::Service | DeclKind::Infra);
         match m {
             "port" if addressable => Value::new(V::Ports(d, weak), span),
+            // `jaeger.service.collector.port.otlp`: a record of the infra's
+            // further Services, each with its host and addresses.
+            "service" if d.kind == DeclKind::Infra => {
+                let Some(info) = self.ports_info(&d, span) else {
+                    return Value::unknown(span);
+                };
+                self.edge(d.clone(), span, weak);
+                let mut services = Fields::new();
+                for (name, (host, ports)) in &info.services {
+                    let mut addrs = Fields::new();
+                    for (label, n) in ports {
+                        let addr = Address {
+                            target: d.clone(),
+                            host: host.clone(),
+                            port: *n,
+                            number: *n,
+                        };
+                        addrs.insert(label.clone(), Value::new(V::Addr(Box::new(addr)), span));
+                    }
+                    let mut rec = Fields::new();
+                    rec.insert("host".into(), Value::new(V::Str(host.clone()), span));
+                    rec.insert("port".into(), Value::new(V::Record(addrs), span));
+                    services.insert(name.clone(), Value::new(V::Record(rec), span));
+                }
+                Value::new(V::Record(services), span)
+            }
             "host" | "name" if addressable => {
                 let Some(info) = self.ports_info(&d, span) else {
                     return Value::unknown(span);
@@ -236,7 +262,9 @@ impl Evaluator<'_> {
                 Value::new(V::Str(s), span)
             }
             _ => {
-                let options: &[&str] = if addressable {
+                let options: &[&str] = if d.kind == DeclKind::Infra {
+                    &["port", "host", "name", "service"]
+                } else if addressable {
                     &["port", "host", "name"]
                 } else {
                     &[]

@@ -53,6 +53,8 @@ pub struct PortsInfo {
     ports: BTreeMap<String, (i64, i64)>,
     /// Port labels kept off the Service (`internal`): not addressable.
     pub(crate) internal: BTreeSet<String>,
+    /// An infra's further Services: name → (host, label → port).
+    pub(crate) services: BTreeMap<String, (String, BTreeMap<String, i64>)>,
 }
 
 /// Which top-level fields a layer evaluation looks at.
@@ -69,7 +71,7 @@ impl Filter {
             Filter::Addressing => {
                 matches!(
                     field,
-                    "ports" | "expose" | "name" | "host" | "namespace" | "internal"
+                    "ports" | "expose" | "name" | "host" | "namespace" | "internal" | "services"
                 )
             }
         }
@@ -688,8 +690,47 @@ impl<'p> Evaluator<'p> {
             .into_iter()
             .map(str::to_string)
             .collect();
+        let ns = rec
+            .get("namespace")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        let services = rec
+            .get("services")
+            .map(|s| s.entries().collect::<Vec<_>>())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(name, svc)| {
+                let h = svc
+                    .get("host")
+                    .and_then(Value::as_str)
+                    .unwrap_or(name)
+                    .to_string();
+                let h = match &ns {
+                    Some(ns) if !h.contains('.') => format!("{h}.{ns}"),
+                    _ => h,
+                };
+                let ports = svc
+                    .get("ports")
+                    .map(|p| p.entries().collect::<Vec<_>>())
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|(label, v)| {
+                        let n = match &v.kind {
+                            V::Int(n) => *n,
+                            V::Call { args, .. } => {
+                                args.get("number").and_then(Value::as_int).unwrap_or(0)
+                            }
+                            _ => 0,
+                        };
+                        (label.clone(), n)
+                    })
+                    .collect();
+                (name.clone(), (h, ports))
+            })
+            .collect();
         // Shared: every address of this target reads the same record.
         let info = std::rc::Rc::new(PortsInfo {
+            services,
             host,
             k8s_name: base,
             ports,

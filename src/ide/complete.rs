@@ -545,6 +545,14 @@ fn members(snap: &Snapshot, owner: &Owner, chain: &[String]) -> Vec<Item> {
                 .unwrap_or_default()
         }
         ["self"] => decl_members(),
+        [x] if p.decl(DeclKind::Infra, x).is_some() && p.decl(DeclKind::Service, x).is_none() => {
+            let mut items = decl_members();
+            items.push(
+                Item::new("service", ItemKind::Property)
+                    .detail("its chart's further Services: `.service.NAME.port.LABEL`"),
+            );
+            items
+        }
         [x] if snap.decl_kind(x).is_some() => decl_members(),
         ["self", "port"] => match owner_name(owner) {
             Some((k, n)) => port_labels(snap, k, n),
