@@ -202,6 +202,8 @@ pub fn analyze_with(
             hint: Some("please report this with the input that caused it".into()),
         });
     };
+    let mut checked = checked;
+    check::configs::read_files(host, &loaded.root, &mut checked.envs, diags);
     policy::run(&checked, diags);
     // One graph per env, built in parallel, collected in env order.
     let built: Vec<Result<graph::DepGraph, Vec<Diagnostic>>> = std::thread::scope(|scope| {

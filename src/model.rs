@@ -258,6 +258,26 @@ pub fn merge(base: Value, top: Value) -> Value {
     }
 }
 
+/// What a container besides the main one does in its pod.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContainerRole {
+    /// `init_containers`: runs to completion, in order, before the others start.
+    Init,
+    /// `sidecars`: runs beside the main container for the pod's life.
+    Sidecar,
+}
+
+/// Every container of a service's pod besides the main one (its
+/// `container()` records), init containers first, in source order. The one
+/// list each phase walks (images, lock keys, policy, checks, lowering).
+pub fn extra_containers(service: &Value) -> impl Iterator<Item = (ContainerRole, &Value)> {
+    let list = |field: &str| service.get(field).map(Value::as_list).unwrap_or(&[]);
+    list("init_containers")
+        .iter()
+        .map(|c| (ContainerRole::Init, c))
+        .chain(list("sidecars").iter().map(|c| (ContainerRole::Sidecar, c)))
+}
+
 /// One evaluated declaration in one environment.
 #[derive(Debug, Clone)]
 pub struct Decl {
@@ -302,6 +322,8 @@ pub struct EnvModel {
     pub services: BTreeMap<String, Decl>,
     /// Deployed infra, by declaration name.
     pub infras: BTreeMap<String, Decl>,
+    /// ConfigMaps the deployed services use, by declaration name.
+    pub configs: BTreeMap<String, Decl>,
     /// Dependency edges between deployed declarations.
     pub edges: Vec<Edge>,
 }
@@ -339,6 +361,17 @@ impl EnvKind {
 }
 
 impl EnvModel {
+    /// The deployed declarations of a kind (none for `env`).
+    pub fn decls(&self, kind: DeclKind) -> Option<&BTreeMap<String, Decl>> {
+        match kind {
+            DeclKind::Image => Some(&self.images),
+            DeclKind::Service => Some(&self.services),
+            DeclKind::Infra => Some(&self.infras),
+            DeclKind::Config => Some(&self.configs),
+            DeclKind::Env => None,
+        }
+    }
+
     /// The env's delivery kind (`tilt`, `helmfile`, `flux`).
     pub fn kind(&self) -> &str {
         self.env_kind().as_str()

@@ -57,12 +57,7 @@ fn compile_pinned_envs(path: &std::path::Path) -> Vec<(String, OutputTree)> {
         }
         for (name, s) in &env.services {
             overrides.insert(name.clone(), FAKE_DIGEST.into());
-            for c in s
-                .value
-                .get("init_containers")
-                .map(Value::as_list)
-                .unwrap_or(&[])
-            {
+            for (_, c) in shipc::model::extra_containers(&s.value) {
                 if let Some(n) = c.get("name").and_then(Value::as_str) {
                     overrides.insert(format!("{name}.{n}"), FAKE_DIGEST.into());
                 }
@@ -205,4 +200,96 @@ fn tiltfile_strings_cannot_inject() {
         !t.lines().any(|l| l.trim_start().starts_with("local('")),
         "{t}"
     );
+}
+
+/// A config's content change rolls exactly the pods that use it: the
+/// ConfigMap's data and the checksum annotation of those pod templates
+/// change, and no other byte of any env's output.
+#[test]
+#[allow(clippy::disallowed_methods)] // reads the compiled tree
+fn a_config_change_changes_only_its_data_and_the_pod_checksum() {
+    let program = |level: &str| {
+        format!(
+            r#"service api {{
+  image = external("ghcr.io/acme/api:1.0@sha256:{d}")
+  port http = 8080
+  volumes {{ conf = config_files(app, "/etc/app") }}
+}}
+service worker {{
+  image = external("ghcr.io/acme/worker:1.0@sha256:{d}")
+  env_vars {{ LEVEL = config(app, "level") }}
+}}
+service other {{
+  image = external("ghcr.io/acme/other:1.0@sha256:{d}")
+}}
+config app {{
+  files {{
+    "level" = "{level}"
+    "app.yaml" = {{ upstream = api.port.http.url }}
+    "banner.txt" = file("conf/banner.txt")
+  }}
+}}
+env local {{ kind = tilt }}
+env prod {{ kind = helmfile }}
+env gitops {{ kind = flux, flux {{ git {{ url = "https://example.com/deploy.git" }} }} }}
+"#,
+            d = "3".repeat(64)
+        )
+    };
+    let compile = |tag: &str, level: &str, banner: &str| {
+        let text = program(level);
+        let dir = common::temp_project(
+            tag,
+            &[
+                ("ship/main.ship", text.as_str()),
+                ("conf/banner.txt", banner),
+            ],
+        );
+        let (code, _, err) = common::shipc_in(&dir, &["compile", "--all"]);
+        assert_eq!(code, 0, "{err}");
+        let mut files = std::collections::BTreeMap::new();
+        let mut stack = vec![dir.join("out")];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else {
+                    let rel = p.strip_prefix(dir.join("out")).unwrap().to_path_buf();
+                    files.insert(rel, std::fs::read_to_string(&p).unwrap());
+                }
+            }
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+        files
+    };
+    let a = compile("cfg-a", "info", "hello\n");
+    let b = compile("cfg-b", "debug", "hello\n");
+    let c = compile("cfg-c", "info", "hello again\n");
+    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+    for (other, changed_line) in [(&b, "level: debug"), (&c, "hello again")] {
+        let mut checksums = 0;
+        for (path, text) in &a {
+            let new = &other[path];
+            for (x, y) in text.lines().zip(new.lines()) {
+                if x == y {
+                    continue;
+                }
+                if x.contains("ship.dev/config-checksum") {
+                    checksums += 1;
+                    assert!(y.contains("ship.dev/config-checksum"), "{path:?}: {y}");
+                } else {
+                    assert!(
+                        y.contains(changed_line.split(": ").last().unwrap()),
+                        "{path:?}: unexpected change `{x}` -> `{y}`"
+                    );
+                }
+            }
+            assert_eq!(text.lines().count(), new.lines().count(), "{path:?}");
+        }
+        // api and worker roll in each of the three envs; `other` does not.
+        assert_eq!(checksums, 6, "pods rolled");
+    }
+    let local = &a[std::path::Path::new("local/manifests/other-tilt.yaml")];
+    assert!(!local.contains("config-checksum"));
 }

@@ -45,6 +45,7 @@ fn tilt_envs() -> Vec<(&'static str, &'static str)> {
         ("ameide", "local"),
         ("cs720", "dev"),
         ("shop", "local"),
+        ("telemetry", "local"),
         ("arr-stack", "dev"),
     ]
 }
@@ -210,7 +211,11 @@ fn helmfile_output_is_accepted_by_helm_helmfile_and_kubernetes_validate() {
     };
     let out = std::env::temp_dir().join(format!("shipc-helmfile-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out);
-    for (example, env) in [("ameide", "staging"), ("shop", "staging")] {
+    for (example, env) in [
+        ("ameide", "staging"),
+        ("shop", "staging"),
+        ("telemetry", "staging"),
+    ] {
         let dir = out.join(example);
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_shipc"));
         cmd.args(["compile", "--env", env, "-o"]).arg(&dir);
@@ -251,6 +256,33 @@ fn helmfile_output_is_accepted_by_helm_helmfile_and_kubernetes_validate() {
         for v in values {
             let release = v.file_stem().unwrap().to_string_lossy().to_string();
             let base = env_dir.join("values/base").join(format!("{release}.yaml"));
+            let text = std::fs::read_to_string(&v).unwrap();
+            if !base.exists() && text.starts_with("objects:") {
+                // A config's release: the built-in chart with a ConfigMap, no image.
+                for helm in [&helm4, &helm3] {
+                    let o = Command::new(helm)
+                        .args(["template", &release, "charts/ship-app", "-f"])
+                        .arg(&v)
+                        .current_dir(&env_dir)
+                        .output()
+                        .unwrap();
+                    assert!(
+                        o.status.success(),
+                        "helm template {release}: {}",
+                        String::from_utf8_lossy(&o.stderr)
+                    );
+                    let got = yaml_docs(&String::from_utf8_lossy(&o.stdout));
+                    let want: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+                    let want = serde_json::to_value(want).unwrap();
+                    assert_eq!(
+                        got,
+                        want["objects"].as_array().unwrap().clone(),
+                        "{release}"
+                    );
+                    assert_eq!(got[0]["kind"], "ConfigMap");
+                }
+                continue;
+            }
             if !base.exists() {
                 continue; // an infra release's values
             }
@@ -332,10 +364,15 @@ fn helmfile_output_is_accepted_by_helm_helmfile_and_kubernetes_validate() {
                     .lines()
                     .any(|l| l.contains("Couldn't find schema") && !l.contains("kind HTTPRoute"));
                 assert!(o.status.success() && !missing, "{release}: {text}");
-                // Without digest or tag the chart refuses to render.
+                // Without digest or tag the chart refuses to render a workload.
+                let unpinned = env_dir.join(format!("unpinned-{release}.yaml"));
+                let objects_only = serde_json::json!({"objects": env_values["objects"]});
+                std::fs::write(&unpinned, serde_json::to_string(&objects_only).unwrap()).unwrap();
                 let o = Command::new(helm)
                     .args(["template", &release, "charts/ship-app", "-f"])
                     .arg(&base)
+                    .arg("-f")
+                    .arg(&unpinned)
                     .current_dir(&env_dir)
                     .output()
                     .unwrap();
@@ -417,6 +454,7 @@ fn flux_output_is_accepted_by_kustomize_kubernetes_validate_and_the_flux_schemas
         ("cs720", "prod"),
         ("arr-stack", "prod"),
         ("shop", "prod"),
+        ("telemetry", "prod"),
     ] {
         let dir = out.join(example);
         compile_pinned(example, env, &dir);

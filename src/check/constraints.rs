@@ -102,6 +102,11 @@ pub fn service(d: &Decl, env_kind: Option<&str>, diags: &mut Diagnostics) {
         if let Some(p) = v.get(probe) {
             probe_checks(&d.id.name, p, &ports, diags);
         }
+        for (_, c) in crate::model::extra_containers(v) {
+            if let Some(p) = c.get(probe) {
+                probe_checks(&d.id.name, p, &ports, diags);
+            }
+        }
     }
     for f in v.get("port_forwards").map(Value::as_list).unwrap_or(&[]) {
         if let Some(Value {
@@ -173,7 +178,7 @@ pub fn service(d: &Decl, env_kind: Option<&str>, diags: &mut Diagnostics) {
         }
     }
     security(v.get("security"), diags);
-    for c in v.get("init_containers").map(Value::as_list).unwrap_or(&[]) {
+    for (_, c) in crate::model::extra_containers(v) {
         security(c.get("security"), diags);
     }
     super::containers::check(d, diags);
@@ -380,12 +385,7 @@ pub fn lock_keys(env: &EnvModel, diags: &mut Diagnostics) -> BTreeMap<String, Sp
                 add(name.clone(), *span, diags);
             }
         }
-        for c in svc
-            .value
-            .get("init_containers")
-            .map(Value::as_list)
-            .unwrap_or(&[])
-        {
+        for (_, c) in crate::model::extra_containers(&svc.value) {
             if let (
                 Some(Value {
                     kind: V::Call { func, .. },
@@ -413,7 +413,13 @@ pub fn object_names(env: &EnvModel, diags: &mut Diagnostics) {
     } else {
         Some(env.infras.values())
     };
-    for d in infras.into_iter().flatten().chain(env.services.values()) {
+    // A config is a Tilt resource and a Helm release of its own.
+    for d in infras
+        .into_iter()
+        .flatten()
+        .chain(env.services.values())
+        .chain(env.configs.values())
+    {
         let span = d.value.get("name").map_or(d.name_span, |n| n.span);
         if let Some((other, first)) = seen.get(d.k8s_name.as_str()) {
             diags.push(

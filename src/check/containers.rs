@@ -2,23 +2,23 @@
 //! compile time instead: env var names (E2032), `$(X)` references to a
 //! variable listed later (E2031: the kubelet expands only variables
 //! defined earlier in the list, and leaves the text as is otherwise), and
-//! volume names (DNS labels, E2006).
+//! volume names (DNS labels, E2006), and what init containers and sidecars
+//! may say (E2039): unique container names, ports that are the service's
+//! labels and served by one container, mounts of the pod's own volumes, and
+//! no probes or ports on init containers (Kubernetes refuses them).
 
 use super::names;
-use crate::diag::{Code, Diagnostic, Diagnostics};
-use crate::model::{Decl, Value};
+use crate::diag::{suggest, Code, Diagnostic, Diagnostics};
+use crate::model::{extra_containers, ContainerRole, Decl, Value};
+use std::collections::BTreeMap;
 
 /// Check the main container and every init container of a service.
 pub fn check(d: &Decl, diags: &mut Diagnostics) {
     env_vars(d.value.get("env_vars"), diags);
-    for c in d
-        .value
-        .get("init_containers")
-        .map(Value::as_list)
-        .unwrap_or(&[])
-    {
+    for (_, c) in extra_containers(&d.value) {
         env_vars(c.get("env_vars"), diags);
     }
+    pod_containers(d, diags);
     for (name, vol) in d
         .value
         .get("volumes")
@@ -35,6 +35,131 @@ pub fn check(d: &Decl, diags: &mut Diagnostics) {
                 .label("this volume")
                 .help("name volumes with lowercase letters, digits and `-` (a DNS label)"),
             );
+        }
+    }
+}
+
+/// Init containers and sidecars against the pod they join (E2039).
+fn pod_containers(d: &Decl, diags: &mut Diagnostics) {
+    let v = &d.value;
+    let main = v
+        .get("container_name")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .unwrap_or_else(|| super::names::k8s_name(&d.id.name));
+    let labels: Vec<String> = v
+        .get("ports")
+        .map(|p| p.entries().map(|(k, _)| k.clone()).collect())
+        .unwrap_or_default();
+    let volumes: Vec<String> = v
+        .get("volumes")
+        .map(|p| p.entries().map(|(k, _)| k.clone()).collect())
+        .unwrap_or_default();
+    let mut names: BTreeMap<String, crate::Span> = BTreeMap::new();
+    let mut served: BTreeMap<String, crate::Span> = BTreeMap::new();
+    for (role, c) in extra_containers(v) {
+        let field = match role {
+            ContainerRole::Init => "init_containers",
+            ContainerRole::Sidecar => "sidecars",
+        };
+        if let Some(n) = c.get("name") {
+            let name = n.as_str().unwrap_or("");
+            if name == main {
+                diags.push(
+                    Diagnostic::new(Code::E2039, n.span, format!("container `{name}` has the name of the service's main container"))
+                        .label("container names are unique in a pod")
+                        .help("rename this container, or set the main one's with `container_name = \"…\"`"),
+                );
+            } else if let Some(first) = names.insert(name.to_string(), n.span) {
+                diags.push(
+                    Diagnostic::new(Code::E2039, n.span, format!("two containers of `{}` are named `{name}`", d.id.name))
+                        .label("second container with this name")
+                        .secondary(first, "first one")
+                        .help("container names are unique in a pod (init containers and sidecars included)"),
+                );
+            }
+        }
+        if role == ContainerRole::Init {
+            for f in ["ports", "readiness", "liveness", "startup"] {
+                let Some(x) = c.get(f) else { continue };
+                if f == "ports" && x.as_list().is_empty() {
+                    continue;
+                }
+                diags.push(
+                    Diagnostic::new(
+                        Code::E2039,
+                        x.span,
+                        format!("an init container takes no `{f}`"),
+                    )
+                    .label("init containers run to completion before the pod is ready")
+                    .help(
+                        "move this container to `sidecars` if it keeps running beside the main one",
+                    ),
+                );
+            }
+        }
+        for p in c.get("ports").map(Value::as_list).unwrap_or(&[]) {
+            let Some(label) = p.as_str() else { continue };
+            if !labels.iter().any(|l| l == label) {
+                let help = suggest::did_you_mean(label, &labels).unwrap_or_else(|| {
+                    format!("declare it on the service (`port {label} = …`); the sidecar serves it")
+                });
+                diags.push(
+                    Diagnostic::new(
+                        Code::E2024,
+                        p.span,
+                        format!("`{}` has no port `{label}`", d.id.name),
+                    )
+                    .label("a container's ports are labels of the service's ports")
+                    .help(help),
+                );
+            } else if role == ContainerRole::Sidecar {
+                if let Some(first) = served.insert(label.to_string(), p.span) {
+                    diags.push(
+                        Diagnostic::new(
+                            Code::E2039,
+                            p.span,
+                            format!("port `{label}` is served by two sidecars"),
+                        )
+                        .label("second sidecar with this port")
+                        .secondary(first, "first one")
+                        .help("each port belongs to one container"),
+                    );
+                }
+            }
+        }
+        for (volume, path) in c
+            .get("mounts")
+            .map(Value::entries_in_order)
+            .unwrap_or_default()
+        {
+            if !volumes.iter().any(|x| x == volume) {
+                let help = suggest::did_you_mean(volume, &volumes).unwrap_or_else(|| {
+                    format!("declare it in the service's `volumes` (e.g. `{volume} = scratch(mount = \"/…\")`)")
+                });
+                diags.push(
+                    Diagnostic::new(
+                        Code::E2039,
+                        path.span,
+                        format!(
+                            "`{}` has no volume `{volume}` to mount in `{field}`",
+                            d.id.name
+                        ),
+                    )
+                    .label("a container mounts the pod's volumes")
+                    .help(help),
+                );
+            } else if !path.as_str().is_some_and(|p| p.starts_with('/')) {
+                diags.push(
+                    Diagnostic::new(
+                        Code::E2039,
+                        path.span,
+                        format!("the mount path of `{volume}` must be absolute"),
+                    )
+                    .label("not an absolute path")
+                    .help("write a path inside the container, starting with `/`"),
+                );
+            }
         }
     }
 }

@@ -6,6 +6,7 @@
 //! With no env declared, every declaration is still evaluated once (with
 //! `env` unknown) so its errors are reported.
 
+pub mod configs;
 pub mod constraints;
 pub mod containers;
 pub mod memo;
@@ -68,19 +69,24 @@ pub fn check_with(
     }
     let program = program::collect(loaded, diags);
     let fingerprints: Fingerprints = if memo.is_some() {
-        [DeclKind::Image, DeclKind::Service, DeclKind::Infra]
-            .into_iter()
-            .flat_map(|k| program.of(k).map(move |(n, d)| (k, n, d)))
-            .map(|(kind, n, d)| {
-                (
-                    DeclRef {
-                        kind,
-                        name: n.clone(),
-                    },
-                    (d.span, loaded.sources.slice(d.span).to_string()),
-                )
-            })
-            .collect()
+        [
+            DeclKind::Image,
+            DeclKind::Service,
+            DeclKind::Infra,
+            DeclKind::Config,
+        ]
+        .into_iter()
+        .flat_map(|k| program.of(k).map(move |(n, d)| (k, n, d)))
+        .map(|(kind, n, d)| {
+            (
+                DeclRef {
+                    kind,
+                    name: n.clone(),
+                },
+                (d.span, loaded.sources.slice(d.span).to_string()),
+            )
+        })
+        .collect()
     } else {
         BTreeMap::new()
     };
@@ -137,13 +143,19 @@ pub fn check_with(
     }
     if env_names.is_empty() {
         let mut ev = Evaluator::new(&program);
-        for kind in [DeclKind::Image, DeclKind::Service, DeclKind::Infra] {
+        for kind in [
+            DeclKind::Image,
+            DeclKind::Service,
+            DeclKind::Infra,
+            DeclKind::Config,
+        ] {
             let names: Vec<String> = program.of(kind).map(|(n, _)| n.clone()).collect();
             for n in names {
                 if let Some(d) = ev.eval_decl(kind, &n) {
                     match kind {
                         DeclKind::Service => constraints::service(&d, None, diags),
                         DeclKind::Infra => constraints::infra(&d, None, diags),
+                        DeclKind::Config => configs::check(&d, diags),
                         _ => {}
                     }
                 }
@@ -243,15 +255,20 @@ fn eval_decls(
     diags: &mut Diagnostics,
     memo: Option<(&mut memo::EnvMemo, &Fingerprints)>,
 ) -> (Vec<crate::model::Decl>, Vec<crate::model::Edge>) {
-    let order: Vec<DeclRef> = [DeclKind::Image, DeclKind::Service, DeclKind::Infra]
-        .into_iter()
-        .flat_map(|kind| {
-            program.of(kind).map(move |(n, _)| DeclRef {
-                kind,
-                name: n.clone(),
-            })
+    let order: Vec<DeclRef> = [
+        DeclKind::Image,
+        DeclKind::Service,
+        DeclKind::Infra,
+        DeclKind::Config,
+    ]
+    .into_iter()
+    .flat_map(|kind| {
+        program.of(kind).map(move |(n, _)| DeclRef {
+            kind,
+            name: n.clone(),
         })
-        .collect();
+    })
+    .collect();
     let Some((m, fps)) = memo else {
         let decls = order
             .iter()
@@ -345,6 +362,7 @@ fn eval_env_with(
     let mut services = BTreeMap::new();
     let mut infras = BTreeMap::new();
     let mut all_images = BTreeMap::new();
+    let mut all_configs = BTreeMap::new();
     let (decls, edges) = eval_decls(
         &mut ev,
         program,
@@ -359,6 +377,9 @@ fn eval_env_with(
             }
             DeclKind::Infra => {
                 infras.insert(n, d);
+            }
+            DeclKind::Config => {
+                all_configs.insert(n, d);
             }
             _ => {
                 all_images.insert(n, d);
@@ -380,7 +401,10 @@ fn eval_env_with(
     let is_in = |d: &DeclRef| included.as_ref().is_none_or(|s| s.contains(d));
     if included.is_some() {
         for e in &edges {
-            if e.to.kind != DeclKind::Image && is_in(&e.from) && !is_in(&e.to) {
+            if !matches!(e.to.kind, DeclKind::Image | DeclKind::Config)
+                && is_in(&e.from)
+                && !is_in(&e.to)
+            {
                 diags.push(
                     Diagnostic::new(
                         Code::E3002,
@@ -417,12 +441,7 @@ fn eval_env_with(
         if let Some(V::Decl(d)) = s.value.get("image").map(|i| &i.kind) {
             used_images.insert(d.name.clone());
         }
-        for c in s
-            .value
-            .get("init_containers")
-            .map(Value::as_list)
-            .unwrap_or(&[])
-        {
+        for (_, c) in crate::model::extra_containers(&s.value) {
             if let Some(V::Decl(d)) = c.get("image").map(|i| &i.kind) {
                 used_images.insert(d.name.clone());
             }
@@ -431,6 +450,20 @@ fn eval_env_with(
     let (images, unused): (BTreeMap<_, _>, BTreeMap<_, _>) = all_images
         .into_iter()
         .partition(|(n, _)| used_images.contains(n));
+    left_out.extend(unused.into_values());
+    // A config is deployed when a deployed service uses it.
+    let used_configs: BTreeSet<String> = edges
+        .iter()
+        .filter(|e| {
+            e.to.kind == DeclKind::Config
+                && e.from.kind == DeclKind::Service
+                && services.contains_key(&e.from.name)
+        })
+        .map(|e| e.to.name.clone())
+        .collect();
+    let (configs, unused): (BTreeMap<_, _>, BTreeMap<_, _>) = all_configs
+        .into_iter()
+        .partition(|(n, _)| used_configs.contains(n));
     left_out.extend(unused.into_values());
     if let Some((m, _)) = memo {
         for d in left_out {
@@ -441,6 +474,7 @@ fn eval_env_with(
     }
     let keep = |d: &DeclRef| match d.kind {
         DeclKind::Image => images.contains_key(&d.name),
+        DeclKind::Config => configs.contains_key(&d.name),
         _ => is_in(d),
     };
     let edges = edges
@@ -466,6 +500,7 @@ fn eval_env_with(
         images,
         services,
         infras,
+        configs,
         edges,
     };
     for s in model.services.values() {
@@ -473,6 +508,9 @@ fn eval_env_with(
     }
     for i in model.infras.values() {
         constraints::infra(i, Some(&kind), diags);
+    }
+    for c in model.configs.values() {
+        configs::check(c, diags);
     }
     constraints::lock_keys(&model, diags);
     constraints::object_names(&model, diags);

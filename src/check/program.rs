@@ -62,6 +62,7 @@ impl Program {
                 DeclKind::Service => "ServiceSchema",
                 DeclKind::Infra => "InfraSchema",
                 DeclKind::Env => "EnvSchema",
+                DeclKind::Config => "ConfigSchema",
             }
             .into(),
         )
@@ -303,7 +304,7 @@ pub fn lower_type(t: &TypeExpr, known: &BTreeSet<String>, diags: &mut Diagnostic
                     [
                         "String", "Int", "Bool", "Cpu", "Memory", "Storage", "Duration", "Port",
                         "DnsLabel", "Path", "Url", "Digest", "ImageRef", "Image", "Service",
-                        "Infra", "Env",
+                        "Infra", "Env", "Config",
                     ]
                     .map(String::from),
                 );

@@ -149,6 +149,7 @@ pub fn primitive(name: &str) -> Option<Ty> {
         "Image" => Ty::Ref(DeclKind::Image),
         "Service" => Ty::Ref(DeclKind::Service),
         "Infra" => Ty::Ref(DeclKind::Infra),
+        "Config" => Ty::Ref(DeclKind::Config),
         "Env" => Ty::Ref(DeclKind::Env),
         _ => return None,
     })

@@ -817,6 +817,7 @@ fn document_symbol(snap: &Snapshot, i: &outline::OutlineItem) -> Option<lsp::Doc
         S::Image => lsp::SymbolKind::PACKAGE,
         S::Infra => lsp::SymbolKind::STRUCT,
         S::Env => lsp::SymbolKind::NAMESPACE,
+        S::Config => lsp::SymbolKind::FILE,
         S::Let => lsp::SymbolKind::CONSTANT,
         S::Type => lsp::SymbolKind::TYPE_PARAMETER,
         S::Template => lsp::SymbolKind::INTERFACE,

@@ -160,9 +160,20 @@ pub fn render(
         let mut objects: Vec<Desired> = Vec::new();
         let mut namespaces: Vec<String> = vec![namespace.clone()];
         let mut images = BTreeMap::new();
-        for svc in env.services.values() {
-            let wave = wave_of(DeclKind::Service, &svc.id.name);
-            for o in k8s::service_objects(cx, svc) {
+        let configs = env.configs.values().map(|c| {
+            (
+                wave_of(DeclKind::Config, &c.id.name),
+                vec![k8s::config::config_map(cx, c)],
+            )
+        });
+        let services = env.services.values().map(|svc| {
+            (
+                wave_of(DeclKind::Service, &svc.id.name),
+                k8s::service_objects(cx, svc),
+            )
+        });
+        for (wave, objs) in configs.chain(services).collect::<Vec<_>>() {
+            for o in objs {
                 let Ok(v) = serde_json::to_value(&o.value) else {
                     continue;
                 };

@@ -109,6 +109,9 @@ codes! {
     E2036, "invalid-label", Error;
     E2037, "invalid-lifecycle-hook", Error;
     E2038, "node-port-on-cluster-ip", Error;
+    E2039, "invalid-container", Error;
+    E2040, "invalid-config", Error;
+    E2041, "config-file", Error;
     E3001, "dependency-cycle", Error;
     E3002, "excluded-dependency", Error;
     E4001, "object-name-collision", Error;

@@ -161,6 +161,12 @@ pub fn emit(
             "metadata": {"name": namespace, "labels": {"app.kubernetes.io/managed-by": "shipc", "ship.dev/env": env.label()}},
         });
         out.add("apps/namespace.yaml", yaml::to_string(&ns_obj));
+        for c in env.configs.values() {
+            let object = k8s::config::config_map(cx, c);
+            let file = format!("{}.yaml", c.k8s_name);
+            out.add(format!("apps/{file}"), yaml::to_string(&object.value));
+            app_files.push(file);
+        }
         for svc in env.services.values() {
             let objects = k8s::service_objects(cx, svc);
             let file = format!("{}.yaml", svc.k8s_name);

@@ -171,6 +171,10 @@ pub fn emit(
                     .infras
                     .get(name)
                     .map(|i| (i.k8s_name.clone(), cx.namespace_of(i))),
+                DeclKind::Config => env
+                    .configs
+                    .get(name)
+                    .map(|c| (c.k8s_name.clone(), namespace.clone())),
                 _ => None,
             }
         };
@@ -233,6 +237,30 @@ pub fn emit(
                 ]),
             );
             let n = needs(&svc.id);
+            if !n.is_empty() {
+                rel.insert("needs".into(), json!(n));
+            }
+            releases.push(serde_json::Value::Object(rel));
+        }
+        // A config is a release of the built-in chart holding its ConfigMap.
+        for c in env.configs.values() {
+            let object = k8s::config::config_map(cx, c);
+            let values = ChartValues {
+                image: None,
+                objects: std::slice::from_ref(&object.value),
+            };
+            let file = format!("values/{}/{}.yaml", env.name, c.k8s_name);
+            out.add(&file, yaml::to_string(&values));
+            let mut rel = Map::new();
+            rel.insert("name".into(), json!(c.k8s_name));
+            rel.insert("namespace".into(), json!(namespace));
+            rel.insert("chart".into(), json!("./charts/ship-app"));
+            rel.insert(
+                "labels".into(),
+                json!({"ship.dev/kind": "config", "ship.dev/name": c.id.name}),
+            );
+            rel.insert("values".into(), json!([file]));
+            let n = needs(&c.id);
             if !n.is_empty() {
                 rel.insert("needs".into(), json!(n));
             }

@@ -492,7 +492,7 @@ impl<'p> Evaluator<'p> {
 fn article(kind: DeclKind) -> &'static str {
     match kind {
         DeclKind::Image | DeclKind::Infra | DeclKind::Env => "an",
-        DeclKind::Service => "a",
+        DeclKind::Service | DeclKind::Config => "a",
     }
 }
 

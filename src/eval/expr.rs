@@ -373,6 +373,7 @@ impl<'p> Evaluator<'p> {
             DeclKind::Infra,
             DeclKind::Image,
             DeclKind::Env,
+            DeclKind::Config,
         ]
         .iter()
         .any(|k| self.p.decl(*k, name).is_some())

@@ -205,7 +205,7 @@ impl<'p> Evaluator<'p> {
                 own.push((e, 0));
                 continue;
             }
-            let target = [DeclKind::Service, DeclKind::Infra]
+            let target = [DeclKind::Service, DeclKind::Infra, DeclKind::Config]
                 .into_iter()
                 .find(|k| self.p.decl(*k, first).is_some());
             match target {
@@ -381,7 +381,7 @@ impl<'p> Evaluator<'p> {
             .map(str::to_string)
             .unwrap_or_else(|| names::k8s_name(name));
         let k8s_name = match kind {
-            DeclKind::Service => format!("{base}{}", self.suffix),
+            DeclKind::Service | DeclKind::Config => format!("{base}{}", self.suffix),
             _ => base,
         };
         Some(model::Decl {

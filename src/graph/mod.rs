@@ -102,6 +102,7 @@ pub fn build(env: &EnvModel) -> Result<DepGraph, Vec<Diagnostic>> {
         (DeclKind::Image, &env.images),
         (DeclKind::Service, &env.services),
         (DeclKind::Infra, &env.infras),
+        (DeclKind::Config, &env.configs),
     ] {
         for name in m.keys() {
             let decl = DeclRef {
@@ -123,6 +124,11 @@ pub fn build(env: &EnvModel) -> Result<DepGraph, Vec<Diagnostic>> {
     let at = |d: &DeclRef| index.get(&(d.kind, d.name.as_str())).copied();
     let mut seen = BTreeMap::new();
     for e in &env.edges {
+        // A ConfigMap waits for nothing: the addresses in a config order
+        // nothing (a service may name itself in the config it mounts).
+        if e.from.kind == DeclKind::Config {
+            continue;
+        }
         let (Some(from), Some(to)) = (at(&e.from), at(&e.to)) else {
             continue;
         };

@@ -377,6 +377,11 @@ fn top_level() -> Vec<Item> {
             "a Helm chart the services use",
         ),
         (
+            "config",
+            "config ${1:name} {\n\tfiles {\n\t\t\"${2:app.yaml}\" = $0\n\t}\n}",
+            "a ConfigMap the services mount or read",
+        ),
+        (
             "env",
             "env ${1:name} {\n\tkind = ${2|tilt,helmfile,flux|}\n\t$0\n}",
             "an environment",

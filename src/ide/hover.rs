@@ -168,12 +168,7 @@ fn symbol(snap: &Snapshot, s: &Symbol) -> String {
                 .envs
                 .iter()
                 .filter_map(|e| {
-                    let m = match kind {
-                        ast::DeclKind::Service => &e.services,
-                        ast::DeclKind::Infra => &e.infras,
-                        ast::DeclKind::Image => &e.images,
-                        ast::DeclKind::Env => return None,
-                    };
+                    let m = e.decls(*kind)?;
                     m.get(name)
                         .map(|d| format!("`{}` ({})", d.k8s_name, e.name))
                 })

@@ -16,6 +16,8 @@ pub enum SymbolKind {
     Infra,
     /// An env.
     Env,
+    /// A config (ConfigMap).
+    Config,
     /// A let.
     Let,
     /// A type.
@@ -62,6 +64,7 @@ pub fn outline(file: &ast::File) -> Vec<OutlineItem> {
                     DeclKind::Image => SymbolKind::Image,
                     DeclKind::Infra => SymbolKind::Infra,
                     DeclKind::Env => SymbolKind::Env,
+                    DeclKind::Config => SymbolKind::Config,
                 };
                 let names: Vec<&str> = d.templates().map(|f| f.name.name.as_str()).collect();
                 let detail = if names.is_empty() {
@@ -259,6 +262,7 @@ pub const TOKEN_TYPES: &[&str] = &[
     "macro",     // template
     "parameter", // template parameter
     "property",  // labelled port
+    "string",    // config
 ];
 
 /// Every resolved name of a file, for semantic highlighting: its span,
@@ -279,6 +283,7 @@ pub fn semantic_tokens(
                         Symbol::Decl(DeclKind::Infra, _) => 1,
                         Symbol::Decl(DeclKind::Image, _) => 2,
                         Symbol::Decl(DeclKind::Env, _) => 3,
+                        Symbol::Decl(DeclKind::Config, _) => 9,
                         Symbol::Let(_) => 4,
                         Symbol::Type(_) => 5,
                         Symbol::Template(_) => 6,

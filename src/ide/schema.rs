@@ -228,29 +228,21 @@ pub fn values(analysis: &Analysis, owner: &Owner, path: &[String]) -> Vec<(Strin
     for env in &analysis.checked.envs {
         let value = match owner {
             Owner::Decl(kind, name) => {
-                let map = match kind {
-                    DeclKind::Service => &env.services,
-                    DeclKind::Infra => &env.infras,
-                    DeclKind::Image => &env.images,
-                    DeclKind::Env => {
-                        if &env.name != name {
-                            continue;
-                        }
-                        if let Some(v) = get_path(&env.env, path) {
-                            out.push((env.name.clone(), show(v)));
-                        }
+                let Some(map) = env.decls(*kind) else {
+                    if &env.name != name {
                         continue;
                     }
+                    if let Some(v) = get_path(&env.env, path) {
+                        out.push((env.name.clone(), show(v)));
+                    }
+                    continue;
                 };
                 map.get(name).and_then(|d| get_path(&d.value, path))
             }
             Owner::Env(e) if &env.name == e => get_path(&env.env, path),
             Owner::Override { env: e, kind, name } if &env.name == e => {
-                let map = match kind {
-                    DeclKind::Service => &env.services,
-                    DeclKind::Infra => &env.infras,
-                    DeclKind::Image => &env.images,
-                    DeclKind::Env => continue,
+                let Some(map) = env.decls(*kind) else {
+                    continue;
                 };
                 map.get(name).and_then(|d| get_path(&d.value, path))
             }

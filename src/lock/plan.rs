@@ -105,6 +105,25 @@ fn built_repository(env: &EnvModel, image: &str) -> Option<String> {
         .map(|r| full_repository(&format!("{}/{bare}", r.trim_end_matches('/'))))
 }
 
+/// The service's ports whose label `keep` admits, as a container declares them.
+fn declared_ports(svc: &Value, keep: impl Fn(&str) -> bool) -> Vec<DeclaredPort> {
+    svc.get("ports")
+        .map(|p| {
+            p.entries()
+                .filter(|(label, _)| keep(label))
+                .map(|(label, v)| {
+                    let (n, proto) = crate::emit::k8s::pod::port_number(v);
+                    DeclaredPort {
+                        label: label.clone(),
+                        spec: format!("{n}/{}", proto.to_ascii_lowercase()),
+                        span: v.span,
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// Every image and OCI chart `env` pins, keyed and sorted, and the problems
 /// that keep one from being resolved (R008).
 pub fn targets(env: &EnvModel, inputs: Inputs<'_>) -> (Vec<Target>, Vec<Diagnostic>) {
@@ -113,22 +132,11 @@ pub fn targets(env: &EnvModel, inputs: Inputs<'_>) -> (Vec<Target>, Vec<Diagnost
     for (name, svc) in &env.services {
         let security = svc.value.get("security");
         if let Some(img) = svc.value.get("image") {
-            let ports = svc
-                .value
-                .get("ports")
-                .map(|p| {
-                    p.entries()
-                        .map(|(label, v)| {
-                            let (n, proto) = crate::emit::k8s::pod::port_number(v);
-                            DeclaredPort {
-                                label: label.clone(),
-                                spec: format!("{n}/{}", proto.to_ascii_lowercase()),
-                                span: v.span,
-                            }
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
+            let sidecars: Vec<&str> = crate::model::extra_containers(&svc.value)
+                .filter(|(role, _)| *role == crate::model::ContainerRole::Sidecar)
+                .flat_map(|(_, c)| c.get("ports").map(Value::strings).unwrap_or_default())
+                .collect();
+            let ports = declared_ports(&svc.value, |l| !sidecars.contains(&l));
             let use_ = Use {
                 container: name.clone(),
                 ports,
@@ -136,12 +144,7 @@ pub fn targets(env: &EnvModel, inputs: Inputs<'_>) -> (Vec<Target>, Vec<Diagnost
             };
             add(env, inputs, name, img, use_, &mut out, &mut problems);
         }
-        for c in svc
-            .value
-            .get("init_containers")
-            .map(Value::as_list)
-            .unwrap_or(&[])
-        {
+        for (_, c) in crate::model::extra_containers(&svc.value) {
             let (Some(img), Some(cn)) = (c.get("image"), c.get("name").and_then(Value::as_str))
             else {
                 continue;
@@ -149,7 +152,10 @@ pub fn targets(env: &EnvModel, inputs: Inputs<'_>) -> (Vec<Target>, Vec<Diagnost
             let key = format!("{name}.{cn}");
             let use_ = Use {
                 container: key.clone(),
-                ports: Vec::new(),
+                ports: {
+                    let own = c.get("ports").map(Value::strings).unwrap_or_default();
+                    declared_ports(&svc.value, |l| own.contains(&l))
+                },
                 non_root: non_root(c.get("security").or(security)),
             };
             add(env, inputs, &key, img, use_, &mut out, &mut problems);

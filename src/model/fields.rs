@@ -108,6 +108,11 @@ impl Fields {
         self.0.get_mut(i).map(|(_, _, v)| v)
     }
 
+    /// Every value, mutably (key order).
+    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut Value> {
+        self.0.iter_mut().map(|(_, _, v)| v)
+    }
+
     /// Set `key` to `value`, or to `combine(old, value)` when it has one; a
     /// key that had a value keeps its place in [`Fields::in_order`].
     pub fn upsert(

@@ -20,12 +20,7 @@ pub(super) fn check(env: &EnvModel, out: &mut Vec<Diagnostic>) {
         if let Some(r) = s.value.get("image").and_then(external_ref) {
             refs.push(r);
         }
-        for c in s
-            .value
-            .get("init_containers")
-            .map(Value::as_list)
-            .unwrap_or(&[])
-        {
+        for (_, c) in crate::model::extra_containers(&s.value) {
             if let Some(r) = c.get("image").and_then(external_ref) {
                 refs.push(r);
             }

@@ -256,12 +256,7 @@ pub(super) fn check(env: &EnvModel, out: &mut Vec<Diagnostic>) {
     }
     for s in env.services.values() {
         env_var_checks(&s.id.name, s.value.get("env_vars"), out);
-        for c in s
-            .value
-            .get("init_containers")
-            .map(Value::as_list)
-            .unwrap_or(&[])
-        {
+        for (_, c) in crate::model::extra_containers(&s.value) {
             env_var_checks(&s.id.name, c.get("env_vars"), out);
         }
     }

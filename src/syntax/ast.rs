@@ -146,7 +146,7 @@ pub struct Block {
     pub span: Span,
 }
 
-/// The four declaration kinds with a name and a body.
+/// The declaration kinds with a name and a body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum DeclKind {
     /// `image`.
@@ -157,6 +157,8 @@ pub enum DeclKind {
     Infra,
     /// `env`.
     Env,
+    /// `config`: a ConfigMap.
+    Config,
 }
 
 impl DeclKind {
@@ -167,6 +169,7 @@ impl DeclKind {
             DeclKind::Service => "service",
             DeclKind::Infra => "infra",
             DeclKind::Env => "env",
+            DeclKind::Config => "config",
         }
     }
 
@@ -177,6 +180,7 @@ impl DeclKind {
             DeclKind::Service => "Service",
             DeclKind::Infra => "Infra",
             DeclKind::Env => "Env",
+            DeclKind::Config => "Config",
         }
     }
 }

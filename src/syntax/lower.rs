@@ -134,6 +134,7 @@ impl Lower {
                     "image" => DeclKind::Image,
                     "service" => DeclKind::Service,
                     "infra" => DeclKind::Infra,
+                    "config" => DeclKind::Config,
                     _ => DeclKind::Env,
                 };
                 let name = self.ident(self.next(&mut it, span)?);

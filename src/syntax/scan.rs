@@ -38,13 +38,14 @@ fn starts_entry(text: &[u8], mut i: usize) -> bool {
         return false;
     }
     if let Some(w) = text.get(i..end) {
-        const KEYWORDS: [&[u8]; 10] = [
+        const KEYWORDS: [&[u8]; 11] = [
             b"let",
             b"type",
             b"template",
             b"image",
             b"service",
             b"infra",
+            b"config",
             b"env",
             b"import",
             b"project",

@@ -9,6 +9,7 @@
 //! Each carries the span of the declaration it came from and an annotation
 //! naming `file:line`.
 
+pub mod config;
 pub mod pod;
 pub mod scale;
 pub mod service;
@@ -59,6 +60,8 @@ pub enum Body {
     Autoscaler(Box<k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler>),
     /// policy/v1 PodDisruptionBudget.
     DisruptionBudget(Box<k8s_openapi::api::policy::v1::PodDisruptionBudget>),
+    /// v1 ConfigMap.
+    ConfigMap(Box<k8s_openapi::api::core::v1::ConfigMap>),
     /// Anything without a k8s-openapi type (the Gateway API HTTPRoute).
     Json(serde_json::Value),
 }
@@ -76,6 +79,7 @@ impl serde::Serialize for Body {
             Body::Ingress(o) => o.serialize(s),
             Body::Autoscaler(o) => o.serialize(s),
             Body::DisruptionBudget(o) => o.serialize(s),
+            Body::ConfigMap(o) => o.serialize(s),
             Body::Json(o) => o.serialize(s),
         }
     }

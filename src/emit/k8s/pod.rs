@@ -3,13 +3,13 @@
 
 use super::{base_name, quantity, seconds, string_map, Body, Context, Object};
 use crate::check::names::k8s_name;
-use crate::model::{Decl, Fields, Value, V};
+use crate::model::{ContainerRole, Decl, Fields, Value, V};
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec, StatefulSet, StatefulSetSpec};
 use k8s_openapi::api::batch::v1::{CronJob, CronJobSpec, Job, JobSpec, JobTemplateSpec};
 use k8s_openapi::api::core::v1::{
     Capabilities, ConfigMapKeySelector, ConfigMapVolumeSource, Container, ContainerPort,
     EmptyDirVolumeSource, EnvVar, EnvVarSource, ExecAction, GRPCAction, HTTPGetAction, HTTPHeader,
-    HostAlias, Lifecycle, LifecycleHandler, LocalObjectReference, ObjectFieldSelector,
+    HostAlias, KeyToPath, Lifecycle, LifecycleHandler, LocalObjectReference, ObjectFieldSelector,
     PersistentVolumeClaim, PersistentVolumeClaimSpec, PersistentVolumeClaimVolumeSource,
     PodSecurityContext, PodSpec, PodTemplateSpec, Probe, ResourceRequirements, SeccompProfile,
     SecretKeySelector, SecretVolumeSource, SecurityContext, SleepAction, TCPSocketAction, Volume,
@@ -136,7 +136,10 @@ pub fn workload(cx: &Context<'_>, d: &Decl) -> Object {
 fn pod_template(cx: &Context<'_>, d: &Decl, restart: Option<&str>) -> PodTemplateSpec {
     let placement = super::scale::placement(cx, d);
     let labels = cx.labels(d);
-    let pod_ann = string_map(d.value.get("pod_annotations"));
+    let mut pod_ann = string_map(d.value.get("pod_annotations"));
+    if let Some(sum) = super::config::checksum(cx, d) {
+        pod_ann.insert(super::config::CHECKSUM_ANNOTATION.into(), sum);
+    }
     let security = d.value.get("security");
     let container_name = d
         .value
@@ -148,22 +151,12 @@ fn pod_template(cx: &Context<'_>, d: &Decl, restart: Option<&str>) -> PodTemplat
         &d.id.name,
         d.value.get("image").unwrap_or(&Value::unknown(d.name_span)),
     );
-    let ports: Vec<ContainerPort> = d
-        .value
-        .get("ports")
-        .map(|p| p.entries().collect::<Vec<_>>())
-        .unwrap_or_default()
-        .into_iter()
-        .map(|(label, v)| {
-            let (number, protocol) = port_number(v);
-            ContainerPort {
-                name: Some(k8s_name(label)),
-                container_port: i32::try_from(number).unwrap_or(0),
-                protocol: Some(protocol.to_string()),
-                ..ContainerPort::default()
-            }
-        })
+    // Ports a sidecar serves are that container's; the rest are the main one's.
+    let sidecar_ports: Vec<&str> = crate::model::extra_containers(&d.value)
+        .filter(|(role, _)| *role == ContainerRole::Sidecar)
+        .flat_map(|(_, c)| c.get("ports").map(Value::strings).unwrap_or_default())
         .collect();
+    let ports = container_ports(d, |label| !sidecar_ports.contains(&label));
     let pull_policy = d
         .value
         .get("image_pull_policy")
@@ -184,7 +177,7 @@ fn pod_template(cx: &Context<'_>, d: &Decl, restart: Option<&str>) -> PodTemplat
         command: string_list(d.value.get("command")),
         args: string_list(d.value.get("args")),
         ports: Some(ports).filter(|p| !p.is_empty()),
-        env: Some(env_vars(d.value.get("env_vars"))).filter(|e| !e.is_empty()),
+        env: Some(env_vars(cx, d.value.get("env_vars"))).filter(|e| !e.is_empty()),
         resources: resources(d.value.get("resources")),
         readiness_probe: d.value.get("readiness").and_then(|p| probe(p, d)),
         liveness_probe: d.value.get("liveness").and_then(|p| probe(p, d)),
@@ -193,32 +186,23 @@ fn pod_template(cx: &Context<'_>, d: &Decl, restart: Option<&str>) -> PodTemplat
         volume_mounts: Some(mounts(d)).filter(|m| !m.is_empty()),
         ..Container::default()
     };
-    let inits: Vec<Container> = d
-        .value
-        .get("init_containers")
-        .map(Value::as_list)
-        .unwrap_or(&[])
-        .iter()
-        .map(|c| {
-            let name = c
-                .get("name")
-                .and_then(Value::as_str)
-                .unwrap_or("init")
-                .to_string();
-            let key = format!("{}.{}", d.id.name, name);
-            let img = (cx.images)(&key, c.get("image").unwrap_or(&Value::unknown(c.span)));
-            Container {
-                name,
-                image: Some(img.reference),
-                image_pull_policy: Some(img.pull_policy.to_string()),
-                command: string_list(c.get("command")),
-                args: string_list(c.get("args")),
-                env: Some(env_vars(c.get("env_vars"))).filter(|e| !e.is_empty()),
-                security_context: c.get("security").or(security).map(container_security),
-                ..Container::default()
+    // Init containers run first, in order; then native sidecars (init
+    // containers that keep running), or plain extra containers when the env
+    // says `sidecars = "containers"`.
+    let native = cx.env.env.get("sidecars").and_then(Value::as_str) != Some("containers");
+    let mut inits: Vec<Container> = Vec::new();
+    let mut containers = vec![main];
+    for (role, c) in crate::model::extra_containers(&d.value) {
+        let mut k = extra_container(cx, d, c, security);
+        match role {
+            ContainerRole::Init => inits.push(k),
+            ContainerRole::Sidecar if native => {
+                k.restart_policy = Some("Always".into());
+                inits.push(k);
             }
-        })
-        .collect();
+            ContainerRole::Sidecar => containers.push(k),
+        }
+    }
     let pull_secrets: Vec<LocalObjectReference> = d
         .value
         .get("image_pull_secrets")
@@ -252,7 +236,7 @@ fn pod_template(cx: &Context<'_>, d: &Decl, restart: Option<&str>) -> PodTemplat
             ..ObjectMeta::default()
         }),
         spec: Some(PodSpec {
-            containers: vec![main],
+            containers,
             init_containers: Some(inits).filter(|i| !i.is_empty()),
             restart_policy: restart.map(str::to_string),
             security_context: security.map(|s| pod_security(s, persistent_volume(d))),
@@ -267,6 +251,79 @@ fn pod_template(cx: &Context<'_>, d: &Decl, restart: Option<&str>) -> PodTemplat
             topology_spread_constraints: placement.spread,
             ..PodSpec::default()
         }),
+    }
+}
+
+/// The container ports of a service's ports whose label `keep` admits.
+fn container_ports(d: &Decl, keep: impl Fn(&str) -> bool) -> Vec<ContainerPort> {
+    d.value
+        .get("ports")
+        .map(|p| p.entries().collect::<Vec<_>>())
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(label, _)| keep(label))
+        .map(|(label, v)| {
+            let (number, protocol) = port_number(v);
+            ContainerPort {
+                name: Some(k8s_name(label)),
+                container_port: i32::try_from(number).unwrap_or(0),
+                protocol: Some(protocol.to_string()),
+                ..ContainerPort::default()
+            }
+        })
+        .collect()
+}
+
+/// An init container or sidecar (a `container()` record): its image by the
+/// `SERVICE.CONTAINER` lock key, its own ports (labels of the service's),
+/// mounts of the pod's volumes, probes, resources and security (the pod's
+/// unless it sets its own).
+fn extra_container(
+    cx: &Context<'_>,
+    d: &Decl,
+    c: &Value,
+    pod_security: Option<&Value>,
+) -> Container {
+    let name = c
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or("init")
+        .to_string();
+    let key = format!("{}.{}", d.id.name, name);
+    let img = (cx.images)(&key, c.get("image").unwrap_or(&Value::unknown(c.span)));
+    let own: Vec<&str> = c.get("ports").map(Value::strings).unwrap_or_default();
+    let ports = container_ports(d, |label| own.contains(&label));
+    let mounts: Vec<VolumeMount> = c
+        .get("mounts")
+        .map(Value::entries_in_order)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(volume, path)| VolumeMount {
+            name: k8s_name(volume),
+            mount_path: path.as_str().unwrap_or("/").to_string(),
+            ..VolumeMount::default()
+        })
+        .collect();
+    Container {
+        image: Some(img.reference),
+        image_pull_policy: Some(
+            c.get("image_pull_policy")
+                .and_then(Value::as_str)
+                .unwrap_or(img.pull_policy)
+                .to_string(),
+        ),
+        command: string_list(c.get("command")),
+        args: string_list(c.get("args")),
+        ports: Some(ports).filter(|p| !p.is_empty()),
+        env: Some(env_vars(cx, c.get("env_vars"))).filter(|e| !e.is_empty()),
+        resources: resources(c.get("resources")),
+        readiness_probe: c.get("readiness").and_then(|p| probe(p, d)),
+        liveness_probe: c.get("liveness").and_then(|p| probe(p, d)),
+        startup_probe: c.get("startup").and_then(|p| probe(p, d)),
+        security_context: c.get("security").or(pod_security).map(container_security),
+        volume_mounts: Some(mounts).filter(|m| !m.is_empty()),
+        name,
+        ..Container::default()
     }
 }
 
@@ -331,7 +388,7 @@ fn string_list(v: Option<&Value>) -> Option<Vec<String>> {
     })
 }
 
-fn env_vars(v: Option<&Value>) -> Vec<EnvVar> {
+fn env_vars(cx: &Context<'_>, v: Option<&Value>) -> Vec<EnvVar> {
     let Some(m) = v else { return Vec::new() };
     // Source order: the kubelet expands `$(X)` only from variables before it.
     m.entries_in_order()
@@ -358,7 +415,7 @@ fn env_vars(v: Option<&Value>) -> Vec<EnvVar> {
                         },
                         "config" => EnvVarSource {
                             config_map_key_ref: Some(ConfigMapKeySelector {
-                                name: s("config_map"),
+                                name: super::config::name(cx, args.get("config_map")),
                                 key: s("key"),
                                 ..ConfigMapKeySelector::default()
                             }),
@@ -595,7 +652,6 @@ fn claim_name(d: &Decl, volume: &str) -> String {
 }
 
 fn volumes(cx: &Context<'_>, d: &Decl) -> Vec<Volume> {
-    let _ = cx;
     let statefulset = workload_kind(d) == "statefulset";
     volume_entries(d)
         .into_iter()
@@ -635,8 +691,20 @@ fn volumes(cx: &Context<'_>, d: &Decl) -> Vec<Volume> {
                     })
                 }
                 _ => {
+                    let items: Vec<KeyToPath> = args
+                        .get("keys")
+                        .map(Value::strings)
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|k| KeyToPath {
+                            key: k.to_string(),
+                            path: k.to_string(),
+                            mode: None,
+                        })
+                        .collect();
                     vol.config_map = Some(ConfigMapVolumeSource {
-                        name: s("config_map"),
+                        name: super::config::name(cx, args.get("config_map")),
+                        items: Some(items).filter(|i| !i.is_empty()),
                         ..ConfigMapVolumeSource::default()
                     })
                 }

@@ -19,7 +19,7 @@ use crate::syntax::ast::DeclKind;
 /// cycle. Tilt does not inject images; the digest values file does.
 pub(super) fn helm_strategy(
     env: &EnvModel,
-    _graph: &DepGraph,
+    graph: &DepGraph,
     cx: &Context<'_>,
     root: &str,
     t: &mut String,
@@ -28,6 +28,7 @@ pub(super) fn helm_strategy(
     for (name, text) in crate::emit::helmfile::CHART {
         out.add(format!("charts/ship-app/{name}"), *text);
     }
+    super::configs(env, cx, "manifests", t, out);
     let namespace = cx.namespace();
     let registry = env
         .env
@@ -200,6 +201,7 @@ pub(super) fn helm_strategy(
         if suspends_flux(env) {
             deps.push(FLUX_SUSPEND.into());
         }
+        deps.extend(super::config_deps(env, graph, svc));
         if !deps.is_empty() {
             kw.push(format!("resource_deps={}", list(&deps)));
         }

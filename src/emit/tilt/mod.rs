@@ -228,6 +228,7 @@ pub fn emit(env: &EnvModel, graph: &DepGraph, input: &TiltInput<'_>) -> OutputTr
             list(&["infra"])
         ));
     }
+    let kustomize = e.path("tilt.strategy").and_then(Value::as_str) == Some("kustomize");
     if e.path("tilt.strategy").and_then(Value::as_str) == Some("helm") {
         helm::helm_strategy(env, graph, &cx, root, &mut t, &mut out);
         out.add("Tiltfile", t);
@@ -238,11 +239,11 @@ pub fn emit(env: &EnvModel, graph: &DepGraph, input: &TiltInput<'_>) -> OutputTr
     }
     // Services.
     // `kustomize` strategy: the same manifests as a kustomization, loaded once.
-    let kustomize = e.path("tilt.strategy").and_then(Value::as_str) == Some("kustomize");
     if kustomize {
         let files: Vec<String> = env
-            .services
+            .configs
             .values()
+            .chain(env.services.values())
             .map(|s| format!("{}.yaml", s.k8s_name))
             .collect();
         let k = serde_json::json!({
@@ -255,6 +256,13 @@ pub fn emit(env: &EnvModel, graph: &DepGraph, input: &TiltInput<'_>) -> OutputTr
             t.push_str(&format!("\nk8s_yaml(kustomize({}))\n", string("kustomize")));
         }
     }
+    configs(
+        env,
+        &cx,
+        if kustomize { "kustomize" } else { "manifests" },
+        &mut t,
+        &mut out,
+    );
     for svc in env.services.values() {
         let objects = k8s::service_objects(&cx, svc);
         let docs = yaml::documents(objects.iter().map(|o| &o.value));
@@ -349,9 +357,53 @@ fn resource_deps(env: &EnvModel, graph: &DepGraph, svc: &crate::model::Decl) -> 
             _ => {}
         }
     }
+    deps.extend(config_deps(env, graph, svc));
     deps.sort();
     deps.dedup();
     deps
+}
+
+/// The config resources a service waits for.
+pub(super) fn config_deps(
+    env: &EnvModel,
+    graph: &DepGraph,
+    svc: &crate::model::Decl,
+) -> Vec<String> {
+    graph
+        .deps(&svc.id)
+        .into_iter()
+        .filter(|d| d.kind == DeclKind::Config)
+        .filter_map(|d| env.configs.get(&d.name))
+        .map(|c| c.k8s_name.clone())
+        .collect()
+}
+
+/// Each config's ConfigMap as a manifest in `dir`, and a Tilt resource of
+/// its own (labelled `config`) that the services using it wait for. With
+/// the kustomize strategy the kustomization loads the manifest.
+pub(super) fn configs(
+    env: &EnvModel,
+    cx: &k8s::Context<'_>,
+    dir: &str,
+    t: &mut String,
+    out: &mut OutputTree,
+) {
+    for c in env.configs.values() {
+        let object = k8s::config::config_map(cx, c);
+        let file = format!("{dir}/{}.yaml", c.k8s_name);
+        out.add(&file, yaml::to_string(&object.value));
+        if dir != "kustomize" {
+            t.push_str(&format!("\nk8s_yaml({})\n", string(&file)));
+        } else {
+            t.push('\n');
+        }
+        t.push_str(&format!(
+            "k8s_resource(new_name={}, objects={}, labels={})\n",
+            string(&c.k8s_name),
+            list(&[format!("{}:configmap", c.k8s_name)]),
+            list(&["config"])
+        ));
+    }
 }
 
 /// `labels=[…]` for a Tilt resource, when the service has labels.
