@@ -16,14 +16,12 @@ use std::path::Path;
 /// Kubernetes' limit on a ConfigMap's data (etcd's object size).
 pub const MAX_CONFIG_BYTES: usize = 1024 * 1024;
 
-/// How an entry of `files` becomes the ConfigMap's text.
+/// How a record or list entry of `files` is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
-    /// A string, as written.
-    Text,
-    /// A record or list, as JSON.
+    /// As JSON.
     Json,
-    /// A record or list, as YAML.
+    /// As YAML.
     Yaml,
 }
 
