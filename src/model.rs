@@ -7,6 +7,7 @@ use crate::syntax::ast::DeclKind;
 use std::collections::BTreeMap;
 
 mod fields;
+pub mod view;
 pub use fields::Fields;
 
 /// What a quantity measures.
@@ -271,11 +272,13 @@ pub enum ContainerRole {
 /// `container()` records), init containers first, in source order. The one
 /// list each phase walks (images, lock keys, policy, checks, lowering).
 pub fn extra_containers(service: &Value) -> impl Iterator<Item = (ContainerRole, &Value)> {
-    let list = |field: &str| service.get(field).map(Value::as_list).unwrap_or(&[]);
-    list("init_containers")
+    let s = view::Service::of(service);
+    let inits = s.init_containers().map(Value::as_list).unwrap_or(&[]);
+    let sidecars = s.sidecars().map(Value::as_list).unwrap_or(&[]);
+    inits
         .iter()
         .map(|c| (ContainerRole::Init, c))
-        .chain(list("sidecars").iter().map(|c| (ContainerRole::Sidecar, c)))
+        .chain(sidecars.iter().map(|c| (ContainerRole::Sidecar, c)))
 }
 
 /// One evaluated declaration in one environment.
@@ -387,17 +390,13 @@ impl EnvModel {
     /// values, so anything else (an env that failed to check) is `Tilt`,
     /// the kind that deploys nothing pinned.
     pub fn env_kind(&self) -> EnvKind {
-        match self.env.get("kind").and_then(Value::as_str) {
-            Some("helmfile") => EnvKind::Helmfile,
-            Some("flux") => EnvKind::Flux,
-            _ => EnvKind::Tilt,
-        }
+        self.settings().env_kind()
     }
 
     /// The release suffix.
     pub fn suffix(&self) -> &str {
-        self.env
-            .get("release_suffix")
+        self.settings()
+            .release_suffix()
             .and_then(Value::as_str)
             .unwrap_or("")
     }

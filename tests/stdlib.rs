@@ -275,3 +275,43 @@ fn the_reference_lists_every_field_and_its_lowering() {
         missing.join("\n")
     );
 }
+
+/// Back ends read the model through `model::view`; every field a view reads
+/// must be a field (or parameter) of the stdlib shape it names, so a renamed
+/// field in `prelude.ship` cannot leave a back end reading nothing.
+#[test]
+fn every_field_a_view_reads_exists_in_the_prelude() {
+    let (a, _) = common::analyze_text(&[("empty.ship", "")]);
+    let a = a.expect("loads");
+    let p = &a.checked.program;
+    let mut missing = Vec::new();
+    for shape in shipc::model::view::SHAPES {
+        let known: Vec<String> = if let Some(f) = shape.ty.strip_prefix("fn ") {
+            let sig = p
+                .fns
+                .get(f)
+                .unwrap_or_else(|| panic!("view of unknown function {f}"));
+            sig.params.iter().map(|p| p.name.clone()).collect()
+        } else {
+            let ty = p
+                .types
+                .aliases
+                .get(shape.ty)
+                .unwrap_or_else(|| panic!("view of unknown type {}", shape.ty));
+            let rec = p
+                .types
+                .record(ty)
+                .unwrap_or_else(|| panic!("{} is not a record", shape.ty));
+            rec.fields.keys().cloned().collect()
+        };
+        for field in shape.fields {
+            if !known.iter().any(|k| k == field) {
+                missing.push(format!("{}.{field}", shape.ty));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "views read fields the prelude lacks: {missing:?}"
+    );
+}
