@@ -3,7 +3,8 @@
 
 use super::{base_name, quantity, seconds, string_map, Body, Context, Object};
 use crate::check::names::k8s_name;
-use crate::model::{ContainerRole, Decl, Fields, Value, V};
+use crate::model::view::{self, EnvValue, Hook, Volume as VolumeUse, Workload};
+use crate::model::{ContainerRole, Decl, Value, V};
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec, StatefulSet, StatefulSetSpec};
 use k8s_openapi::api::batch::v1::{CronJob, CronJobSpec, Job, JobSpec, JobTemplateSpec};
 use k8s_openapi::api::core::v1::{
@@ -20,32 +21,25 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use std::collections::BTreeMap;
 
-fn workload_kind(d: &Decl) -> &str {
-    d.value
-        .get("workload")
-        .and_then(Value::as_str)
-        .unwrap_or("deployment")
-}
 
 /// The workload object of a service.
 pub fn workload(cx: &Context<'_>, d: &Decl) -> Object {
-    let kind = workload_kind(d);
+    let svc = d.service();
+    let kind = svc.workload_kind();
     let name = d.k8s_name.clone();
-    let mut meta = cx.meta(d, &name, string_map(d.value.get("annotations")));
+    let mut meta = cx.meta(d, &name, string_map(svc.annotations()));
     if let Some(labels) = meta.labels.as_mut() {
-        for (k, v) in string_map(d.value.get("k8s_labels")) {
+        for (k, v) in string_map(svc.k8s_labels()) {
             labels.entry(k).or_insert(v);
         }
     }
     // An autoscaled workload leaves `replicas` to its autoscaler.
-    let history = d
-        .value
-        .get("revision_history_limit")
+    let history = svc
+        .revision_history_limit()
         .and_then(Value::as_int)
         .and_then(|n| i32::try_from(n).ok());
-    let replicas = d
-        .value
-        .get("replicas")
+    let replicas = svc
+        .replicas()
         .and_then(Value::as_int)
         .and_then(|n| i32::try_from(n).ok())
         .filter(|_| !super::scale::autoscaled(d));
@@ -54,13 +48,13 @@ pub fn workload(cx: &Context<'_>, d: &Decl) -> Object {
         ..LabelSelector::default()
     };
     let restart = match kind {
-        "job" => Some("Never"),
-        "cronjob" => Some("OnFailure"),
-        _ => None,
+        Workload::Job => Some("Never"),
+        Workload::CronJob => Some("OnFailure"),
+        Workload::Deployment | Workload::StatefulSet => None,
     };
     let template = pod_template(cx, d, restart);
     let (value, k) = match kind {
-        "statefulset" => (
+        Workload::StatefulSet => (
             Body::StatefulSet(Box::new(StatefulSet {
                 metadata: meta,
                 spec: Some(StatefulSetSpec {
@@ -76,7 +70,7 @@ pub fn workload(cx: &Context<'_>, d: &Decl) -> Object {
             })),
             "StatefulSet",
         ),
-        "job" => (
+        Workload::Job => (
             Body::Job(Box::new(Job {
                 metadata: meta,
                 spec: Some(JobSpec {
@@ -87,13 +81,12 @@ pub fn workload(cx: &Context<'_>, d: &Decl) -> Object {
             })),
             "Job",
         ),
-        "cronjob" => (
+        Workload::CronJob => (
             Body::CronJob(Box::new(CronJob {
                 metadata: meta,
                 spec: Some(CronJobSpec {
-                    schedule: d
-                        .value
-                        .get("schedule")
+                    schedule: svc
+                        .schedule()
                         .and_then(Value::as_str)
                         .unwrap_or("")
                         .to_string(),
@@ -110,7 +103,7 @@ pub fn workload(cx: &Context<'_>, d: &Decl) -> Object {
             })),
             "CronJob",
         ),
-        _ => (
+        Workload::Deployment => (
             Body::Deployment(Box::new(Deployment {
                 metadata: meta,
                 spec: Some(DeploymentSpec {
@@ -135,37 +128,37 @@ pub fn workload(cx: &Context<'_>, d: &Decl) -> Object {
 
 fn pod_template(cx: &Context<'_>, d: &Decl, restart: Option<&str>) -> PodTemplateSpec {
     let placement = super::scale::placement(cx, d);
+    let svc = d.service();
     let labels = cx.labels(d);
-    let mut pod_ann = string_map(d.value.get("pod_annotations"));
+    let mut pod_ann = string_map(svc.pod_annotations());
     if let Some(sum) = super::config::checksum(cx, d) {
         pod_ann.insert(super::config::CHECKSUM_ANNOTATION.into(), sum);
     }
-    let security = d.value.get("security");
-    let container_name = d
-        .value
-        .get("container_name")
+    let security = svc.security();
+    let container_name = svc
+        .container_name()
         .and_then(Value::as_str)
         .map(str::to_string)
         .unwrap_or_else(|| base_name(d));
     let image = (cx.images)(
         &d.id.name,
-        d.value.get("image").unwrap_or(&Value::unknown(d.name_span)),
+        svc.image().unwrap_or(&Value::unknown(d.name_span)),
     );
     // Ports a sidecar serves are that container's; the rest are the main one's.
-    let sidecar_ports: Vec<&str> = crate::model::extra_containers(&d.value)
+    let sidecar_ports: Vec<&str> = svc
+        .extra_containers()
         .filter(|(role, _)| *role == ContainerRole::Sidecar)
-        .flat_map(|(_, c)| c.get("ports").map(Value::strings).unwrap_or_default())
+        .flat_map(|(_, c)| c.port_labels())
         .collect();
     let ports = container_ports(d, |label| !sidecar_ports.contains(&label));
-    let pull_policy = d
-        .value
-        .get("image_pull_policy")
+    let pull_policy = svc
+        .image_pull_policy()
         .and_then(Value::as_str)
         .unwrap_or(image.pull_policy)
         .to_string();
     let lifecycle = Lifecycle {
-        pre_stop: d.value.get("pre_stop").and_then(|h| hook(h, d)),
-        post_start: d.value.get("post_start").and_then(|h| hook(h, d)),
+        pre_stop: svc.pre_stop().and_then(|h| hook(h, d)),
+        post_start: svc.post_start().and_then(|h| hook(h, d)),
         ..Lifecycle::default()
     };
     let main = Container {
@@ -174,14 +167,14 @@ fn pod_template(cx: &Context<'_>, d: &Decl, restart: Option<&str>) -> PodTemplat
         image_pull_policy: Some(pull_policy),
         lifecycle: (lifecycle.pre_stop.is_some() || lifecycle.post_start.is_some())
             .then_some(lifecycle),
-        command: string_list(d.value.get("command")),
-        args: string_list(d.value.get("args")),
+        command: string_list(svc.command()),
+        args: string_list(svc.args()),
         ports: Some(ports).filter(|p| !p.is_empty()),
-        env: Some(env_vars(cx, d.value.get("env_vars"))).filter(|e| !e.is_empty()),
-        resources: resources(d.value.get("resources")),
-        readiness_probe: d.value.get("readiness").and_then(|p| probe(p, d)),
-        liveness_probe: d.value.get("liveness").and_then(|p| probe(p, d)),
-        startup_probe: d.value.get("startup").and_then(|p| probe(p, d)),
+        env: Some(env_vars(cx, svc.env_vars())).filter(|e| !e.is_empty()),
+        resources: resources(svc.resources()),
+        readiness_probe: svc.readiness().and_then(|p| probe(p, d)),
+        liveness_probe: svc.liveness().and_then(|p| probe(p, d)),
+        startup_probe: svc.startup().and_then(|p| probe(p, d)),
         security_context: security.map(container_security),
         volume_mounts: Some(mounts(d)).filter(|m| !m.is_empty()),
         ..Container::default()
@@ -189,10 +182,10 @@ fn pod_template(cx: &Context<'_>, d: &Decl, restart: Option<&str>) -> PodTemplat
     // Init containers run first, in order; then native sidecars (init
     // containers that keep running), or plain extra containers when the env
     // says `sidecars = "containers"`.
-    let native = cx.env.env.get("sidecars").and_then(Value::as_str) != Some("containers");
+    let native = cx.env.settings().sidecars().and_then(Value::as_str) != Some("containers");
     let mut inits: Vec<Container> = Vec::new();
     let mut containers = vec![main];
-    for (role, c) in crate::model::extra_containers(&d.value) {
+    for (role, c) in svc.extra_containers() {
         let mut k = extra_container(cx, d, c, security);
         match role {
             ContainerRole::Init => inits.push(k),
@@ -203,9 +196,8 @@ fn pod_template(cx: &Context<'_>, d: &Decl, restart: Option<&str>) -> PodTemplat
             ContainerRole::Sidecar => containers.push(k),
         }
     }
-    let pull_secrets: Vec<LocalObjectReference> = d
-        .value
-        .get("image_pull_secrets")
+    let pull_secrets: Vec<LocalObjectReference> = svc
+        .image_pull_secrets()
         .map(Value::strings)
         .unwrap_or_default()
         .into_iter()
@@ -213,9 +205,8 @@ fn pod_template(cx: &Context<'_>, d: &Decl, restart: Option<&str>) -> PodTemplat
             name: s.to_string(),
         })
         .collect();
-    let host_aliases: Vec<HostAlias> = d
-        .value
-        .get("host_aliases")
+    let host_aliases: Vec<HostAlias> = svc
+        .host_aliases()
         .map(|m| {
             m.entries()
                 .map(|(ip, names)| HostAlias {
@@ -226,7 +217,7 @@ fn pod_template(cx: &Context<'_>, d: &Decl, restart: Option<&str>) -> PodTemplat
         })
         .unwrap_or_default();
     let mut labels = labels;
-    for (k, v) in string_map(d.value.get("k8s_labels")) {
+    for (k, v) in string_map(svc.k8s_labels()) {
         labels.entry(k).or_insert(v);
     }
     PodTemplateSpec {
@@ -243,7 +234,7 @@ fn pod_template(cx: &Context<'_>, d: &Decl, restart: Option<&str>) -> PodTemplat
             service_account_name: service_account_name(d),
             image_pull_secrets: Some(pull_secrets).filter(|p| !p.is_empty()),
             host_aliases: Some(host_aliases).filter(|h| !h.is_empty()),
-            termination_grace_period_seconds: d.value.get("termination_grace").and_then(seconds),
+            termination_grace_period_seconds: svc.termination_grace().and_then(seconds),
             volumes: Some(volumes(cx, d)).filter(|v| !v.is_empty()),
             node_selector: placement.node_selector,
             tolerations: placement.tolerations,
@@ -256,11 +247,8 @@ fn pod_template(cx: &Context<'_>, d: &Decl, restart: Option<&str>) -> PodTemplat
 
 /// The container ports of a service's ports whose label `keep` admits.
 fn container_ports(d: &Decl, keep: impl Fn(&str) -> bool) -> Vec<ContainerPort> {
-    d.value
-        .get("ports")
-        .map(|p| p.entries().collect::<Vec<_>>())
-        .unwrap_or_default()
-        .into_iter()
+    d.service()
+        .port_entries()
         .filter(|(label, _)| keep(label))
         .map(|(label, v)| {
             let (number, protocol) = port_number(v);
@@ -281,20 +269,16 @@ fn container_ports(d: &Decl, keep: impl Fn(&str) -> bool) -> Vec<ContainerPort> 
 fn extra_container(
     cx: &Context<'_>,
     d: &Decl,
-    c: &Value,
+    c: view::Container<'_>,
     pod_security: Option<&Value>,
 ) -> Container {
-    let name = c
-        .get("name")
-        .and_then(Value::as_str)
-        .unwrap_or("init")
-        .to_string();
+    let name = c.name_str().unwrap_or("init").to_string();
     let key = format!("{}.{}", d.id.name, name);
-    let img = (cx.images)(&key, c.get("image").unwrap_or(&Value::unknown(c.span)));
-    let own: Vec<&str> = c.get("ports").map(Value::strings).unwrap_or_default();
+    let img = (cx.images)(&key, c.image().unwrap_or(&Value::unknown(c.raw().span)));
+    let own: Vec<&str> = c.port_labels();
     let ports = container_ports(d, |label| own.contains(&label));
     let mounts: Vec<VolumeMount> = c
-        .get("mounts")
+        .mounts()
         .map(Value::entries_in_order)
         .unwrap_or_default()
         .into_iter()
@@ -307,20 +291,20 @@ fn extra_container(
     Container {
         image: Some(img.reference),
         image_pull_policy: Some(
-            c.get("image_pull_policy")
+            c.image_pull_policy()
                 .and_then(Value::as_str)
                 .unwrap_or(img.pull_policy)
                 .to_string(),
         ),
-        command: string_list(c.get("command")),
-        args: string_list(c.get("args")),
+        command: string_list(c.command()),
+        args: string_list(c.args()),
         ports: Some(ports).filter(|p| !p.is_empty()),
-        env: Some(env_vars(cx, c.get("env_vars"))).filter(|e| !e.is_empty()),
-        resources: resources(c.get("resources")),
-        readiness_probe: c.get("readiness").and_then(|p| probe(p, d)),
-        liveness_probe: c.get("liveness").and_then(|p| probe(p, d)),
-        startup_probe: c.get("startup").and_then(|p| probe(p, d)),
-        security_context: c.get("security").or(pod_security).map(container_security),
+        env: Some(env_vars(cx, c.env_vars())).filter(|e| !e.is_empty()),
+        resources: resources(c.resources()),
+        readiness_probe: c.readiness().and_then(|p| probe(p, d)),
+        liveness_probe: c.liveness().and_then(|p| probe(p, d)),
+        startup_probe: c.startup().and_then(|p| probe(p, d)),
+        security_context: c.security().or(pod_security).map(container_security),
         volume_mounts: Some(mounts).filter(|m| !m.is_empty()),
         name,
         ..Container::default()
@@ -330,7 +314,7 @@ fn extra_container(
 /// The ServiceAccount a service's pods run as: its own (`true`, named
 /// after the service) or a shared one by name.
 pub fn service_account_name(d: &Decl) -> Option<String> {
-    let v = d.value.get("service_account")?;
+    let v = d.service().service_account()?;
     match &v.kind {
         V::Bool(true) => Some(d.k8s_name.clone()),
         V::Str(name) => Some(name.clone()),
@@ -340,44 +324,29 @@ pub fn service_account_name(d: &Decl) -> Option<String> {
 
 /// A lifecycle hook: `exec([…])`, `http(path, port)` or `sleep(d)`.
 fn hook(h: &Value, d: &Decl) -> Option<LifecycleHandler> {
-    let V::Call { func, args, .. } = &h.kind else {
-        return None;
-    };
-    match &**func {
-        "exec" => Some(LifecycleHandler {
+    match Hook::of(h)? {
+        Hook::Exec(e) => Some(LifecycleHandler {
             exec: Some(ExecAction {
-                command: string_list(args.get("command")),
+                command: string_list(e.command()),
             }),
             ..LifecycleHandler::default()
         }),
-        "http" => probe(h, d)
+        Hook::Http(_) => probe(h, d)
             .and_then(|p| p.http_get)
             .map(|g| LifecycleHandler {
                 http_get: Some(g),
                 ..LifecycleHandler::default()
             }),
-        "sleep" => args
-            .get("duration")
-            .and_then(seconds)
-            .map(|s| LifecycleHandler {
-                sleep: Some(SleepAction { seconds: s }),
-                ..LifecycleHandler::default()
-            }),
-        _ => None,
+        Hook::Sleep(s) => s.duration().and_then(seconds).map(|s| LifecycleHandler {
+            sleep: Some(SleepAction { seconds: s }),
+            ..LifecycleHandler::default()
+        }),
+        Hook::Unsupported => None,
     }
 }
 
 /// A port value's number and protocol.
-pub fn port_number(v: &Value) -> (i64, &'static str) {
-    match &v.kind {
-        V::Int(n) => (*n, "TCP"),
-        V::Call { func, args, .. } if &**func == "udp" => (
-            args.get("number").and_then(Value::as_int).unwrap_or(0),
-            "UDP",
-        ),
-        _ => (0, "TCP"),
-    }
-}
+pub use crate::model::view::port_number;
 
 fn string_list(v: Option<&Value>) -> Option<Vec<String>> {
     v.map(|l| {
@@ -388,50 +357,52 @@ fn string_list(v: Option<&Value>) -> Option<Vec<String>> {
     })
 }
 
+fn text(v: Option<&Value>) -> String {
+    v.and_then(Value::as_str).unwrap_or("").to_string()
+}
+
 fn env_vars(cx: &Context<'_>, v: Option<&Value>) -> Vec<EnvVar> {
     let Some(m) = v else { return Vec::new() };
     // Source order: the kubelet expands `$(X)` only from variables before it.
     m.entries_in_order()
         .into_iter()
         .map(|(k, v)| {
-            let (value, value_from) = match &v.kind {
-                V::Str(s) => (Some(s.clone()), None),
-                V::Int(n) => (Some(n.to_string()), None),
-                V::Call { func, args, .. } => {
-                    let s = |k: &str| {
-                        args.get(k)
-                            .and_then(Value::as_str)
-                            .unwrap_or("")
-                            .to_string()
-                    };
-                    let src = match &**func {
-                        "secret" => EnvVarSource {
-                            secret_key_ref: Some(SecretKeySelector {
-                                name: s("name"),
-                                key: s("key"),
-                                ..SecretKeySelector::default()
-                            }),
-                            ..EnvVarSource::default()
-                        },
-                        "config" => EnvVarSource {
-                            config_map_key_ref: Some(ConfigMapKeySelector {
-                                name: super::config::name(cx, args.get("config_map")),
-                                key: s("key"),
-                                ..ConfigMapKeySelector::default()
-                            }),
-                            ..EnvVarSource::default()
-                        },
-                        _ => EnvVarSource {
-                            field_ref: Some(ObjectFieldSelector {
-                                field_path: s("path"),
-                                ..ObjectFieldSelector::default()
-                            }),
-                            ..EnvVarSource::default()
-                        },
-                    };
-                    (None, Some(src))
-                }
-                _ => (Some(String::new()), None),
+            let (value, value_from) = match EnvValue::of(v) {
+                EnvValue::Str(s) => (Some(s.to_string()), None),
+                EnvValue::Int(n) => (Some(n.to_string()), None),
+                EnvValue::Secret(r) => (
+                    None,
+                    Some(EnvVarSource {
+                        secret_key_ref: Some(SecretKeySelector {
+                            name: text(r.name()),
+                            key: text(r.key()),
+                            ..SecretKeySelector::default()
+                        }),
+                        ..EnvVarSource::default()
+                    }),
+                ),
+                EnvValue::Config(r) => (
+                    None,
+                    Some(EnvVarSource {
+                        config_map_key_ref: Some(ConfigMapKeySelector {
+                            name: super::config::name(cx, r.config_map()),
+                            key: text(r.key()),
+                            ..ConfigMapKeySelector::default()
+                        }),
+                        ..EnvVarSource::default()
+                    }),
+                ),
+                EnvValue::Field(r) => (
+                    None,
+                    Some(EnvVarSource {
+                        field_ref: Some(ObjectFieldSelector {
+                            field_path: text(r.path()),
+                            ..ObjectFieldSelector::default()
+                        }),
+                        ..EnvVarSource::default()
+                    }),
+                ),
+                EnvValue::Other => (Some(String::new()), None),
             };
             EnvVar {
                 name: k.clone(),
@@ -443,18 +414,18 @@ fn env_vars(cx: &Context<'_>, v: Option<&Value>) -> Vec<EnvVar> {
 }
 
 fn resources(v: Option<&Value>) -> Option<ResourceRequirements> {
-    let v = v?;
+    let r = view::Resources::of(v?);
     let mut requests = BTreeMap::new();
     let mut limits = BTreeMap::new();
     for (field, key) in [
-        ("cpu", "cpu"),
-        ("memory", "memory"),
-        ("ephemeral_storage", "ephemeral-storage"),
+        (r.cpu(), "cpu"),
+        (r.memory(), "memory"),
+        (r.ephemeral_storage(), "ephemeral-storage"),
     ] {
         if let Some(Value {
             kind: V::Range(lo, hi),
             ..
-        }) = v.get(field)
+        }) = field
         {
             if let Some(q) = quantity(lo) {
                 requests.insert(key.to_string(), Quantity(q));
@@ -479,9 +450,8 @@ fn probe_port(d: &Decl, p: &Value) -> i32 {
     match &p.kind {
         V::Int(n) => i32::try_from(*n).unwrap_or(0),
         V::Str(label) => d
-            .value
-            .get("ports")
-            .and_then(|ports| ports.get(label))
+            .service()
+            .port(label)
             .map(|v| i32::try_from(port_number(v).0).unwrap_or(0))
             .unwrap_or(0),
         _ => 0,
@@ -500,32 +470,26 @@ fn probe_port_ref(p: &Value) -> IntOrString {
 /// a constructor this lowering does not know yields no probe (never an
 /// empty `exec` one that Kubernetes would run as a failing command).
 fn probe(p: &Value, d: &Decl) -> Option<Probe> {
-    let V::Call { func, args, .. } = &p.kind else {
-        return None;
-    };
-    let secs = |k: &str| {
-        args.get(k)
-            .and_then(seconds)
-            .and_then(|n| i32::try_from(n).ok())
-    };
-    let int = |k: &str| {
-        args.get(k)
-            .and_then(Value::as_int)
+    let which = view::Probe::of(p)?;
+    let t = which.timings();
+    let secs = |v: Option<&Value>| v.and_then(seconds).and_then(|n| i32::try_from(n).ok());
+    let int = |v: Option<&Value>| {
+        v.and_then(Value::as_int)
             .and_then(|n| i32::try_from(n).ok())
     };
     let mut probe = Probe {
-        initial_delay_seconds: secs("delay"),
-        period_seconds: secs("period"),
-        timeout_seconds: secs("timeout"),
-        failure_threshold: int("failure_threshold"),
-        success_threshold: int("success_threshold"),
+        initial_delay_seconds: secs(t.delay),
+        period_seconds: secs(t.period),
+        timeout_seconds: secs(t.timeout),
+        failure_threshold: int(t.failure_threshold),
+        success_threshold: int(t.success_threshold),
         ..Probe::default()
     };
-    let port = args.get("port");
-    match &**func {
-        "http" => {
-            let headers: Vec<HTTPHeader> = args
-                .get("headers")
+    let port = which.port();
+    match which {
+        view::Probe::Http(h) => {
+            let headers: Vec<HTTPHeader> = h
+                .headers()
                 .map(|h| {
                     h.entries()
                         .map(|(k, v)| HTTPHeader {
@@ -536,34 +500,30 @@ fn probe(p: &Value, d: &Decl) -> Option<Probe> {
                 })
                 .unwrap_or_default();
             probe.http_get = Some(HTTPGetAction {
-                path: args.get("path").and_then(Value::as_str).map(str::to_string),
+                path: h.path().and_then(Value::as_str).map(str::to_string),
                 port: port.map(probe_port_ref).unwrap_or(IntOrString::Int(0)),
                 http_headers: Some(headers).filter(|h| !h.is_empty()),
                 ..HTTPGetAction::default()
             });
         }
         // Kubernetes requires gRPC probes to name the port by number.
-        "grpc" => {
+        view::Probe::Grpc(g) => {
             probe.grpc = Some(GRPCAction {
                 port: port.map(|p| probe_port(d, p)).unwrap_or(0),
-                service: args
-                    .get("service")
-                    .and_then(Value::as_str)
-                    .map(str::to_string),
+                service: g.service().and_then(Value::as_str).map(str::to_string),
             });
         }
-        "tcp" => {
+        view::Probe::Tcp(_) => {
             probe.tcp_socket = Some(TCPSocketAction {
                 port: port.map(probe_port_ref).unwrap_or(IntOrString::Int(0)),
                 ..TCPSocketAction::default()
             });
         }
-        "exec" => {
+        view::Probe::Exec(e) => {
             probe.exec = Some(ExecAction {
-                command: string_list(args.get("command")),
+                command: string_list(e.command()),
             });
         }
-        _ => return None,
     }
     Some(probe)
 }
@@ -571,45 +531,43 @@ fn probe(p: &Value, d: &Decl) -> Option<Probe> {
 /// Whether a service mounts a persistent volume (`volume()`), whose files
 /// must belong to the pod's group for a non-root user to write them.
 fn persistent_volume(d: &Decl) -> bool {
-    d.value.get("volumes").is_some_and(|vs| {
-        vs.entries()
-            .any(|(_, v)| matches!(&v.kind, V::Call { func, .. } if &**func == "volume"))
-    })
+    d.service()
+        .volume_entries()
+        .any(|(_, v)| matches!(VolumeUse::of(v), Some(VolumeUse::Persistent(_))))
 }
 
 /// The pod's security context. `fsGroup` is the one set, else — only when
 /// a persistent volume needs it — the pod's group (`run_as_group`, else
 /// `run_as`).
 fn pod_security(s: &Value, persistent: bool) -> PodSecurityContext {
-    let int = |k: &str| s.get(k).and_then(Value::as_int);
-    let group = int("run_as_group").or(int("run_as"));
+    let s = view::Security::of(s);
+    let int = |v: Option<&Value>| v.and_then(Value::as_int);
+    let group = int(s.run_as_group()).or(int(s.run_as()));
     PodSecurityContext {
         run_as_non_root: s
-            .get("run_as_non_root")
+            .run_as_non_root()
             .and_then(Value::as_bool)
             .filter(|b| *b),
-        run_as_user: int("run_as"),
+        run_as_user: int(s.run_as()),
         run_as_group: group,
-        fs_group: int("fs_group").or(group.filter(|_| persistent)),
-        seccomp_profile: s
-            .get("seccomp")
-            .and_then(Value::as_str)
-            .map(|t| SeccompProfile {
-                type_: t.to_string(),
-                ..SeccompProfile::default()
-            }),
+        fs_group: int(s.fs_group()).or(group.filter(|_| persistent)),
+        seccomp_profile: s.seccomp().and_then(Value::as_str).map(|t| SeccompProfile {
+            type_: t.to_string(),
+            ..SeccompProfile::default()
+        }),
         ..PodSecurityContext::default()
     }
 }
 
 fn container_security(s: &Value) -> SecurityContext {
-    let list = |k: &str| string_list(s.get(k)).filter(|l| !l.is_empty());
-    let drop = list("drop_capabilities");
-    let add = list("add_capabilities");
+    let s = view::Security::of(s);
+    let list = |v: Option<&Value>| string_list(v).filter(|l| !l.is_empty());
+    let drop = list(s.drop_capabilities());
+    let add = list(s.add_capabilities());
     SecurityContext {
-        allow_privilege_escalation: s.get("allow_privilege_escalation").and_then(Value::as_bool),
-        privileged: s.get("privileged").and_then(Value::as_bool),
-        read_only_root_filesystem: s.get("read_only_root_filesystem").and_then(Value::as_bool),
+        allow_privilege_escalation: s.allow_privilege_escalation().and_then(Value::as_bool),
+        privileged: s.privileged().and_then(Value::as_bool),
+        read_only_root_filesystem: s.read_only_root_filesystem().and_then(Value::as_bool),
         capabilities: if drop.is_some() || add.is_some() {
             Some(Capabilities { add, drop })
         } else {
@@ -619,24 +577,15 @@ fn container_security(s: &Value) -> SecurityContext {
     }
 }
 
-fn volume_entries(d: &Decl) -> Vec<(&String, &Value)> {
-    d.value
-        .get("volumes")
-        .map(|v| v.entries().collect())
-        .unwrap_or_default()
-}
-
 fn mounts(d: &Decl) -> Vec<VolumeMount> {
-    volume_entries(d)
-        .into_iter()
+    d.service()
+        .volume_entries()
         .filter_map(|(name, v)| {
-            let V::Call { args, .. } = &v.kind else {
-                return None;
-            };
+            let vol = VolumeUse::of(v)?;
             Some(VolumeMount {
                 name: k8s_name(name),
-                mount_path: args
-                    .get("mount")
+                mount_path: vol
+                    .mount()
                     .and_then(Value::as_str)
                     .unwrap_or("/")
                     .to_string(),
@@ -652,47 +601,38 @@ fn claim_name(d: &Decl, volume: &str) -> String {
 }
 
 fn volumes(cx: &Context<'_>, d: &Decl) -> Vec<Volume> {
-    let statefulset = workload_kind(d) == "statefulset";
-    volume_entries(d)
-        .into_iter()
+    let statefulset = d.service().workload_kind() == Workload::StatefulSet;
+    d.service()
+        .volume_entries()
         .filter_map(|(name, v)| {
-            let V::Call { func, args, .. } = &v.kind else {
-                return None;
-            };
-            let s = |k: &str| {
-                args.get(k)
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_string()
-            };
             let mut vol = Volume {
                 name: k8s_name(name),
                 ..Volume::default()
             };
-            match &**func {
-                "volume" if statefulset => return None, // a volumeClaimTemplate
-                "volume" => {
+            match VolumeUse::of(v)? {
+                VolumeUse::Persistent(_) if statefulset => return None, // a volumeClaimTemplate
+                VolumeUse::Persistent(_) => {
                     vol.persistent_volume_claim = Some(PersistentVolumeClaimVolumeSource {
                         claim_name: claim_name(d, name),
                         read_only: None,
                     })
                 }
-                "scratch" => {
+                VolumeUse::Scratch(s) => {
                     vol.empty_dir = Some(EmptyDirVolumeSource {
-                        medium: (args.get("memory").and_then(Value::as_bool) == Some(true))
+                        medium: (s.memory().and_then(Value::as_bool) == Some(true))
                             .then(|| "Memory".to_string()),
                         ..EmptyDirVolumeSource::default()
                     })
                 }
-                "secret_files" => {
+                VolumeUse::Secret(s) => {
                     vol.secret = Some(SecretVolumeSource {
-                        secret_name: Some(s("secret")),
+                        secret_name: Some(text(s.secret())),
                         ..SecretVolumeSource::default()
                     })
                 }
-                _ => {
-                    let items: Vec<KeyToPath> = args
-                        .get("keys")
+                VolumeUse::Config(c) => {
+                    let items: Vec<KeyToPath> = c
+                        .keys()
                         .map(Value::strings)
                         .unwrap_or_default()
                         .into_iter()
@@ -703,7 +643,7 @@ fn volumes(cx: &Context<'_>, d: &Decl) -> Vec<Volume> {
                         })
                         .collect();
                     vol.config_map = Some(ConfigMapVolumeSource {
-                        name: super::config::name(cx, args.get("config_map")),
+                        name: super::config::name(cx, c.config_map()),
                         items: Some(items).filter(|i| !i.is_empty()),
                         ..ConfigMapVolumeSource::default()
                     })
@@ -714,21 +654,21 @@ fn volumes(cx: &Context<'_>, d: &Decl) -> Vec<Volume> {
         .collect()
 }
 
-fn claim_spec(cx: &Context<'_>, args: &Fields) -> PersistentVolumeClaimSpec {
-    let access = match args.get("access").and_then(Value::as_str) {
+fn claim_spec(cx: &Context<'_>, v: view::PersistentVolume<'_>) -> PersistentVolumeClaimSpec {
+    let access = match v.access().and_then(Value::as_str) {
         Some("rwx") => "ReadWriteMany",
         _ => "ReadWriteOnce",
     };
     let mut requests = BTreeMap::new();
-    if let Some(q) = args.get("size").and_then(quantity) {
+    if let Some(q) = v.size().and_then(quantity) {
         requests.insert("storage".to_string(), Quantity(q));
     }
     PersistentVolumeClaimSpec {
         access_modes: Some(vec![access.to_string()]),
         storage_class_name: cx
             .env
-            .env
-            .get("storage_class")
+            .settings()
+            .storage_class()
             .and_then(Value::as_str)
             .map(str::to_string),
         resources: Some(VolumeResourceRequirements {
@@ -739,19 +679,25 @@ fn claim_spec(cx: &Context<'_>, args: &Fields) -> PersistentVolumeClaimSpec {
     }
 }
 
-fn claim_templates(cx: &Context<'_>, d: &Decl) -> Vec<PersistentVolumeClaim> {
-    volume_entries(d)
-        .into_iter()
-        .filter_map(|(name, v)| match &v.kind {
-            V::Call { func, args, .. } if &**func == "volume" => Some(PersistentVolumeClaim {
-                metadata: ObjectMeta {
-                    name: Some(k8s_name(name)),
-                    ..ObjectMeta::default()
-                },
-                spec: Some(claim_spec(cx, args)),
-                ..PersistentVolumeClaim::default()
-            }),
+/// A service's persistent volumes: name, the volume, its value.
+fn persistent_volumes(d: &Decl) -> impl Iterator<Item = (&String, view::PersistentVolume<'_>, &Value)> {
+    d.service()
+        .volume_entries()
+        .filter_map(|(name, v)| match VolumeUse::of(v) {
+            Some(VolumeUse::Persistent(p)) => Some((name, p, v)),
             _ => None,
+        })
+}
+
+fn claim_templates(cx: &Context<'_>, d: &Decl) -> Vec<PersistentVolumeClaim> {
+    persistent_volumes(d)
+        .map(|(name, p, _)| PersistentVolumeClaim {
+            metadata: ObjectMeta {
+                name: Some(k8s_name(name)),
+                ..ObjectMeta::default()
+            },
+            spec: Some(claim_spec(cx, p)),
+            ..PersistentVolumeClaim::default()
         })
         .collect()
 }
@@ -759,27 +705,23 @@ fn claim_templates(cx: &Context<'_>, d: &Decl) -> Vec<PersistentVolumeClaim> {
 /// The PersistentVolumeClaims of a deployment's volumes (a statefulset's are
 /// `volumeClaimTemplates` instead).
 pub fn claims(cx: &Context<'_>, d: &Decl) -> Vec<Object> {
-    if workload_kind(d) == "statefulset" {
+    if d.service().workload_kind() == Workload::StatefulSet {
         return Vec::new();
     }
-    volume_entries(d)
-        .into_iter()
-        .filter_map(|(name, v)| match &v.kind {
-            V::Call { func, args, .. } if &**func == "volume" => {
-                let n = claim_name(d, name);
-                let pvc = PersistentVolumeClaim {
-                    metadata: cx.meta(d, &n, BTreeMap::new()),
-                    spec: Some(claim_spec(cx, args)),
-                    ..PersistentVolumeClaim::default()
-                };
-                Some(Object {
-                    kind: "PersistentVolumeClaim".into(),
-                    name: n,
-                    value: Body::Claim(Box::new(pvc)),
-                    span: v.span,
-                })
+    persistent_volumes(d)
+        .map(|(name, p, v)| {
+            let n = claim_name(d, name);
+            let pvc = PersistentVolumeClaim {
+                metadata: cx.meta(d, &n, BTreeMap::new()),
+                spec: Some(claim_spec(cx, p)),
+                ..PersistentVolumeClaim::default()
+            };
+            Object {
+                kind: "PersistentVolumeClaim".into(),
+                name: n,
+                value: Body::Claim(Box::new(pvc)),
+                span: v.span,
             }
-            _ => None,
         })
         .collect()
 }
