@@ -9,6 +9,7 @@
 
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::load::Host;
+use crate::model::view::ConfigEntry;
 use crate::model::{Decl, EnvModel, Value, V};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -80,7 +81,11 @@ pub fn check(d: &Decl, diags: &mut Diagnostics) {
         }
         match &v.kind {
             V::Str(_) | V::Unknown => {}
-            V::Call { func, .. } if &**func == "file" || &**func == "binary" => {}
+            V::Call { .. }
+                if matches!(
+                    ConfigEntry::of(v),
+                    ConfigEntry::File(_) | ConfigEntry::Binary(_)
+                ) => {}
             V::Record(_) | V::List(_) => {
                 if structured_format(key).is_none() {
                     diags.push(
@@ -188,40 +193,24 @@ fn read_one(
             use base64::Engine;
             let bytes = other.map_or_else(|e| e.into_bytes(), String::into_bytes);
             let data = base64::engine::general_purpose::STANDARD.encode(bytes);
-            let mut args = crate::model::Fields::new();
-            args.insert("data".into(), Value::new(V::Str(data), span));
-            Value::new(
-                V::Call {
-                    func: "binary".into(),
-                    ret: "FileText".into(),
-                    args: Box::new(args),
-                },
-                span,
-            )
+            crate::model::view::binary(data, span)
         }
     })
 }
 
 /// The bytes a config's data takes (keys and values, binary decoded).
 fn size(d: &Decl) -> usize {
-    d.value
-        .get("files")
-        .map(|f| {
-            f.entries()
-                .map(|(k, v)| {
-                    k.len()
-                        + match &v.kind {
-                            V::Str(s) => s.len(),
-                            V::Call { args, .. } => args
-                                .get("data")
-                                .and_then(Value::as_str)
-                                .map_or(0, |b| b.len() / 4 * 3),
-                            _ => 0,
-                        }
-                })
-                .sum()
+    d.config()
+        .entries()
+        .map(|(k, v)| {
+            k.len()
+                + match v {
+                    ConfigEntry::Text(s) => s.len(),
+                    ConfigEntry::Binary(b) => b.len() / 4 * 3,
+                    ConfigEntry::File(_) | ConfigEntry::Structured(_) | ConfigEntry::Other => 0,
+                }
         })
-        .unwrap_or(0)
+        .sum()
 }
 
 fn size_check(d: &Decl, diags: &mut Diagnostics) {

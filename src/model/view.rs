@@ -15,6 +15,7 @@
 //! ([`Shape`]); a test checks each field against `prelude.ship`.
 
 use super::{Decl, EnvKind, EnvModel, Value, V};
+use crate::syntax::ast::DeclKind;
 
 /// What a view reads: a stdlib record type or function, and its fields.
 #[derive(Debug, Clone, Copy)]
@@ -739,5 +740,112 @@ impl EnvModel {
     /// The env's record.
     pub fn settings(&self) -> Env<'_> {
         Env(&self.env)
+    }
+}
+
+impl Decl {
+    /// `name`: the explicit Kubernetes name of a service, infra or config.
+    pub fn explicit_name(&self) -> Option<&Value> {
+        match self.id.kind {
+            DeclKind::Service => self.service().name(),
+            DeclKind::Infra => self.infra().name(),
+            DeclKind::Config => self.config().name(),
+            DeclKind::Image | DeclKind::Env => None,
+        }
+    }
+
+    /// `labels`: the group labels of a service, infra or config.
+    pub fn groups(&self) -> Vec<&str> {
+        let v = match self.id.kind {
+            DeclKind::Service => self.service().labels(),
+            DeclKind::Infra => self.infra().labels(),
+            DeclKind::Config => self.config().labels(),
+            DeclKind::Image | DeclKind::Env => None,
+        };
+        v.map(Value::strings).unwrap_or_default()
+    }
+
+    /// `namespace`: the namespace an infra names for itself.
+    pub fn own_namespace(&self) -> Option<&str> {
+        match self.id.kind {
+            DeclKind::Infra => self.infra().namespace().and_then(Value::as_str),
+            DeclKind::Service | DeclKind::Config | DeclKind::Image | DeclKind::Env => None,
+        }
+    }
+}
+
+/// The internal call a binary file's content becomes once read (the
+/// `file()` of a `config` entry whose bytes are not UTF-8 text): base64 in
+/// its one argument. Not a stdlib function: only the checker makes it.
+const BINARY: &str = "binary";
+
+/// A binary file's content as a value (see [`ConfigEntry::Binary`]).
+pub fn binary(base64: String, span: crate::source::Span) -> Value {
+    let mut args = super::Fields::new();
+    args.insert("data".into(), Value::new(V::Str(base64), span));
+    Value::new(
+        V::Call {
+            func: BINARY.into(),
+            ret: "FileText".into(),
+            args: Box::new(args),
+        },
+        span,
+    )
+}
+
+/// One entry of a `config`'s `files`.
+#[derive(Debug, Clone, Copy)]
+pub enum ConfigEntry<'a> {
+    /// Text (a string, or a text file read).
+    Text(&'a str),
+    /// A binary file read: base64.
+    Binary(&'a str),
+    /// `file("…")` not read yet.
+    File(FileText<'a>),
+    /// A record or list, written as JSON or YAML by the key's extension.
+    Structured(&'a Value),
+    /// A value that failed to check.
+    Other,
+}
+
+impl<'a> ConfigEntry<'a> {
+    /// The entry a value is.
+    pub fn of(v: &'a Value) -> ConfigEntry<'a> {
+        match &v.kind {
+            V::Str(s) => ConfigEntry::Text(s),
+            V::Call { func, args, .. } if &**func == BINARY => {
+                ConfigEntry::Binary(args.get("data").and_then(Value::as_str).unwrap_or(""))
+            }
+            V::Call { func, .. } if &**func == "file" => ConfigEntry::File(FileText(v)),
+            V::Record(_) | V::List(_) => ConfigEntry::Structured(v),
+            _ => ConfigEntry::Other,
+        }
+    }
+}
+
+impl<'a> Config<'a> {
+    /// Its `files` entries, by key.
+    pub fn entries(self) -> impl Iterator<Item = (&'a String, ConfigEntry<'a>)> {
+        self.files()
+            .into_iter()
+            .flat_map(Value::entries)
+            .map(|(k, v)| (k, ConfigEntry::of(v)))
+    }
+}
+
+impl Service<'_> {
+    /// The container port number of a label.
+    pub fn port_number(self, label: &str) -> Option<i64> {
+        self.port(label).map(|v| port_number(v).0)
+    }
+
+    /// The Service port of a label: its `expose` number, else the
+    /// container port.
+    pub fn service_port(self, label: &str) -> Option<i64> {
+        let exposed = self
+            .expose()
+            .and_then(|e| e.get(label))
+            .and_then(Value::as_int);
+        exposed.or_else(|| self.port_number(label))
     }
 }

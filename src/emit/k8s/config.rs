@@ -3,7 +3,8 @@
 
 use super::{plain_json, Body, Context, Object};
 use crate::check::configs::{structured_format, Format};
-use crate::model::{extra_containers, Decl, Value, V};
+use crate::model::view::{ConfigEntry, EnvValue, Volume};
+use crate::model::{Decl, Value, V};
 use crate::syntax::ast::DeclKind;
 use k8s_openapi::api::core::v1::ConfigMap;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -19,23 +20,15 @@ pub const CHECKSUM_ANNOTATION: &str = "ship.dev/config-checksum";
 pub fn data(d: &Decl) -> (BTreeMap<String, String>, BTreeMap<String, String>) {
     let mut text = BTreeMap::new();
     let mut binary = BTreeMap::new();
-    for (key, v) in d
-        .value
-        .get("files")
-        .map(Value::entries)
-        .into_iter()
-        .flatten()
-    {
-        match &v.kind {
-            V::Str(s) => {
-                text.insert(key.clone(), s.clone());
+    for (key, entry) in d.config().entries() {
+        match entry {
+            ConfigEntry::Text(s) => {
+                text.insert(key.clone(), s.to_string());
             }
-            V::Call { func, args, .. } if &**func == "binary" => {
-                if let Some(b) = args.get("data").and_then(Value::as_str) {
-                    binary.insert(key.clone(), b.to_string());
-                }
+            ConfigEntry::Binary(b) => {
+                binary.insert(key.clone(), b.to_string());
             }
-            V::Record(_) | V::List(_) => {
+            ConfigEntry::Structured(v) => {
                 let j = plain_json(Some(v));
                 let s = match structured_format(key) {
                     Some(Format::Json) => {
@@ -45,7 +38,7 @@ pub fn data(d: &Decl) -> (BTreeMap<String, String>, BTreeMap<String, String>) {
                 };
                 text.insert(key.clone(), s);
             }
-            _ => {}
+            ConfigEntry::File(_) | ConfigEntry::Other => {}
         }
     }
     (text, binary)
@@ -112,32 +105,27 @@ pub fn name(cx: &Context<'_>, v: Option<&Value>) -> String {
 /// The `config` declarations a service's pod mounts or reads.
 pub fn used_by(d: &Decl) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
-    let mut add = |v: &Value| {
-        if let V::Call { func, args, .. } = &v.kind {
-            if matches!(&**func, "config" | "config_files") {
-                if let Some(V::Decl(r)) = args.get("config_map").map(|c| &c.kind) {
-                    if r.kind == DeclKind::Config {
-                        out.insert(r.name.clone());
-                    }
-                }
+    let mut add = |config_map: Option<&Value>| {
+        if let Some(V::Decl(r)) = config_map.map(|c| &c.kind) {
+            if r.kind == DeclKind::Config {
+                out.insert(r.name.clone());
             }
         }
     };
-    for (_, v) in d
-        .value
-        .get("volumes")
-        .map(Value::entries)
-        .into_iter()
-        .flatten()
-    {
-        add(v);
+    let svc = d.service();
+    for (_, v) in svc.volume_entries() {
+        if let Some(Volume::Config(c)) = Volume::of(v) {
+            add(c.config_map());
+        }
     }
-    let env_vars = std::iter::once(&d.value)
-        .chain(extra_containers(&d.value).map(|(_, c)| c))
-        .filter_map(|c| c.get("env_vars"));
+    let env_vars = std::iter::once(svc.env_vars())
+        .chain(svc.extra_containers().map(|(_, c)| c.env_vars()))
+        .flatten();
     for vars in env_vars {
         for (_, v) in vars.entries() {
-            add(v);
+            if let EnvValue::Config(c) = EnvValue::of(v) {
+                add(c.config_map());
+            }
         }
     }
     out

@@ -14,6 +14,7 @@ pub mod pod;
 pub mod scale;
 pub mod service;
 
+use crate::model::view::Project;
 use crate::model::{Decl, EnvModel, Value, V};
 use crate::source::{SourceMap, Span};
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
@@ -167,9 +168,7 @@ impl<'a> Context<'a> {
     /// The namespace a declaration deploys to: its own `namespace` (infra
     /// may name one), else the env's.
     pub fn namespace_of(&self, d: &crate::model::Decl) -> String {
-        d.value
-            .get("namespace")
-            .and_then(Value::as_str)
+        d.own_namespace()
             .unwrap_or(&self.namespace)
             .to_string()
     }
@@ -205,15 +204,11 @@ impl<'a> Context<'a> {
         m.insert("app.kubernetes.io/part-of".into(), self.project_name());
         m.insert("app.kubernetes.io/managed-by".into(), "shipc".into());
         m.insert("ship.dev/env".into(), self.env_label.clone());
-        let groups = d
-            .value
-            .get("labels")
-            .map(Value::strings)
-            .unwrap_or_default();
+        let groups = d.groups();
         if !groups.is_empty() {
             m.insert("ship.dev/group".into(), groups.join("."));
         }
-        if let Some(extra) = self.project.get("labels") {
+        if let Some(extra) = Project::of(self.project).labels() {
             for (k, v) in extra.entries() {
                 if let Some(s) = v.as_str() {
                     m.entry(k.clone()).or_insert_with(|| s.to_string());
@@ -239,8 +234,8 @@ impl<'a> Context<'a> {
 
 /// The env's namespace (`cluster.namespace`, else `default`).
 pub fn env_namespace(env: &EnvModel) -> String {
-    env.env
-        .path("cluster.namespace")
+    env.settings()
+        .namespace()
         .and_then(Value::as_str)
         .unwrap_or("default")
         .to_string()
@@ -249,16 +244,15 @@ pub fn env_namespace(env: &EnvModel) -> String {
 /// The project's name (`app.kubernetes.io/part-of`, `ship.dev/project`):
 /// `project.name`, else the env's namespace.
 pub fn project_name(project: &Value, env: &EnvModel) -> String {
-    project
-        .get("name")
+    Project::of(project)
+        .name()
         .and_then(Value::as_str)
         .map_or_else(|| env_namespace(env), str::to_string)
 }
 
 /// The service's Kubernetes name without the env's release suffix.
 pub fn base_name(d: &Decl) -> String {
-    d.value
-        .get("name")
+    d.explicit_name()
         .and_then(Value::as_str)
         .map(str::to_string)
         .unwrap_or_else(|| crate::check::names::k8s_name(&d.id.name))
@@ -284,7 +278,7 @@ pub fn service_objects(cx: &Context<'_>, d: &Decl) -> Vec<Object> {
     out.extend(service::services(cx, d));
     // `service_account = true`: the service's own account; a name: a shared
     // account that exists already (not created here).
-    if d.value.get("service_account").and_then(Value::as_bool) == Some(true) {
+    if d.service().service_account().and_then(Value::as_bool) == Some(true) {
         out.push(service::service_account(cx, d));
     }
     out.extend(pod::claims(cx, d));

@@ -3,6 +3,7 @@
 //! pod's `node_selector`, `tolerations`, `affinity` and `spread`.
 
 use super::{seconds, string_map, Body, Context, Object};
+use crate::model::view;
 use crate::model::{Decl, Value, V};
 use k8s_openapi::api::autoscaling::v2::{
     CrossVersionObjectReference, HorizontalPodAutoscaler, HorizontalPodAutoscalerSpec, MetricSpec,
@@ -29,7 +30,7 @@ fn topology_key(domain: &str) -> &'static str {
 /// Whether the service scales automatically (then its workload sets no
 /// `replicas`: the autoscaler owns the field).
 pub fn autoscaled(d: &Decl) -> bool {
-    d.value.get("autoscale").is_some()
+    d.service().autoscale().is_some()
 }
 
 fn percent(v: &Value) -> Option<i32> {
@@ -50,16 +51,16 @@ fn int_or_percent(v: &Value) -> Option<IntOrString> {
 
 /// The HorizontalPodAutoscaler of a service with `autoscale`.
 pub fn autoscaler(cx: &Context<'_>, d: &Decl, workload_kind: &str) -> Option<Object> {
-    let a = d.value.get("autoscale")?;
-    let (min, max) = match a.get("replicas").map(|r| &r.kind) {
+    let a = view::Autoscale::of(d.service().autoscale()?);
+    let (min, max) = match a.replicas().map(|r| &r.kind) {
         Some(V::Range(lo, hi)) => (
             lo.as_int(),
             hi.as_ref().and_then(|h| h.as_int()).or(lo.as_int()),
         ),
         _ => (None, None),
     };
-    let metric = |name: &str| {
-        a.get(name).and_then(percent).map(|p| MetricSpec {
+    let metric = |(name, v): (&str, Option<&Value>)| {
+        v.and_then(percent).map(|p| MetricSpec {
             type_: "Resource".into(),
             resource: Some(ResourceMetricSource {
                 name: name.into(),
@@ -72,7 +73,7 @@ pub fn autoscaler(cx: &Context<'_>, d: &Decl, workload_kind: &str) -> Option<Obj
             ..MetricSpec::default()
         })
     };
-    let metrics: Vec<MetricSpec> = ["cpu", "memory"].into_iter().filter_map(metric).collect();
+    let metrics: Vec<MetricSpec> = [("cpu", a.cpu()), ("memory", a.memory())].into_iter().filter_map(metric).collect();
     let name = d.k8s_name.clone();
     let hpa = HorizontalPodAutoscaler {
         metadata: cx.meta(d, &name, BTreeMap::new()),
@@ -93,19 +94,19 @@ pub fn autoscaler(cx: &Context<'_>, d: &Decl, workload_kind: &str) -> Option<Obj
         kind: "HorizontalPodAutoscaler".into(),
         name,
         value: Body::Autoscaler(Box::new(hpa)),
-        span: a.span,
+        span: a.raw().span,
     })
 }
 
 /// The PodDisruptionBudget of a service with `disruption`.
 pub fn disruption_budget(cx: &Context<'_>, d: &Decl) -> Option<Object> {
-    let b = d.value.get("disruption")?;
+    let b = view::Disruption::of(d.service().disruption()?);
     let name = d.k8s_name.clone();
     let pdb = PodDisruptionBudget {
         metadata: cx.meta(d, &name, BTreeMap::new()),
         spec: Some(PodDisruptionBudgetSpec {
-            min_available: b.get("min_available").and_then(int_or_percent),
-            max_unavailable: b.get("max_unavailable").and_then(int_or_percent),
+            min_available: b.min_available().and_then(int_or_percent),
+            max_unavailable: b.max_unavailable().and_then(int_or_percent),
             selector: Some(LabelSelector {
                 match_labels: Some(cx.selector(d)),
                 ..LabelSelector::default()
@@ -118,7 +119,7 @@ pub fn disruption_budget(cx: &Context<'_>, d: &Decl) -> Option<Object> {
         kind: "PodDisruptionBudget".into(),
         name,
         value: Body::DisruptionBudget(Box::new(pdb)),
-        span: b.span,
+        span: b.raw().span,
     })
 }
 
@@ -149,21 +150,22 @@ fn requirements(m: Option<&Value>) -> Vec<NodeSelectorRequirement> {
 
 /// The placement of a service's pods.
 pub fn placement(cx: &Context<'_>, d: &Decl) -> Placement {
-    let node_selector = Some(string_map(d.value.get("node_selector"))).filter(|m| !m.is_empty());
-    let tolerations: Vec<Toleration> = d
-        .value
-        .get("tolerations")
+    let svc = d.service();
+    let node_selector = Some(string_map(svc.node_selector())).filter(|m| !m.is_empty());
+    let tolerations: Vec<Toleration> = svc
+        .tolerations()
         .map(Value::as_list)
         .unwrap_or(&[])
         .iter()
         .map(|t| {
-            let s = |k: &str| t.get(k).and_then(Value::as_str).map(str::to_string);
+            let t = view::Toleration::of(t);
+            let s = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_string);
             Toleration {
-                key: s("key"),
-                operator: s("operator"),
-                value: s("value"),
-                effect: s("effect"),
-                toleration_seconds: t.get("seconds").and_then(seconds),
+                key: s(t.key()),
+                operator: s(t.operator()),
+                value: s(t.value()),
+                effect: s(t.effect()),
+                toleration_seconds: t.seconds().and_then(seconds),
             }
         })
         .collect();
@@ -171,9 +173,9 @@ pub fn placement(cx: &Context<'_>, d: &Decl) -> Placement {
         match_labels: Some(cx.selector(d)),
         ..LabelSelector::default()
     };
-    let affinity = d.value.get("affinity").map(|a| {
-        let required = requirements(a.get("nodes"));
-        let preferred = requirements(a.get("prefer_nodes"));
+    let affinity = svc.affinity().map(view::Affinity::of).map(|a| {
+        let required = requirements(a.nodes());
+        let preferred = requirements(a.prefer_nodes());
         let node = (!required.is_empty() || !preferred.is_empty()).then(|| NodeAffinity {
             required_during_scheduling_ignored_during_execution: (!required.is_empty()).then(
                 || NodeSelector {
@@ -196,7 +198,7 @@ pub fn placement(cx: &Context<'_>, d: &Decl) -> Placement {
             ),
         });
         let apart = a
-            .get("apart")
+            .apart()
             .and_then(Value::as_str)
             .map(|domain| PodAntiAffinity {
                 preferred_during_scheduling_ignored_during_execution: Some(vec![
@@ -217,7 +219,7 @@ pub fn placement(cx: &Context<'_>, d: &Decl) -> Placement {
             ..Affinity::default()
         }
     });
-    let spread = d.value.get("spread").and_then(Value::as_str).map(|domain| {
+    let spread = svc.spread().and_then(Value::as_str).map(|domain| {
         vec![TopologySpreadConstraint {
             max_skew: 1,
             topology_key: topology_key(domain).into(),

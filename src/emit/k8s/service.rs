@@ -4,6 +4,7 @@
 use super::pod::port_number;
 use super::{Body, Context, Object};
 use crate::check::names::k8s_name;
+use crate::model::view::{Gateway, Workload};
 use crate::model::{Decl, Value};
 use k8s_openapi::api::core::v1::{Service, ServiceAccount, ServicePort, ServiceSpec};
 use k8s_openapi::api::networking::v1::{
@@ -15,19 +16,10 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use std::collections::BTreeMap;
 
 fn service_ports(d: &Decl, mapping: Option<&Value>, all: bool) -> Vec<ServicePort> {
-    let ports: Vec<(&String, &Value)> = d
-        .value
-        .get("ports")
-        .map(|p| p.entries().collect())
-        .unwrap_or_default();
-    let internal = d
-        .value
-        .get("internal")
-        .map(Value::strings)
-        .unwrap_or_default();
-    let node_ports = d.value.get("node_ports");
-    ports
-        .into_iter()
+    let svc = d.service();
+    let internal = svc.internal().map(Value::strings).unwrap_or_default();
+    let node_ports = svc.node_ports();
+    svc.port_entries()
         .filter(|(label, _)| !internal.contains(&label.as_str()))
         .filter_map(|(label, v)| {
             let (number, protocol) = port_number(v);
@@ -57,10 +49,10 @@ fn service_meta(cx: &Context<'_>, d: &Decl, name: &str) -> ObjectMeta {
     let mut meta = cx.meta(
         d,
         name,
-        super::string_map(d.value.get("service_annotations")),
+        super::string_map(d.service().service_annotations()),
     );
     if let Some(labels) = meta.labels.as_mut() {
-        for (k, v) in super::string_map(d.value.get("service_labels")) {
+        for (k, v) in super::string_map(d.service().service_labels()) {
             labels.entry(k).or_insert(v);
         }
     }
@@ -76,10 +68,10 @@ pub fn headless_name(cx: &Context<'_>, d: &Decl) -> String {
 /// `<name>-external` LoadBalancer for `load_balancer` (suffix at the very end).
 pub fn services(cx: &Context<'_>, d: &Decl) -> Vec<Object> {
     let mut out = Vec::new();
-    let ports = service_ports(d, d.value.get("expose"), true);
-    let affinity = d
-        .value
-        .get("session_affinity")
+    let s = d.service();
+    let ports = service_ports(d, s.expose(), true);
+    let affinity = s
+        .session_affinity()
         .and_then(Value::as_str)
         .filter(|a| *a != "None")
         .map(str::to_string);
@@ -88,8 +80,7 @@ pub fn services(cx: &Context<'_>, d: &Decl) -> Vec<Object> {
             metadata: service_meta(cx, d, &d.k8s_name),
             spec: Some(ServiceSpec {
                 type_: Some(
-                    d.value
-                        .get("service_type")
+                    s.service_type()
                         .and_then(Value::as_str)
                         .unwrap_or("ClusterIP")
                         .to_string(),
@@ -110,7 +101,7 @@ pub fn services(cx: &Context<'_>, d: &Decl) -> Vec<Object> {
     }
     // A statefulset's pods get stable DNS names through a headless Service
     // (`serviceName`), which also lists pods that are not ready yet.
-    if d.value.get("workload").and_then(Value::as_str) == Some("statefulset") {
+    if s.workload_kind() == Workload::StatefulSet {
         let name = headless_name(cx, d);
         let headless_ports = ports
             .into_iter()
@@ -134,10 +125,10 @@ pub fn services(cx: &Context<'_>, d: &Decl) -> Vec<Object> {
             kind: "Service".into(),
             name,
             value: Body::Service(Box::new(svc)),
-            span: d.value.get("workload").map_or(d.name_span, |w| w.span),
+            span: s.workload().map_or(d.name_span, |w| w.span),
         });
     }
-    let lb = service_ports(d, d.value.get("load_balancer"), false);
+    let lb = service_ports(d, s.load_balancer(), false);
     if !lb.is_empty() {
         let name = format!("{}-external{}", super::base_name(d), cx.env.suffix());
         let svc = Service {
@@ -154,7 +145,7 @@ pub fn services(cx: &Context<'_>, d: &Decl) -> Vec<Object> {
             kind: "Service".into(),
             name,
             value: Body::Service(Box::new(svc)),
-            span: d.value.get("load_balancer").map_or(d.name_span, |v| v.span),
+            span: s.load_balancer().map_or(d.name_span, |v| v.span),
         });
     }
     out
@@ -171,63 +162,55 @@ pub fn service_account(cx: &Context<'_>, d: &Decl) -> Object {
         name: d.k8s_name.clone(),
         value: Body::ServiceAccount(Box::new(sa)),
         span: d
-            .value
-            .get("service_account")
+            .service()
+            .service_account()
             .map_or(d.name_span, |v| v.span),
     }
 }
 
 /// The port a route sends traffic to: `http` if declared, else the first.
 fn route_port(d: &Decl) -> Option<(String, i64)> {
-    let ports: Vec<(&String, &Value)> = d
-        .value
-        .get("ports")
-        .map(|p| p.entries().collect())
-        .unwrap_or_default();
-    let (label, v) = ports
+    let svc = d.service();
+    let ports: Vec<(&String, &Value)> = svc.port_entries().collect();
+    let (label, _) = ports
         .iter()
         .find(|(l, _)| l.as_str() == "http")
         .or_else(|| ports.first())?;
-    let exposed = d
-        .value
-        .get("expose")
-        .and_then(|e| e.get(label))
-        .and_then(Value::as_int);
-    Some((k8s_name(label), exposed.unwrap_or(port_number(v).0)))
+    Some((k8s_name(label), svc.service_port(label)?))
 }
 
 /// An Ingress or HTTPRoute for `host`, per the env's `routing`.
 pub fn route(cx: &Context<'_>, d: &Decl) -> Option<Object> {
-    let host_v = d.value.get("host")?;
+    let svc = d.service();
+    let host_v = svc.host()?;
     let host = host_v.as_str()?.to_string();
     let routing = cx
         .env
-        .env
-        .get("routing")
+        .settings()
+        .routing()
         .and_then(Value::as_str)
         .unwrap_or("ingress");
     let (port_name, port_number) = route_port(d)?;
-    let path = d
-        .value
-        .get("path")
+    let path = svc
+        .path()
         .and_then(Value::as_str)
         .unwrap_or("/")
         .to_string();
     match routing {
         "gateway" => {
-            let gw = cx.env.env.get("gateway");
+            let gw = cx.env.settings().gateway_view();
             let mut parent = serde_json::Map::new();
             parent.insert(
                 "name".into(),
-                gw.and_then(|g| g.get("name"))
+                gw.and_then(Gateway::name)
                     .and_then(Value::as_str)
                     .unwrap_or("gateway")
                     .into(),
             );
-            if let Some(ns) = gw.and_then(|g| g.get("namespace")).and_then(Value::as_str) {
+            if let Some(ns) = gw.and_then(Gateway::namespace).and_then(Value::as_str) {
                 parent.insert("namespace".into(), ns.into());
             }
-            if let Some(s) = gw.and_then(|g| g.get("section")).and_then(Value::as_str) {
+            if let Some(s) = gw.and_then(Gateway::section).and_then(Value::as_str) {
                 parent.insert("sectionName".into(), s.into());
             }
             let meta =
@@ -258,8 +241,8 @@ pub fn route(cx: &Context<'_>, d: &Decl) -> Option<Object> {
                 spec: Some(IngressSpec {
                     ingress_class_name: cx
                         .env
-                        .env
-                        .get("ingress_class")
+                        .settings()
+                        .ingress_class()
                         .and_then(Value::as_str)
                         .map(str::to_string),
                     rules: Some(vec![IngressRule {
