@@ -4,8 +4,9 @@
 //! security, volumes, load balancers, chart versions and values, …), as
 //! dotted paths. Rows are sorted by declaration, then field.
 
-use crate::emit::images::{Overrides, Resolver};
+use crate::images::{Images, Overrides, PinSource};
 use crate::lock::Lockfile;
+use crate::model::view::ImageUse;
 use crate::model::{Decl, EnvModel, Value, V};
 use crate::syntax::ast::DeclKind;
 use std::collections::{BTreeMap, BTreeSet};
@@ -84,38 +85,31 @@ fn flatten(prefix: &str, v: &Value, out: &mut BTreeMap<String, String>) {
 }
 
 /// How an env deploys a service's image.
-fn image(env: &EnvModel, svc: &Decl, lock: &Lockfile, overrides: &Overrides) -> String {
-    let Some(v) = svc.value.get("image") else {
+fn image(env: &EnvModel, svc: &Decl, images: &Images) -> String {
+    let Some(v) = svc.service().image() else {
         return "-".into();
     };
     if !env.env_kind().pinned() {
-        return match &v.kind {
-            V::Decl(d) if d.kind == DeclKind::Image => format!(
-                "built by Tilt ({})",
-                crate::emit::tilt::repository(env, &d.name)
-            ),
-            V::Call { args, .. } => args.get("ref").map(show).unwrap_or_default(),
-            _ => show(v),
+        return match ImageUse::of(v) {
+            Some(ImageUse::Built(name)) => {
+                format!("built by Tilt ({})", env.image_repository(name))
+            }
+            Some(ImageUse::External(_, r)) => show(r),
+            None => show(v),
         };
     }
-    let r = Resolver::new(env, lock, overrides, String::new());
-    match r.resolve(&svc.id.name, v) {
+    match images.pinned_at(&svc.id.name) {
         Some(p) => p.reference(),
         None => "(not pinned: run `shipc lock`)".into(),
     }
 }
 
-fn fields(
-    env: &EnvModel,
-    decl: &Decl,
-    lock: &Lockfile,
-    overrides: &Overrides,
-) -> BTreeMap<String, String> {
+fn fields(env: &EnvModel, decl: &Decl, images: &Images) -> BTreeMap<String, String> {
     let mut m = BTreeMap::new();
     flatten("", &decl.value, &mut m);
     m.retain(|k, _| k != "image" && !k.starts_with("image."));
     if decl.id.kind == DeclKind::Service {
-        m.insert("image".into(), image(env, decl, lock, overrides));
+        m.insert("image".into(), image(env, decl, images));
     }
     m.insert("name".into(), decl.k8s_name.clone());
     m
@@ -123,6 +117,13 @@ fn fields(
 
 /// The differences between two envs, by declaration and field.
 pub fn diff(a: &EnvModel, b: &EnvModel, lock: &Lockfile, overrides: &Overrides) -> Vec<Row> {
+    let pins = PinSource {
+        lock,
+        overrides,
+        lock_command: "shipc lock",
+    };
+    let (ia, _) = Images::resolve(a, pins);
+    let (ib, _) = Images::resolve(b, pins);
     let mut rows = Vec::new();
     let sets = [
         ("service", &a.services, &b.services),
@@ -131,8 +132,8 @@ pub fn diff(a: &EnvModel, b: &EnvModel, lock: &Lockfile, overrides: &Overrides) 
     for (kind, da, db) in sets {
         let names: BTreeSet<&String> = da.keys().chain(db.keys()).collect();
         for name in names {
-            let fa = da.get(name).map(|s| fields(a, s, lock, overrides));
-            let fb = db.get(name).map(|s| fields(b, s, lock, overrides));
+            let fa = da.get(name).map(|s| fields(a, s, &ia));
+            let fb = db.get(name).map(|s| fields(b, s, &ib));
             match (fa, fb) {
                 (Some(fa), Some(fb)) => {
                     let keys: BTreeSet<&String> = fa.keys().chain(fb.keys()).collect();

@@ -65,14 +65,17 @@ pub mod fmt;
 pub mod gitops;
 pub mod graph;
 pub mod ide;
+pub mod images;
 pub mod load;
 pub mod lock;
 pub mod model;
+pub mod names;
 pub mod policy;
 pub mod registry;
 pub mod source;
 pub mod syntax;
 pub mod synth;
+pub mod yaml;
 
 pub use diag::{Code, Diagnostic, Diagnostics, Severity};
 pub use source::{FileId, SourceMap, Span};

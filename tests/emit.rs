@@ -6,8 +6,10 @@
 mod common;
 
 use common::{examples, FsHost};
-use shipc::emit::{flux, helmfile, images::Overrides, tilt, yaml, OutputTree};
+use shipc::emit::{flux, helmfile, tilt, OutputTree};
+use shipc::images::Overrides;
 use shipc::model::Value;
+use shipc::yaml;
 
 fn compile_tilt_envs(path: &std::path::Path) -> Vec<(String, OutputTree)> {
     let mut d = shipc::Diagnostics::new();
@@ -64,7 +66,7 @@ fn compile_pinned_envs(path: &std::path::Path) -> Vec<(String, OutputTree)> {
             }
         }
         let g = a.graphs.iter().find(|g| g.env == env.name).unwrap();
-        let input = helmfile::PinnedInput {
+        let input = shipc::emit::PinnedInput {
             project: &a.checked.project,
             sources: &a.loaded.sources,
             root: &a.loaded.root,

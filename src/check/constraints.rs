@@ -5,9 +5,9 @@
 //! (E2024), schedules (E2025), RWO volumes shared by replicas (E2020), lock
 //! key collisions (E2027) and the env fields a target needs (E2003).
 
-use super::names;
 use crate::diag::{suggest, Code, Diagnostic, Diagnostics};
 use crate::model::{Decl, EnvModel, QuantityKind, Value, V};
+use crate::names;
 use crate::source::Span;
 use std::collections::BTreeMap;
 

@@ -7,9 +7,9 @@
 //! labels and served by one container, mounts of the pod's own volumes, and
 //! no probes or ports on init containers (Kubernetes refuses them).
 
-use super::names;
 use crate::diag::{suggest, Code, Diagnostic, Diagnostics};
 use crate::model::{extra_containers, ContainerRole, Decl, Value};
+use crate::names;
 use std::collections::BTreeMap;
 
 /// Check the main container and every init container of a service.
@@ -46,7 +46,7 @@ fn pod_containers(d: &Decl, diags: &mut Diagnostics) {
         .get("container_name")
         .and_then(Value::as_str)
         .map(str::to_string)
-        .unwrap_or_else(|| super::names::k8s_name(&d.id.name));
+        .unwrap_or_else(|| crate::names::k8s_name(&d.id.name));
     let labels: Vec<String> = v
         .get("ports")
         .map(|p| p.entries().map(|(k, _)| k.clone()).collect())

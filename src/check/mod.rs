@@ -10,7 +10,6 @@ pub mod configs;
 pub mod constraints;
 pub mod containers;
 pub mod memo;
-pub mod names;
 pub mod pod;
 pub mod program;
 pub mod scaling;

@@ -1,9 +1,9 @@
 //! Checks of a service's pod details (after evaluation): `k8s_labels`
 //! (E2036), `pre_stop` / `post_start` (E2037), `revision_history_limit`.
 
-use super::names;
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::{Decl, V};
+use crate::names;
 
 /// Labels shipc sets itself: a `k8s_labels` entry may not replace them
 /// (the selector ones would detach the workload from its pods).

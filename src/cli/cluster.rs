@@ -62,7 +62,7 @@ impl Bound {
 pub(super) struct Loaded {
     pub analysis: shipc::Analysis,
     pub lock: shipc::lock::Lockfile,
-    pub overrides: shipc::emit::images::Overrides,
+    pub overrides: shipc::images::Overrides,
     pub env: String,
 }
 
@@ -80,8 +80,8 @@ impl Loaded {
     }
 
     /// The pinned-target inputs (images from the lock and overrides).
-    pub fn pinned_input(&self, path_arg: &str) -> shipc::emit::helmfile::PinnedInput<'_> {
-        shipc::emit::helmfile::PinnedInput {
+    pub fn pinned_input(&self, path_arg: &str) -> shipc::emit::PinnedInput<'_> {
+        shipc::emit::PinnedInput {
             project: &self.analysis.checked.project,
             sources: &self.analysis.loaded.sources,
             root: &self.analysis.loaded.root,
@@ -184,7 +184,7 @@ fn bind(out: &Output, a: &ClusterArgs, loaded: Loaded) -> Result<Bound, u8> {
         return Err(1);
     };
     let path_arg = super::lock::path_arg(a.path.as_deref());
-    let input = shipc::emit::helmfile::PinnedInput {
+    let input = shipc::emit::PinnedInput {
         project: &analysis.checked.project,
         sources: &analysis.loaded.sources,
         root: &analysis.loaded.root,

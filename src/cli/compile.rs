@@ -8,7 +8,8 @@
 use super::args::CompileArgs;
 use super::render::Output;
 use super::write::{relative, write_tree, WriteOptions};
-use shipc::emit::{self, images::Overrides};
+use shipc::emit;
+use shipc::images::Overrides;
 use shipc::Diagnostics;
 
 pub fn run(out: &Output, a: &CompileArgs) -> u8 {
@@ -163,7 +164,7 @@ pub(super) fn digest_overrides(
     let mut out = Overrides::new();
     for k in &keys {
         if let Ok(d) = std::env::var(var(k)) {
-            shipc::check::names::digest(&d).map_err(|e| format!("{}: {e}", var(k)))?;
+            shipc::names::digest(&d).map_err(|e| format!("{}: {e}", var(k)))?;
             out.insert(k.clone(), d);
         }
     }
@@ -171,7 +172,7 @@ pub(super) fn digest_overrides(
         let (k, d) = f
             .split_once('=')
             .ok_or_else(|| format!("`--digest {f}`: expected NAME=sha256:…"))?;
-        shipc::check::names::digest(d).map_err(|e| format!("`--digest {f}`: {e}"))?;
+        shipc::names::digest(d).map_err(|e| format!("`--digest {f}`: {e}"))?;
         if !keys.iter().any(|x| x == k) {
             let hint = shipc::diag::suggest::did_you_mean(k, &keys).unwrap_or_default();
             return Err(format!(

@@ -41,7 +41,7 @@ pub fn run(out: &Output, a: &DiffArgs) -> u8 {
             return 1;
         }
     };
-    let overrides = shipc::emit::images::Overrides::new();
+    let overrides = shipc::images::Overrides::new();
     let find = |n: &str| analysis.checked.envs.iter().find(|e| e.name == n);
     let (Some(ma), Some(mb)) = (find(&ea), find(&eb)) else {
         return 1;

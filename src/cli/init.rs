@@ -94,7 +94,7 @@ pub fn run(out: &Output, a: &InitArgs) -> u8 {
     }
     let name = match &a.name {
         Some(n) => {
-            if shipc::check::names::dns_label(n).is_err() {
+            if shipc::names::dns_label(n).is_err() {
                 out.usage(&format!("`--name {n}`: a project name is a DNS label (lowercase letters, digits and `-`)"));
                 return super::USAGE;
             }

@@ -6,8 +6,8 @@
 
 use super::{Json, Key, ENV_LABEL, PROJECT_LABEL};
 use crate::diag::Diagnostic;
-use crate::emit::helmfile::{with_pinned, PinnedInput};
 use crate::emit::k8s;
+use crate::emit::{with_pinned, PinnedInput};
 use crate::graph::DepGraph;
 use crate::model::{EnvModel, Value};
 use crate::source::Span;
@@ -213,21 +213,21 @@ pub fn render(
             .infras
             .values()
             .map(|i| {
-                let v = &i.value;
-                let s = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
+                let v = i.infra();
+                let s = |x: Option<&Value>| x.and_then(Value::as_str).map(str::to_string);
                 let ns = cx.namespace_of(i);
-                let target = s("health").unwrap_or_else(|| {
-                    let host = s("host").unwrap_or_else(|| i.k8s_name.clone());
+                let target = s(v.health()).unwrap_or_else(|| {
+                    let host = s(v.host()).unwrap_or_else(|| i.k8s_name.clone());
                     format!("service/{}", host.split('.').next().unwrap_or(&host))
                 });
                 InfraRelease {
                     name: i.id.name.clone(),
                     release: i.k8s_name.clone(),
                     namespace: ns.clone(),
-                    chart: s("chart").unwrap_or_default(),
-                    version: s("version").unwrap_or_default(),
-                    repo: s("repo"),
-                    values: k8s::plain_json(v.get("values")),
+                    chart: s(v.chart()).unwrap_or_default(),
+                    version: s(v.version()).unwrap_or_default(),
+                    repo: s(v.repo()),
+                    values: k8s::plain_json(v.values()),
                     health: health_key(&target, &ns),
                     span: i.name_span,
                 }

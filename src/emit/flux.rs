@@ -6,14 +6,17 @@
 //! when `ship.lock` pins an OCI chart, else from a HelmRepository at the
 //! exact version).
 
-use super::helmfile::{split_oci, with_pinned, PinnedInput};
+use super::chart::split_oci;
 use super::k8s;
 use super::units_go_duration as go;
-use super::{yaml, OutputTree};
+use super::OutputTree;
+use super::{with_pinned, PinnedInput};
 use crate::diag::Diagnostic;
 use crate::graph::DepGraph;
+use crate::model::view::FluxSettings;
 use crate::model::{EnvModel, Value};
 use crate::syntax::ast::DeclKind;
+use crate::yaml;
 use serde_json::{json, Map};
 
 const FLUX_NS: &str = "flux-system";
@@ -50,33 +53,40 @@ pub fn emit(
     with_pinned(env, input, |cx, _| {
         let input = &input;
         let mut out = OutputTree::new();
-        let flux = env.env.get("flux");
-        let get = |k: &str| flux.and_then(|f| f.get(k));
-        let interval = go(get("interval").map_or(600_000.0, duration_ms));
-        let timeout = go(get("timeout").map_or(300_000.0, duration_ms));
-        let prune = get("prune").and_then(Value::as_bool).unwrap_or(true);
-        let wait = get("wait").and_then(Value::as_bool).unwrap_or(true);
+        let flux = env.settings().flux_settings();
+        let interval = go(flux
+            .and_then(FluxSettings::interval)
+            .map_or(600_000.0, duration_ms));
+        let timeout = go(flux
+            .and_then(FluxSettings::timeout)
+            .map_or(300_000.0, duration_ms));
+        let flag = |v: Option<&Value>| v.and_then(Value::as_bool).unwrap_or(true);
+        let prune = flag(flux.and_then(FluxSettings::prune));
+        let wait = flag(flux.and_then(FluxSettings::wait));
         let base = format!("{}-{}", cx.project_name(), env.label());
         let namespace = cx.namespace();
 
         // Source.
-        let (source_kind, source, root_path) = match (get("git"), get("oci")) {
+        let (source_kind, source, root_path) = match (
+            env.settings().flux_git(),
+            env.settings().flux_oci(),
+        ) {
             (Some(git), _) => {
                 let mut spec = Map::new();
                 spec.insert("interval".into(), json!(interval));
                 spec.insert(
                     "url".into(),
-                    json!(git.get("url").and_then(Value::as_str).unwrap_or("")),
+                    json!(git.url().and_then(Value::as_str).unwrap_or("")),
                 );
                 spec.insert(
                     "ref".into(),
-                    json!({"branch": git.get("branch").and_then(Value::as_str).unwrap_or("main")}),
+                    json!({"branch": git.branch().and_then(Value::as_str).unwrap_or("main")}),
                 );
-                if let Some(s) = git.get("secret").and_then(Value::as_str) {
+                if let Some(s) = git.secret().and_then(Value::as_str) {
                     spec.insert("secretRef".into(), json!({"name": s}));
                 }
                 let path = git
-                    .get("path")
+                    .path()
                     .and_then(Value::as_str)
                     .unwrap_or("./")
                     .trim_end_matches('/')
@@ -92,13 +102,13 @@ pub fn emit(
                 spec.insert("interval".into(), json!(interval));
                 spec.insert(
                     "url".into(),
-                    json!(oci.get("url").and_then(Value::as_str).unwrap_or("")),
+                    json!(oci.url().and_then(Value::as_str).unwrap_or("")),
                 );
                 spec.insert(
                     "ref".into(),
-                    json!({"tag": oci.get("tag").and_then(Value::as_str).unwrap_or("latest")}),
+                    json!({"tag": oci.tag().and_then(Value::as_str).unwrap_or("latest")}),
                 );
-                if let Some(s) = oci.get("secret").and_then(Value::as_str) {
+                if let Some(s) = oci.secret().and_then(Value::as_str) {
                     spec.insert("secretRef".into(), json!({"name": s}));
                 }
                 (
@@ -182,16 +192,13 @@ pub fn emit(
         if has_infra {
             let mut infra_files = Vec::new();
             for infra in env.infras.values() {
-                let v = &infra.value;
-                let chart = v.get("chart").and_then(Value::as_str).unwrap_or("");
-                let version = v.get("version").and_then(Value::as_str).unwrap_or("");
+                let v = infra.infra();
+                let chart = v.chart().and_then(Value::as_str).unwrap_or("");
+                let version = v.version().and_then(Value::as_str).unwrap_or("");
                 let (repo_url, chart_name, oci) = match split_oci(chart) {
                     Some((repo, name)) => (format!("oci://{repo}"), name, true),
                     None => (
-                        v.get("repo")
-                            .and_then(Value::as_str)
-                            .unwrap_or("")
-                            .to_string(),
+                        v.repo().and_then(Value::as_str).unwrap_or("").to_string(),
                         chart.to_string(),
                         false,
                     ),
@@ -249,7 +256,7 @@ pub fn emit(
                         json!({"spec": {"chart": chart_name, "version": version, "sourceRef": {"kind": "HelmRepository", "name": name}}}),
                     );
                 }
-                let values = k8s::plain_json(v.get("values"));
+                let values = k8s::plain_json(v.values());
                 if values.as_object().is_some_and(|m| !m.is_empty()) {
                     spec.insert("values".into(), values);
                 }

@@ -5,61 +5,20 @@
 //! `values/<env>/<svc>.yaml` (registry/repository + digest, and the objects),
 //! plus a release per infra with its exact chart version.
 
-use super::images::{Overrides, Resolver};
-use super::k8s::{self, Context};
-use super::{yaml, OutputTree};
+use super::chart::{chart_objects, split_oci, ChartValues, CHART};
+use super::k8s;
+use super::{with_pinned, OutputTree, PinnedInput};
 use crate::diag::Diagnostic;
 use crate::graph::DepGraph;
-use crate::lock::Lockfile;
-use crate::model::{EnvModel, Value, V};
-use crate::source::SourceMap;
+use crate::model::view::{HelmfileSettings, ImageUse};
+use crate::model::{EnvModel, Value};
 use crate::syntax::ast::DeclKind;
+use crate::yaml;
 use serde_json::{json, Map};
-
-/// The built-in chart's files, embedded.
-pub const CHART: &[(&str, &str)] = &[
-    ("Chart.yaml", include_str!("chart/Chart.yaml")),
-    ("values.yaml", include_str!("chart/values.yaml")),
-    (
-        "values.schema.json",
-        include_str!("chart/values.schema.json"),
-    ),
-    (
-        "templates/_helpers.tpl",
-        include_str!("chart/templates/_helpers.tpl"),
-    ),
-    (
-        "templates/objects.yaml",
-        include_str!("chart/templates/objects.yaml"),
-    ),
-];
-
-/// Inputs of the pinned targets besides the env.
-pub struct PinnedInput<'a> {
-    /// The project record.
-    pub project: &'a Value,
-    /// Sources (for `ship.dev/source`).
-    pub sources: &'a SourceMap,
-    /// The project root.
-    pub root: &'a std::path::Path,
-    /// `ship.lock`.
-    pub lock: &'a Lockfile,
-    /// `--digest` / `SHIP_DIGEST_*` overrides.
-    pub overrides: &'a Overrides,
-    /// The `shipc lock` command that fixes a missing pin.
-    pub lock_command: String,
-}
 
 /// A Go duration for Helm's `--timeout`-style settings, in seconds.
 fn timeout_seconds(v: Option<&Value>) -> i64 {
     v.and_then(k8s::seconds).unwrap_or(600)
-}
-
-/// `oci://host/path/name` → (repository URL `host/path`, chart name).
-pub fn split_oci(chart: &str) -> Option<(String, String)> {
-    let rest = chart.strip_prefix("oci://")?;
-    let (repo, name) = rest.rsplit_once('/')?;
-    Some((repo.to_string(), name.to_string()))
 }
 
 /// A repository alias helmfile can use (`[a-z0-9-]`).
@@ -104,56 +63,13 @@ pub fn template_literals(v: &mut serde_json::Value) {
     }
 }
 
-/// The objects of one service with the main container's image left empty
-/// (the chart fills it in from `image`).
-pub fn chart_objects(cx: &Context<'_>, d: &crate::model::Decl) -> Vec<k8s::Body> {
-    k8s::service_objects(cx, d)
-        .into_iter()
-        .map(|o| {
-            let mut v = o.value;
-            if let Some(c) = v.pod_spec_mut().and_then(|p| p.containers.first_mut()) {
-                c.image = None;
-            }
-            v
-        })
-        .collect()
-}
-
-/// A service's values file for the `ship-app` chart: the image (absent,
-/// bare, or pinned) and the objects the chart renders.
-#[derive(serde::Serialize)]
-pub struct ChartValues<'a> {
-    /// `image:` (repository, and digest or tag).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub image: Option<serde_json::Value>,
-    /// `objects:`, with the main container's image left to the chart.
-    pub objects: &'a [k8s::Body],
-}
-
-/// Run `f` with the lowering context of a pinned env (images by digest);
-/// returns its result and the P002 problems found on the way.
-pub fn with_pinned<R>(
-    env: &EnvModel,
-    input: &PinnedInput<'_>,
-    f: impl FnOnce(&Context<'_>, &Resolver<'_>) -> R,
-) -> (R, Vec<Diagnostic>) {
-    let resolver = Resolver::new(env, input.lock, input.overrides, input.lock_command.clone());
-    let result = {
-        let image_cb = |key: &str, v: &Value| resolver.image_ref(key, v);
-        let cx = Context::new(env, input.project, input.sources, input.root, &image_cb);
-        f(&cx, &resolver)
-    };
-    let problems: Vec<Diagnostic> = resolver.problems.into_inner().into_values().collect();
-    (result, problems)
-}
-
 /// Emit a helmfile env, or the P002 problems that stop it.
 pub fn emit(
     env: &EnvModel,
     graph: &DepGraph,
     input: &PinnedInput<'_>,
 ) -> (OutputTree, Vec<Diagnostic>) {
-    with_pinned(env, input, |cx, resolver| {
+    with_pinned(env, input, |cx, images| {
         let mut out = OutputTree::new();
         let namespace = cx.namespace();
         for (name, text) in CHART {
@@ -190,10 +106,9 @@ pub fn emit(
             n
         };
         for svc in env.services.values() {
-            let image = svc.value.get("image");
-            let pinned = image.and_then(|i| resolver.resolve(&svc.id.name, i));
-            let bare = match image.map(|i| &i.kind) {
-                Some(V::Decl(d)) => super::tilt::repository(env, &d.name),
+            let pinned = images.pinned_at(&svc.id.name);
+            let bare = match svc.service().image().and_then(ImageUse::of) {
+                Some(ImageUse::Built(image)) => env.image_repository(image),
                 _ => pinned
                     .as_ref()
                     .map(|p| p.repository.rsplit('/').next().unwrap_or("").to_string())
@@ -267,14 +182,14 @@ pub fn emit(
             releases.push(serde_json::Value::Object(rel));
         }
         for infra in env.infras.values() {
-            let v = &infra.value;
-            let chart = v.get("chart").and_then(Value::as_str).unwrap_or("");
-            let version = v.get("version").and_then(Value::as_str).unwrap_or("");
+            let v = infra.infra();
+            let chart = v.chart().and_then(Value::as_str).unwrap_or("");
+            let version = v.version().and_then(Value::as_str).unwrap_or("");
             let chart_ref = if let Some((repo, name)) = split_oci(chart) {
                 let a = alias(&repo);
                 repositories.insert(a.clone(), json!({"name": a, "url": repo, "oci": true}));
                 format!("{a}/{name}")
-            } else if let Some(repo) = v.get("repo").and_then(Value::as_str) {
+            } else if let Some(repo) = v.repo().and_then(Value::as_str) {
                 let a = alias(repo);
                 repositories.insert(a.clone(), json!({"name": a, "url": repo}));
                 format!("{a}/{chart}")
@@ -293,7 +208,7 @@ pub fn emit(
             );
             // Values go to a file: helmfile renders `helmfile.yaml` as a Go
             // template, never a plain `.yaml` values file.
-            let values = super::k8s::plain_json(v.get("values"));
+            let values = super::k8s::plain_json(v.values());
             if values.as_object().is_some_and(|m| !m.is_empty()) {
                 let file = format!("values/{}/{}.yaml", env.name, infra.k8s_name);
                 out.add(&file, yaml::to_string(&values));
@@ -305,21 +220,23 @@ pub fn emit(
             }
             releases.push(serde_json::Value::Object(rel));
         }
-        let hf = env.env.get("helmfile");
-        let setting = |k: &str, default: bool| {
-            hf.and_then(|h| h.get(k))
-                .and_then(Value::as_bool)
-                .unwrap_or(default)
-        };
+        let hf = env.settings().helmfile_settings();
+        let flag = |v: Option<&Value>| v.and_then(Value::as_bool).unwrap_or(true);
         let mut doc = Map::new();
         let mut defaults = Map::new();
-        defaults.insert("wait".into(), json!(setting("wait", true)));
-        defaults.insert("atomic".into(), json!(setting("atomic", true)));
+        defaults.insert(
+            "wait".into(),
+            json!(flag(hf.and_then(HelmfileSettings::wait))),
+        );
+        defaults.insert(
+            "atomic".into(),
+            json!(flag(hf.and_then(HelmfileSettings::atomic))),
+        );
         defaults.insert(
             "timeout".into(),
-            json!(timeout_seconds(hf.and_then(|h| h.get("timeout")))),
+            json!(timeout_seconds(hf.and_then(HelmfileSettings::timeout))),
         );
-        if let Some(c) = env.env.path("cluster.context").and_then(Value::as_str) {
+        if let Some(c) = env.settings().context_name() {
             defaults.insert("kubeContext".into(), json!(c));
         }
         doc.insert("helmDefaults".into(), serde_json::Value::Object(defaults));

@@ -5,18 +5,20 @@
 //! consumes it. `yaml` is a small deterministic YAML writer (keys sorted,
 //! every string that a YAML 1.1 parser could read as something else quoted).
 
+pub mod chart;
 pub mod flux;
 pub mod helmfile;
-pub mod images;
 pub mod k8s;
 pub mod starlark;
 pub mod tilt;
-pub mod yaml;
 
 use crate::diag::Diagnostic;
 pub use crate::eval::units::go_duration as units_go_duration;
+use crate::images::{Images, Overrides, PinSource};
 use crate::lock::Lockfile;
-use crate::model::{EnvKind, EnvModel, V};
+use crate::model::Value;
+use crate::model::{EnvKind, EnvModel};
+use crate::source::SourceMap;
 use std::collections::BTreeMap;
 
 /// Files to write: relative path (`/`-separated) → bytes. Sorted, so
@@ -68,12 +70,52 @@ pub fn marker_files(text: &str) -> Vec<&str> {
     text.lines().skip(1).collect()
 }
 
+/// Inputs of the pinned targets besides the env.
+pub struct PinnedInput<'a> {
+    /// The project record.
+    pub project: &'a Value,
+    /// Sources (for `ship.dev/source`).
+    pub sources: &'a SourceMap,
+    /// The project root.
+    pub root: &'a std::path::Path,
+    /// `ship.lock`.
+    pub lock: &'a Lockfile,
+    /// `--digest` / `SHIP_DIGEST_*` overrides.
+    pub overrides: &'a Overrides,
+    /// The `shipc lock` command that fixes a missing pin.
+    pub lock_command: String,
+}
+
+impl PinnedInput<'_> {
+    /// Where pins come from.
+    pub fn pins(&self) -> PinSource<'_> {
+        PinSource {
+            lock: self.lock,
+            overrides: self.overrides,
+            lock_command: &self.lock_command,
+        }
+    }
+}
+
+/// Run `f` with the lowering context of a pinned env: its images are
+/// resolved first, once ([`Images::pinned`]); returns `f`'s result and the
+/// P002 problems of images without a digest.
+pub fn with_pinned<R>(
+    env: &EnvModel,
+    input: &PinnedInput<'_>,
+    f: impl FnOnce(&k8s::Context<'_>, &Images) -> R,
+) -> (R, Vec<Diagnostic>) {
+    let (images, problems) = Images::pinned(env, input.pins());
+    let cx = k8s::Context::new(env, input.project, input.sources, input.root, &images);
+    (f(&cx, &images), problems)
+}
+
 /// What `compile` needs besides the analysis.
 pub struct Targets<'a> {
     /// `ship.lock` (empty when there is none).
     pub lock: &'a Lockfile,
     /// `--digest` / `SHIP_DIGEST_*` overrides.
-    pub overrides: &'a images::Overrides,
+    pub overrides: &'a Overrides,
     /// The project root as seen from `<out>/<env>/`, by env name (Tilt
     /// paths are relative to the Tiltfile).
     pub root_from_output: &'a (dyn Fn(&str) -> String + Sync),
@@ -127,13 +169,10 @@ fn pinned_input<'a>(
     analysis: &'a crate::Analysis,
     env: &EnvModel,
     t: &'a Targets<'_>,
-) -> helmfile::PinnedInput<'a> {
-    let builds = env
-        .services
-        .values()
-        .any(|s| matches!(s.value.get("image").map(|i| &i.kind), Some(V::Decl(_))));
+) -> PinnedInput<'a> {
+    let builds = env.builds_images();
     let tag = if builds { " --tag <TAG>" } else { "" };
-    helmfile::PinnedInput {
+    PinnedInput {
         project: &analysis.checked.project,
         sources: &analysis.loaded.sources,
         root: &analysis.loaded.root,

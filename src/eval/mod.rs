@@ -16,11 +16,11 @@ mod expr;
 mod member;
 pub mod units;
 
-use crate::check::names;
 use crate::check::program::Program;
 use crate::check::types::{ParamTy, Ty};
 use crate::diag::{suggest, Code, Diagnostic, Diagnostics};
 use crate::model::{self, DeclRef, Edge, Fields, Value, V};
+use crate::names;
 use crate::source::Span;
 use crate::syntax::ast::{self, DeclKind, EntryKind};
 use std::collections::{BTreeMap, BTreeSet};

@@ -163,7 +163,7 @@ pub fn parse(text: &str) -> Result<Lockfile, String> {
             .map(|(k, p)| ("images", k, &p.digest))
             .chain(l.charts.iter().map(|(k, p)| ("charts", k, &p.digest)));
         for (section, key, digest) in digests {
-            if crate::check::names::digest(digest).is_err() {
+            if crate::names::digest(digest).is_err() {
                 return Err(format!(
                     "envs.{env}.{section}.{key}.digest `{digest}` is not a sha256 digest"
                 ));
@@ -281,11 +281,11 @@ fn push_flow_scalar(out: &mut String, s: &str) {
     let plain = s
         .bytes()
         .all(|c| c.is_ascii_alphanumeric() || b"._/-".contains(&c))
-        && !crate::emit::yaml::needs_quotes(s);
+        && !crate::yaml::needs_quotes(s);
     if plain {
         out.push_str(s);
     } else {
-        out.push_str(&crate::emit::yaml::quote(s));
+        out.push_str(&crate::yaml::quote(s));
     }
 }
 

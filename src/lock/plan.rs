@@ -94,15 +94,14 @@ pub struct Inputs<'a> {
     pub contract: bool,
 }
 
-pub use crate::check::names::full_repository;
+pub use crate::names::full_repository;
 
 /// The repository of a built image in `env` (`<registry>/<repository>`).
 fn built_repository(env: &EnvModel, image: &str) -> Option<String> {
-    let bare = crate::emit::tilt::repository(env, image);
-    env.env
-        .get("registry")
-        .and_then(Value::as_str)
-        .map(|r| full_repository(&format!("{}/{bare}", r.trim_end_matches('/'))))
+    env.settings()
+        .registry()
+        .is_some()
+        .then(|| full_repository(&env.registry_repository(image)))
 }
 
 /// The service's ports whose label `keep` admits, as a container declares them.
@@ -219,7 +218,7 @@ fn add(
         }
         V::Call { func, args, .. } if &**func == "external" => {
             let r = args.get("ref").and_then(Value::as_str).unwrap_or("");
-            let Ok(parts) = crate::check::names::image_ref(r) else {
+            let Ok(parts) = crate::names::image_ref(r) else {
                 return;
             };
             if parts.digest.is_some() && !inputs.images.contains_key(owner) {
@@ -312,8 +311,7 @@ fn from_flag(
             )),
         };
     }
-    let parts =
-        crate::check::names::image_ref(r).map_err(|e| format!("`--image {key}={r}`: {e}"))?;
+    let parts = crate::names::image_ref(r).map_err(|e| format!("`--image {key}={r}`: {e}"))?;
     let repo = full_repository(&parts.repository);
     if let Some(want) = default_repo.filter(|d| *d != repo) {
         return Err(format!(
@@ -344,7 +342,7 @@ pub fn settle(
     let mut diags = Vec::new();
     for (t, answer) in targets.iter().zip(answers) {
         match answer {
-            Ok(found) if crate::check::names::digest(&found.digest).is_err() => {
+            Ok(found) if crate::names::digest(&found.digest).is_err() => {
                 diags.push(
                     Diagnostic::new(
                         Code::R007,

@@ -582,7 +582,7 @@ impl<'a> ImageUse<'a> {
     /// The image an `image` field's value names.
     pub fn of(v: &'a Value) -> Option<ImageUse<'a>> {
         match &v.kind {
-            V::Decl(r) => Some(ImageUse::Built(&r.name)),
+            V::Decl(r) if r.kind == DeclKind::Image => Some(ImageUse::Built(&r.name)),
             V::Call { func, .. } if &**func == "external" => {
                 let r = External(v).r#ref()?;
                 Some(ImageUse::External(r.as_str().unwrap_or(""), r))
@@ -847,5 +847,143 @@ impl Service<'_> {
             .and_then(|e| e.get(label))
             .and_then(Value::as_int);
         exposed.or_else(|| self.port_number(label))
+    }
+}
+
+impl EnvModel {
+    /// The bare repository of an image declaration: its `repository`, else
+    /// its Kubernetes name (no registry, no tag).
+    pub fn image_repository(&self, image: &str) -> String {
+        self.images
+            .get(image)
+            .and_then(|i| i.image().repository().and_then(Value::as_str))
+            .map_or_else(|| crate::names::k8s_name(image), str::to_string)
+    }
+
+    /// An image declaration's repository with the env's `registry` in front.
+    pub fn registry_repository(&self, image: &str) -> String {
+        let bare = self.image_repository(image);
+        match self.settings().registry().and_then(Value::as_str) {
+            Some(r) => format!("{}/{bare}", r.trim_end_matches('/')),
+            None => bare,
+        }
+    }
+}
+
+/// How a tilt env deploys (`tilt.strategy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Strategy {
+    /// One manifest per service, `k8s_yaml` each.
+    Manifests,
+    /// The built-in chart, a `helm_resource` per service.
+    Helm,
+    /// The manifests as a kustomization.
+    Kustomize,
+}
+
+impl<'a> Env<'a> {
+    /// `tilt.strategy`.
+    pub fn strategy(self) -> Strategy {
+        match self
+            .tilt_settings()
+            .and_then(TiltSettings::strategy)
+            .and_then(Value::as_str)
+        {
+            Some("helm") => Strategy::Helm,
+            Some("kustomize") => Strategy::Kustomize,
+            _ => Strategy::Manifests,
+        }
+    }
+
+    /// A list of strings under `tilt` (`suspend_flux`, `allow_contexts`).
+    fn tilt_list(self, pick: fn(TiltSettings<'a>) -> Option<&'a Value>) -> Vec<&'a str> {
+        self.tilt_settings()
+            .and_then(pick)
+            .map(Value::strings)
+            .unwrap_or_default()
+    }
+
+    /// `tilt.suspend_flux`: Flux Kustomizations suspended while Tilt runs.
+    pub fn suspend_flux(self) -> Vec<&'a str> {
+        self.tilt_list(TiltSettings::suspend_flux)
+    }
+
+    /// `tilt.allow_contexts`.
+    pub fn allow_contexts(self) -> Vec<&'a str> {
+        self.tilt_list(TiltSettings::allow_contexts)
+    }
+
+    /// `cluster.context` as a string.
+    pub fn context_name(self) -> Option<&'a str> {
+        self.context().and_then(Value::as_str)
+    }
+}
+
+/// The key of an extra container's image in `ship.lock` and the images
+/// map: `SERVICE.CONTAINER`.
+pub fn container_key(service: &str, container: &str) -> String {
+    format!("{service}.{container}")
+}
+
+/// One image an env deploys: the key (`SERVICE` for a service's main
+/// container, `SERVICE.CONTAINER` for an init container or sidecar) and the
+/// `image` value.
+#[derive(Debug, Clone, Copy)]
+pub struct ImageSite<'a> {
+    /// The service.
+    pub service: &'a Decl,
+    /// The container's name for extra containers; `None` for the main one.
+    pub container: Option<&'a str>,
+    /// The `image` value.
+    pub image: &'a Value,
+}
+
+impl ImageSite<'_> {
+    /// Its key: `SERVICE` or `SERVICE.CONTAINER`.
+    pub fn key(&self) -> String {
+        match self.container {
+            None => self.service.id.name.clone(),
+            Some(c) => container_key(&self.service.id.name, c),
+        }
+    }
+}
+
+impl EnvModel {
+    /// Every image the env's services deploy, services in name order, each
+    /// service's main container first, then its extra containers in order.
+    pub fn image_sites(&self) -> Vec<ImageSite<'_>> {
+        let mut out = Vec::new();
+        for s in self.services.values() {
+            let svc = s.service();
+            if let Some(image) = svc.image() {
+                out.push(ImageSite {
+                    service: s,
+                    container: None,
+                    image,
+                });
+            }
+            for (_, c) in svc.extra_containers() {
+                if let Some(image) = c.image() {
+                    out.push(ImageSite {
+                        service: s,
+                        container: Some(c.name_str().unwrap_or("init")),
+                        image,
+                    });
+                }
+            }
+        }
+        out
+    }
+}
+
+impl EnvModel {
+    /// Does any deployed service run an image this project builds?
+    pub fn builds_images(&self) -> bool {
+        self.services.values().any(|s| {
+            matches!(
+                s.service().image().and_then(ImageUse::of),
+                Some(ImageUse::Built(_))
+            )
+        })
     }
 }

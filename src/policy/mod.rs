@@ -4,6 +4,7 @@
 //! and runs in `compile`; P004 needs a registry and runs in `verify`.)
 
 mod p001_floating_tag;
+pub(crate) mod p002_unpinned;
 mod p003_bare_repository;
 mod p005_ownership;
 mod p006_plaintext_secret;

@@ -1,9 +1,9 @@
 //! P001: no `:latest` and no missing tag in any image reference or chart.
 
 use super::rule;
-use crate::check::names;
 use crate::diag::{Code, Diagnostic};
 use crate::model::{EnvModel, Value, V};
+use crate::names;
 
 fn external_ref(v: &Value) -> Option<(&str, crate::Span)> {
     match &v.kind {

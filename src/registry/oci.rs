@@ -216,7 +216,7 @@ async fn query(conn: &Conn, q: &Query, options: &Options) -> Result<Found, Failu
         digest: digest.clone(),
         ..Found::default()
     };
-    if !q.inspect || crate::check::names::digest(&digest).is_err() {
+    if !q.inspect || crate::names::digest(&digest).is_err() {
         // A malformed digest is refused by `settle` (R007), never fetched.
         return Ok(found);
     }
@@ -251,7 +251,7 @@ async fn query(conn: &Conn, q: &Query, options: &Options) -> Result<Found, Failu
             }
         }
         match chosen {
-            Some((_, d)) if crate::check::names::digest(&d).is_ok() => {
+            Some((_, d)) if crate::names::digest(&d).is_ok() => {
                 Some(fetch_json(&call, conn, &path, &d).await?)
             }
             _ => None,
@@ -273,7 +273,7 @@ async fn query(conn: &Conn, q: &Query, options: &Options) -> Result<Found, Failu
         .unwrap_or(0);
     let Some(config_digest) = digest
         .filter(|_| IMAGE_CONFIGS.contains(&media))
-        .filter(|d| crate::check::names::digest(d).is_ok())
+        .filter(|d| crate::names::digest(d).is_ok())
     else {
         return Ok(found);
     };

@@ -34,7 +34,7 @@ pub fn data(d: &Decl) -> (BTreeMap<String, String>, BTreeMap<String, String>) {
                     Some(Format::Json) => {
                         serde_json::to_string_pretty(&j).unwrap_or_default() + "\n"
                     }
-                    _ => crate::emit::yaml::to_string(&j),
+                    _ => crate::yaml::to_string(&j),
                 };
                 text.insert(key.clone(), s);
             }
@@ -96,7 +96,7 @@ pub fn name(cx: &Context<'_>, v: Option<&Value>) -> String {
             .configs
             .get(&r.name)
             .map(|c| c.k8s_name.clone())
-            .unwrap_or_else(|| crate::check::names::k8s_name(&r.name)),
+            .unwrap_or_else(|| crate::names::k8s_name(&r.name)),
         Some(V::Str(s)) => s.clone(),
         _ => String::new(),
     }

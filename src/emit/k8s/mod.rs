@@ -14,6 +14,7 @@ pub mod pod;
 pub mod scale;
 pub mod service;
 
+use crate::images::Images;
 use crate::model::view::Project;
 use crate::model::{Decl, EnvModel, Value, V};
 use crate::source::{SourceMap, Span};
@@ -107,15 +108,6 @@ impl Body {
     }
 }
 
-/// How a service's image is referenced in this env.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ImageRef {
-    /// The full reference (`repo`, `repo:tag` or `repo@sha256:…`).
-    pub reference: String,
-    /// `IfNotPresent` for dev builds and pinned digests.
-    pub pull_policy: &'static str,
-}
-
 /// What the lowering needs besides the model.
 pub struct Context<'a> {
     /// The env.
@@ -126,8 +118,8 @@ pub struct Context<'a> {
     pub sources: &'a SourceMap,
     /// The project root: source paths are shown relative to it.
     pub root: &'a std::path::Path,
-    /// How each image (by `ship.lock` key) is referenced.
-    pub images: &'a dyn Fn(&str, &Value) -> ImageRef,
+    /// What each image site deploys, resolved before lowering.
+    pub images: &'a Images,
     /// Env-wide strings every object's metadata repeats, computed once.
     namespace: String,
     project_name: String,
@@ -144,7 +136,7 @@ impl<'a> Context<'a> {
         project: &'a Value,
         sources: &'a SourceMap,
         root: &'a std::path::Path,
-        images: &'a dyn Fn(&str, &Value) -> ImageRef,
+        images: &'a Images,
     ) -> Context<'a> {
         let namespace = env_namespace(env);
         let project_name = project_name(project, env);
@@ -168,9 +160,7 @@ impl<'a> Context<'a> {
     /// The namespace a declaration deploys to: its own `namespace` (infra
     /// may name one), else the env's.
     pub fn namespace_of(&self, d: &crate::model::Decl) -> String {
-        d.own_namespace()
-            .unwrap_or(&self.namespace)
-            .to_string()
+        d.own_namespace().unwrap_or(&self.namespace).to_string()
     }
 
     /// The project name (for `app.kubernetes.io/part-of`).
@@ -255,7 +245,7 @@ pub fn base_name(d: &Decl) -> String {
     d.explicit_name()
         .and_then(Value::as_str)
         .map(str::to_string)
-        .unwrap_or_else(|| crate::check::names::k8s_name(&d.id.name))
+        .unwrap_or_else(|| crate::names::k8s_name(&d.id.name))
 }
 
 /// A string map field of a record (`annotations`, …).

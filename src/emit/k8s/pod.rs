@@ -2,9 +2,9 @@
 //! presets (SPEC §13 exactly), volumes and claims.
 
 use super::{base_name, quantity, seconds, string_map, Body, Context, Object};
-use crate::check::names::k8s_name;
 use crate::model::view::{self, EnvValue, Hook, Volume as VolumeUse, Workload};
 use crate::model::{ContainerRole, Decl, Value, V};
+use crate::names::k8s_name;
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec, StatefulSet, StatefulSetSpec};
 use k8s_openapi::api::batch::v1::{CronJob, CronJobSpec, Job, JobSpec, JobTemplateSpec};
 use k8s_openapi::api::core::v1::{
@@ -20,7 +20,6 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use std::collections::BTreeMap;
-
 
 /// The workload object of a service.
 pub fn workload(cx: &Context<'_>, d: &Decl) -> Object {
@@ -140,10 +139,7 @@ fn pod_template(cx: &Context<'_>, d: &Decl, restart: Option<&str>) -> PodTemplat
         .and_then(Value::as_str)
         .map(str::to_string)
         .unwrap_or_else(|| base_name(d));
-    let image = (cx.images)(
-        &d.id.name,
-        svc.image().unwrap_or(&Value::unknown(d.name_span)),
-    );
+    let image = cx.images.image_ref(&d.id.name);
     // Ports a sidecar serves are that container's; the rest are the main one's.
     let sidecar_ports: Vec<&str> = svc
         .extra_containers()
@@ -273,8 +269,7 @@ fn extra_container(
     pod_security: Option<&Value>,
 ) -> Container {
     let name = c.name_str().unwrap_or("init").to_string();
-    let key = format!("{}.{}", d.id.name, name);
-    let img = (cx.images)(&key, c.image().unwrap_or(&Value::unknown(c.raw().span)));
+    let img = cx.images.image_ref(&view::container_key(&d.id.name, &name));
     let own: Vec<&str> = c.port_labels();
     let ports = container_ports(d, |label| own.contains(&label));
     let mounts: Vec<VolumeMount> = c
@@ -544,10 +539,7 @@ fn pod_security(s: &Value, persistent: bool) -> PodSecurityContext {
     let int = |v: Option<&Value>| v.and_then(Value::as_int);
     let group = int(s.run_as_group()).or(int(s.run_as()));
     PodSecurityContext {
-        run_as_non_root: s
-            .run_as_non_root()
-            .and_then(Value::as_bool)
-            .filter(|b| *b),
+        run_as_non_root: s.run_as_non_root().and_then(Value::as_bool).filter(|b| *b),
         run_as_user: int(s.run_as()),
         run_as_group: group,
         fs_group: int(s.fs_group()).or(group.filter(|_| persistent)),
@@ -680,7 +672,9 @@ fn claim_spec(cx: &Context<'_>, v: view::PersistentVolume<'_>) -> PersistentVolu
 }
 
 /// A service's persistent volumes: name, the volume, its value.
-fn persistent_volumes(d: &Decl) -> impl Iterator<Item = (&String, view::PersistentVolume<'_>, &Value)> {
+fn persistent_volumes(
+    d: &Decl,
+) -> impl Iterator<Item = (&String, view::PersistentVolume<'_>, &Value)> {
     d.service()
         .volume_entries()
         .filter_map(|(name, v)| match VolumeUse::of(v) {

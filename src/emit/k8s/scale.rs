@@ -73,7 +73,10 @@ pub fn autoscaler(cx: &Context<'_>, d: &Decl, workload_kind: &str) -> Option<Obj
             ..MetricSpec::default()
         })
     };
-    let metrics: Vec<MetricSpec> = [("cpu", a.cpu()), ("memory", a.memory())].into_iter().filter_map(metric).collect();
+    let metrics: Vec<MetricSpec> = [("cpu", a.cpu()), ("memory", a.memory())]
+        .into_iter()
+        .filter_map(metric)
+        .collect();
     let name = d.k8s_name.clone();
     let hpa = HorizontalPodAutoscaler {
         metadata: cx.meta(d, &name, BTreeMap::new()),

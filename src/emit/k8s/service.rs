@@ -3,9 +3,9 @@
 
 use super::pod::port_number;
 use super::{Body, Context, Object};
-use crate::check::names::k8s_name;
 use crate::model::view::{Gateway, Workload};
 use crate::model::{Decl, Value};
+use crate::names::k8s_name;
 use k8s_openapi::api::core::v1::{Service, ServiceAccount, ServicePort, ServiceSpec};
 use k8s_openapi::api::networking::v1::{
     HTTPIngressPath, HTTPIngressRuleValue, Ingress, IngressBackend, IngressRule,

@@ -2,44 +2,37 @@
 //! `restart()` lowered the way Tilt recommends for Kubernetes (its
 //! `restart_process` approach, written out so no extension is loaded).
 
-use super::{build_paths, comment_safe, join_root, repository, root_paths};
+use super::{build_paths, comment_safe, join_root, root_paths};
 use crate::check::tilt::{self, RESTART_FILE};
 use crate::emit::starlark::{dict, list, shell_word, string};
-use crate::model::{EnvModel, Value, V};
+use crate::model::view::{Image, LiveUpdateStep};
+use crate::model::{EnvModel, Value};
 use std::collections::BTreeMap;
 
 /// One `sync`/`run` step as Tilt reads it (paths relative to the
 /// Tiltfile). `restart()` is not a step Tilt accepts for Kubernetes: it is
 /// lowered by [`docker_build`] into the restart wrapper's `run`.
 fn live_update_step(s: &Value, root: &str) -> Option<String> {
-    let V::Call { func, args, .. } = &s.kind else {
-        return None;
-    };
-    let a = |k: &str| {
-        args.get(k)
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string()
-    };
-    match &**func {
-        "sync" => Some(format!(
+    let a = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or("").to_string();
+    match LiveUpdateStep::of(s)? {
+        LiveUpdateStep::Sync(s) => Some(format!(
             "sync({}, {})",
-            string(&join_root(root, &a("local"))),
-            string(&a("remote"))
+            string(&join_root(root, &a(s.local()))),
+            string(&a(s.remote()))
         )),
-        "run" => {
-            let triggers = root_paths(args.get("trigger"), root);
+        LiveUpdateStep::Run(r) => {
+            let triggers = root_paths(r.trigger(), root);
             Some(if triggers.is_empty() {
-                format!("run({})", string(&a("command")))
+                format!("run({})", string(&a(r.command())))
             } else {
                 format!(
                     "run({}, trigger={})",
-                    string(&a("command")),
+                    string(&a(r.command())),
                     list(&triggers)
                 )
             })
         }
-        _ => None,
+        LiveUpdateStep::Restart => None,
     }
 }
 
@@ -60,7 +53,7 @@ fn restart_dockerfile(base: &str) -> String {
 #[allow(clippy::too_many_arguments)]
 fn restart_from_image(
     name: &str,
-    v: &Value,
+    v: Image<'_>,
     repo: &str,
     context: &str,
     dockerfile: &str,
@@ -74,14 +67,14 @@ fn restart_from_image(
         "-f".into(),
         dockerfile.into(),
     ];
-    if let Some(target) = v.get("target").and_then(Value::as_str) {
+    if let Some(target) = v.target().and_then(Value::as_str) {
         build.extend(["--target".into(), target.to_string()]);
     }
-    if let Some(p) = v.get("platform").and_then(Value::as_str) {
+    if let Some(p) = v.platform().and_then(Value::as_str) {
         build.extend(["--platform".into(), p.to_string()]);
     }
     for (k, x) in v
-        .get("build_args")
+        .build_args()
         .map(|b| b.entries().collect::<Vec<_>>())
         .unwrap_or_default()
     {
@@ -142,13 +135,13 @@ pub(super) fn docker_build(
     root: &str,
     t: &mut String,
 ) {
-    let v = &img.value;
-    let repo = repository(env, name);
+    let v = img.image();
+    let repo = env.image_repository(name);
     let (context, dockerfile) = build_paths(v, root);
     let mut common: Vec<String> = Vec::new();
-    let ctx_rel = v.get("context").and_then(Value::as_str).unwrap_or(".");
+    let ctx_rel = v.context().and_then(Value::as_str).unwrap_or(".");
     let ignore: Vec<String> = v
-        .get("ignore")
+        .ignore()
         .map(Value::strings)
         .unwrap_or_default()
         .into_iter()
@@ -156,7 +149,7 @@ pub(super) fn docker_build(
         .collect();
     let mut own = vec![format!("dockerfile={}", string(&dockerfile))];
     let build_args: BTreeMap<String, String> = v
-        .get("build_args")
+        .build_args()
         .map(|b| {
             b.entries()
                 .filter_map(|(k, x)| x.as_str().map(|s| (k.clone(), s.to_string())))
@@ -166,14 +159,14 @@ pub(super) fn docker_build(
     if !build_args.is_empty() {
         own.push(format!("build_args={}", dict(&build_args)));
     }
-    if let Some(target) = v.get("target").and_then(Value::as_str) {
+    if let Some(target) = v.target().and_then(Value::as_str) {
         own.push(format!("target={}", string(target)));
     }
-    if let Some(p) = v.get("platform").and_then(Value::as_str) {
+    if let Some(p) = v.platform().and_then(Value::as_str) {
         common.push(format!("platform={}", string(p)));
     }
     let mut steps: Vec<String> = v
-        .get("live_update")
+        .live_update()
         .map(Value::as_list)
         .unwrap_or(&[])
         .iter()

@@ -1,12 +1,13 @@
 //! `strategy = "helm"` for the tilt target.
 
-use super::{build_paths, push_labels, repository, suspends_flux, FLUX_SUSPEND};
+use super::{build_paths, push_labels, suspends_flux, FLUX_SUSPEND};
 use crate::emit::k8s::Context;
 use crate::emit::starlark::{list, shell_word, string};
-use crate::emit::{yaml, OutputTree};
+use crate::emit::OutputTree;
 use crate::graph::DepGraph;
-use crate::model::{EnvModel, Value, V};
-use crate::syntax::ast::DeclKind;
+use crate::model::view::ImageUse;
+use crate::model::{EnvModel, Value};
+use crate::yaml;
 
 /// `strategy = "helm"`: each service is a Helm release of the built-in
 /// chart, deployed by Tilt's built-in `k8s_custom_deploy` (`helm upgrade
@@ -25,31 +26,32 @@ pub(super) fn helm_strategy(
     t: &mut String,
     out: &mut OutputTree,
 ) {
-    for (name, text) in crate::emit::helmfile::CHART {
+    for (name, text) in crate::emit::chart::CHART {
         out.add(format!("charts/ship-app/{name}"), *text);
     }
     super::configs(env, cx, "manifests", t, out);
     let namespace = cx.namespace();
     let registry = env
-        .env
-        .get("registry")
+        .settings()
+        .registry()
         .and_then(Value::as_str)
         .unwrap_or("localhost:5000")
         .trim_end_matches('/')
         .to_string();
-    let kube_ctx: Option<&str> = env.env.path("cluster.context").and_then(Value::as_str);
+    let kube_ctx: Option<&str> = env.settings().context_name();
     for svc in env.services.values() {
-        let objects = crate::emit::helmfile::chart_objects(cx, svc);
+        let objects = crate::emit::chart::chart_objects(cx, svc);
         let mut image_values: Option<serde_json::Value> = None;
         let mut flags: Vec<String> = vec![format!("--values=values/{}.yaml", svc.k8s_name)];
         let mut deps: Vec<String> = Vec::new();
-        match svc.value.get("image").map(|i| &i.kind) {
-            Some(V::Decl(d)) if d.kind == DeclKind::Image => {
-                let img = env.images.get(&d.name);
-                let repo = format!("{registry}/{}", repository(env, &d.name));
+        match svc.service().image().and_then(ImageUse::of) {
+            Some(ImageUse::Built(image)) => {
+                let img = env.images.get(image).map(crate::model::Decl::image);
+                let repo = format!("{registry}/{}", env.image_repository(image));
                 let reference = format!("{repo}:tilt-dev");
                 let empty = Value::unknown(svc.name_span);
-                let (context, dockerfile) = build_paths(img.map_or(&empty, |i| &i.value), root);
+                let (context, dockerfile) =
+                    build_paths(img.unwrap_or(crate::model::view::Image::of(&empty)), root);
                 let values_file = format!("tilt-values/{}.values.yaml", svc.k8s_name);
                 let mut build: Vec<String> = vec![
                     "docker".into(),
@@ -59,14 +61,11 @@ pub(super) fn helm_strategy(
                     "-f".into(),
                     dockerfile,
                 ];
-                if let Some(target) = img
-                    .and_then(|i| i.value.get("target"))
-                    .and_then(Value::as_str)
-                {
+                if let Some(target) = img.and_then(|i| i.target()).and_then(Value::as_str) {
                     build.extend(["--target".into(), target.to_string()]);
                 }
                 for (k, v) in img
-                    .and_then(|i| i.value.get("build_args"))
+                    .and_then(|i| i.build_args())
                     .map(|b| b.entries().collect::<Vec<_>>())
                     .unwrap_or_default()
                 {
@@ -97,13 +96,12 @@ pub(super) fn helm_strategy(
                     list(&[context]),
                     list(&["build"])
                 ));
-                image_values = Some(serde_json::json!({"repository": repository(env, &d.name)}));
+                image_values = Some(serde_json::json!({"repository": env.image_repository(image)}));
                 flags.push(format!("--values={values_file}"));
                 deps.push(sentinel);
             }
-            Some(V::Call { args, .. }) => {
-                let r = args.get("ref").and_then(Value::as_str).unwrap_or("");
-                if let Ok(parts) = crate::check::names::image_ref(r) {
+            Some(ImageUse::External(r, _)) => {
+                if let Ok(parts) = crate::names::image_ref(r) {
                     let mut image = serde_json::Map::new();
                     image.insert("repository".into(), parts.repository.into());
                     if let Some(d) = parts.digest {
@@ -115,9 +113,9 @@ pub(super) fn helm_strategy(
                     image_values = Some(serde_json::Value::Object(image));
                 }
             }
-            _ => {}
+            None => {}
         }
-        let values = crate::emit::helmfile::ChartValues {
+        let values = crate::emit::chart::ChartValues {
             image: image_values,
             objects: &objects,
         };
