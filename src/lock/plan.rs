@@ -22,9 +22,9 @@
 
 use crate::diag::{Code, Diagnostic};
 use crate::lock::{Change, ChartPin, EnvLock, ImagePin, Lockfile};
-use crate::model::{EnvModel, Value, V};
+use crate::model::view::{port_number, ImageUse, Security, Service};
+use crate::model::{EnvModel, Value};
 use crate::registry::{Failure, FailureKind, Found, Query, Reference};
-use crate::syntax::ast::DeclKind;
 use crate::Span;
 use std::collections::BTreeMap;
 
@@ -105,22 +105,18 @@ fn built_repository(env: &EnvModel, image: &str) -> Option<String> {
 }
 
 /// The service's ports whose label `keep` admits, as a container declares them.
-fn declared_ports(svc: &Value, keep: impl Fn(&str) -> bool) -> Vec<DeclaredPort> {
-    svc.get("ports")
-        .map(|p| {
-            p.entries()
-                .filter(|(label, _)| keep(label))
-                .map(|(label, v)| {
-                    let (n, proto) = crate::emit::k8s::pod::port_number(v);
-                    DeclaredPort {
-                        label: label.clone(),
-                        spec: format!("{n}/{}", proto.to_ascii_lowercase()),
-                        span: v.span,
-                    }
-                })
-                .collect()
+fn declared_ports(svc: Service<'_>, keep: impl Fn(&str) -> bool) -> Vec<DeclaredPort> {
+    svc.port_entries()
+        .filter(|(label, _)| keep(label))
+        .map(|(label, v)| {
+            let (n, proto) = port_number(v);
+            DeclaredPort {
+                label: label.clone(),
+                spec: format!("{n}/{}", proto.to_ascii_lowercase()),
+                span: v.span,
+            }
         })
-        .unwrap_or_default()
+        .collect()
 }
 
 /// Every image and OCI chart `env` pins, keyed and sorted, and the problems
@@ -128,48 +124,39 @@ fn declared_ports(svc: &Value, keep: impl Fn(&str) -> bool) -> Vec<DeclaredPort>
 pub fn targets(env: &EnvModel, inputs: Inputs<'_>) -> (Vec<Target>, Vec<Diagnostic>) {
     let mut out: BTreeMap<String, Target> = BTreeMap::new();
     let mut problems = Vec::new();
-    for (name, svc) in &env.services {
-        let security = svc.value.get("security");
-        if let Some(img) = svc.value.get("image") {
-            let sidecars: Vec<&str> = crate::model::extra_containers(&svc.value)
-                .filter(|(role, _)| *role == crate::model::ContainerRole::Sidecar)
-                .flat_map(|(_, c)| c.get("ports").map(Value::strings).unwrap_or_default())
-                .collect();
-            let ports = declared_ports(&svc.value, |l| !sidecars.contains(&l));
-            let use_ = Use {
-                container: name.clone(),
-                ports,
-                non_root: non_root(security),
-            };
-            add(env, inputs, name, img, use_, &mut out, &mut problems);
-        }
-        for (_, c) in crate::model::extra_containers(&svc.value) {
-            let (Some(img), Some(cn)) = (c.get("image"), c.get("name").and_then(Value::as_str))
-            else {
-                continue;
-            };
-            let key = format!("{name}.{cn}");
-            let use_ = Use {
-                container: key.clone(),
-                ports: {
-                    let own = c.get("ports").map(Value::strings).unwrap_or_default();
-                    declared_ports(&svc.value, |l| own.contains(&l))
-                },
-                non_root: non_root(c.get("security").or(security)),
-            };
-            add(env, inputs, &key, img, use_, &mut out, &mut problems);
-        }
+    for site in env.image_sites() {
+        let svc = site.service.service();
+        let key = site.key();
+        let use_ = match site.container {
+            None => {
+                let sidecars = svc.sidecar_port_labels();
+                Use {
+                    container: key.clone(),
+                    ports: declared_ports(svc, |l| !sidecars.contains(&l)),
+                    non_root: non_root(svc.security()),
+                }
+            }
+            Some(c) => {
+                let own = c.port_labels();
+                Use {
+                    container: key.clone(),
+                    ports: declared_ports(svc, |l| own.contains(&l)),
+                    non_root: non_root(c.security().or(svc.security())),
+                }
+            }
+        };
+        add(env, inputs, &key, site.image, use_, &mut out, &mut problems);
     }
     for (name, infra) in &env.infras {
-        let Some(chart_v) = infra.value.get("chart") else {
+        let Some(chart_v) = infra.infra().chart() else {
             continue;
         };
         let Some(path) = chart_v.as_str().and_then(|c| c.strip_prefix("oci://")) else {
             continue;
         };
         let version = infra
-            .value
-            .get("version")
+            .infra()
+            .version()
             .and_then(Value::as_str)
             .unwrap_or("");
         let chart = chart_v.as_str().unwrap_or("").to_string();
@@ -196,9 +183,9 @@ pub fn targets(env: &EnvModel, inputs: Inputs<'_>) -> (Vec<Target>, Vec<Diagnost
 
 /// The security span when it needs a non-root user and names none.
 fn non_root(security: Option<&Value>) -> Option<Span> {
-    let s = security?;
-    let required = s.get("run_as_non_root").and_then(Value::as_bool) == Some(true);
-    (required && s.get("run_as").is_none()).then_some(s.span)
+    let s = Security::of(security?);
+    let required = s.run_as_non_root().and_then(Value::as_bool) == Some(true);
+    (required && s.run_as().is_none()).then_some(s.raw().span)
 }
 
 /// Add the target of one container's image (service key `owner`).
@@ -211,13 +198,12 @@ fn add(
     out: &mut BTreeMap<String, Target>,
     problems: &mut Vec<Diagnostic>,
 ) {
-    let (key, default_repo, default_ref, what) = match &img.kind {
-        V::Decl(d) if d.kind == DeclKind::Image => {
-            let repo = built_repository(env, &d.name);
-            (d.name.clone(), repo, None, format!("image `{}`", d.name))
+    let (key, default_repo, default_ref, what) = match ImageUse::of(img) {
+        Some(ImageUse::Built(name)) => {
+            let repo = built_repository(env, name);
+            (name.to_string(), repo, None, format!("image `{name}`"))
         }
-        V::Call { func, args, .. } if &**func == "external" => {
-            let r = args.get("ref").and_then(Value::as_str).unwrap_or("");
+        Some(ImageUse::External(r, _)) => {
             let Ok(parts) = crate::names::image_ref(r) else {
                 return;
             };
@@ -232,7 +218,7 @@ fn add(
                 format!("external image `{r}`"),
             )
         }
-        _ => return,
+        None => return,
     };
     if let Some(t) = out.get_mut(&key) {
         t.uses.push(use_);
@@ -242,8 +228,8 @@ fn add(
     let chosen: Result<(String, Reference), String> = match inputs.images.get(&key) {
         Some(r) => from_flag(&key, r, default_repo.as_deref()),
         None => {
-            let flag_tag = match &img.kind {
-                V::Decl(_) => inputs.tag.map(|t| Reference::Tag(t.to_string())),
+            let flag_tag = match ImageUse::of(img) {
+                Some(ImageUse::Built(_)) => inputs.tag.map(|t| Reference::Tag(t.to_string())),
                 _ => None,
             };
             let kept = previous
@@ -265,8 +251,8 @@ fn add(
     };
     // A built image is reported at its declaration, an external one where
     // it is written.
-    let span = match &img.kind {
-        V::Decl(d) => env.images.get(&d.name).map_or(img.span, |i| i.name_span),
+    let span = match ImageUse::of(img) {
+        Some(ImageUse::Built(name)) => env.images.get(name).map_or(img.span, |i| i.name_span),
         _ => img.span,
     };
     match chosen {

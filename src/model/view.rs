@@ -631,6 +631,15 @@ impl<'a> Service<'a> {
         super::extra_containers(self.0).map(|(role, c)| (role, Container(c)))
     }
 
+    /// The labels of the ports its sidecars serve (the main container
+    /// serves the rest).
+    pub fn sidecar_port_labels(self) -> Vec<&'a str> {
+        self.extra_containers()
+            .filter(|(role, _)| *role == super::ContainerRole::Sidecar)
+            .flat_map(|(_, c)| c.port_labels())
+            .collect()
+    }
+
     /// Its volumes, by name, in name order.
     pub fn volume_entries(self) -> impl Iterator<Item = (&'a String, &'a Value)> {
         self.volumes().into_iter().flat_map(Value::entries)
@@ -932,8 +941,8 @@ pub fn container_key(service: &str, container: &str) -> String {
 pub struct ImageSite<'a> {
     /// The service.
     pub service: &'a Decl,
-    /// The container's name for extra containers; `None` for the main one.
-    pub container: Option<&'a str>,
+    /// The init container or sidecar; `None` for the main container.
+    pub container: Option<Container<'a>>,
     /// The `image` value.
     pub image: &'a Value,
 }
@@ -943,7 +952,7 @@ impl ImageSite<'_> {
     pub fn key(&self) -> String {
         match self.container {
             None => self.service.id.name.clone(),
-            Some(c) => container_key(&self.service.id.name, c),
+            Some(c) => container_key(&self.service.id.name, c.name_str().unwrap_or("init")),
         }
     }
 }
@@ -966,7 +975,7 @@ impl EnvModel {
                 if let Some(image) = c.image() {
                     out.push(ImageSite {
                         service: s,
-                        container: Some(c.name_str().unwrap_or("init")),
+                        container: Some(c),
                         image,
                     });
                 }

@@ -2,30 +2,23 @@
 
 use super::rule;
 use crate::diag::{Code, Diagnostic};
+use crate::model::view::ImageUse;
 use crate::model::{EnvModel, Value, V};
 use crate::names;
 
 fn external_ref(v: &Value) -> Option<(&str, crate::Span)> {
-    match &v.kind {
-        V::Call { func, args, .. } if &**func == "external" => args
-            .get("ref")
-            .and_then(|r| r.as_str().map(|s| (s, r.span))),
-        _ => None,
+    match ImageUse::of(v)? {
+        ImageUse::External(r, at) => at.as_str().map(|_| (r, at.span)),
+        ImageUse::Built(_) => None,
     }
 }
 
 pub(super) fn check(env: &EnvModel, out: &mut Vec<Diagnostic>) {
-    let mut refs: Vec<(&str, crate::Span)> = Vec::new();
-    for s in env.services.values() {
-        if let Some(r) = s.value.get("image").and_then(external_ref) {
-            refs.push(r);
-        }
-        for (_, c) in crate::model::extra_containers(&s.value) {
-            if let Some(r) = c.get("image").and_then(external_ref) {
-                refs.push(r);
-            }
-        }
-    }
+    let refs: Vec<(&str, crate::Span)> = env
+        .image_sites()
+        .into_iter()
+        .filter_map(|site| external_ref(site.image))
+        .collect();
     for (r, span) in refs {
         let Ok(parts) = names::image_ref(r) else {
             continue;
@@ -54,10 +47,10 @@ pub(super) fn check(env: &EnvModel, out: &mut Vec<Diagnostic>) {
         }
     }
     for i in env.infras.values() {
-        if let Some(v) = i.value.get("values") {
+        if let Some(v) = i.infra().values() {
             values(&i.id.name, v, out);
         }
-        if let Some(v) = i.value.get("version") {
+        if let Some(v) = i.infra().version() {
             if v.as_str().is_some_and(|s| s.eq_ignore_ascii_case("latest")) {
                 out.push(
                     rule(

@@ -24,7 +24,7 @@ pub fn not_bare(repo: &str) -> Option<&'static str> {
 
 pub(super) fn check(env: &EnvModel, out: &mut Vec<Diagnostic>) {
     for img in env.images.values() {
-        let Some(v) = img.value.get("repository") else {
+        let Some(v) = img.image().repository() else {
             continue;
         };
         let Some(repo) = v.as_str() else { continue };

@@ -7,14 +7,14 @@ use crate::diag::{Code, Diagnostic, Severity};
 use crate::model::{EnvModel, Value};
 
 fn ns(e: &EnvModel) -> &str {
-    e.env
-        .path("cluster.namespace")
+    e.settings()
+        .namespace()
         .and_then(Value::as_str)
         .unwrap_or("default")
 }
 
 fn ctx(e: &EnvModel) -> Option<&str> {
-    e.env.path("cluster.context").and_then(Value::as_str)
+    e.settings().context_name()
 }
 
 pub(super) fn check(envs: &[EnvModel], out: &mut Vec<Diagnostic>) {

@@ -252,16 +252,16 @@ fn scan_tokens(owner: &str, v: &Value, out: &mut Vec<Diagnostic>) {
 
 pub(super) fn check(env: &EnvModel, out: &mut Vec<Diagnostic>) {
     for i in env.images.values() {
-        build_arg_checks(&i.id.name, i.value.get("build_args"), out);
+        build_arg_checks(&i.id.name, i.image().build_args(), out);
     }
     for s in env.services.values() {
-        env_var_checks(&s.id.name, s.value.get("env_vars"), out);
-        for (_, c) in crate::model::extra_containers(&s.value) {
-            env_var_checks(&s.id.name, c.get("env_vars"), out);
+        env_var_checks(&s.id.name, s.service().env_vars(), out);
+        for (_, c) in s.service().extra_containers() {
+            env_var_checks(&s.id.name, c.env_vars(), out);
         }
     }
     for i in env.infras.values() {
-        if let Some(v) = i.value.get("values") {
+        if let Some(v) = i.infra().values() {
             scan_values(&i.id.name, v, out);
         }
     }

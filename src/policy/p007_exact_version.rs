@@ -23,7 +23,7 @@ pub(super) fn check(env: &EnvModel, out: &mut Vec<Diagnostic>) {
         return;
     }
     for i in env.infras.values() {
-        let Some(v) = i.value.get("version") else {
+        let Some(v) = i.infra().version() else {
             continue;
         };
         let Some(s) = v.as_str() else { continue };

@@ -141,11 +141,7 @@ fn pod_template(cx: &Context<'_>, d: &Decl, restart: Option<&str>) -> PodTemplat
         .unwrap_or_else(|| base_name(d));
     let image = cx.images.image_ref(&d.id.name);
     // Ports a sidecar serves are that container's; the rest are the main one's.
-    let sidecar_ports: Vec<&str> = svc
-        .extra_containers()
-        .filter(|(role, _)| *role == ContainerRole::Sidecar)
-        .flat_map(|(_, c)| c.port_labels())
-        .collect();
+    let sidecar_ports = svc.sidecar_port_labels();
     let ports = container_ports(d, |label| !sidecar_ports.contains(&label));
     let pull_policy = svc
         .image_pull_policy()
