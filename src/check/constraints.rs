@@ -6,7 +6,8 @@
 //! key collisions (E2027) and the env fields a target needs (E2003).
 
 use crate::diag::{suggest, Code, Diagnostic, Diagnostics};
-use crate::model::{Decl, EnvModel, QuantityKind, Value, V};
+use crate::model::view::{ImageUse, Probe, Security, Volume, Workload};
+use crate::model::{Decl, EnvKind, EnvModel, QuantityKind, Value, V};
 use crate::names;
 use crate::source::Span;
 use std::collections::BTreeMap;
@@ -14,37 +15,26 @@ use std::collections::BTreeMap;
 const INT32_MAX: i64 = i32::MAX as i64;
 
 /// Check one declaration of a service (env-independent parts included).
-pub fn service(d: &Decl, env_kind: Option<&str>, diags: &mut Diagnostics) {
-    let v = &d.value;
+pub fn service(d: &Decl, env_kind: Option<EnvKind>, diags: &mut Diagnostics) {
+    let v = d.service();
     k8s_name(d, diags);
-    if env_kind == Some("helmfile") && d.k8s_name.len() > 53 {
+    if env_kind == Some(EnvKind::Helmfile) && d.k8s_name.len() > 53 {
         release_too_long(d, diags);
     }
-    let ports: Vec<String> = v
-        .get("ports")
-        .map(|p| p.entries().map(|(k, _)| k.clone()).collect())
-        .unwrap_or_default();
-    for (label, pv) in v
-        .get("ports")
-        .map(|p| p.entries().collect::<Vec<_>>())
-        .unwrap_or_default()
-    {
+    let ports: Vec<String> = v.port_entries().map(|(k, _)| k.clone()).collect();
+    for (label, pv) in v.port_entries() {
         port_label(label, pv.span, diags);
     }
-    for label in v.get("internal").map(Value::as_list).unwrap_or(&[]) {
+    for label in v.internal().map(Value::as_list).unwrap_or(&[]) {
         if let Some(l) = label.as_str().filter(|l| !ports.iter().any(|p| p == l)) {
             unknown_port(&d.id.name, l, label.span, &ports, diags);
         }
     }
     let service_type = v
-        .get("service_type")
+        .service_type()
         .and_then(Value::as_str)
         .unwrap_or("ClusterIP");
-    for (label, np) in v
-        .get("node_ports")
-        .map(|p| p.entries().collect::<Vec<_>>())
-        .unwrap_or_default()
-    {
+    for (label, np) in v.node_ports().into_iter().flat_map(Value::entries) {
         if !ports.contains(label) {
             unknown_port(&d.id.name, label, np.span, &ports, diags);
         }
@@ -71,20 +61,16 @@ pub fn service(d: &Decl, env_kind: Option<&str>, diags: &mut Diagnostics) {
             );
         }
     }
-    for field in ["expose", "load_balancer"] {
-        for (label, ev) in v
-            .get(field)
-            .map(|p| p.entries().collect::<Vec<_>>())
-            .unwrap_or_default()
-        {
+    for field in [v.expose(), v.load_balancer()] {
+        for (label, ev) in field.into_iter().flat_map(Value::entries) {
             if !ports.contains(label) {
                 unknown_port(&d.id.name, label, ev.span, &ports, diags);
             }
         }
     }
-    if let Some(r) = v.get("replicas").and_then(Value::as_int) {
+    if let Some(r) = v.replicas().and_then(Value::as_int) {
         if !(0..=INT32_MAX).contains(&r) {
-            let span = v.get("replicas").map_or(d.name_span, |x| x.span);
+            let span = v.replicas().map_or(d.name_span, |x| x.span);
             diags.push(
                 Diagnostic::new(
                     Code::E2010,
@@ -98,45 +84,48 @@ pub fn service(d: &Decl, env_kind: Option<&str>, diags: &mut Diagnostics) {
     }
     super::scaling::service(d, diags);
     super::pod::service(d, diags);
-    for probe in ["readiness", "liveness", "startup"] {
-        if let Some(p) = v.get(probe) {
+    // Each kind of probe, the service's then its containers'.
+    let probe_sets: Vec<[Option<&Value>; 3]> =
+        std::iter::once([v.readiness(), v.liveness(), v.startup()])
+            .chain(
+                v.extra_containers()
+                    .map(|(_, c)| [c.readiness(), c.liveness(), c.startup()]),
+            )
+            .collect();
+    for kind in 0..3 {
+        for p in probe_sets
+            .iter()
+            .filter_map(|set| set.get(kind).copied().flatten())
+        {
             probe_checks(&d.id.name, p, &ports, diags);
         }
-        for (_, c) in crate::model::extra_containers(v) {
-            if let Some(p) = c.get(probe) {
-                probe_checks(&d.id.name, p, &ports, diags);
-            }
-        }
     }
-    for f in v.get("port_forwards").map(Value::as_list).unwrap_or(&[]) {
+    for f in v.port_forwards().map(Value::as_list).unwrap_or(&[]) {
         if let Some(Value {
             kind: V::Str(label),
             span,
-        }) = f.get("port")
+        }) = crate::model::view::PortForward::of(f).port()
         {
             if !ports.contains(label) {
                 unknown_port(&d.id.name, label, *span, &ports, diags);
             }
         }
     }
-    if let Some(t) = v.get("termination_grace") {
+    if let Some(t) = v.termination_grace() {
         whole_seconds("termination_grace", t, diags);
     }
-    let workload = v
-        .get("workload")
-        .and_then(Value::as_str)
-        .unwrap_or("deployment");
-    match (workload, v.get("schedule")) {
-        ("cronjob", None) => diags.push(
+    let workload = v.workload_kind();
+    match (workload, v.schedule()) {
+        (Workload::CronJob, None) => diags.push(
             Diagnostic::new(
                 Code::E2025,
-                v.get("workload").map_or(d.name_span, |w| w.span),
+                v.workload().map_or(d.name_span, |w| w.span),
                 "a cronjob needs a `schedule`",
             )
             .label("no schedule set")
             .help("add `schedule = \"*/5 * * * *\"`"),
         ),
-        ("cronjob", Some(s)) => {
+        (Workload::CronJob, Some(s)) => {
             if let Err(e) = names::cron(s.as_str().unwrap_or("")) {
                 diags.push(
                     Diagnostic::new(Code::E2025, s.span, e)
@@ -145,49 +134,54 @@ pub fn service(d: &Decl, env_kind: Option<&str>, diags: &mut Diagnostics) {
                 );
             }
         }
-        (other, Some(s)) => diags.push(
+        (_, Some(s)) => diags.push(
             Diagnostic::new(
                 Code::E2025,
                 s.span,
-                format!("`schedule` is only used by cronjobs, but this is a {other}"),
+                format!(
+                    "`schedule` is only used by cronjobs, but this is a {}",
+                    v.workload().and_then(Value::as_str).unwrap_or("deployment")
+                ),
             )
             .label("ignored schedule")
             .help("set `workload = \"cronjob\"`, or remove the schedule"),
         ),
         _ => {}
     }
-    let replicas = v.get("replicas").and_then(Value::as_int).unwrap_or(1);
-    if workload == "deployment" && replicas > 1 {
-        for (name, vol) in v
-            .get("volumes")
-            .map(|p| p.entries().collect::<Vec<_>>())
-            .unwrap_or_default()
-        {
-            let V::Call { func, args, .. } = &vol.kind else {
+    let replicas = v.replicas().and_then(Value::as_int).unwrap_or(1);
+    if workload == Workload::Deployment && replicas > 1 {
+        for (name, vol) in v.volume_entries() {
+            let Some(Volume::Persistent(p)) = Volume::of(vol) else {
                 continue;
             };
-            let access = args.get("access").and_then(Value::as_str).unwrap_or("rwo");
-            if &**func == "volume" && access == "rwo" {
+            let access = p.access().and_then(Value::as_str).unwrap_or("rwo");
+            if access == "rwo" {
                 diags.push(
                     Diagnostic::new(Code::E2020, vol.span, format!("volume `{name}` is ReadWriteOnce but the deployment has {replicas} replicas"))
                         .label("one node can mount this volume")
-                        .secondary(v.get("replicas").map_or(d.name_span, |r| r.span), "replicas set here")
+                        .secondary(v.replicas().map_or(d.name_span, |r| r.span), "replicas set here")
                         .help("use `workload = \"statefulset\"` (one volume per replica) or `access = \"rwx\"`"),
                 );
             }
         }
     }
-    security(v.get("security"), diags);
-    for (_, c) in crate::model::extra_containers(v) {
-        security(c.get("security"), diags);
+    security(v.security(), diags);
+    for (_, c) in v.extra_containers() {
+        security(c.security(), diags);
     }
     super::containers::check(d, diags);
 }
 
 fn security(s: Option<&Value>, diags: &mut Diagnostics) {
-    let Some(s) = s else { return };
-    for f in ["run_as", "run_as_group", "fs_group"] {
-        if let Some(x) = s.get(f) {
+    let Some(s) = s.map(Security::of) else {
+        return;
+    };
+    for (f, x) in [
+        ("run_as", s.run_as()),
+        ("run_as_group", s.run_as_group()),
+        ("fs_group", s.fs_group()),
+    ] {
+        if let Some(x) = x {
             if let Some(n) = x.as_int() {
                 if !(0..=INT32_MAX).contains(&n) {
                     diags.push(
@@ -205,24 +199,19 @@ fn security(s: Option<&Value>, diags: &mut Diagnostics) {
 }
 
 /// Check an infra declaration.
-pub fn infra(d: &Decl, env_kind: Option<&str>, diags: &mut Diagnostics) {
+pub fn infra(d: &Decl, env_kind: Option<EnvKind>, diags: &mut Diagnostics) {
     k8s_name(d, diags);
-    if env_kind == Some("helmfile") && d.k8s_name.len() > 53 {
+    if env_kind == Some(EnvKind::Helmfile) && d.k8s_name.len() > 53 {
         release_too_long(d, diags);
     }
-    for (label, pv) in d
-        .value
-        .get("ports")
-        .map(|p| p.entries().collect::<Vec<_>>())
-        .unwrap_or_default()
-    {
+    for (label, pv) in d.infra().ports().into_iter().flat_map(Value::entries) {
         port_label(label, pv.span, diags);
     }
 }
 
 fn k8s_name(d: &Decl, diags: &mut Diagnostics) {
     if let Err(e) = names::dns_label(&d.k8s_name) {
-        let span = d.value.get("name").map_or(d.name_span, |n| n.span);
+        let span = d.explicit_name().map_or(d.name_span, |n| n.span);
         diags.push(
             Diagnostic::new(Code::E2006, span, format!("`{}` is not a valid Kubernetes name", d.k8s_name))
                 .label(e)
@@ -287,25 +276,33 @@ fn unknown_port(owner: &str, label: &str, span: Span, ports: &[String], diags: &
 }
 
 fn probe_checks(owner: &str, p: &Value, ports: &[String], diags: &mut Diagnostics) {
-    let V::Call { args, .. } = &p.kind else {
+    let Some(p) = Probe::of(p) else {
         return;
     };
     if let Some(Value {
         kind: V::Str(label),
         span,
-    }) = args.get("port")
+    }) = p.port()
     {
         if !ports.contains(label) {
             unknown_port(owner, label, *span, ports, diags);
         }
     }
-    for f in ["delay", "period", "timeout"] {
-        if let Some(t) = args.get(f) {
+    let t = p.timings();
+    for (f, v) in [
+        ("delay", t.delay),
+        ("period", t.period),
+        ("timeout", t.timeout),
+    ] {
+        if let Some(t) = v {
             whole_seconds(f, t, diags);
         }
     }
-    for f in ["failure_threshold", "success_threshold"] {
-        if let Some(x) = args.get(f) {
+    for (f, v) in [
+        ("failure_threshold", t.failure_threshold),
+        ("success_threshold", t.success_threshold),
+    ] {
+        if let Some(x) = v {
             if let Some(n) = x.as_int() {
                 if !(1..=INT32_MAX).contains(&n) {
                     diags.push(
@@ -375,29 +372,9 @@ pub fn lock_keys(env: &EnvModel, diags: &mut Diagnostics) -> BTreeMap<String, Sp
     for (name, img) in &env.images {
         add(name.clone(), img.name_span, diags);
     }
-    for (name, svc) in &env.services {
-        if let Some(Value {
-            kind: V::Call { func, .. },
-            span,
-        }) = svc.value.get("image")
-        {
-            if &**func == "external" {
-                add(name.clone(), *span, diags);
-            }
-        }
-        for (_, c) in crate::model::extra_containers(&svc.value) {
-            if let (
-                Some(Value {
-                    kind: V::Call { func, .. },
-                    span,
-                }),
-                Some(cn),
-            ) = (c.get("image"), c.get("name").and_then(Value::as_str))
-            {
-                if &**func == "external" {
-                    add(format!("{name}.{cn}"), *span, diags);
-                }
-            }
+    for site in env.image_sites() {
+        if let Some(ImageUse::External(..)) = ImageUse::of(site.image) {
+            add(site.key(), site.image.span, diags);
         }
     }
     keys
@@ -420,7 +397,7 @@ pub fn object_names(env: &EnvModel, diags: &mut Diagnostics) {
         .chain(env.services.values())
         .chain(env.configs.values())
     {
-        let span = d.value.get("name").map_or(d.name_span, |n| n.span);
+        let span = d.explicit_name().map_or(d.name_span, |n| n.span);
         if let Some((other, first)) = seen.get(d.k8s_name.as_str()) {
             diags.push(
                 Diagnostic::new(
@@ -445,9 +422,10 @@ pub fn object_names(env: &EnvModel, diags: &mut Diagnostics) {
 pub fn env(env: &EnvModel, diags: &mut Diagnostics) {
     let kind = env.kind();
     let env_kind = env.env_kind();
-    let routing = env.env.get("routing");
-    if routing.and_then(Value::as_str) == Some("gateway") && env.env.get("gateway").is_none() {
-        if let Some(host) = env.services.values().find_map(|s| s.value.get("host")) {
+    let e = env.settings();
+    let routing = e.routing();
+    if routing.and_then(Value::as_str) == Some("gateway") && e.gateway().is_none() {
+        if let Some(host) = env.services.values().find_map(|s| s.service().host()) {
             diags.push(
                 Diagnostic::new(
                     Code::E2003,
@@ -466,11 +444,7 @@ pub fn env(env: &EnvModel, diags: &mut Diagnostics) {
     if env_kind == crate::model::EnvKind::Tilt {
         return;
     }
-    let builds = env
-        .services
-        .values()
-        .any(|s| matches!(s.value.get("image").map(|i| &i.kind), Some(V::Decl(_))));
-    if builds && env.env.get("registry").is_none() {
+    if env.builds_images() && e.registry().is_none() {
         diags.push(
             Diagnostic::new(
                 Code::E2003,
@@ -485,8 +459,7 @@ pub fn env(env: &EnvModel, diags: &mut Diagnostics) {
         );
     }
     if env_kind == crate::model::EnvKind::Flux {
-        let flux = env.env.get("flux");
-        let has = flux.is_some_and(|f| f.get("git").is_some() || f.get("oci").is_some());
+        let has = e.flux_git().is_some() || e.flux_oci().is_some();
         if !has {
             diags.push(
                 Diagnostic::new(Code::E2003, env.span, format!("flux env `{}` names no source", env.name))

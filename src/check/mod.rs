@@ -353,11 +353,6 @@ fn eval_env_with(
         .env_value()
         .cloned()
         .unwrap_or_else(|| Value::unknown(decl.span));
-    let kind = env
-        .get("kind")
-        .and_then(Value::as_str)
-        .unwrap_or("tilt")
-        .to_string();
     let mut services = BTreeMap::new();
     let mut infras = BTreeMap::new();
     let mut all_images = BTreeMap::new();
@@ -503,10 +498,10 @@ fn eval_env_with(
         edges,
     };
     for s in model.services.values() {
-        constraints::service(s, Some(&kind), diags);
+        constraints::service(s, Some(model.env_kind()), diags);
     }
     for i in model.infras.values() {
-        constraints::infra(i, Some(&kind), diags);
+        constraints::infra(i, Some(model.env_kind()), diags);
     }
     for c in model.configs.values() {
         configs::check(c, diags);
