@@ -240,7 +240,7 @@ pub(super) fn choose_context(
             return Err(1);
         }
     };
-    if let Some(want) = env.env.path("cluster.context") {
+    if let Some(want) = env.settings().context() {
         if let Some(w) = want.as_str() {
             if w != chosen {
                 let d = Diagnostic::new(

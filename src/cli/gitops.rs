@@ -89,10 +89,10 @@ fn render(out: &Output, a: &ClusterArgs, loaded: Loaded) -> Result<Flux, u8> {
     };
     let path_arg = super::lock::path_arg(a.path.as_deref());
     let (tree, problems) = shipc::emit::flux::emit(env, graph, &loaded.pinned_input(&path_arg));
-    let git = env.env.path("flux.git");
-    let span = git.map_or(env.span, |g| g.span);
+    let git = env.settings().flux_git();
+    let span = git.map_or(env.span, |g| g.raw().span);
     let Some(git) = git else {
-        let what = if env.env.path("flux.oci").is_some() {
+        let what = if env.settings().flux_oci().is_some() {
             "its Flux source is an OCI artifact (`flux.oci`): publish it with `flux push artifact`; shipc releases `flux.git` sources"
         } else {
             "it names no `flux.git` repository"
@@ -103,15 +103,15 @@ fn render(out: &Output, a: &ClusterArgs, loaded: Loaded) -> Result<Flux, u8> {
         );
         return Err(1);
     };
-    let s = |k: &str| git.get(k).and_then(Value::as_str).unwrap_or("").to_string();
-    let branch = Some(s("branch"))
+    let s = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or("").to_string();
+    let branch = Some(s(git.branch()))
         .filter(|b| !b.is_empty())
         .unwrap_or_else(|| "main".into());
-    let raw_path = s("path");
+    let raw_path = s(git.path());
     let path = match gitops::normalise_path(&raw_path) {
         Ok(p) => p,
         Err(e) => {
-            let span = git.get("path").map_or(span, |p| p.span);
+            let span = git.path().map_or(span, |p| p.span);
             let d = Diagnostic::new(
                 Code::G007,
                 span,
@@ -122,7 +122,7 @@ fn render(out: &Output, a: &ClusterArgs, loaded: Loaded) -> Result<Flux, u8> {
         }
     };
     let project = shipc::emit::k8s::project_name(&loaded.analysis.checked.project, env);
-    let url = s("url");
+    let url = s(git.url());
     if let Err(e) = gitops::check_remote(&url, &branch) {
         let d = Diagnostic::new(
             Code::G007,
@@ -202,11 +202,7 @@ fn cluster(
     let Some(env) = f.loaded.env() else {
         return Err(1);
     };
-    let named = env
-        .env
-        .path("cluster.context")
-        .and_then(Value::as_str)
-        .is_some();
+    let named = env.settings().context_name().is_some();
     if a.context.is_none() && !named {
         return Ok(None);
     }

@@ -11,7 +11,7 @@ use super::compile::read_lock;
 use super::render::Output;
 use shipc::lock::plan::{self, Inputs};
 use shipc::lock::Change;
-use shipc::model::{EnvModel, Value};
+use shipc::model::EnvModel;
 use shipc::registry::{oci::Oci, DigestResolver, Options};
 use shipc::Diagnostics;
 use std::collections::BTreeMap;
@@ -27,7 +27,7 @@ pub fn lock(out: &Output, a: &LockArgs) -> u8 {
     let Some(env) = analysis.checked.envs.iter().find(|e| e.name == a.env) else {
         return 1;
     };
-    if env.env.get("images").and_then(Value::as_str) == Some("build") {
+    if env.settings().images_built_locally() {
         out.usage(&format!(
             "env `{}` builds its images (`images = \"build\"`): it pins nothing, so there is nothing to lock",
             env.name
@@ -222,7 +222,7 @@ pub fn promote(out: &Output, a: &PromoteArgs) -> u8 {
     let (Some(from), Some(to)) = (env(&a.from), env(&a.to)) else {
         return 1;
     };
-    if to.env.get("images").and_then(Value::as_str) == Some("build") {
+    if to.settings().images_built_locally() {
         out.usage(&format!(
             "env `{}` builds its images (`images = \"build\"`): it has no pins to promote into",
             to.name
@@ -349,7 +349,7 @@ pub(super) fn registry_options(a: &RegistryArgs, env: &EnvModel) -> Result<Optio
         ));
     }
     let mut insecure: std::collections::BTreeSet<String> = a.insecure.iter().cloned().collect();
-    if let Some(list) = env.env.get("insecure_registries") {
+    if let Some(list) = env.settings().insecure_registries() {
         insecure.extend(list.strings().into_iter().map(str::to_string));
     }
     for h in &insecure {

@@ -717,8 +717,9 @@ impl<'a> Env<'a> {
         self.gateway().map(Gateway)
     }
 
-    /// Does the env deploy images it builds (`images = "build"`)?
-    pub fn builds_images(self) -> bool {
+    /// Does the env run the images it builds locally (`images = "build"`,
+    /// Tilt) rather than pinned ones?
+    pub fn images_built_locally(self) -> bool {
         self.images().and_then(Value::as_str) == Some("build")
     }
 }
