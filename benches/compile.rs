@@ -12,7 +12,8 @@
 #[allow(dead_code)]
 mod write;
 
-use shipc::emit::{self, images::Overrides};
+use shipc::emit;
+use shipc::images::Overrides;
 use shipc::load::MemoryHost;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -25,7 +26,7 @@ fn lock_text(host: &MemoryHost) -> String {
     let mut diags = shipc::Diagnostics::new();
     let a = shipc::analyze(host, Path::new("ship"), None, &mut diags).expect("loads");
     let mut lock = shipc::lock::Lockfile::empty();
-    for env in a.checked.envs.iter().filter(|e| e.kind() != "tilt") {
+    for env in a.checked.envs.iter().filter(|e| e.env_kind().pinned()) {
         let mut pins = shipc::lock::EnvLock::default();
         for key in shipc::check::constraints::lock_keys(env, &mut diags).into_keys() {
             let pin = shipc::lock::ImagePin {
