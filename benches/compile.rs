@@ -28,7 +28,7 @@ fn lock_text(host: &MemoryHost) -> String {
     let mut lock = shipc::lock::Lockfile::empty();
     for env in a.checked.envs.iter().filter(|e| e.env_kind().pinned()) {
         let mut pins = shipc::lock::EnvLock::default();
-        for key in shipc::check::constraints::lock_keys(env, &mut diags).into_keys() {
+        for key in env.lock_keys() {
             let pin = shipc::lock::ImagePin {
                 repository: format!("registry.example.com/synth/{key}"),
                 digest: DIGEST.to_string(),

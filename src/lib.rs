@@ -75,6 +75,7 @@ pub mod registry;
 pub mod source;
 pub mod syntax;
 pub mod synth;
+pub mod verbs;
 pub mod yaml;
 
 pub use diag::{Code, Diagnostic, Diagnostics, Severity};

@@ -184,9 +184,7 @@ fn lock_keys(example: &str, env: &str) -> Vec<String> {
     )
     .unwrap();
     let e = a.checked.envs.iter().find(|e| e.name == env).unwrap();
-    shipc::check::constraints::lock_keys(e, &mut shipc::Diagnostics::new())
-        .into_keys()
-        .collect()
+    e.lock_keys().into_iter().collect()
 }
 
 const FAKE_DIGEST: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";

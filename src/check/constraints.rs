@@ -6,7 +6,7 @@
 //! key collisions (E2027) and the env fields a target needs (E2003).
 
 use crate::diag::{suggest, Code, Diagnostic, Diagnostics};
-use crate::model::view::{ImageUse, Probe, Security, Volume, Workload};
+use crate::model::view::{Probe, Security, Volume, Workload};
 use crate::model::{Decl, EnvKind, EnvModel, QuantityKind, Value, V};
 use crate::names;
 use crate::source::Span;
@@ -346,10 +346,9 @@ fn whole_seconds(field: &str, t: &Value, diags: &mut Diagnostics) {
     }
 }
 
-/// The `ship.lock` key of every image an env deploys: image declarations by
-/// name, `external()` images by service (or `SERVICE.INIT_CONTAINER`).
-/// Reports keys that two images would share (E2027).
-pub fn lock_keys(env: &EnvModel, diags: &mut Diagnostics) -> BTreeMap<String, Span> {
+/// Keys of `ship.lock` that two images would share (E2027); the keys are
+/// [`EnvModel::lock_key_claims`].
+pub fn lock_key_collisions(env: &EnvModel, diags: &mut Diagnostics) {
     let mut keys: BTreeMap<String, Span> = BTreeMap::new();
     let mut add = |key: String, span: Span, diags: &mut Diagnostics| {
         if let Some(first) = keys.get(&key) {
@@ -369,15 +368,9 @@ pub fn lock_keys(env: &EnvModel, diags: &mut Diagnostics) -> BTreeMap<String, Sp
             keys.insert(key, span);
         }
     };
-    for (name, img) in &env.images {
-        add(name.clone(), img.name_span, diags);
+    for (key, span) in env.lock_key_claims() {
+        add(key, span, diags);
     }
-    for site in env.image_sites() {
-        if let Some(ImageUse::External(..)) = ImageUse::of(site.image) {
-            add(site.key(), site.image.span, diags);
-        }
-    }
-    keys
 }
 
 /// Two services (or a service and an infra) that render objects with the

@@ -506,7 +506,7 @@ fn eval_env_with(
     for c in model.configs.values() {
         configs::check(c, diags);
     }
-    constraints::lock_keys(&model, diags);
+    constraints::lock_key_collisions(&model, diags);
     constraints::object_names(&model, diags);
     constraints::env(&model, diags);
     if model.env_kind() == crate::model::EnvKind::Tilt {

@@ -9,7 +9,7 @@ use super::args::{
 use super::render::Output;
 use shipc::cluster::engine::{self, Action, ApplyOptions, Change, Event, Plan, Settings};
 use shipc::cluster::kube::{self as kc, KubeCluster};
-use shipc::cluster::render::{self, Rendered};
+use shipc::cluster::render::Rendered;
 use shipc::diag::{Code, Diagnostic};
 use shipc::model::{EnvKind, EnvModel};
 use shipc::Diagnostics;
@@ -50,7 +50,7 @@ impl Bound {
         diags: Vec<Diagnostic>,
         extra: serde_json::Map<String, serde_json::Value>,
     ) {
-        let configured = shipc::policy::configure(diags, &self.analysis.checked.policy);
+        let configured = shipc::verbs::cluster::policy(&self.analysis, diags);
         let mut d = Diagnostics::new();
         d.extend(configured);
         out.report(&self.analysis.loaded.sources, &d.into_sorted(), extra);
@@ -180,19 +180,16 @@ fn bind(out: &Output, a: &ClusterArgs, loaded: Loaded) -> Result<Bound, u8> {
     let Some(env) = analysis.checked.envs.iter().find(|e| e.name == env_name) else {
         return Err(1);
     };
-    let Some(graph) = analysis.graphs.iter().find(|g| g.env == env.name) else {
+    let path_arg = super::lock::path_arg(a.path.as_deref());
+    let Some((rendered, problems)) = shipc::verbs::cluster::render(
+        &analysis,
+        &env.name,
+        &lock,
+        &overrides,
+        format!("shipc lock --env {}{path_arg}", env.name),
+    ) else {
         return Err(1);
     };
-    let path_arg = super::lock::path_arg(a.path.as_deref());
-    let input = shipc::emit::PinnedInput {
-        project: &analysis.checked.project,
-        sources: &analysis.loaded.sources,
-        root: &analysis.loaded.root,
-        lock: &lock,
-        overrides: &overrides,
-        lock_command: format!("shipc lock --env {}{path_arg}", env.name),
-    };
-    let (rendered, problems) = render::render(env, graph, &input);
     let context = choose_context(out, a, env, &analysis)?;
     let (cluster, runtime) = connect(out, &analysis, env.span, &context, a)?;
     let source_hash = source_hash(&analysis, &lock);
@@ -606,7 +603,6 @@ pub(super) fn verify_pins(
     env_name: &str,
     a: &ApplyArgs,
 ) -> Result<(), u8> {
-    use shipc::registry::DigestResolver;
     let Some(env) = analysis.checked.envs.iter().find(|e| e.name == env_name) else {
         return Err(1);
     };
@@ -621,15 +617,18 @@ pub(super) fn verify_pins(
         super::lock::registry_flags(&registry),
         super::lock::path_arg(a.cluster.path.as_deref())
     );
-    let (targets, problems) = shipc::lock::plan::verify_queries(env, lock, &command);
-    let queries: Vec<_> = targets.iter().map(|t| t.query.clone()).collect();
-    let answers =
-        shipc::registry::oci::Oci { options }.resolve(&queries, &mut super::lock::progress(out));
-    let mut found = problems;
-    found.extend(shipc::lock::plan::verify_answers(
-        &env.name, &targets, &answers, &command,
-    ));
-    let configured = shipc::policy::configure(found, &analysis.checked.policy);
+    let registry = shipc::registry::oci::Oci { options };
+    let configured = match shipc::verbs::lock::verify(
+        analysis,
+        lock,
+        &env.name,
+        &command,
+        &registry,
+        &mut super::lock::progress(out),
+    ) {
+        Ok((_, found)) => found,
+        Err(r) => return Err(super::lock::refused(out, analysis, Diagnostics::new(), r)),
+    };
     if configured.iter().any(Diagnostic::is_error) {
         let mut d = Diagnostics::new();
         d.extend(configured);

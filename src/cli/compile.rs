@@ -74,14 +74,14 @@ pub fn run(out: &Output, a: &CompileArgs) -> u8 {
         root_from_output: &root_from_output,
         path_arg: &path_arg,
     };
-    let (tree, problems) = match emit::all(&analysis, &targets) {
+    let (tree, problems) = match shipc::verbs::compile::compile(&analysis, &targets) {
         Ok(x) => x,
         Err(e) => {
             out.tool_error(&e, Some("please report this with the input that caused it"));
             return 1;
         }
     };
-    diags.extend(shipc::policy::configure(problems, &analysis.checked.policy));
+    diags.extend(problems);
     let sorted = diags.into_sorted();
     out.diagnostics(&analysis.loaded.sources, &sorted);
     if sorted.iter().any(|d| d.is_error()) {
@@ -151,7 +151,7 @@ pub(super) fn digest_overrides(
     }
     let mut keys: Vec<String> = Vec::new();
     for env in &analysis.checked.envs {
-        keys.extend(shipc::check::constraints::lock_keys(env, &mut Diagnostics::new()).into_keys());
+        keys.extend(env.lock_keys());
     }
     keys.sort();
     keys.dedup();

@@ -51,7 +51,7 @@ impl Flux {
         diags: Vec<Diagnostic>,
         extra: serde_json::Map<String, serde_json::Value>,
     ) {
-        let configured = shipc::policy::configure(diags, &self.loaded.analysis.checked.policy);
+        let configured = shipc::verbs::cluster::policy(&self.loaded.analysis, diags);
         let mut d = Diagnostics::new();
         d.extend(configured);
         out.report(

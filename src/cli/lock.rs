@@ -9,12 +9,11 @@
 use super::args::{LockArgs, PromoteArgs, RegistryArgs, VerifyArgs};
 use super::compile::read_lock;
 use super::render::Output;
-use shipc::lock::plan::{self, Inputs};
 use shipc::lock::Change;
 use shipc::model::EnvModel;
-use shipc::registry::{oci::Oci, DigestResolver, Options};
+use shipc::registry::{oci::Oci, Options};
+use shipc::verbs::{self, lock::LockRequest, lock::Locked, Refusal};
 use shipc::Diagnostics;
-use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -27,21 +26,7 @@ pub fn lock(out: &Output, a: &LockArgs) -> u8 {
     let Some(env) = analysis.checked.envs.iter().find(|e| e.name == a.env) else {
         return 1;
     };
-    if env.settings().images_built_locally() {
-        out.usage(&format!(
-            "env `{}` builds its images (`images = \"build\"`): it pins nothing, so there is nothing to lock",
-            env.name
-        ));
-        return super::USAGE;
-    }
     let root = analysis.loaded.root.clone();
-    let images = match image_flags(&a.images, env) {
-        Ok(m) => m,
-        Err(e) => {
-            out.usage(&e);
-            return super::USAGE;
-        }
-    };
     let options = match registry_options(&a.registry, env) {
         Ok(o) => o,
         Err(e) => {
@@ -50,32 +35,30 @@ pub fn lock(out: &Output, a: &LockArgs) -> u8 {
         }
     };
     let command = lock_command(a);
-    let (targets, problems) = plan::targets(
-        env,
-        Inputs {
-            tag: a.tag.as_deref(),
-            images: &images,
-            previous: &previous,
-            contract: !a.no_contract,
-        },
-    );
-    if !problems.is_empty() {
-        diags.extend(problems);
-        out.diagnostics(&analysis.loaded.sources, &diags.into_sorted());
-        return 1;
-    }
-    let queries: Vec<_> = targets.iter().map(|t| t.query.clone()).collect();
+    let request = LockRequest {
+        env: &a.env,
+        tag: a.tag.as_deref(),
+        images: &a.images,
+        contract: !a.no_contract,
+        command: &command,
+    };
     let started = Instant::now();
-    let answers = Oci { options }.resolve(&queries, &mut progress(out));
+    let registry = Oci { options };
+    let result = verbs::lock::lock(&analysis, &previous, request, &registry, &mut progress(out));
     let elapsed = started.elapsed();
-    let (pins, found) = plan::settle(&env.name, &targets, &answers, &command);
-    diags.extend(shipc::policy::configure(found, &analysis.checked.policy));
+    let (locked, found) = match result {
+        Ok(x) => x,
+        Err(r) => return refused(out, &analysis, diags, r),
+    };
+    diags.extend(found);
     let sorted = diags.into_sorted();
-    let old = previous.envs.get(&env.name).cloned().unwrap_or_default();
-    let changes = shipc::lock::changes(&old, &pins);
-    let mut next = previous.clone();
-    next.version = 1;
-    next.set_env(&env.name, pins);
+    let Locked {
+        next,
+        changes,
+        resolved,
+        kind,
+        ..
+    } = locked;
     let text = shipc::lock::render(&next);
     let path = root.join("ship.lock");
     let current = std::fs::read_to_string(&path).ok();
@@ -83,7 +66,7 @@ pub fn lock(out: &Output, a: &LockArgs) -> u8 {
     let mut extra = serde_json::Map::new();
     extra.insert("env".into(), env.name.clone().into());
     extra.insert("changes".into(), serde_json::json!(changes));
-    extra.insert("resolved".into(), queries.len().into());
+    extra.insert("resolved".into(), resolved.into());
     if sorted.iter().any(|d| d.is_error()) {
         out.report(&analysis.loaded.sources, &sorted, extra);
         if !out.json() {
@@ -140,7 +123,7 @@ pub fn lock(out: &Output, a: &LockArgs) -> u8 {
             }
         );
         if charts > 0 {
-            eprintln!("{}", chart_note(env.env_kind()));
+            eprintln!("{}", chart_note(kind));
         }
     }
     0
@@ -177,18 +160,24 @@ pub fn verify(out: &Output, a: &VerifyArgs) -> u8 {
         env.name,
         registry_flags(&a.registry)
     );
-    let (targets, problems) = plan::verify_queries(env, &lock, &command);
-    let queries: Vec<_> = targets.iter().map(|t| t.query.clone()).collect();
-    let answers = Oci { options }.resolve(&queries, &mut progress(out));
-    let mut found = problems;
-    found.extend(plan::verify_answers(
-        &env.name, &targets, &answers, &command,
-    ));
-    diags.extend(shipc::policy::configure(found, &analysis.checked.policy));
+    let registry = Oci { options };
+    let result = verbs::lock::verify(
+        &analysis,
+        &lock,
+        &env.name,
+        &command,
+        &registry,
+        &mut progress(out),
+    );
+    let (verified, found) = match result {
+        Ok(x) => x,
+        Err(r) => return refused(out, &analysis, diags, r),
+    };
+    diags.extend(found);
     let sorted = diags.into_sorted();
     let mut extra = serde_json::Map::new();
     extra.insert("env".into(), env.name.clone().into());
-    extra.insert("verified".into(), queries.len().into());
+    extra.insert("verified".into(), verified.into());
     out.report(&analysis.loaded.sources, &sorted, extra);
     if sorted.iter().any(|d| d.is_error()) {
         return 1;
@@ -196,8 +185,8 @@ pub fn verify(out: &Output, a: &VerifyArgs) -> u8 {
     if !out.json() {
         eprintln!(
             "ok: {} pinned digest{} of env `{}` exist in their registries",
-            queries.len(),
-            if queries.len() == 1 { "" } else { "s" },
+            verified,
+            if verified == 1 { "" } else { "s" },
             env.name
         );
     }
@@ -218,24 +207,10 @@ pub fn promote(out: &Output, a: &PromoteArgs) -> u8 {
             return code;
         }
     }
-    let env = |n: &str| analysis.checked.envs.iter().find(|e| e.name == n);
-    let (Some(from), Some(to)) = (env(&a.from), env(&a.to)) else {
-        return 1;
-    };
-    if to.settings().images_built_locally() {
-        out.usage(&format!(
-            "env `{}` builds its images (`images = \"build\"`): it has no pins to promote into",
-            to.name
-        ));
-        return super::USAGE;
-    }
     let root = analysis.loaded.root.clone();
-    let (next, changes) = match plan::promote(&lock, from, to, &a.names) {
+    let (next, changes) = match verbs::lock::promote(&analysis, &lock, &a.from, &a.to, &a.names) {
         Ok(x) => x,
-        Err(e) => {
-            out.tool_error(&e, None);
-            return 1;
-        }
+        Err(r) => return refused(out, &analysis, Diagnostics::new(), r),
     };
     if !a.dry_run && !changes.is_empty() {
         if let Err(e) = write_atomically(&root.join("ship.lock"), &shipc::lock::render(&next)) {
@@ -317,27 +292,28 @@ fn prepare(
     Ok((analysis, diags, lock))
 }
 
-/// `--image NAME=REF` flags, by key; a NAME the env does not pin is an error.
-fn image_flags(flags: &[String], env: &EnvModel) -> Result<BTreeMap<String, String>, String> {
-    let keys: Vec<String> = shipc::check::constraints::lock_keys(env, &mut Diagnostics::new())
-        .into_keys()
-        .collect();
-    let mut out = BTreeMap::new();
-    for f in flags {
-        let (k, r) = f
-            .split_once('=')
-            .filter(|(k, r)| !k.is_empty() && !r.is_empty())
-            .ok_or_else(|| format!("`--image {f}`: expected NAME=REF"))?;
-        if !keys.iter().any(|x| x == k) {
-            let hint = shipc::diag::suggest::did_you_mean(k, &keys).unwrap_or_default();
-            return Err(format!(
-                "`--image {f}`: env `{}` deploys no image `{k}` {hint}",
-                env.name
-            ));
+/// Report why a use case did not run; the exit code.
+pub(super) fn refused(
+    out: &Output,
+    analysis: &shipc::Analysis,
+    mut diags: Diagnostics,
+    r: Refusal,
+) -> u8 {
+    match r {
+        Refusal::Usage(e) => {
+            out.usage(&e);
+            super::USAGE
         }
-        out.insert(k.to_string(), r.to_string());
+        Refusal::Problems(problems) => {
+            diags.extend(problems);
+            out.diagnostics(&analysis.loaded.sources, &diags.into_sorted());
+            1
+        }
+        Refusal::Failed(e) => {
+            out.tool_error(&e, None);
+            1
+        }
     }
-    Ok(out)
 }
 
 /// Transport settings from the flags, the env and the environment.

@@ -997,3 +997,28 @@ impl EnvModel {
         })
     }
 }
+
+impl EnvModel {
+    /// Every `ship.lock` key the env's images use, with where each is
+    /// declared: image declarations by name, `external()` images by site
+    /// (`SERVICE`, `SERVICE.CONTAINER`). Two images may claim one key
+    /// (E2027 reports that); every claim is listed, in this order.
+    pub fn lock_key_claims(&self) -> Vec<(String, crate::source::Span)> {
+        let mut out: Vec<(String, crate::source::Span)> = self
+            .images
+            .iter()
+            .map(|(name, img)| (name.clone(), img.name_span))
+            .collect();
+        for site in self.image_sites() {
+            if let Some(ImageUse::External(..)) = ImageUse::of(site.image) {
+                out.push((site.key(), site.image.span));
+            }
+        }
+        out
+    }
+
+    /// The `ship.lock` keys the env's images use.
+    pub fn lock_keys(&self) -> std::collections::BTreeSet<String> {
+        self.lock_key_claims().into_iter().map(|(k, _)| k).collect()
+    }
+}

@@ -1,0 +1,15 @@
+//! `compile`: every env of an analysis emitted in memory, with the P002
+//! problems of pinned envs configured by `policy { }`.
+
+use crate::diag::Diagnostic;
+use crate::emit::{OutputTree, Targets};
+
+/// Emit every env of `analysis` (each with a graph). `Err` names an
+/// emitter that stopped unexpectedly (a bug): nothing may be written.
+pub fn compile(
+    analysis: &crate::Analysis,
+    targets: &Targets<'_>,
+) -> Result<(OutputTree, Vec<Diagnostic>), String> {
+    let (tree, problems) = crate::emit::all(analysis, targets)?;
+    Ok((tree, super::configured(analysis, problems)))
+}
