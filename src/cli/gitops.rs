@@ -422,17 +422,14 @@ async fn flux_owners<C: Cluster>(c: &C, f: &Flux, adopt: bool) -> Result<(), Vec
         let ours = l("app.kubernetes.io/managed-by").as_deref() == Some("shipc")
             && l("ship.dev/env").as_deref() == Some(f.env_label.as_str());
         if !ours && !adopt {
-            errors.push(
-                Diagnostic::new(
-                    Code::P005,
-                    f.span,
-                    format!(
-                        "{k} exists and is not this env's (no shipc labels for env `{}`)",
-                        f.env_label
-                    ),
-                )
-                .help("pass `--adopt` to take it over, or rename the env's Flux objects"),
-            );
+            errors.push(shipc::policy::taken(
+                f.span,
+                format!(
+                    "{k} exists and is not this env's (no shipc labels for env `{}`)",
+                    f.env_label
+                ),
+                "pass `--adopt` to take it over, or rename the env's Flux objects",
+            ));
         }
     }
     if errors.is_empty() {

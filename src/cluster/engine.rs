@@ -287,13 +287,12 @@ fn live(r: &Rendered, snap: &Snapshot, s: &Settings) -> Result<Vec<Option<Json>>
             if let Owner::Other(who) = owner(o, &r.project, &r.env) {
                 if !s.adopt && d.key.kind != "Namespace" {
                     errors.push(
-                        Diagnostic::new(
-                            Code::P005,
+                        crate::policy::taken(
                             d.span,
                             format!("{} exists and belongs to {who}", d.key),
+                            "pass `--adopt` to take it over, or rename the object",
                         )
-                        .label("shipc would apply it from this declaration")
-                        .help("pass `--adopt` to take it over, or rename the object"),
+                        .label("shipc would apply it from this declaration"),
                     );
                 }
             }

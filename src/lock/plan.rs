@@ -57,28 +57,7 @@ pub enum What {
     },
 }
 
-/// One container that runs an image: what it expects of the image.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Use {
-    /// `service` or `service.init_container`.
-    pub container: String,
-    /// Declared container ports.
-    pub ports: Vec<DeclaredPort>,
-    /// The `security` span, when it requires a non-root user and sets none
-    /// (`run_as_non_root = true` and no `run_as`).
-    pub non_root: Option<Span>,
-}
-
-/// A declared port.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeclaredPort {
-    /// Its label (`http`).
-    pub label: String,
-    /// `8080/tcp`, as an image config writes it.
-    pub spec: String,
-    /// The port's value in the source.
-    pub span: Span,
-}
+pub use crate::policy::r101_image_contract::{DeclaredPort, Use};
 
 /// The `shipc lock` inputs besides the env.
 #[derive(Debug, Clone, Copy)]
@@ -369,107 +348,18 @@ pub fn settle(
                         );
                     }
                 }
-                contract(t, found, &mut diags);
+                crate::policy::r101_image_contract::check(
+                    &t.query.display(),
+                    t.span,
+                    &t.uses,
+                    found,
+                    &mut diags,
+                );
             }
             Err(f) => diags.push(failure(t, f, env, command)),
         }
     }
     (lock, diags)
-}
-
-/// The image contract check for one resolved image.
-fn contract(t: &Target, found: &Found, diags: &mut Vec<Diagnostic>) {
-    let shown = t.query.display();
-    if !found.platforms.is_empty() && !found.platforms.iter().any(|p| p == "linux/amd64") {
-        diags.push(
-            Diagnostic::new(
-                Code::R103,
-                t.span,
-                format!("`{shown}` has no linux/amd64 image"),
-            )
-            .label("this image")
-            .note(format!("it has: {}", found.platforms.join(", ")))
-            .help("build and push a linux/amd64 image too (`docker buildx build --platform linux/amd64,…`)"),
-        );
-    }
-    let Some(config) = &found.config else {
-        return;
-    };
-    for u in &t.uses {
-        for p in &u.ports {
-            if config.exposed.contains(&p.spec) {
-                continue;
-            }
-            let has = if config.exposed.is_empty() {
-                "the image exposes no ports".to_string()
-            } else {
-                format!(
-                    "the image exposes {}",
-                    config
-                        .exposed
-                        .iter()
-                        .map(|e| format!("`{e}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
-            };
-            let number = p.spec.split('/').next().unwrap_or("");
-            diags.push(
-                Diagnostic::new(
-                    Code::R101,
-                    p.span,
-                    format!(
-                        "port `{}` ({}) of `{}` is not exposed by its image",
-                        p.label, p.spec, u.container
-                    ),
-                )
-                .label(format!("{has}; image `{shown}`"))
-                .help(format!(
-                    "check the port number, or add `EXPOSE {number}` to the Dockerfile"
-                )),
-            );
-        }
-        if let Some(span) = u.non_root {
-            let user = config.user.trim();
-            let name = user.split(':').next().unwrap_or("");
-            let root = name.is_empty() || name == "0" || name == "root";
-            let numeric = name.chars().all(|c| c.is_ascii_digit());
-            if root {
-                let shown_user = if user.is_empty() {
-                    "no `USER` (root)".to_string()
-                } else {
-                    format!("`USER {user}`")
-                };
-                diags.push(
-                    Diagnostic::new(
-                        Code::R102,
-                        span,
-                        format!(
-                            "`{}` requires a non-root user, but its image runs as root",
-                            u.container
-                        ),
-                    )
-                    .label(format!("run_as_non_root; image `{shown}` has {shown_user}"))
-                    .note("Kubernetes refuses to start it: \"container has runAsNonRoot and image will run as root\"")
-                    .help("add `USER 10001` to the Dockerfile, or set `run_as = 10001` in the security record"),
-                );
-            } else if !numeric {
-                diags.push(
-                    Diagnostic::new(
-                        Code::R102,
-                        span,
-                        format!(
-                            "`{}` requires a non-root user, but its image names the user `{name}`, which Kubernetes cannot check",
-                            u.container
-                        ),
-                    )
-                    .label(format!("run_as_non_root; image `{shown}` has `USER {user}`"))
-                    .note("Kubernetes refuses to start it: \"container has runAsNonRoot and image has non-numeric user\"")
-                    .help("use a numeric `USER` in the Dockerfile, or set `run_as` in the security record"),
-                );
-            }
-        }
-    }
 }
 
 /// The diagnostic of a failed query.
@@ -633,16 +523,7 @@ pub fn verify_queries(
                 out.push(t);
             }
             None if t.what == What::Image => problems.push(
-                Diagnostic::new(
-                    Code::P002,
-                    t.span,
-                    format!("`{}` has no pinned digest for env `{}`", t.key, env.name),
-                )
-                .label(format!(
-                    "`ship.lock` has no entry `envs.{}.images.{}`",
-                    env.name, t.key
-                ))
-                .help(format!("run `{command}`")),
+                crate::policy::p002_unpinned::not_in_lock(&env.name, &t.key, t.span, command),
             ),
             None => {} // a chart without an entry deploys by its exact version
         }
@@ -662,21 +543,15 @@ pub fn verify_answers(
     for (t, a) in targets.iter().zip(answers) {
         match a {
             Ok(_) => {}
-            Err(f) if f.kind == FailureKind::NotFound => diags.push(
-                crate::policy::rule(
-                    Code::P004,
+            Err(f) if f.kind == FailureKind::NotFound => {
+                diags.push(crate::policy::p004_missing_digest::problem(
+                    env,
+                    &t.key,
+                    &t.query.display(),
                     t.span,
-                    format!(
-                        "the locked digest of `{}` is not in its registry: `{}`",
-                        t.key,
-                        t.query.display()
-                    ),
-                )
-                .label(format!("pinned in ship.lock for env `{env}`"))
-                .help(format!(
-                    "push the image again, or pin one that exists: `{command}`"
-                )),
-            ),
+                    command,
+                ))
+            }
             Err(f) => diags.push(failure(t, f, env, command)),
         }
     }

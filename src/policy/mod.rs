@@ -1,14 +1,30 @@
-//! Built-in policy rules (SPEC §8, §13) that hold for the evaluated model,
-//! one file per rule. Severities come from `policy { P006 = "warn" }`;
-//! `"off"` drops a rule. Codes owned: P001, P003, P005, P006, P007. (P002 needs `ship.lock`
-//! and runs in `compile`; P004 needs a registry and runs in `verify`.)
+//! Built-in policy rules (SPEC §8, §13), one file per rule, each owning its
+//! codes' messages. The code table (`diag/codes.rs`) gives each rule its
+//! default severity and makes every `P…` and `R1…` code configurable:
+//! `policy { P006 = "warn" }`, `"off"` drops it ([`configure`], applied by
+//! [`run`] and by the use cases in `crate::verbs`).
+//!
+//! Where each rule runs — where its facts are known:
+//!
+//! | rule | file | called from |
+//! |---|---|---|
+//! | P001, P003, P006, P007 | `p00N_….rs` | [`run`], per env model |
+//! | P005 (static) | `p005_ownership.rs` | [`run`], across envs |
+//! | P005 (live) | `p005_ownership.rs` ([`taken`]) | `cluster::engine`, flux releases |
+//! | P002 | `p002_unpinned.rs` | `crate::images` (resolving pins), `lock::plan` (`verify`) |
+//! | P004 | `p004_missing_digest.rs` | `lock::plan::verify_answers` |
+//! | R101–R103 | `r101_image_contract.rs` | `lock::plan::settle` |
 
 mod p001_floating_tag;
-pub(crate) mod p002_unpinned;
+pub mod p002_unpinned;
 mod p003_bare_repository;
+pub mod p004_missing_digest;
 mod p005_ownership;
 mod p006_plaintext_secret;
 mod p007_exact_version;
+pub mod r101_image_contract;
+
+pub use p005_ownership::taken;
 
 use crate::check::Checked;
 use crate::diag::{Code, Diagnostic, Diagnostics, Severity};

@@ -27,3 +27,17 @@ pub fn problem(env: &EnvModel, key: &str, what: &str, span: Span, command: &str)
     ))
     .note("policy rule P002: helmfile and flux envs deploy images by digest only")
 }
+
+/// The problem `verify` reports for a key the env deploys that `ship.lock`
+/// does not pin.
+pub fn not_in_lock(env: &str, key: &str, span: Span, command: &str) -> Diagnostic {
+    Diagnostic::new(
+        Code::P002,
+        span,
+        format!("`{key}` has no pinned digest for env `{env}`"),
+    )
+    .label(format!(
+        "`ship.lock` has no entry `envs.{env}.images.{key}`"
+    ))
+    .help(format!("run `{command}`"))
+}

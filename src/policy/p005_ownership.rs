@@ -68,3 +68,10 @@ pub(super) fn check(envs: &[EnvModel], out: &mut Vec<Diagnostic>) {
         }
     }
 }
+
+/// The live part: an object the env would apply exists in the cluster and
+/// belongs to someone else (found by the cluster verbs and flux releases
+/// against the live objects; `--adopt` takes it over).
+pub fn taken(span: crate::Span, message: String, help: &str) -> Diagnostic {
+    Diagnostic::new(Code::P005, span, message).help(help.to_string())
+}
