@@ -481,37 +481,19 @@ pub fn same_tokens(before: &str, after: &str) -> bool {
 pub fn format_files(
     files: &[&crate::source::SourceFile],
 ) -> Vec<Result<String, Box<crate::diag::Diagnostic>>> {
-    let workers = std::thread::available_parallelism()
-        .map_or(1, usize::from)
-        .max(1);
-    let chunk = files.len().div_ceil(workers).max(1);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = files
-            .chunks(chunk)
-            .map(|c| {
-                crate::spawn_in(scope, move || {
-                    c.iter().map(|f| format_file(f)).collect::<Vec<_>>()
-                })
+    crate::par::map(files.to_vec(), format_file)
+        .into_iter()
+        .zip(files)
+        .map(|(r, f)| {
+            r.unwrap_or_else(|| {
+                Err(Box::new(crate::diag::Diagnostic::new(
+                    crate::diag::Code::E0001,
+                    crate::source::Span::new(f.id, 0, 0),
+                    "internal error: formatting stopped unexpectedly",
+                )))
             })
-            .collect();
-        handles
-            .into_iter()
-            .zip(files.chunks(chunk))
-            .flat_map(|(h, c)| {
-                h.join().unwrap_or_else(|| {
-                    c.iter()
-                        .map(|f| {
-                            Err(Box::new(crate::diag::Diagnostic::new(
-                                crate::diag::Code::E0001,
-                                crate::source::Span::new(f.id, 0, 0),
-                                "internal error: formatting stopped unexpectedly",
-                            )))
-                        })
-                        .collect()
-                })
-            })
-            .collect()
-    })
+        })
+        .collect()
 }
 
 /// Format a parsed file's text, or say why not: the text must parse, and

@@ -70,67 +70,21 @@ pub mod load;
 pub mod lock;
 pub mod model;
 pub mod names;
+pub mod par;
 pub mod policy;
+pub mod program;
 pub mod registry;
 pub mod source;
 pub mod syntax;
 pub mod synth;
+pub mod units;
 pub mod verbs;
 pub mod yaml;
 
 pub use diag::{Code, Diagnostic, Diagnostics, Severity};
 pub use source::{FileId, SourceMap, Span};
 
-/// Stack size of the compiler's worker threads. Parsing and evaluation are
-/// recursive; nesting is capped at [`syntax::MAX_DEPTH`], and this leaves a
-/// wide margin even in debug builds (only touched pages are committed).
-pub const STACK_SIZE: usize = 256 * 1024 * 1024;
-
-/// Run `f` on a scoped thread with [`STACK_SIZE`] of stack (inline if the
-/// thread cannot be created). Every thread the compiler starts goes through
-/// this.
-pub fn spawn_in<'scope, 'env, T, F>(
-    scope: &'scope std::thread::Scope<'scope, 'env>,
-    f: F,
-) -> Worker<'scope, T>
-where
-    F: FnOnce() -> T + Send + 'scope,
-    T: Send + 'scope,
-{
-    let cell = std::sync::Arc::new(std::sync::Mutex::new(Some(f)));
-    let c2 = cell.clone();
-    let spawned = std::thread::Builder::new()
-        .stack_size(STACK_SIZE)
-        .spawn_scoped(scope, move || {
-            let f = c2.lock().ok().and_then(|mut g| g.take());
-            f.map(|f| f())
-        });
-    match spawned {
-        Ok(h) => Worker::Thread(h),
-        Err(_) => {
-            let f = cell.lock().ok().and_then(|mut g| g.take());
-            Worker::Done(f.map(|f| f()))
-        }
-    }
-}
-
-/// A unit of work started by [`spawn_in`].
-pub enum Worker<'scope, T> {
-    /// Running on its own thread.
-    Thread(std::thread::ScopedJoinHandle<'scope, Option<T>>),
-    /// Already run inline.
-    Done(Option<T>),
-}
-
-impl<T> Worker<'_, T> {
-    /// Wait for the result (`None` if the work panicked).
-    pub fn join(self) -> Option<T> {
-        match self {
-            Worker::Thread(h) => h.join().ok().flatten(),
-            Worker::Done(v) => v,
-        }
-    }
-}
+pub use par::{spawn_in, Worker, STACK_SIZE};
 
 /// Everything `shipc check` knows about a project.
 #[derive(Debug)]
@@ -191,14 +145,11 @@ pub fn analyze_with(
 ) -> Result<Analysis, load::LoadError> {
     let mut loaded = load::load_with(host, path, diags, cache.map(|c| &c.parses))?;
     let mut memo = cache.and_then(|c| c.evals.lock().ok());
-    let checked = std::thread::scope(|scope| {
+    let checked = {
         let (loaded, diags2) = (&mut loaded, &mut *diags);
         let memo = memo.as_deref_mut();
-        spawn_in(scope, move || {
-            check::check_with(loaded, only_env, diags2, memo)
-        })
-        .join()
-    });
+        par::run(move || check::check_with(loaded, only_env, diags2, memo))
+    };
     drop(memo);
     let Some(checked) = checked else {
         return Err(load::LoadError {
@@ -210,17 +161,11 @@ pub fn analyze_with(
     check::configs::read_files(host, &loaded.root, &mut checked.envs, diags);
     policy::run(&checked, diags);
     // One graph per env, built in parallel, collected in env order.
-    let built: Vec<Result<graph::DepGraph, Vec<Diagnostic>>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = checked
-            .envs
-            .iter()
-            .map(|env| spawn_in(scope, move || graph::build(env)))
-            .collect();
-        handles
+    let built: Vec<Result<graph::DepGraph, Vec<Diagnostic>>> =
+        par::each(&checked.envs, graph::build)
             .into_iter()
-            .map(|h| h.join().unwrap_or_else(|| Ok(graph::DepGraph::default())))
-            .collect()
-    });
+            .map(|g| g.unwrap_or_else(|| Ok(graph::DepGraph::default())))
+            .collect();
     let mut graphs = Vec::new();
     for g in built {
         match g {

@@ -482,36 +482,8 @@ fn parse_all(
             "missing source",
         ))),
     };
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(files.len())
-        .max(1);
-    let mut slots: Vec<Option<Result<ast::File, Box<Diagnostic>>>> =
-        files.iter().map(|_| None).collect();
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers)
-            .map(|w| {
-                let parse_one = &parse_one;
-                crate::spawn_in(scope, move || {
-                    files
-                        .iter()
-                        .enumerate()
-                        .skip(w)
-                        .step_by(workers)
-                        .map(|(i, (id, _))| (i, parse_one(*id)))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        for h in handles {
-            for (i, r) in h.join().unwrap_or_default() {
-                if let Some(slot) = slots.get_mut(i) {
-                    *slot = Some(r);
-                }
-            }
-        }
-    });
-    slots
+    let ids: Vec<crate::source::FileId> = files.iter().map(|(id, _)| *id).collect();
+    crate::par::map(ids, parse_one)
         .into_iter()
         .map(|r| {
             r.unwrap_or_else(|| {

@@ -6,6 +6,7 @@ use crate::source::Span;
 use crate::syntax::ast::DeclKind;
 use std::collections::BTreeMap;
 
+pub mod dev;
 mod fields;
 pub mod view;
 pub use fields::Fields;

@@ -17,26 +17,7 @@ use std::path::Path;
 /// Kubernetes' limit on a ConfigMap's data (etcd's object size).
 pub const MAX_CONFIG_BYTES: usize = 1024 * 1024;
 
-/// How a record or list entry of `files` is written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    /// As JSON.
-    Json,
-    /// As YAML.
-    Yaml,
-}
-
-/// The format a key's extension asks for a record or list.
-pub fn structured_format(key: &str) -> Option<Format> {
-    let lower = key.to_ascii_lowercase();
-    if lower.ends_with(".json") {
-        Some(Format::Json)
-    } else if lower.ends_with(".yaml") || lower.ends_with(".yml") {
-        Some(Format::Yaml)
-    } else {
-        None
-    }
-}
+pub use crate::model::view::{structured_format, Format};
 
 /// Kubernetes' rule for ConfigMap keys (`[-._a-zA-Z0-9]+`, at most 253,
 /// not `.` or `..`).

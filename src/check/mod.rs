@@ -11,10 +11,12 @@ pub mod constraints;
 pub mod containers;
 pub mod memo;
 pub mod pod;
-pub mod program;
 pub mod scaling;
 pub mod tilt;
-pub mod types;
+
+/// The collected program and its types (moved to [`crate::program`]; kept
+/// here for existing paths).
+pub use crate::program::{self, types};
 
 use crate::diag::{suggest, Code, Diagnostic, Diagnostics, Severity};
 use crate::eval::Evaluator;
@@ -168,52 +170,25 @@ pub fn check_with(
         .collect();
     // Envs are independent: evaluate them on all cores, then merge in name
     // order so the result does not depend on scheduling.
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(selected.len())
-        .max(1);
     let use_memo = memo.is_some();
     if let Some(m) = memo.as_deref_mut() {
         m.retain(&selected.iter().cloned().collect());
     }
-    let chunks: Vec<Vec<(String, Option<memo::EnvMemo>)>> = (0..workers)
-        .map(|w| {
-            selected
-                .iter()
-                .skip(w)
-                .step_by(workers)
-                .map(|n| (n.clone(), memo.as_deref_mut().map(|m| m.take(n))))
-                .collect()
-        })
+    let jobs: Vec<(String, Option<memo::EnvMemo>)> = selected
+        .iter()
+        .map(|n| (n.clone(), memo.as_deref_mut().map(|m| m.take(n))))
         .collect();
-    type EnvResult = (String, Option<EnvModel>, Diagnostics, Option<memo::EnvMemo>);
-    let results: Vec<Vec<EnvResult>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = chunks
-            .into_iter()
-            .map(|chunk| {
-                let (program, project, fps) = (&program, &project, &fingerprints);
-                crate::spawn_in(scope, move || {
-                    chunk
-                        .into_iter()
-                        .map(|(name, mut em)| {
-                            let mut d = Diagnostics::new();
-                            let m = eval_env_with(
-                                program,
-                                &name,
-                                project,
-                                &mut d,
-                                em.as_mut().map(|e| (e, fps)),
-                            );
-                            (name, m, d, em)
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_default())
-            .collect()
+    let (program_ref, project_ref, fps) = (&program, &project, &fingerprints);
+    let results = crate::par::map(jobs, |(name, mut em)| {
+        let mut d = Diagnostics::new();
+        let m = eval_env_with(
+            program_ref,
+            &name,
+            project_ref,
+            &mut d,
+            em.as_mut().map(|e| (e, fps)),
+        );
+        (name, m, d, em)
     });
     let mut by_name: BTreeMap<String, (Option<EnvModel>, Diagnostics)> = BTreeMap::new();
     for (name, m, d, em) in results.into_iter().flatten() {

@@ -313,7 +313,7 @@ pub(super) fn now_rfc3339() -> String {
 pub(super) fn parse_duration(s: &str) -> Result<Duration, String> {
     let ms = match s.parse::<u64>() {
         Ok(secs) => secs.saturating_mul(1000) as f64,
-        Err(_) => shipc::eval::units::parse(s, shipc::model::QuantityKind::Duration)
+        Err(_) => shipc::units::parse(s, shipc::model::QuantityKind::Duration)
             .map_err(|help| format!("`--timeout {s}`: {help}"))?,
     };
     if !(1.0..=86_400_000.0).contains(&ms) {

@@ -13,12 +13,12 @@ pub mod starlark;
 pub mod tilt;
 
 use crate::diag::Diagnostic;
-pub use crate::eval::units::go_duration as units_go_duration;
 use crate::images::{Images, Overrides, PinSource};
 use crate::lock::Lockfile;
 use crate::model::Value;
 use crate::model::{EnvKind, EnvModel};
 use crate::source::SourceMap;
+pub use crate::units::go_duration as units_go_duration;
 use std::collections::BTreeMap;
 
 /// Files to write: relative path (`/`-separated) → bytes. Sorted, so
@@ -142,13 +142,7 @@ pub fn all(
             Some((env, g))
         })
         .collect();
-    let results: Vec<Option<(OutputTree, Vec<Diagnostic>)>> = std::thread::scope(|scope| {
-        let workers: Vec<_> = jobs
-            .iter()
-            .map(|&(env, graph)| crate::spawn_in(scope, move || one_env(analysis, env, graph, t)))
-            .collect();
-        workers.into_iter().map(crate::Worker::join).collect()
-    });
+    let results = crate::par::each(&jobs, |&(env, graph)| one_env(analysis, env, graph, t));
     let mut tree = OutputTree::new();
     let mut problems = Vec::new();
     for ((env, _), r) in jobs.iter().zip(results) {

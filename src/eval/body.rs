@@ -3,9 +3,9 @@
 //! schema along each path. Codes: E1003 (a field set twice), E2001.
 
 use super::{Evaluator, Filter};
-use crate::check::types::Ty;
 use crate::diag::{suggest, Code, Diagnostic};
 use crate::model::{merge, Fields, Value, V};
+use crate::program::types::Ty;
 use crate::source::Span;
 use crate::syntax::ast::{self, EntryKind};
 

@@ -3,10 +3,10 @@
 //! E2013, E2021–E2023.
 
 use super::{units, Evaluator};
-use crate::check::types::{RecordTy, Ty};
 use crate::diag::{suggest, Code, Diagnostic};
 use crate::model::{DeclRef, Fields, QuantityKind, Value, V};
 use crate::names;
+use crate::program::types::{RecordTy, Ty};
 use crate::syntax::ast::DeclKind;
 
 type Problems = Vec<Diagnostic>;

@@ -1,9 +1,9 @@
 //! Expressions: names, members, calls, operators, strings.
 
 use super::Evaluator;
-use crate::check::types::Ty;
 use crate::diag::{suggest, Code, Diagnostic};
 use crate::model::{DeclRef, Fields, Value, V};
+use crate::program::types::Ty;
 use crate::source::Span;
 use crate::syntax::ast::{BinOp, DeclKind, Expr, ExprKind, StrPart};
 

@@ -3,9 +3,9 @@
 //! Resolving `X.port.P`, `X.host` or `X.name` records a graph edge.
 
 use super::Evaluator;
-use crate::check::types::Ty;
 use crate::diag::{suggest, Code, Diagnostic};
 use crate::model::{Address, DeclRef, Fields, Value, V};
+use crate::program::types::Ty;
 use crate::source::Span;
 use crate::syntax::ast::DeclKind;
 

@@ -14,13 +14,13 @@ mod body;
 mod coerce;
 mod expr;
 mod member;
-pub mod units;
+pub use crate::units;
 
-use crate::check::program::Program;
-use crate::check::types::{ParamTy, Ty};
 use crate::diag::{suggest, Code, Diagnostic, Diagnostics};
 use crate::model::{self, DeclRef, Edge, Fields, Value, V};
 use crate::names;
+use crate::program::types::{ParamTy, Ty};
+use crate::program::Program;
 use crate::source::Span;
 use crate::syntax::ast::{self, DeclKind, EntryKind};
 use std::collections::{BTreeMap, BTreeSet};
@@ -189,7 +189,7 @@ impl<'p> Evaluator<'p> {
         self.diags.push(d);
     }
 
-    fn types(&self) -> &'p crate::check::types::Types {
+    fn types(&self) -> &'p crate::program::types::Types {
         &self.p.types
     }
 

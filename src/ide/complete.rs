@@ -8,7 +8,7 @@ use super::index::Symbol;
 use super::lex::{self, Tok, TokKind};
 use super::schema::{self, Owner};
 use super::Snapshot;
-use crate::check::types::Ty;
+use crate::program::types::Ty;
 use crate::syntax::ast::DeclKind;
 
 /// What a completion item is.
@@ -742,8 +742,8 @@ fn env_names(snap: &Snapshot) -> Vec<Item> {
 
 /// Apply `f` to every alternative of a type (aliases, unions, options,
 /// ranges and lists followed).
-fn walk(types: &crate::check::types::Types, ty: &Ty, f: &mut dyn FnMut(&Ty)) {
-    fn go(types: &crate::check::types::Types, ty: &Ty, f: &mut dyn FnMut(&Ty), depth: u8) {
+fn walk(types: &crate::program::types::Types, ty: &Ty, f: &mut dyn FnMut(&Ty)) {
+    fn go(types: &crate::program::types::Types, ty: &Ty, f: &mut dyn FnMut(&Ty), depth: u8) {
         if depth > 16 {
             return;
         }
@@ -763,7 +763,7 @@ fn walk(types: &crate::check::types::Types, ty: &Ty, f: &mut dyn FnMut(&Ty)) {
 }
 
 /// The names of the types a type accepts (`ProbeSpec`, `Probe`, …).
-fn nominals(types: &crate::check::types::Types, ty: &Ty) -> Vec<String> {
+fn nominals(types: &crate::program::types::Types, ty: &Ty) -> Vec<String> {
     let mut out = Vec::new();
     walk(types, ty, &mut |t| {
         if let Ty::Named(n) | Ty::Nominal(n) = t {

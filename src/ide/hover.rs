@@ -6,9 +6,9 @@
 use super::index::Symbol;
 use super::schema::{self, Owner};
 use super::Snapshot;
-use crate::check::types::Ty;
 use crate::eval::units;
 use crate::model::QuantityKind;
+use crate::program::types::Ty;
 use crate::source::{FileId, Span};
 use crate::syntax::ast::{self, ExprKind};
 

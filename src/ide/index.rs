@@ -8,8 +8,8 @@
 //! then a port label of the enclosing declaration. Where the evaluator
 //! recorded a graph edge at the name's span, the edge decides.
 
-use crate::check::program::Program;
 use crate::model::DeclRef;
+use crate::program::Program;
 use crate::source::{FileId, Span};
 use crate::syntax::ast::{self, DeclKind, EntryKind, ExprKind, TypeExpr};
 use std::collections::BTreeMap;

@@ -2,9 +2,9 @@
 //! path, the comments that document it, and what the field evaluated to in
 //! each env.
 
-use crate::check::program::Program;
-use crate::check::types::{FieldTy, Ty, Types};
 use crate::model::{Value, V};
+use crate::program::types::{FieldTy, Ty, Types};
+use crate::program::Program;
 use crate::source::{SourceMap, Span};
 use crate::syntax::ast::DeclKind;
 use crate::Analysis;

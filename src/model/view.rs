@@ -1022,3 +1022,24 @@ impl EnvModel {
         self.lock_key_claims().into_iter().map(|(k, _)| k).collect()
     }
 }
+
+/// How a record or list entry of `files` is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// As JSON.
+    Json,
+    /// As YAML.
+    Yaml,
+}
+
+/// The format a key's extension asks for a record or list.
+pub fn structured_format(key: &str) -> Option<Format> {
+    let lower = key.to_ascii_lowercase();
+    if lower.ends_with(".json") {
+        Some(Format::Json)
+    } else if lower.ends_with(".yaml") || lower.ends_with(".yml") {
+        Some(Format::Yaml)
+    } else {
+        None
+    }
+}

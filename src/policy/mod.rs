@@ -33,27 +33,15 @@ use std::collections::BTreeMap;
 /// Run every rule over every env and apply the configured severities.
 pub fn run(checked: &Checked, diags: &mut Diagnostics) {
     // Per-env rules run on all cores; results are merged in env order.
-    let per_env: Vec<Vec<Diagnostic>> = std::thread::scope(|scope| {
-        let workers: Vec<_> = checked
-            .envs
-            .iter()
-            .map(|env| {
-                crate::spawn_in(scope, move || {
-                    let mut found = Vec::new();
-                    p001_floating_tag::check(env, &mut found);
-                    p003_bare_repository::check(env, &mut found);
-                    p006_plaintext_secret::check(env, &mut found);
-                    p007_exact_version::check(env, &mut found);
-                    found
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .map(|w| w.join().unwrap_or_default())
-            .collect()
+    let per_env = crate::par::each(&checked.envs, |env| {
+        let mut found = Vec::new();
+        p001_floating_tag::check(env, &mut found);
+        p003_bare_repository::check(env, &mut found);
+        p006_plaintext_secret::check(env, &mut found);
+        p007_exact_version::check(env, &mut found);
+        found
     });
-    let mut found: Vec<Diagnostic> = per_env.into_iter().flatten().collect();
+    let mut found: Vec<Diagnostic> = per_env.into_iter().flatten().flatten().collect();
     p005_ownership::check(&checked.envs, &mut found);
     diags.extend(configure(found, &checked.policy));
 }

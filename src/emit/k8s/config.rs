@@ -2,7 +2,7 @@
 //! and the checksum that rolls a pod when a config it uses changes.
 
 use super::{plain_json, Body, Context, Object};
-use crate::check::configs::{structured_format, Format};
+use crate::model::view::{structured_format, Format};
 use crate::model::view::{ConfigEntry, EnvValue, Volume};
 use crate::model::{Decl, Value, V};
 use crate::syntax::ast::DeclKind;

@@ -3,8 +3,8 @@
 //! `restart_process` approach, written out so no extension is loaded).
 
 use super::{build_paths, comment_safe, join_root, root_paths};
-use crate::check::tilt::{self, RESTART_FILE};
 use crate::emit::starlark::{dict, list, shell_word, string};
+use crate::model::dev::{self as tilt, RESTART_FILE};
 use crate::model::view::{Image, LiveUpdateStep};
 use crate::model::{EnvModel, Value};
 use std::collections::BTreeMap;

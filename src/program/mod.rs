@@ -3,13 +3,15 @@
 //! E1008), unknown types (E1001), `fn` outside the stdlib (E1011), unknown and
 //! recursive templates (E1010, E1009) and templates on the wrong kinds (E1016).
 
-use super::types::{primitive, FieldTy, FnSig, ParamTy, RecordTy, Ty, Types};
+pub mod types;
+
 use crate::diag::{suggest, Code, Diagnostic, Diagnostics};
 use crate::load::Loaded;
 use crate::source::Span;
 use crate::syntax::ast::{self, DeclKind, TypeExpr};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
+use types::{primitive, FieldTy, FnSig, ParamTy, RecordTy, Ty, Types};
 
 /// The whole program: every module's declarations in one namespace.
 #[derive(Debug, Default)]

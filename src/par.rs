@@ -1,0 +1,129 @@
+//! Parallel fan-out, in one place. Every thread the compiler starts comes
+//! from here, with [`STACK_SIZE`] of stack (parsing and evaluation are
+//! recursive). Results come back in input order, so output never depends on
+//! scheduling (invariant 3); a worker that panicked yields `None` for its
+//! items and the caller says what failed.
+
+/// Stack size of the compiler's worker threads. Parsing and evaluation are
+/// recursive; nesting is capped at [`crate::syntax::MAX_DEPTH`], and this
+/// leaves a wide margin even in debug builds (only touched pages are
+/// committed).
+pub const STACK_SIZE: usize = 256 * 1024 * 1024;
+
+/// Run `f` on a scoped thread with [`STACK_SIZE`] of stack (inline if the
+/// thread cannot be created).
+pub fn spawn_in<'scope, 'env, T, F>(
+    scope: &'scope std::thread::Scope<'scope, 'env>,
+    f: F,
+) -> Worker<'scope, T>
+where
+    F: FnOnce() -> T + Send + 'scope,
+    T: Send + 'scope,
+{
+    let cell = std::sync::Arc::new(std::sync::Mutex::new(Some(f)));
+    let c2 = cell.clone();
+    let spawned = std::thread::Builder::new()
+        .stack_size(STACK_SIZE)
+        .spawn_scoped(scope, move || {
+            let f = c2.lock().ok().and_then(|mut g| g.take());
+            f.map(|f| f())
+        });
+    match spawned {
+        Ok(h) => Worker::Thread(h),
+        Err(_) => {
+            let f = cell.lock().ok().and_then(|mut g| g.take());
+            Worker::Done(f.map(|f| f()))
+        }
+    }
+}
+
+/// A unit of work started by [`spawn_in`].
+pub enum Worker<'scope, T> {
+    /// Running on its own thread.
+    Thread(std::thread::ScopedJoinHandle<'scope, Option<T>>),
+    /// Already run inline.
+    Done(Option<T>),
+}
+
+impl<T> Worker<'_, T> {
+    /// Wait for the result (`None` if the work panicked).
+    pub fn join(self) -> Option<T> {
+        match self {
+            Worker::Thread(h) => h.join().ok().flatten(),
+            Worker::Done(v) => v,
+        }
+    }
+}
+
+/// Run `f` on one big-stack thread and wait for it.
+pub fn run<T: Send>(f: impl FnOnce() -> T + Send) -> Option<T> {
+    std::thread::scope(|scope| spawn_in(scope, f).join())
+}
+
+/// How many workers to use for `n` items: the cores, at most `n`, at least 1.
+pub fn workers(n: usize) -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(n)
+        .max(1)
+}
+
+/// `f` over every item, one thread per item (for a few large items: envs).
+pub fn each<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<Option<R>> {
+    std::thread::scope(|scope| {
+        let f = &f;
+        let handles: Vec<_> = items
+            .iter()
+            .map(|item| spawn_in(scope, move || f(item)))
+            .collect();
+        handles.into_iter().map(Worker::join).collect()
+    })
+}
+
+/// `f` over every item on [`workers`] threads, item `i` on worker
+/// `i % workers` (for many small items: files). Items are moved in.
+pub fn map<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<Option<R>> {
+    let n = items.len();
+    let w = workers(n);
+    let mut buckets: Vec<Vec<(usize, T)>> = (0..w).map(|_| Vec::new()).collect();
+    for (i, item) in items.into_iter().enumerate() {
+        if let Some(b) = buckets.get_mut(i % w) {
+            b.push((i, item));
+        }
+    }
+    let mut slots: Vec<Option<R>> = (0..n).map(|_| None).collect();
+    std::thread::scope(|scope| {
+        let f = &f;
+        let handles: Vec<_> = buckets
+            .into_iter()
+            .map(|bucket| {
+                spawn_in(scope, move || {
+                    bucket
+                        .into_iter()
+                        .map(|(i, item)| (i, f(item)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        for h in handles {
+            for (i, r) in h.join().unwrap_or_default() {
+                if let Some(slot) = slots.get_mut(i) {
+                    *slot = Some(r);
+                }
+            }
+        }
+    });
+    slots
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn results_keep_the_input_order() {
+        let got = super::map((0..100).collect(), |i: i32| i * 2);
+        let want: Vec<Option<i32>> = (0..100).map(|i| Some(i * 2)).collect();
+        assert_eq!(got, want);
+        let got = super::each(&[3, 1, 2], |i| i + 1);
+        assert_eq!(got, vec![Some(4), Some(2), Some(3)]);
+    }
+}
