@@ -44,6 +44,87 @@ fn flux_meta(name: &str, env: &EnvModel) -> serde_json::Value {
     })
 }
 
+/// Settings every Flux object of the env shares.
+struct Settings {
+    interval: String,
+    timeout: String,
+    prune: bool,
+    wait: bool,
+    /// `<project>-<env>`: the source's name and the Kustomizations' prefix.
+    base: String,
+}
+
+fn settings(env: &EnvModel, cx: &k8s::Context<'_>) -> Settings {
+    let flux = env.settings().flux_settings();
+    let flag = |v: Option<&Value>| v.and_then(Value::as_bool).unwrap_or(true);
+    Settings {
+        interval: go(flux
+            .and_then(FluxSettings::interval)
+            .map_or(600_000.0, duration_ms)),
+        timeout: go(flux
+            .and_then(FluxSettings::timeout)
+            .map_or(300_000.0, duration_ms)),
+        prune: flag(flux.and_then(FluxSettings::prune)),
+        wait: flag(flux.and_then(FluxSettings::wait)),
+        base: format!("{}-{}", cx.project_name(), env.label()),
+    }
+}
+
+/// The env's Flux source: its kind, the object, and the path in it the
+/// env's tree is at.
+fn source(env: &EnvModel, s: &Settings) -> (&'static str, serde_json::Value, String) {
+    let (interval, base) = (&s.interval, &s.base);
+    match (env.settings().flux_git(), env.settings().flux_oci()) {
+        (Some(git), _) => {
+            let mut spec = Map::new();
+            spec.insert("interval".into(), json!(interval));
+            spec.insert(
+                "url".into(),
+                json!(git.url().and_then(Value::as_str).unwrap_or("")),
+            );
+            spec.insert(
+                "ref".into(),
+                json!({"branch": git.branch().and_then(Value::as_str).unwrap_or("main")}),
+            );
+            if let Some(s) = git.secret().and_then(Value::as_str) {
+                spec.insert("secretRef".into(), json!({"name": s}));
+            }
+            let path = git
+                .path()
+                .and_then(Value::as_str)
+                .unwrap_or("./")
+                .trim_end_matches('/')
+                .to_string();
+            (
+                "GitRepository",
+                json!({"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "GitRepository", "metadata": flux_meta(base, env), "spec": spec}),
+                path,
+            )
+        }
+        (None, Some(oci)) => {
+            let mut spec = Map::new();
+            spec.insert("interval".into(), json!(interval));
+            spec.insert(
+                "url".into(),
+                json!(oci.url().and_then(Value::as_str).unwrap_or("")),
+            );
+            spec.insert(
+                "ref".into(),
+                json!({"tag": oci.tag().and_then(Value::as_str).unwrap_or("latest")}),
+            );
+            if let Some(s) = oci.secret().and_then(Value::as_str) {
+                spec.insert("secretRef".into(), json!({"name": s}));
+            }
+            (
+                "OCIRepository",
+                json!({"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "OCIRepository", "metadata": flux_meta(base, env), "spec": spec}),
+                ".".to_string(),
+            )
+        }
+        (None, None) => ("GitRepository", json!(null), ".".to_string()),
+    }
+}
+
 /// Emit a flux env, or the P002 problems that stop it.
 pub fn emit(
     env: &EnvModel,
@@ -51,234 +132,191 @@ pub fn emit(
     input: &PinnedInput<'_>,
 ) -> (OutputTree, Vec<Diagnostic>) {
     with_pinned(env, input, |cx, _| {
-        let input = &input;
         let mut out = OutputTree::new();
-        let flux = env.settings().flux_settings();
-        let interval = go(flux
-            .and_then(FluxSettings::interval)
-            .map_or(600_000.0, duration_ms));
-        let timeout = go(flux
-            .and_then(FluxSettings::timeout)
-            .map_or(300_000.0, duration_ms));
-        let flag = |v: Option<&Value>| v.and_then(Value::as_bool).unwrap_or(true);
-        let prune = flag(flux.and_then(FluxSettings::prune));
-        let wait = flag(flux.and_then(FluxSettings::wait));
-        let base = format!("{}-{}", cx.project_name(), env.label());
-        let namespace = cx.namespace();
-
-        // Source.
-        let (source_kind, source, root_path) = match (
-            env.settings().flux_git(),
-            env.settings().flux_oci(),
-        ) {
-            (Some(git), _) => {
-                let mut spec = Map::new();
-                spec.insert("interval".into(), json!(interval));
-                spec.insert(
-                    "url".into(),
-                    json!(git.url().and_then(Value::as_str).unwrap_or("")),
-                );
-                spec.insert(
-                    "ref".into(),
-                    json!({"branch": git.branch().and_then(Value::as_str).unwrap_or("main")}),
-                );
-                if let Some(s) = git.secret().and_then(Value::as_str) {
-                    spec.insert("secretRef".into(), json!({"name": s}));
-                }
-                let path = git
-                    .path()
-                    .and_then(Value::as_str)
-                    .unwrap_or("./")
-                    .trim_end_matches('/')
-                    .to_string();
-                (
-                    "GitRepository",
-                    json!({"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "GitRepository", "metadata": flux_meta(&base, env), "spec": spec}),
-                    path,
-                )
-            }
-            (None, Some(oci)) => {
-                let mut spec = Map::new();
-                spec.insert("interval".into(), json!(interval));
-                spec.insert(
-                    "url".into(),
-                    json!(oci.url().and_then(Value::as_str).unwrap_or("")),
-                );
-                spec.insert(
-                    "ref".into(),
-                    json!({"tag": oci.tag().and_then(Value::as_str).unwrap_or("latest")}),
-                );
-                if let Some(s) = oci.secret().and_then(Value::as_str) {
-                    spec.insert("secretRef".into(), json!({"name": s}));
-                }
-                (
-                    "OCIRepository",
-                    json!({"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "OCIRepository", "metadata": flux_meta(&base, env), "spec": spec}),
-                    ".".to_string(),
-                )
-            }
-            (None, None) => ("GitRepository", json!(null), ".".to_string()),
-        };
-        let root_path = if root_path.is_empty() {
-            ".".to_string()
-        } else {
-            root_path
-        };
-        let ks = |name: &str, path: &str, depends: Option<&str>| {
-            let mut spec = Map::new();
-            spec.insert("interval".into(), json!(interval));
-            spec.insert("timeout".into(), json!(timeout));
-            spec.insert("prune".into(), json!(prune));
-            spec.insert("wait".into(), json!(wait));
-            spec.insert("path".into(), json!(format!("{root_path}/{path}")));
-            spec.insert(
-                "sourceRef".into(),
-                json!({"kind": source_kind, "name": base}),
-            );
-            if let Some(d) = depends {
-                spec.insert("dependsOn".into(), json!([{"name": d}]));
-            }
-            json!({"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization", "metadata": flux_meta(name, env), "spec": spec})
-        };
-        let infra_name = format!("{base}-infra");
-        let has_infra = !env.infras.is_empty();
-        let mut flux_files = vec!["source.yaml".to_string()];
-        out.add("flux/source.yaml", header(env) + &yaml::to_string(&source));
-        if has_infra {
-            out.add(
-                "flux/infra.yaml",
-                header(env) + &yaml::to_string(&ks(&infra_name, "infra", None)),
-            );
-            flux_files.push("infra.yaml".into());
-        }
-        out.add(
-            "flux/apps.yaml",
-            header(env)
-                + &yaml::to_string(&ks(
-                    &format!("{base}-apps"),
-                    "apps",
-                    has_infra.then_some(infra_name.as_str()),
-                )),
-        );
-        flux_files.push("apps.yaml".into());
-        out.add("flux/kustomization.yaml", kustomization(&flux_files));
-
-        // Apps.
-        let mut app_files = vec!["namespace.yaml".to_string()];
-        let ns_obj = json!({
-            "apiVersion": "v1",
-            "kind": "Namespace",
-            "metadata": {"name": namespace, "labels": {"app.kubernetes.io/managed-by": "shipc", "ship.dev/env": env.label()}},
-        });
-        out.add("apps/namespace.yaml", yaml::to_string(&ns_obj));
-        for c in env.configs.values() {
-            let object = k8s::config::config_map(cx, c);
-            let file = format!("{}.yaml", c.k8s_name);
-            out.add(format!("apps/{file}"), yaml::to_string(&object.value));
-            app_files.push(file);
-        }
-        for svc in env.services.values() {
-            let objects = k8s::service_objects(cx, svc);
-            let file = format!("{}.yaml", svc.k8s_name);
-            out.add(
-                format!("apps/{file}"),
-                yaml::documents(objects.iter().map(|o| &o.value)),
-            );
-            app_files.push(file);
-        }
-        out.add("apps/kustomization.yaml", kustomization(&app_files));
-
+        let s = settings(env, cx);
+        flux_dir(env, &s, &mut out);
+        apps(env, cx, &mut out);
         // Infra: a HelmRepository and a HelmRelease per infra.
-        if has_infra {
+        if !env.infras.is_empty() {
             let mut infra_files = Vec::new();
             for infra in env.infras.values() {
-                let v = infra.infra();
-                let chart = v.chart().and_then(Value::as_str).unwrap_or("");
-                let version = v.version().and_then(Value::as_str).unwrap_or("");
-                let (repo_url, chart_name, oci) = match split_oci(chart) {
-                    Some((repo, name)) => (format!("oci://{repo}"), name, true),
-                    None => (
-                        v.repo().and_then(Value::as_str).unwrap_or("").to_string(),
-                        chart.to_string(),
-                        false,
-                    ),
-                };
-                let name = infra.k8s_name.clone();
-                // An OCI chart that `ship.lock` pins (same chart, same
-                // version) deploys by digest: an OCIRepository at that
-                // digest, referenced by the HelmRelease's `chartRef`.
-                let pinned = input
-                    .lock
-                    .envs
-                    .get(&env.name)
-                    .and_then(|l| l.charts.get(&infra.id.name))
-                    .filter(|p| oci && p.chart == chart && p.version == version);
-                let repo = match pinned {
-                    Some(pin) => json!({
-                        "apiVersion": "source.toolkit.fluxcd.io/v1",
-                        "kind": "OCIRepository",
-                        "metadata": flux_meta(&name, env),
-                        "spec": {
-                            "interval": interval,
-                            "url": chart,
-                            "ref": {"digest": pin.digest},
-                            "layerSelector": {
-                                "mediaType": "application/vnd.cncf.helm.chart.content.v1.tar+gzip",
-                                "operation": "copy",
-                            },
-                        },
-                    }),
-                    None => {
-                        let mut repo_spec = Map::new();
-                        repo_spec.insert("interval".into(), json!(interval));
-                        repo_spec.insert("url".into(), json!(repo_url));
-                        if oci {
-                            repo_spec.insert("type".into(), json!("oci"));
-                        }
-                        json!({"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "HelmRepository", "metadata": flux_meta(&name, env), "spec": repo_spec})
-                    }
-                };
-                let target_ns = cx.namespace_of(infra);
-                let mut spec = Map::new();
-                spec.insert("interval".into(), json!(interval));
-                spec.insert("timeout".into(), json!(timeout));
-                spec.insert("releaseName".into(), json!(name));
-                spec.insert("targetNamespace".into(), json!(target_ns));
-                spec.insert("install".into(), json!({"createNamespace": true}));
-                if pinned.is_some() {
-                    spec.insert(
-                        "chartRef".into(),
-                        json!({"kind": "OCIRepository", "name": name}),
-                    );
-                } else {
-                    spec.insert(
-                        "chart".into(),
-                        json!({"spec": {"chart": chart_name, "version": version, "sourceRef": {"kind": "HelmRepository", "name": name}}}),
-                    );
-                }
-                let values = k8s::plain_json(v.values());
-                if values.as_object().is_some_and(|m| !m.is_empty()) {
-                    spec.insert("values".into(), values);
-                }
-                let deps: Vec<serde_json::Value> = graph
-                    .deps(&infra.id)
-                    .into_iter()
-                    .filter(|d| d.kind == DeclKind::Infra)
-                    .filter_map(|d| env.infras.get(&d.name))
-                    .map(|d| json!({"name": d.k8s_name}))
-                    .collect();
-                if !deps.is_empty() {
-                    spec.insert("dependsOn".into(), json!(deps));
-                }
-                let release = json!({"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease", "metadata": flux_meta(&name, env), "spec": spec});
-                let file = format!("{name}.yaml");
-                out.add(format!("infra/{file}"), yaml::documents(&[repo, release]));
+                let (file, text) = infra_release(env, graph, cx, input.lock, &s, infra);
+                out.add(format!("infra/{file}"), text);
                 infra_files.push(file);
             }
             out.add("infra/kustomization.yaml", kustomization(&infra_files));
         }
         out
     })
+}
+
+/// `flux/`: the source and the Kustomizations of `infra/` and `apps/`.
+fn flux_dir(env: &EnvModel, s: &Settings, out: &mut OutputTree) {
+    let (source_kind, source, root_path) = source(env, s);
+    let root_path = if root_path.is_empty() {
+        ".".to_string()
+    } else {
+        root_path
+    };
+    let base = &s.base;
+    let ks = |name: &str, path: &str, depends: Option<&str>| {
+        let mut spec = Map::new();
+        spec.insert("interval".into(), json!(s.interval));
+        spec.insert("timeout".into(), json!(s.timeout));
+        spec.insert("prune".into(), json!(s.prune));
+        spec.insert("wait".into(), json!(s.wait));
+        spec.insert("path".into(), json!(format!("{root_path}/{path}")));
+        spec.insert(
+            "sourceRef".into(),
+            json!({"kind": source_kind, "name": base}),
+        );
+        if let Some(d) = depends {
+            spec.insert("dependsOn".into(), json!([{"name": d}]));
+        }
+        json!({"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization", "metadata": flux_meta(name, env), "spec": spec})
+    };
+    let infra_name = format!("{base}-infra");
+    let has_infra = !env.infras.is_empty();
+    let mut flux_files = vec!["source.yaml".to_string()];
+    out.add("flux/source.yaml", header(env) + &yaml::to_string(&source));
+    if has_infra {
+        out.add(
+            "flux/infra.yaml",
+            header(env) + &yaml::to_string(&ks(&infra_name, "infra", None)),
+        );
+        flux_files.push("infra.yaml".into());
+    }
+    out.add(
+        "flux/apps.yaml",
+        header(env)
+            + &yaml::to_string(&ks(
+                &format!("{base}-apps"),
+                "apps",
+                has_infra.then_some(infra_name.as_str()),
+            )),
+    );
+    flux_files.push("apps.yaml".into());
+    out.add("flux/kustomization.yaml", kustomization(&flux_files));
+}
+
+/// `apps/`: the namespace, each config's ConfigMap and each service's
+/// objects (the one lowering's).
+fn apps(env: &EnvModel, cx: &k8s::Context<'_>, out: &mut OutputTree) {
+    let mut app_files = vec!["namespace.yaml".to_string()];
+    let ns_obj = json!({
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {"name": cx.namespace(), "labels": {"app.kubernetes.io/managed-by": "shipc", "ship.dev/env": env.label()}},
+    });
+    out.add("apps/namespace.yaml", yaml::to_string(&ns_obj));
+    for c in env.configs.values() {
+        let object = k8s::config::config_map(cx, c);
+        let file = format!("{}.yaml", c.k8s_name);
+        out.add(format!("apps/{file}"), yaml::to_string(&object.value));
+        app_files.push(file);
+    }
+    for svc in env.services.values() {
+        let objects = k8s::service_objects(cx, svc);
+        let file = format!("{}.yaml", svc.k8s_name);
+        out.add(
+            format!("apps/{file}"),
+            yaml::documents(objects.iter().map(|o| &o.value)),
+        );
+        app_files.push(file);
+    }
+    out.add("apps/kustomization.yaml", kustomization(&app_files));
+}
+
+/// One infra's HelmRepository (or pinned OCIRepository) and HelmRelease:
+/// the file name and its text.
+fn infra_release(
+    env: &EnvModel,
+    graph: &DepGraph,
+    cx: &k8s::Context<'_>,
+    lock: &crate::lock::Lockfile,
+    s: &Settings,
+    infra: &crate::model::Decl,
+) -> (String, String) {
+    let (interval, timeout) = (&s.interval, &s.timeout);
+    let v = infra.infra();
+    let chart = v.chart().and_then(Value::as_str).unwrap_or("");
+    let version = v.version().and_then(Value::as_str).unwrap_or("");
+    let (repo_url, chart_name, oci) = match split_oci(chart) {
+        Some((repo, name)) => (format!("oci://{repo}"), name, true),
+        None => (
+            v.repo().and_then(Value::as_str).unwrap_or("").to_string(),
+            chart.to_string(),
+            false,
+        ),
+    };
+    let name = infra.k8s_name.clone();
+    // An OCI chart that `ship.lock` pins (same chart, same
+    // version) deploys by digest: an OCIRepository at that
+    // digest, referenced by the HelmRelease's `chartRef`.
+    let pinned = lock
+        .envs
+        .get(&env.name)
+        .and_then(|l| l.charts.get(&infra.id.name))
+        .filter(|p| oci && p.chart == chart && p.version == version);
+    let repo = match pinned {
+        Some(pin) => json!({
+            "apiVersion": "source.toolkit.fluxcd.io/v1",
+            "kind": "OCIRepository",
+            "metadata": flux_meta(&name, env),
+            "spec": {
+                "interval": interval,
+                "url": chart,
+                "ref": {"digest": pin.digest},
+                "layerSelector": {
+                    "mediaType": "application/vnd.cncf.helm.chart.content.v1.tar+gzip",
+                    "operation": "copy",
+                },
+            },
+        }),
+        None => {
+            let mut repo_spec = Map::new();
+            repo_spec.insert("interval".into(), json!(interval));
+            repo_spec.insert("url".into(), json!(repo_url));
+            if oci {
+                repo_spec.insert("type".into(), json!("oci"));
+            }
+            json!({"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "HelmRepository", "metadata": flux_meta(&name, env), "spec": repo_spec})
+        }
+    };
+    let target_ns = cx.namespace_of(infra);
+    let mut spec = Map::new();
+    spec.insert("interval".into(), json!(interval));
+    spec.insert("timeout".into(), json!(timeout));
+    spec.insert("releaseName".into(), json!(name));
+    spec.insert("targetNamespace".into(), json!(target_ns));
+    spec.insert("install".into(), json!({"createNamespace": true}));
+    if pinned.is_some() {
+        spec.insert(
+            "chartRef".into(),
+            json!({"kind": "OCIRepository", "name": name}),
+        );
+    } else {
+        spec.insert(
+            "chart".into(),
+            json!({"spec": {"chart": chart_name, "version": version, "sourceRef": {"kind": "HelmRepository", "name": name}}}),
+        );
+    }
+    let values = k8s::plain_json(v.values());
+    if values.as_object().is_some_and(|m| !m.is_empty()) {
+        spec.insert("values".into(), values);
+    }
+    let deps: Vec<serde_json::Value> = graph
+        .deps(&infra.id)
+        .into_iter()
+        .filter(|d| d.kind == DeclKind::Infra)
+        .filter_map(|d| env.infras.get(&d.name))
+        .map(|d| json!({"name": d.k8s_name}))
+        .collect();
+    if !deps.is_empty() {
+        spec.insert("dependsOn".into(), json!(deps));
+    }
+    let release = json!({"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease", "metadata": flux_meta(&name, env), "spec": spec});
+    (format!("{name}.yaml"), yaml::documents(&[repo, release]))
 }
 
 fn duration_ms(v: &Value) -> f64 {
