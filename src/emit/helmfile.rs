@@ -71,175 +71,37 @@ pub fn emit(
 ) -> (OutputTree, Vec<Diagnostic>) {
     with_pinned(env, input, |cx, images| {
         let mut out = OutputTree::new();
-        let namespace = cx.namespace();
         for (name, text) in CHART {
             out.add(format!("charts/ship-app/{name}"), *text);
         }
         let mut releases: Vec<serde_json::Value> = Vec::new();
         let mut repositories: Map<String, serde_json::Value> = Map::new();
-        let release_name = |kind: DeclKind, name: &str| -> Option<(String, String)> {
-            match kind {
-                DeclKind::Service => env
-                    .services
-                    .get(name)
-                    .map(|s| (s.k8s_name.clone(), namespace.clone())),
-                DeclKind::Infra => env
-                    .infras
-                    .get(name)
-                    .map(|i| (i.k8s_name.clone(), cx.namespace_of(i))),
-                DeclKind::Config => env
-                    .configs
-                    .get(name)
-                    .map(|c| (c.k8s_name.clone(), namespace.clone())),
-                _ => None,
-            }
-        };
-        let needs = |id: &crate::model::DeclRef| -> Vec<String> {
-            let mut n: Vec<String> = graph
-                .deps(id)
-                .into_iter()
-                .filter_map(|d| release_name(d.kind, &d.name))
-                .map(|(r, ns)| format!("{ns}/{r}"))
-                .collect();
-            n.sort();
-            n.dedup();
-            n
-        };
-        for svc in env.services.values() {
-            let pinned = images.pinned_at(&svc.id.name);
-            let bare = match svc.service().image().and_then(ImageUse::of) {
-                Some(ImageUse::Built(image)) => env.image_repository(image),
-                _ => pinned
-                    .as_ref()
-                    .map(|p| p.repository.rsplit('/').next().unwrap_or("").to_string())
-                    .unwrap_or_default(),
-            };
-            let base = json!({"image": {"repository": bare}});
-            let objects = chart_objects(cx, svc);
-            let env_values = ChartValues {
-                image: Some(match pinned.as_ref().and_then(|p| p.tag.as_ref()) {
-                    Some(tag) => json!({
-                        "repository": pinned.as_ref().map(|p| p.repository.clone()).unwrap_or_default(),
-                        "digest": pinned.as_ref().map(|p| p.digest.clone()).unwrap_or_default(),
-                        "tag": tag,
-                    }),
-                    None => json!({
-                        "repository": pinned.as_ref().map(|p| p.repository.clone()).unwrap_or_default(),
-                        "digest": pinned.as_ref().map(|p| p.digest.clone()).unwrap_or_default(),
-                    }),
-                }),
-                objects: &objects,
-            };
-            let file = svc.k8s_name.clone();
-            out.add(format!("values/base/{file}.yaml"), yaml::to_string(&base));
-            out.add(
-                format!("values/{}/{file}.yaml", env.name),
-                yaml::to_string(&env_values),
-            );
-            let mut rel = Map::new();
-            rel.insert("name".into(), json!(svc.k8s_name));
-            rel.insert("namespace".into(), json!(namespace));
-            rel.insert("chart".into(), json!("./charts/ship-app"));
-            rel.insert(
-                "labels".into(),
-                json!({"ship.dev/kind": "service", "ship.dev/name": svc.id.name}),
-            );
-            rel.insert(
-                "values".into(),
-                json!([
-                    format!("values/base/{file}.yaml"),
-                    format!("values/{}/{file}.yaml", env.name)
-                ]),
-            );
-            let n = needs(&svc.id);
+        let with_needs = |mut rel: Map<String, serde_json::Value>, id| {
+            let n = needs(env, graph, cx, id);
             if !n.is_empty() {
                 rel.insert("needs".into(), json!(n));
             }
-            releases.push(serde_json::Value::Object(rel));
+            serde_json::Value::Object(rel)
+        };
+        for svc in env.services.values() {
+            releases.push(with_needs(
+                service_release(env, cx, images, svc, &mut out),
+                &svc.id,
+            ));
         }
         // A config is a release of the built-in chart holding its ConfigMap.
         for c in env.configs.values() {
-            let object = k8s::config::config_map(cx, c);
-            let values = ChartValues {
-                image: None,
-                objects: std::slice::from_ref(&object.value),
-            };
-            let file = format!("values/{}/{}.yaml", env.name, c.k8s_name);
-            out.add(&file, yaml::to_string(&values));
-            let mut rel = Map::new();
-            rel.insert("name".into(), json!(c.k8s_name));
-            rel.insert("namespace".into(), json!(namespace));
-            rel.insert("chart".into(), json!("./charts/ship-app"));
-            rel.insert(
-                "labels".into(),
-                json!({"ship.dev/kind": "config", "ship.dev/name": c.id.name}),
-            );
-            rel.insert("values".into(), json!([file]));
-            let n = needs(&c.id);
-            if !n.is_empty() {
-                rel.insert("needs".into(), json!(n));
-            }
-            releases.push(serde_json::Value::Object(rel));
+            releases.push(with_needs(config_release(env, cx, c, &mut out), &c.id));
         }
         for infra in env.infras.values() {
-            let v = infra.infra();
-            let chart = v.chart().and_then(Value::as_str).unwrap_or("");
-            let version = v.version().and_then(Value::as_str).unwrap_or("");
-            let chart_ref = if let Some((repo, name)) = split_oci(chart) {
-                let a = alias(&repo);
-                repositories.insert(a.clone(), json!({"name": a, "url": repo, "oci": true}));
-                format!("{a}/{name}")
-            } else if let Some(repo) = v.repo().and_then(Value::as_str) {
-                let a = alias(repo);
-                repositories.insert(a.clone(), json!({"name": a, "url": repo}));
-                format!("{a}/{chart}")
-            } else {
-                chart.to_string()
-            };
-            let ns = cx.namespace_of(infra);
-            let mut rel = Map::new();
-            rel.insert("name".into(), json!(infra.k8s_name));
-            rel.insert("namespace".into(), json!(ns));
-            rel.insert("chart".into(), json!(chart_ref));
-            rel.insert("version".into(), json!(version));
-            rel.insert(
-                "labels".into(),
-                json!({"ship.dev/kind": "infra", "ship.dev/name": infra.id.name}),
-            );
-            // Values go to a file: helmfile renders `helmfile.yaml` as a Go
-            // template, never a plain `.yaml` values file.
-            let values = super::k8s::plain_json(v.values());
-            if values.as_object().is_some_and(|m| !m.is_empty()) {
-                let file = format!("values/{}/{}.yaml", env.name, infra.k8s_name);
-                out.add(&file, yaml::to_string(&values));
-                rel.insert("values".into(), json!([file]));
-            }
-            let n = needs(&infra.id);
-            if !n.is_empty() {
-                rel.insert("needs".into(), json!(n));
-            }
-            releases.push(serde_json::Value::Object(rel));
+            let rel = infra_release(env, cx, infra, &mut repositories, &mut out);
+            releases.push(with_needs(rel, &infra.id));
         }
-        let hf = env.settings().helmfile_settings();
-        let flag = |v: Option<&Value>| v.and_then(Value::as_bool).unwrap_or(true);
         let mut doc = Map::new();
-        let mut defaults = Map::new();
-        defaults.insert(
-            "wait".into(),
-            json!(flag(hf.and_then(HelmfileSettings::wait))),
+        doc.insert(
+            "helmDefaults".into(),
+            serde_json::Value::Object(helm_defaults(env)),
         );
-        defaults.insert(
-            "atomic".into(),
-            json!(flag(hf.and_then(HelmfileSettings::atomic))),
-        );
-        defaults.insert(
-            "timeout".into(),
-            json!(timeout_seconds(hf.and_then(HelmfileSettings::timeout))),
-        );
-        if let Some(c) = env.settings().context_name() {
-            defaults.insert("kubeContext".into(), json!(c));
-        }
-        doc.insert("helmDefaults".into(), serde_json::Value::Object(defaults));
         if !repositories.is_empty() {
             doc.insert(
                 "repositories".into(),
@@ -250,10 +112,198 @@ pub fn emit(
         let mut doc = serde_json::Value::Object(doc);
         template_literals(&mut doc);
         let header = format!(
-        "# Generated by shipc for env `{}`. Do not edit: change the .ship files and run `shipc compile`.\n# Run: helmfile -f helmfile.yaml apply\n",
-        env.name
-    );
+            "# Generated by shipc for env `{}`. Do not edit: change the .ship files and run `shipc compile`.\n# Run: helmfile -f helmfile.yaml apply\n",
+            env.name
+        );
         out.add("helmfile.yaml", header + &yaml::to_string(&doc));
         out
     })
+}
+
+/// The releases a declaration's release waits for (`namespace/name`): the
+/// graph's dependencies that have releases.
+fn needs(
+    env: &EnvModel,
+    graph: &DepGraph,
+    cx: &k8s::Context<'_>,
+    id: &crate::model::DeclRef,
+) -> Vec<String> {
+    let namespace = cx.namespace();
+    let release_name = |kind: DeclKind, name: &str| -> Option<(String, String)> {
+        match kind {
+            DeclKind::Service => env
+                .services
+                .get(name)
+                .map(|s| (s.k8s_name.clone(), namespace.clone())),
+            DeclKind::Infra => env
+                .infras
+                .get(name)
+                .map(|i| (i.k8s_name.clone(), cx.namespace_of(i))),
+            DeclKind::Config => env
+                .configs
+                .get(name)
+                .map(|c| (c.k8s_name.clone(), namespace.clone())),
+            DeclKind::Image | DeclKind::Env => None,
+        }
+    };
+    let mut n: Vec<String> = graph
+        .deps(id)
+        .into_iter()
+        .filter_map(|d| release_name(d.kind, &d.name))
+        .map(|(r, ns)| format!("{ns}/{r}"))
+        .collect();
+    n.sort();
+    n.dedup();
+    n
+}
+
+/// A service's release of the built-in chart, and its values files.
+fn service_release(
+    env: &EnvModel,
+    cx: &k8s::Context<'_>,
+    images: &crate::images::Images,
+    svc: &crate::model::Decl,
+    out: &mut OutputTree,
+) -> Map<String, serde_json::Value> {
+    let namespace = cx.namespace();
+    let pinned = images.pinned_at(&svc.id.name);
+    let bare = match svc.service().image().and_then(ImageUse::of) {
+        Some(ImageUse::Built(image)) => env.image_repository(image),
+        _ => pinned
+            .as_ref()
+            .map(|p| p.repository.rsplit('/').next().unwrap_or("").to_string())
+            .unwrap_or_default(),
+    };
+    let base = json!({"image": {"repository": bare}});
+    let objects = chart_objects(cx, svc);
+    let env_values = ChartValues {
+        image: Some(match pinned.as_ref().and_then(|p| p.tag.as_ref()) {
+            Some(tag) => json!({
+                "repository": pinned.as_ref().map(|p| p.repository.clone()).unwrap_or_default(),
+                "digest": pinned.as_ref().map(|p| p.digest.clone()).unwrap_or_default(),
+                "tag": tag,
+            }),
+            None => json!({
+                "repository": pinned.as_ref().map(|p| p.repository.clone()).unwrap_or_default(),
+                "digest": pinned.as_ref().map(|p| p.digest.clone()).unwrap_or_default(),
+            }),
+        }),
+        objects: &objects,
+    };
+    let file = svc.k8s_name.clone();
+    out.add(format!("values/base/{file}.yaml"), yaml::to_string(&base));
+    out.add(
+        format!("values/{}/{file}.yaml", env.name),
+        yaml::to_string(&env_values),
+    );
+    let mut rel = Map::new();
+    rel.insert("name".into(), json!(svc.k8s_name));
+    rel.insert("namespace".into(), json!(namespace));
+    rel.insert("chart".into(), json!("./charts/ship-app"));
+    rel.insert(
+        "labels".into(),
+        json!({"ship.dev/kind": "service", "ship.dev/name": svc.id.name}),
+    );
+    rel.insert(
+        "values".into(),
+        json!([
+            format!("values/base/{file}.yaml"),
+            format!("values/{}/{file}.yaml", env.name)
+        ]),
+    );
+    rel
+}
+
+/// A config's release of the built-in chart, and its values file.
+fn config_release(
+    env: &EnvModel,
+    cx: &k8s::Context<'_>,
+    c: &crate::model::Decl,
+    out: &mut OutputTree,
+) -> Map<String, serde_json::Value> {
+    let namespace = cx.namespace();
+    let object = k8s::config::config_map(cx, c);
+    let values = ChartValues {
+        image: None,
+        objects: std::slice::from_ref(&object.value),
+    };
+    let file = format!("values/{}/{}.yaml", env.name, c.k8s_name);
+    out.add(&file, yaml::to_string(&values));
+    let mut rel = Map::new();
+    rel.insert("name".into(), json!(c.k8s_name));
+    rel.insert("namespace".into(), json!(namespace));
+    rel.insert("chart".into(), json!("./charts/ship-app"));
+    rel.insert(
+        "labels".into(),
+        json!({"ship.dev/kind": "config", "ship.dev/name": c.id.name}),
+    );
+    rel.insert("values".into(), json!([file]));
+    rel
+}
+
+/// An infra's release at its exact chart version (its repository added to
+/// `repositories`), and its values file.
+fn infra_release(
+    env: &EnvModel,
+    cx: &k8s::Context<'_>,
+    infra: &crate::model::Decl,
+    repositories: &mut Map<String, serde_json::Value>,
+    out: &mut OutputTree,
+) -> Map<String, serde_json::Value> {
+    let v = infra.infra();
+    let chart = v.chart().and_then(Value::as_str).unwrap_or("");
+    let version = v.version().and_then(Value::as_str).unwrap_or("");
+    let chart_ref = if let Some((repo, name)) = split_oci(chart) {
+        let a = alias(&repo);
+        repositories.insert(a.clone(), json!({"name": a, "url": repo, "oci": true}));
+        format!("{a}/{name}")
+    } else if let Some(repo) = v.repo().and_then(Value::as_str) {
+        let a = alias(repo);
+        repositories.insert(a.clone(), json!({"name": a, "url": repo}));
+        format!("{a}/{chart}")
+    } else {
+        chart.to_string()
+    };
+    let ns = cx.namespace_of(infra);
+    let mut rel = Map::new();
+    rel.insert("name".into(), json!(infra.k8s_name));
+    rel.insert("namespace".into(), json!(ns));
+    rel.insert("chart".into(), json!(chart_ref));
+    rel.insert("version".into(), json!(version));
+    rel.insert(
+        "labels".into(),
+        json!({"ship.dev/kind": "infra", "ship.dev/name": infra.id.name}),
+    );
+    // Values go to a file: helmfile renders `helmfile.yaml` as a Go
+    // template, never a plain `.yaml` values file.
+    let values = super::k8s::plain_json(v.values());
+    if values.as_object().is_some_and(|m| !m.is_empty()) {
+        let file = format!("values/{}/{}.yaml", env.name, infra.k8s_name);
+        out.add(&file, yaml::to_string(&values));
+        rel.insert("values".into(), json!([file]));
+    }
+    rel
+}
+
+/// `helmDefaults`: the env's `helmfile` settings and kube context.
+fn helm_defaults(env: &EnvModel) -> Map<String, serde_json::Value> {
+    let hf = env.settings().helmfile_settings();
+    let flag = |v: Option<&Value>| v.and_then(Value::as_bool).unwrap_or(true);
+    let mut defaults = Map::new();
+    defaults.insert(
+        "wait".into(),
+        json!(flag(hf.and_then(HelmfileSettings::wait))),
+    );
+    defaults.insert(
+        "atomic".into(),
+        json!(flag(hf.and_then(HelmfileSettings::atomic))),
+    );
+    defaults.insert(
+        "timeout".into(),
+        json!(timeout_seconds(hf.and_then(HelmfileSettings::timeout))),
+    );
+    if let Some(c) = env.settings().context_name() {
+        defaults.insert("kubeContext".into(), json!(c));
+    }
+    defaults
 }
