@@ -319,58 +319,7 @@ pub fn load_with(
         if !modules.insert(module.clone()) {
             continue;
         }
-        let files = match module_files(host, &module) {
-            Ok(f) => f,
-            Err(e) => {
-                return Err(LoadError {
-                    message: format!("cannot read `{}`: {e}", module.display()),
-                    hint: None,
-                })
-            }
-        };
-        let mut to_parse: Vec<(crate::source::FileId, PathBuf)> = Vec::new();
-        for file_path in files {
-            let bytes = match host.read(&file_path) {
-                Ok(b) => b,
-                Err(e) => {
-                    return Err(LoadError {
-                        message: format!("cannot read `{}`: {e}", file_path.display()),
-                        hint: None,
-                    })
-                }
-            };
-            // A UTF-8 byte order mark (Windows editors write one) is not text.
-            let bytes = match bytes.strip_prefix(b"\xef\xbb\xbf") {
-                Some(rest) => rest.to_vec(),
-                None => bytes,
-            };
-            let (text, utf8_error) = match String::from_utf8(bytes) {
-                Ok(t) => (t, None),
-                Err(e) => {
-                    let at = e.utf8_error().valid_up_to();
-                    (String::from_utf8_lossy(e.as_bytes()).into_owned(), Some(at))
-                }
-            };
-            let id = loaded.sources.add(file_path.clone(), text, false);
-            if let Some(at) = utf8_error {
-                let prefix = loaded
-                    .sources
-                    .get(id)
-                    .map(|f| f.text.get(..at).map_or(0, str::len))
-                    .unwrap_or(0);
-                diags.push(
-                    Diagnostic::new(
-                        Code::E0007,
-                        Span::new(id, prefix, prefix + 1),
-                        "file is not valid UTF-8",
-                    )
-                    .label("invalid byte here"),
-                );
-                loaded.incomplete = true;
-                continue;
-            }
-            to_parse.push((id, file_path));
-        }
+        let to_parse = read_module(host, &module, &mut loaded, diags)?;
         let parsed = parse_all(&loaded.sources, &to_parse, cache);
         for ((_, file_path), result) in to_parse.into_iter().zip(parsed) {
             let ast = match result {
@@ -391,62 +340,21 @@ pub fn load_with(
                 };
                 match &imp.target {
                     ast::ImportTarget::Std(parts) => {
-                        let names: Vec<&str> = parts.iter().map(|p| p.name.as_str()).collect();
-                        let ok = names.len() == 2
-                            && names.first() == Some(&"std")
-                            && std_modules().contains(names.get(1).unwrap_or(&""));
-                        if ok {
-                            if let Some(m) = parts.get(1) {
-                                loaded.std_imports.insert(m.name.clone(), m.span);
-                            }
-                        } else {
-                            let shown = names.join(".");
-                            let last = names.last().copied().unwrap_or("");
-                            let mods: Vec<String> =
-                                std_modules().iter().map(|m| format!("std.{m}")).collect();
-                            diags.push(
-                                Diagnostic::new(
-                                    Code::E1007,
-                                    imp.span,
-                                    format!("unknown stdlib module `{shown}`"),
-                                )
-                                .label("no such module")
-                                .maybe_help(
-                                    suggest::closest(last, std_modules())
-                                        .map(|c| format!("did you mean `std.{c}`?")),
-                                )
-                                .note(format!("stdlib modules: {}", mods.join(", "))),
-                            );
-                        }
+                        std_import(parts, imp.span, &mut loaded, diags)
                     }
                     ast::ImportTarget::Path(rel, span) => {
-                        let target = normalize(&dir.join(rel));
-                        if escapes(&loaded.root, &target) {
-                            diags.push(
-                                Diagnostic::new(
-                                    Code::E1006,
-                                    *span,
-                                    format!("import `{rel}` leaves the project root"),
-                                )
-                                .label("outside the project")
-                                .help(format!(
-                                    "keep imported files inside `{}`",
-                                    loaded.root.display()
-                                )),
-                            );
-                            continue;
-                        }
-                        if !host.exists(&target) {
-                            diags.push(
-                                Diagnostic::new(Code::E1004, *span, format!("cannot find `{rel}`"))
-                                    .label(format!("no file or folder at `{}`", target.display()))
-                                    .help("import paths are relative to the importing file"),
-                            );
-                            loaded.incomplete = true;
-                            continue;
-                        }
-                        let target_module = module_of(host, &target, &modules, &path);
-                        if target_module != module {
+                        let next = path_import(
+                            host,
+                            rel,
+                            *span,
+                            &dir,
+                            &module,
+                            &path,
+                            &modules,
+                            &mut loaded,
+                            diags,
+                        );
+                        if let Some(target_module) = next {
                             edges
                                 .entry(module.clone())
                                 .or_default()
@@ -465,6 +373,136 @@ pub fn load_with(
     }
     report_cycles(&edges, diags);
     Ok(loaded)
+}
+
+/// Read a module's files into the source map: a UTF-8 BOM is dropped,
+/// invalid UTF-8 is E0007. Returns the files to parse.
+fn read_module(
+    host: &dyn Host,
+    module: &Path,
+    loaded: &mut Loaded,
+    diags: &mut Diagnostics,
+) -> Result<Vec<(crate::source::FileId, PathBuf)>, LoadError> {
+    let files = module_files(host, module).map_err(|e| LoadError {
+        message: format!("cannot read `{}`: {e}", module.display()),
+        hint: None,
+    })?;
+    let mut to_parse: Vec<(crate::source::FileId, PathBuf)> = Vec::new();
+    for file_path in files {
+        let bytes = match host.read(&file_path) {
+            Ok(b) => b,
+            Err(e) => {
+                return Err(LoadError {
+                    message: format!("cannot read `{}`: {e}", file_path.display()),
+                    hint: None,
+                })
+            }
+        };
+        // A UTF-8 byte order mark (Windows editors write one) is not text.
+        let bytes = match bytes.strip_prefix(b"\xef\xbb\xbf") {
+            Some(rest) => rest.to_vec(),
+            None => bytes,
+        };
+        let (text, utf8_error) = match String::from_utf8(bytes) {
+            Ok(t) => (t, None),
+            Err(e) => {
+                let at = e.utf8_error().valid_up_to();
+                (String::from_utf8_lossy(e.as_bytes()).into_owned(), Some(at))
+            }
+        };
+        let id = loaded.sources.add(file_path.clone(), text, false);
+        if let Some(at) = utf8_error {
+            let prefix = loaded
+                .sources
+                .get(id)
+                .map(|f| f.text.get(..at).map_or(0, str::len))
+                .unwrap_or(0);
+            diags.push(
+                Diagnostic::new(
+                    Code::E0007,
+                    Span::new(id, prefix, prefix + 1),
+                    "file is not valid UTF-8",
+                )
+                .label("invalid byte here"),
+            );
+            loaded.incomplete = true;
+            continue;
+        }
+        to_parse.push((id, file_path));
+    }
+    Ok(to_parse)
+}
+
+/// `import std.NAME`: a stdlib module, or E1007.
+fn std_import(parts: &[ast::Ident], span: Span, loaded: &mut Loaded, diags: &mut Diagnostics) {
+    let names: Vec<&str> = parts.iter().map(|p| p.name.as_str()).collect();
+    let ok = names.len() == 2
+        && names.first() == Some(&"std")
+        && std_modules().contains(names.get(1).unwrap_or(&""));
+    if ok {
+        if let Some(m) = parts.get(1) {
+            loaded.std_imports.insert(m.name.clone(), m.span);
+        }
+    } else {
+        let shown = names.join(".");
+        let last = names.last().copied().unwrap_or("");
+        let mods: Vec<String> = std_modules().iter().map(|m| format!("std.{m}")).collect();
+        diags.push(
+            Diagnostic::new(
+                Code::E1007,
+                span,
+                format!("unknown stdlib module `{shown}`"),
+            )
+            .label("no such module")
+            .maybe_help(
+                suggest::closest(last, std_modules()).map(|c| format!("did you mean `std.{c}`?")),
+            )
+            .note(format!("stdlib modules: {}", mods.join(", "))),
+        );
+    }
+}
+
+/// `import "path"`: the module it names, to load next (none: an error
+/// was reported, or it is this module).
+#[allow(clippy::too_many_arguments)]
+fn path_import(
+    host: &dyn Host,
+    rel: &str,
+    span: Span,
+    dir: &Path,
+    module: &Path,
+    path: &Path,
+    modules: &BTreeSet<PathBuf>,
+    loaded: &mut Loaded,
+    diags: &mut Diagnostics,
+) -> Option<PathBuf> {
+    let target = normalize(&dir.join(rel));
+    if escapes(&loaded.root, &target) {
+        diags.push(
+            Diagnostic::new(
+                Code::E1006,
+                span,
+                format!("import `{rel}` leaves the project root"),
+            )
+            .label("outside the project")
+            .help(format!(
+                "keep imported files inside `{}`",
+                loaded.root.display()
+            )),
+        );
+        return None;
+    }
+    if !host.exists(&target) {
+        diags.push(
+            Diagnostic::new(Code::E1004, span, format!("cannot find `{rel}`"))
+                .label(format!("no file or folder at `{}`", target.display()))
+                .help("import paths are relative to the importing file"),
+        );
+        loaded.incomplete = true;
+        return None;
+    }
+    let target_module = module_of(host, &target, modules, path);
+    (target_module != module).then_some(target_module)
 }
 
 /// Parse files on all cores (a module's files are independent), results in
