@@ -84,167 +84,219 @@ impl Program {
 
 /// Build the program, reporting name-level errors.
 pub fn collect(loaded: &mut Loaded, diags: &mut Diagnostics) -> Program {
-    let mut p = Program {
-        incomplete: loaded.incomplete,
-        std_imports: loaded.std_imports.clone(),
-        ..Program::default()
+    let mut c = Collector {
+        p: Program {
+            incomplete: loaded.incomplete,
+            std_imports: loaded.std_imports.clone(),
+            ..Program::default()
+        },
+        type_decls: Vec::new(),
+        fn_decls: Vec::new(),
+        type_spans: BTreeMap::new(),
     };
-    let mut type_decls: Vec<ast::TypeDecl> = Vec::new();
-    let mut fn_decls: Vec<ast::FnDecl> = Vec::new();
-    let mut type_spans: BTreeMap<String, Span> = BTreeMap::new();
     // The syntax trees move into the program (no copy of the whole AST).
     for f in std::mem::take(&mut loaded.files) {
-        let stdlib = f.stdlib;
-        let std_module = f.std_module;
         for item in f.ast.items {
-            let is_policy = matches!(item, ast::Item::Policy(_));
-            match item {
-                ast::Item::Import(_) => {}
-                ast::Item::Let(l) => {
-                    if let Some(m) = &std_module {
-                        p.std_lets
-                            .entry(m.clone())
-                            .or_default()
-                            .insert(l.name.name.clone(), l);
-                    } else if let Some(old) = p.lets.get(&l.name.name) {
-                        diags.push(duplicate("let", &l.name, old.name.span));
-                    } else {
-                        p.lets.insert(l.name.name.clone(), l);
-                    }
-                }
-                ast::Item::Type(t) => {
-                    if let Some(old) = type_spans.get(&t.name.name) {
-                        diags.push(duplicate("type", &t.name, *old));
-                    } else if primitive(&t.name.name).is_some() {
-                        diags.push(
-                            Diagnostic::new(
-                                Code::E1002,
-                                t.name.span,
-                                format!("`{}` is a built-in type", t.name.name),
-                            )
-                            .label("cannot be redefined")
-                            .help("choose another name"),
-                        );
-                    } else {
-                        type_spans.insert(t.name.name.clone(), t.name.span);
-                        type_decls.push(t);
-                    }
-                }
-                ast::Item::Fn(fd) => {
-                    if stdlib {
-                        fn_decls.push(fd);
-                    } else {
-                        diags.push(
-                            Diagnostic::new(
-                                Code::E1011,
-                                fd.span,
-                                "functions can only be declared in the stdlib",
-                            )
-                            .label("`fn` is not available in projects")
-                            .help("use a `template` to reuse parts of declarations"),
-                        );
-                    }
-                }
-                ast::Item::Template(t) => {
-                    if let Some(old) = p.templates.get(&t.name.name) {
-                        diags.push(duplicate("template", &t.name, old.name.span));
-                    } else {
-                        p.templates.insert(t.name.name.clone(), t);
-                    }
-                }
-                ast::Item::Policy(b) | ast::Item::Project(b) => {
-                    let slot = if is_policy {
-                        &mut p.policy
-                    } else {
-                        &mut p.project
-                    };
-                    if let Some(old) = slot {
-                        let what = if is_policy { "policy" } else { "project" };
-                        diags.push(
-                            Diagnostic::new(
-                                Code::E1008,
-                                b.keyword,
-                                format!("more than one `{what}` block"),
-                            )
-                            .label("second block")
-                            .secondary(old.keyword, "first block here")
-                            .help(format!("merge the two `{what}` blocks into one")),
-                        );
-                    } else {
-                        *slot = Some(b);
-                    }
-                }
-                ast::Item::Decl(d) => {
-                    if let Some(from) = d.templates().next() {
-                        if matches!(d.kind, DeclKind::Env | DeclKind::Image) {
-                            diags.push(
-                                Diagnostic::new(
-                                    Code::E1016,
-                                    from.span,
-                                    format!("an `{}` cannot use a template", d.kind.keyword()),
-                                )
-                                .label("templates are for `service` and `infra`")
-                                .help("remove `from …`, or use a `let` for shared values"),
-                            );
-                        }
-                    }
-                    let m = p.decls.entry(d.kind).or_default();
-                    if let Some(old) = m.get(&d.name.name) {
-                        diags.push(duplicate(d.kind.keyword(), &d.name, old.name.span));
-                    } else {
-                        m.insert(d.name.name.clone(), d);
-                    }
-                }
-            }
+            c.item(item, f.stdlib, f.std_module.as_ref(), diags);
         }
     }
-    // Nominal types: results of functions.
-    for fd in &fn_decls {
-        if let TypeExpr::Named(n) = &fd.ret {
-            if primitive(&n.name).is_none() && !type_spans.contains_key(&n.name) {
-                p.types.nominals.insert(n.name.clone());
-            }
+    c.finish(diags)
+}
+
+/// The program being collected, and the type and function declarations
+/// lowered once every name is known.
+struct Collector {
+    p: Program,
+    type_decls: Vec<ast::TypeDecl>,
+    fn_decls: Vec<ast::FnDecl>,
+    type_spans: BTreeMap<String, Span>,
+}
+
+impl Collector {
+    fn item(
+        &mut self,
+        item: ast::Item,
+        stdlib: bool,
+        std_module: Option<&String>,
+        diags: &mut Diagnostics,
+    ) {
+        let is_policy = matches!(item, ast::Item::Policy(_));
+        match item {
+            ast::Item::Import(_) => {}
+            ast::Item::Let(l) => self.let_(l, std_module, diags),
+            ast::Item::Type(t) => self.type_(t, diags),
+            ast::Item::Fn(fd) => self.fn_(fd, stdlib, diags),
+            ast::Item::Template(t) => self.template(t, diags),
+            ast::Item::Policy(b) | ast::Item::Project(b) => self.block(b, is_policy, diags),
+            ast::Item::Decl(d) => self.decl(d, diags),
         }
     }
-    for n in &p.types.nominals {
-        p.types
-            .aliases
-            .insert(n.clone(), Ty::Nominal(n.as_str().into()));
+
+    fn let_(&mut self, l: ast::Let, std_module: Option<&String>, diags: &mut Diagnostics) {
+        let p = &mut self.p;
+        if let Some(m) = std_module {
+            p.std_lets
+                .entry(m.clone())
+                .or_default()
+                .insert(l.name.name.clone(), l);
+        } else if let Some(old) = p.lets.get(&l.name.name) {
+            diags.push(duplicate("let", &l.name, old.name.span));
+        } else {
+            p.lets.insert(l.name.name.clone(), l);
+        }
     }
-    let known: BTreeSet<String> = type_spans
-        .keys()
-        .cloned()
-        .chain(p.types.nominals.iter().cloned())
-        .collect();
-    for t in &type_decls {
-        let ty = lower_type(&t.ty, &known, diags);
-        p.types.aliases.insert(t.name.name.clone(), ty);
+
+    fn type_(&mut self, t: ast::TypeDecl, diags: &mut Diagnostics) {
+        let (type_spans, type_decls) = (&mut self.type_spans, &mut self.type_decls);
+        if let Some(old) = type_spans.get(&t.name.name) {
+            diags.push(duplicate("type", &t.name, *old));
+        } else if primitive(&t.name.name).is_some() {
+            diags.push(
+                Diagnostic::new(
+                    Code::E1002,
+                    t.name.span,
+                    format!("`{}` is a built-in type", t.name.name),
+                )
+                .label("cannot be redefined")
+                .help("choose another name"),
+            );
+        } else {
+            type_spans.insert(t.name.name.clone(), t.name.span);
+            type_decls.push(t);
+        }
     }
-    check_alias_cycles(&p, &type_decls, diags);
-    for fd in &fn_decls {
-        let params = lower_params(&fd.params, &known, diags);
-        let ret = match &fd.ret {
-            TypeExpr::Named(n) => n.name.clone(),
-            _ => "Any".to_string(),
+
+    fn fn_(&mut self, fd: ast::FnDecl, stdlib: bool, diags: &mut Diagnostics) {
+        let fn_decls = &mut self.fn_decls;
+        if stdlib {
+            fn_decls.push(fd);
+        } else {
+            diags.push(
+                Diagnostic::new(
+                    Code::E1011,
+                    fd.span,
+                    "functions can only be declared in the stdlib",
+                )
+                .label("`fn` is not available in projects")
+                .help("use a `template` to reuse parts of declarations"),
+            );
+        }
+    }
+
+    fn template(&mut self, t: ast::Template, diags: &mut Diagnostics) {
+        let p = &mut self.p;
+        if let Some(old) = p.templates.get(&t.name.name) {
+            diags.push(duplicate("template", &t.name, old.name.span));
+        } else {
+            p.templates.insert(t.name.name.clone(), t);
+        }
+    }
+
+    /// `policy { }` or `project { }`: one of each.
+    fn block(&mut self, b: ast::Block, is_policy: bool, diags: &mut Diagnostics) {
+        let p = &mut self.p;
+        let slot = if is_policy {
+            &mut p.policy
+        } else {
+            &mut p.project
         };
-        p.fns.insert(
-            fd.name.name.clone(),
-            FnSig {
-                name: fd.name.name.clone(),
-                params,
-                name_arc: fd.name.name.as_str().into(),
-                ret_arc: ret.as_str().into(),
-                ret,
-                span: fd.span,
-            },
-        );
+        if let Some(old) = slot {
+            let what = if is_policy { "policy" } else { "project" };
+            diags.push(
+                Diagnostic::new(
+                    Code::E1008,
+                    b.keyword,
+                    format!("more than one `{what}` block"),
+                )
+                .label("second block")
+                .secondary(old.keyword, "first block here")
+                .help(format!("merge the two `{what}` blocks into one")),
+            );
+        } else {
+            *slot = Some(b);
+        }
     }
-    for t in p.templates.values() {
-        let params = lower_params(&t.params, &known, diags);
-        p.template_params.insert(t.name.name.clone(), params);
+
+    fn decl(&mut self, d: ast::Decl, diags: &mut Diagnostics) {
+        let p = &mut self.p;
+        if let Some(from) = d.templates().next() {
+            if matches!(d.kind, DeclKind::Env | DeclKind::Image) {
+                diags.push(
+                    Diagnostic::new(
+                        Code::E1016,
+                        from.span,
+                        format!("an `{}` cannot use a template", d.kind.keyword()),
+                    )
+                    .label("templates are for `service` and `infra`")
+                    .help("remove `from …`, or use a `let` for shared values"),
+                );
+            }
+        }
+        let m = p.decls.entry(d.kind).or_default();
+        if let Some(old) = m.get(&d.name.name) {
+            diags.push(duplicate(d.kind.keyword(), &d.name, old.name.span));
+        } else {
+            m.insert(d.name.name.clone(), d);
+        }
     }
-    check_templates(&p, diags);
-    p
+
+    /// Lower the types, function signatures and template parameters now
+    /// that every type name is known; check aliases and templates.
+    fn finish(self, diags: &mut Diagnostics) -> Program {
+        let Collector {
+            mut p,
+            type_decls,
+            fn_decls,
+            type_spans,
+        } = self;
+        // Nominal types: results of functions.
+        for fd in &fn_decls {
+            if let TypeExpr::Named(n) = &fd.ret {
+                if primitive(&n.name).is_none() && !type_spans.contains_key(&n.name) {
+                    p.types.nominals.insert(n.name.clone());
+                }
+            }
+        }
+        for n in &p.types.nominals {
+            p.types
+                .aliases
+                .insert(n.clone(), Ty::Nominal(n.as_str().into()));
+        }
+        let known: BTreeSet<String> = type_spans
+            .keys()
+            .cloned()
+            .chain(p.types.nominals.iter().cloned())
+            .collect();
+        for t in &type_decls {
+            let ty = lower_type(&t.ty, &known, diags);
+            p.types.aliases.insert(t.name.name.clone(), ty);
+        }
+        check_alias_cycles(&p, &type_decls, diags);
+        for fd in &fn_decls {
+            let params = lower_params(&fd.params, &known, diags);
+            let ret = match &fd.ret {
+                TypeExpr::Named(n) => n.name.clone(),
+                _ => "Any".to_string(),
+            };
+            p.fns.insert(
+                fd.name.name.clone(),
+                FnSig {
+                    name: fd.name.name.clone(),
+                    params,
+                    name_arc: fd.name.name.as_str().into(),
+                    ret_arc: ret.as_str().into(),
+                    ret,
+                    span: fd.span,
+                },
+            );
+        }
+        for t in p.templates.values() {
+            let params = lower_params(&t.params, &known, diags);
+            p.template_params.insert(t.name.name.clone(), params);
+        }
+        check_templates(&p, diags);
+        p
+    }
 }
 
 /// Lower the parameters of a template or function.
