@@ -46,56 +46,7 @@ pub(super) fn helm_strategy(
         let mut deps: Vec<String> = Vec::new();
         match svc.service().image().and_then(ImageUse::of) {
             Some(ImageUse::Built(image)) => {
-                let img = env.images.get(image).map(crate::model::Decl::image);
-                let repo = format!("{registry}/{}", env.image_repository(image));
-                let reference = format!("{repo}:tilt-dev");
-                let empty = Value::unknown(svc.name_span);
-                let (context, dockerfile) =
-                    build_paths(img.unwrap_or(crate::model::view::Image::of(&empty)), root);
-                let values_file = format!("tilt-values/{}.values.yaml", svc.k8s_name);
-                let mut build: Vec<String> = vec![
-                    "docker".into(),
-                    "build".into(),
-                    "-t".into(),
-                    reference.clone(),
-                    "-f".into(),
-                    dockerfile,
-                ];
-                if let Some(target) = img.and_then(|i| i.target()).and_then(Value::as_str) {
-                    build.extend(["--target".into(), target.to_string()]);
-                }
-                for (k, v) in img
-                    .and_then(|i| i.build_args())
-                    .map(|b| b.entries().collect::<Vec<_>>())
-                    .unwrap_or_default()
-                {
-                    build.extend([
-                        "--build-arg".into(),
-                        format!("{k}={}", v.as_str().unwrap_or("")),
-                    ]);
-                }
-                build.push(context.clone());
-                let q = |argv: &[String]| {
-                    argv.iter()
-                        .map(|a| shell_word(a))
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                };
-                let script = format!(
-                    "set -e; mkdir -p tilt-values; {}; {}; ref=$({}); printf 'image:\\n  repository: %s\\n  digest: %s\\n' \"${{ref%@*}}\" \"${{ref#*@}}\" > {}",
-                    q(&build),
-                    q(&["docker".into(), "push".into(), reference.clone()]),
-                    q(&["docker".into(), "inspect".into(), "--format".into(), "{{index .RepoDigests 0}}".into(), reference]),
-                    shell_word(&values_file)
-                );
-                let sentinel = format!("build-{}", svc.k8s_name);
-                t.push_str(&format!(
-                    "\nlocal_resource({}, cmd={}, deps={}, labels={})\n",
-                    string(&sentinel),
-                    list(&["sh".to_string(), "-c".to_string(), script]),
-                    list(&[context]),
-                    list(&["build"])
-                ));
+                let (values_file, sentinel) = local_build(env, image, svc, &registry, root, t);
                 image_values = Some(serde_json::json!({"repository": env.image_repository(image)}));
                 flags.push(format!("--values={values_file}"));
                 deps.push(sentinel);
@@ -123,78 +74,7 @@ pub(super) fn helm_strategy(
             format!("values/{}.yaml", svc.k8s_name),
             yaml::to_string(&values),
         );
-        flags.extend(["--wait".to_string(), "--atomic".to_string()]);
-        let q = |argv: &[String]| {
-            argv.iter()
-                .map(|a| shell_word(a))
-                .collect::<Vec<_>>()
-                .join(" ")
-        };
-        let helm_ctx: Vec<String> =
-            kube_ctx.map_or(Vec::new(), |c| vec!["--kube-context".into(), c.to_string()]);
-        let kubectl_ctx: Vec<String> =
-            kube_ctx.map_or(Vec::new(), |c| vec!["--context".into(), c.to_string()]);
-        let release = svc.k8s_name.clone();
-        let mut install: Vec<String> = vec![
-            "helm".into(),
-            "upgrade".into(),
-            "--install".into(),
-            release.clone(),
-            "charts/ship-app".into(),
-            "--namespace".into(),
-            namespace.clone(),
-        ];
-        install.extend(helm_ctx.iter().cloned());
-        install.extend(flags);
-        let mut manifest: Vec<String> = vec![
-            "helm".into(),
-            "get".into(),
-            "manifest".into(),
-            release.clone(),
-            "--namespace".into(),
-            namespace.clone(),
-        ];
-        manifest.extend(helm_ctx.iter().cloned());
-        let mut get: Vec<String> = vec!["kubectl".into()];
-        get.extend(kubectl_ctx);
-        get.extend([
-            "get".into(),
-            "--namespace".into(),
-            namespace.clone(),
-            "-o".into(),
-            "yaml".into(),
-            "-f".into(),
-            "-".into(),
-        ]);
-        // Tilt reads the deployed objects from the apply command's stdout.
-        let apply = format!(
-            "set -e; {} >&2; {} | {}",
-            q(&install),
-            q(&manifest),
-            q(&get)
-        );
-        let mut delete: Vec<String> = vec![
-            "helm".into(),
-            "uninstall".into(),
-            release.clone(),
-            "--namespace".into(),
-            namespace.clone(),
-        ];
-        delete.extend(helm_ctx);
-        let mut watch = vec![
-            "charts/ship-app".to_string(),
-            format!("values/{}.yaml", svc.k8s_name),
-        ];
-        if !deps.is_empty() {
-            watch.push(format!("tilt-values/{}.values.yaml", svc.k8s_name));
-        }
-        t.push_str(&format!(
-            "k8s_custom_deploy({}, apply_cmd={}, delete_cmd={}, deps={})\n",
-            string(&release),
-            list(&["sh".to_string(), "-c".to_string(), apply]),
-            list(&delete),
-            list(&watch)
-        ));
+        custom_deploy(svc, &namespace, kube_ctx, flags, !deps.is_empty(), t);
         let mut kw: Vec<String> = Vec::new();
         if suspends_flux(env) {
             deps.push(FLUX_SUSPEND.into());
@@ -207,9 +87,158 @@ pub(super) fn helm_strategy(
         if !kw.is_empty() {
             t.push_str(&format!(
                 "k8s_resource({}, {})\n",
-                string(&release),
+                string(&svc.k8s_name),
                 kw.join(", ")
             ));
         }
     }
+}
+
+/// A built image under the helm strategy: a `local_resource` that builds
+/// and pushes it, asks the registry for the digest and writes the values
+/// file the release reads. Returns that file and the resource's name.
+fn local_build(
+    env: &EnvModel,
+    image: &str,
+    svc: &crate::model::Decl,
+    registry: &str,
+    root: &str,
+    t: &mut String,
+) -> (String, String) {
+    let img = env.images.get(image).map(crate::model::Decl::image);
+    let repo = format!("{registry}/{}", env.image_repository(image));
+    let reference = format!("{repo}:tilt-dev");
+    let empty = Value::unknown(svc.name_span);
+    let (context, dockerfile) =
+        build_paths(img.unwrap_or(crate::model::view::Image::of(&empty)), root);
+    let values_file = format!("tilt-values/{}.values.yaml", svc.k8s_name);
+    let mut build: Vec<String> = vec![
+        "docker".into(),
+        "build".into(),
+        "-t".into(),
+        reference.clone(),
+        "-f".into(),
+        dockerfile,
+    ];
+    if let Some(target) = img.and_then(|i| i.target()).and_then(Value::as_str) {
+        build.extend(["--target".into(), target.to_string()]);
+    }
+    for (k, v) in img
+        .and_then(|i| i.build_args())
+        .map(|b| b.entries().collect::<Vec<_>>())
+        .unwrap_or_default()
+    {
+        build.extend([
+            "--build-arg".into(),
+            format!("{k}={}", v.as_str().unwrap_or("")),
+        ]);
+    }
+    build.push(context.clone());
+    let q = |argv: &[String]| {
+        argv.iter()
+            .map(|a| shell_word(a))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let script = format!(
+        "set -e; mkdir -p tilt-values; {}; {}; ref=$({}); printf 'image:\\n  repository: %s\\n  digest: %s\\n' \"${{ref%@*}}\" \"${{ref#*@}}\" > {}",
+        q(&build),
+        q(&["docker".into(), "push".into(), reference.clone()]),
+        q(&["docker".into(), "inspect".into(), "--format".into(), "{{index .RepoDigests 0}}".into(), reference]),
+        shell_word(&values_file)
+    );
+    let sentinel = format!("build-{}", svc.k8s_name);
+    t.push_str(&format!(
+        "\nlocal_resource({}, cmd={}, deps={}, labels={})\n",
+        string(&sentinel),
+        list(&["sh".to_string(), "-c".to_string(), script]),
+        list(&[context]),
+        list(&["build"])
+    ));
+    (values_file, sentinel)
+}
+
+/// A service's release: `k8s_custom_deploy` with `helm upgrade --install
+/// --wait --atomic`, the objects read back for Tilt, `helm uninstall` on
+/// `tilt down`.
+fn custom_deploy(
+    svc: &crate::model::Decl,
+    namespace: &str,
+    kube_ctx: Option<&str>,
+    mut flags: Vec<String>,
+    built: bool,
+    t: &mut String,
+) {
+    flags.extend(["--wait".to_string(), "--atomic".to_string()]);
+    let q = |argv: &[String]| {
+        argv.iter()
+            .map(|a| shell_word(a))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let helm_ctx: Vec<String> =
+        kube_ctx.map_or(Vec::new(), |c| vec!["--kube-context".into(), c.to_string()]);
+    let kubectl_ctx: Vec<String> =
+        kube_ctx.map_or(Vec::new(), |c| vec!["--context".into(), c.to_string()]);
+    let release = svc.k8s_name.clone();
+    let mut install: Vec<String> = vec![
+        "helm".into(),
+        "upgrade".into(),
+        "--install".into(),
+        release.clone(),
+        "charts/ship-app".into(),
+        "--namespace".into(),
+        namespace.to_string(),
+    ];
+    install.extend(helm_ctx.iter().cloned());
+    install.extend(flags);
+    let mut manifest: Vec<String> = vec![
+        "helm".into(),
+        "get".into(),
+        "manifest".into(),
+        release.clone(),
+        "--namespace".into(),
+        namespace.to_string(),
+    ];
+    manifest.extend(helm_ctx.iter().cloned());
+    let mut get: Vec<String> = vec!["kubectl".into()];
+    get.extend(kubectl_ctx);
+    get.extend([
+        "get".into(),
+        "--namespace".into(),
+        namespace.to_string(),
+        "-o".into(),
+        "yaml".into(),
+        "-f".into(),
+        "-".into(),
+    ]);
+    // Tilt reads the deployed objects from the apply command's stdout.
+    let apply = format!(
+        "set -e; {} >&2; {} | {}",
+        q(&install),
+        q(&manifest),
+        q(&get)
+    );
+    let mut delete: Vec<String> = vec![
+        "helm".into(),
+        "uninstall".into(),
+        release.clone(),
+        "--namespace".into(),
+        namespace.to_string(),
+    ];
+    delete.extend(helm_ctx);
+    let mut watch = vec![
+        "charts/ship-app".to_string(),
+        format!("values/{}.yaml", svc.k8s_name),
+    ];
+    if built {
+        watch.push(format!("tilt-values/{}.values.yaml", svc.k8s_name));
+    }
+    t.push_str(&format!(
+        "k8s_custom_deploy({}, apply_cmd={}, delete_cmd={}, deps={})\n",
+        string(&release),
+        list(&["sh".to_string(), "-c".to_string(), apply]),
+        list(&delete),
+        list(&watch)
+    ));
 }
