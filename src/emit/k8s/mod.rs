@@ -13,6 +13,7 @@ pub mod config;
 pub mod pod;
 pub mod scale;
 pub mod service;
+pub mod volume;
 
 use crate::images::Images;
 use crate::model::view::Project;
@@ -271,7 +272,7 @@ pub fn service_objects(cx: &Context<'_>, d: &Decl) -> Vec<Object> {
     if d.service().service_account().and_then(Value::as_bool) == Some(true) {
         out.push(service::service_account(cx, d));
     }
-    out.extend(pod::claims(cx, d));
+    out.extend(volume::claims(cx, d));
     out.extend(service::route(cx, d));
     out.extend(scale::autoscaler(cx, d, &workload_kind));
     out.extend(scale::disruption_budget(cx, d));
