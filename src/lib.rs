@@ -5,10 +5,18 @@
 //! ```text
 //! load::load(&dyn Host, path)      path  → SourceMap + parsed files     (Host only)
 //! syntax::parse(&SourceFile)       text  → ast::File, or one E0 diagnostic
-//! check::program::collect          files → Program (names, E1)
+//! program::collect                files → Program (names, E1)
 //! check::check / eval::Evaluator   Program → one EnvModel per env (types, E2)
 //! graph::build(&EnvModel)          → DepGraph (cycles, waves, E3)
+//! policy::run                      → P001, P003, P005–P007
+//! images::Images::resolve          every image site → what it deploys (P002)
+//! emit::all                        → OutputTree, through the one lowering (`emit::k8s`)
 //! ```
+//!
+//! Each use case has one entry point in [`verbs`] (`compile`, `lock`,
+//! `verify`, `promote`, the cluster render) that applies `policy { }` and
+//! returns a result plus diagnostics; the binary keeps flags, printing and
+//! writing. Back ends read the model through [`model::view`].
 //!
 //! # Example
 //!
@@ -34,8 +42,10 @@
 //! # Invariants
 //!
 //! 1. pest types never leave `syntax/`; the AST describes one file.
-//! 2. Only `cli/` (and the `Host` implementation there) touches the file
-//!    system, the clock or environment variables (`clippy.toml`).
+//! 2. Only `cli/`, `registry/`, `cluster/kube.rs` and `gitops/git.rs` touch
+//!    the file system, the network, the clock, environment variables or
+//!    other programs (`clippy.toml` `disallowed-methods`; those modules opt
+//!    out with an `allow`). Project files are read through `load::Host`.
 //! 3. Output order never depends on hashing: BTreeMap/BTreeSet only.
 //! 4. Every value in the model carries the span it came from.
 //! 5. Input never panics: `unwrap`, `expect`, indexing and `panic!` are denied
@@ -44,6 +54,10 @@
 //! 6. Diagnostics are collected, sorted by position and de-duplicated; a
 //!    failed expression becomes `V::Unknown`, which unifies with anything, so
 //!    one mistake is reported once.
+//! 7. Back ends read the evaluated model through [`model::view`] only, and
+//!    match the stdlib's closed unions (env kinds, probes, volumes, …) as
+//!    enums, exhaustively.
+//! 8. No two top-level modules import each other; threads come from [`par`].
 #![cfg_attr(
     not(test),
     deny(

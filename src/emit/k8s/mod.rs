@@ -1,4 +1,4 @@
-//! The ONE place Kubernetes objects are built (invariant 5): a service of an
+//! The ONE place Kubernetes objects are built: a service of an
 //! env becomes its workload (Deployment / StatefulSet / Job / CronJob),
 //! Services (ClusterIP, and `-external` LoadBalancer), ServiceAccount, PVCs
 //! and route (Ingress or Gateway API HTTPRoute). Tilt manifests, Flux apps,
