@@ -22,52 +22,7 @@ pub fn service(d: &Decl, env_kind: Option<EnvKind>, diags: &mut Diagnostics) {
         release_too_long(d, diags);
     }
     let ports: Vec<String> = v.port_entries().map(|(k, _)| k.clone()).collect();
-    for (label, pv) in v.port_entries() {
-        port_label(label, pv.span, diags);
-    }
-    for label in v.internal().map(Value::as_list).unwrap_or(&[]) {
-        if let Some(l) = label.as_str().filter(|l| !ports.iter().any(|p| p == l)) {
-            unknown_port(&d.id.name, l, label.span, &ports, diags);
-        }
-    }
-    let service_type = v
-        .service_type()
-        .and_then(Value::as_str)
-        .unwrap_or("ClusterIP");
-    for (label, np) in v.node_ports().into_iter().flat_map(Value::entries) {
-        if !ports.contains(label) {
-            unknown_port(&d.id.name, label, np.span, &ports, diags);
-        }
-        if np.as_int().is_some_and(|n| !(30000..=32767).contains(&n)) {
-            diags.push(
-                Diagnostic::new(
-                    Code::E2010,
-                    np.span,
-                    "a node port is between 30000 and 32767",
-                )
-                .label("out of the default node-port range")
-                .help("leave it out and Kubernetes assigns one"),
-            );
-        }
-        if service_type == "ClusterIP" {
-            diags.push(
-                Diagnostic::new(
-                    Code::E2038,
-                    np.span,
-                    "a node port needs `service_type = \"NodePort\"` (or \"LoadBalancer\")",
-                )
-                .label("a ClusterIP Service has no node ports")
-                .help("set `service_type = \"NodePort\"`, per env if only some envs expose it"),
-            );
-        }
-    }
-    for field in [v.expose(), v.load_balancer()] {
-        for (label, ev) in field.into_iter().flat_map(Value::entries) {
-            if !ports.contains(label) {
-                unknown_port(&d.id.name, label, ev.span, &ports, diags);
-            }
-        }
-    }
+    port_labels(d, &ports, diags);
     if let Some(r) = v.replicas().and_then(Value::as_int) {
         if !(0..=INT32_MAX).contains(&r) {
             let span = v.replicas().map_or(d.name_span, |x| x.span);
@@ -114,6 +69,71 @@ pub fn service(d: &Decl, env_kind: Option<EnvKind>, diags: &mut Diagnostics) {
     if let Some(t) = v.termination_grace() {
         whole_seconds("termination_grace", t, diags);
     }
+    schedule(d, diags);
+    shared_volumes(d, diags);
+    security(v.security(), diags);
+    for (_, c) in v.extra_containers() {
+        security(c.security(), diags);
+    }
+    super::containers::check(d, diags);
+}
+
+/// Port labels: IANA names (E2007); every label `internal`, `node_ports`,
+/// `expose` and `load_balancer` name exists (E2024); node ports in range
+/// and on a Service type that has them (E2010, E2038).
+fn port_labels(d: &Decl, ports: &[String], diags: &mut Diagnostics) {
+    let v = d.service();
+    for (label, pv) in v.port_entries() {
+        port_label(label, pv.span, diags);
+    }
+    for label in v.internal().map(Value::as_list).unwrap_or(&[]) {
+        if let Some(l) = label.as_str().filter(|l| !ports.iter().any(|p| p == l)) {
+            unknown_port(&d.id.name, l, label.span, ports, diags);
+        }
+    }
+    let service_type = v
+        .service_type()
+        .and_then(Value::as_str)
+        .unwrap_or("ClusterIP");
+    for (label, np) in v.node_ports().into_iter().flat_map(Value::entries) {
+        if !ports.contains(label) {
+            unknown_port(&d.id.name, label, np.span, ports, diags);
+        }
+        if np.as_int().is_some_and(|n| !(30000..=32767).contains(&n)) {
+            diags.push(
+                Diagnostic::new(
+                    Code::E2010,
+                    np.span,
+                    "a node port is between 30000 and 32767",
+                )
+                .label("out of the default node-port range")
+                .help("leave it out and Kubernetes assigns one"),
+            );
+        }
+        if service_type == "ClusterIP" {
+            diags.push(
+                Diagnostic::new(
+                    Code::E2038,
+                    np.span,
+                    "a node port needs `service_type = \"NodePort\"` (or \"LoadBalancer\")",
+                )
+                .label("a ClusterIP Service has no node ports")
+                .help("set `service_type = \"NodePort\"`, per env if only some envs expose it"),
+            );
+        }
+    }
+    for field in [v.expose(), v.load_balancer()] {
+        for (label, ev) in field.into_iter().flat_map(Value::entries) {
+            if !ports.contains(label) {
+                unknown_port(&d.id.name, label, ev.span, ports, diags);
+            }
+        }
+    }
+}
+
+/// A cronjob's `schedule`, and a schedule on anything else (E2025).
+fn schedule(d: &Decl, diags: &mut Diagnostics) {
+    let v = d.service();
     let workload = v.workload_kind();
     match (workload, v.schedule()) {
         (Workload::CronJob, None) => diags.push(
@@ -148,6 +168,12 @@ pub fn service(d: &Decl, env_kind: Option<EnvKind>, diags: &mut Diagnostics) {
         ),
         _ => {}
     }
+}
+
+/// A ReadWriteOnce volume on a deployment with several replicas (E2020).
+fn shared_volumes(d: &Decl, diags: &mut Diagnostics) {
+    let v = d.service();
+    let workload = v.workload_kind();
     let replicas = v.replicas().and_then(Value::as_int).unwrap_or(1);
     if workload == Workload::Deployment && replicas > 1 {
         for (name, vol) in v.volume_entries() {
@@ -165,11 +191,6 @@ pub fn service(d: &Decl, env_kind: Option<EnvKind>, diags: &mut Diagnostics) {
             }
         }
     }
-    security(v.security(), diags);
-    for (_, c) in v.extra_containers() {
-        security(c.security(), diags);
-    }
-    super::containers::check(d, diags);
 }
 
 fn security(s: Option<&Value>, diags: &mut Diagnostics) {
