@@ -39,8 +39,8 @@ pub fn key_error(key: &str) -> Option<String> {
 /// Static checks of one config in one env (or in none).
 pub fn check(d: &Decl, diags: &mut Diagnostics) {
     let files = d
-        .value
-        .get("files")
+        .config()
+        .files()
         .map(Value::entries_in_order)
         .unwrap_or_default();
     for (key, v) in files {
@@ -107,14 +107,10 @@ pub fn read_files(host: &dyn Host, root: &Path, envs: &mut [EnvModel], diags: &m
                 continue;
             };
             for v in files.values_mut() {
-                let V::Call { func, args, .. } = &v.kind else {
+                let ConfigEntry::File(f) = ConfigEntry::of(v) else {
                     continue;
                 };
-                if &**func != "file" {
-                    continue;
-                }
-                let Some(path) = args.get("path").and_then(Value::as_str).map(str::to_string)
-                else {
+                let Some(path) = f.path().and_then(Value::as_str).map(str::to_string) else {
                     continue;
                 };
                 let span = v.span;

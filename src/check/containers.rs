@@ -8,20 +8,20 @@
 //! no probes or ports on init containers (Kubernetes refuses them).
 
 use crate::diag::{suggest, Code, Diagnostic, Diagnostics};
-use crate::model::{extra_containers, ContainerRole, Decl, Value};
+use crate::model::{ContainerRole, Decl, Value};
 use crate::names;
 use std::collections::BTreeMap;
 
 /// Check the main container and every init container of a service.
 pub fn check(d: &Decl, diags: &mut Diagnostics) {
-    env_vars(d.value.get("env_vars"), diags);
-    for (_, c) in extra_containers(&d.value) {
-        env_vars(c.get("env_vars"), diags);
+    env_vars(d.service().env_vars(), diags);
+    for (_, c) in d.service().extra_containers() {
+        env_vars(c.env_vars(), diags);
     }
     pod_containers(d, diags);
     for (name, vol) in d
-        .value
-        .get("volumes")
+        .service()
+        .volumes()
         .map(Value::entries_in_order)
         .unwrap_or_default()
     {
@@ -41,28 +41,22 @@ pub fn check(d: &Decl, diags: &mut Diagnostics) {
 
 /// Init containers and sidecars against the pod they join (E2039).
 fn pod_containers(d: &Decl, diags: &mut Diagnostics) {
-    let v = &d.value;
+    let v = d.service();
     let main = v
-        .get("container_name")
+        .container_name()
         .and_then(Value::as_str)
         .map(str::to_string)
         .unwrap_or_else(|| crate::names::k8s_name(&d.id.name));
-    let labels: Vec<String> = v
-        .get("ports")
-        .map(|p| p.entries().map(|(k, _)| k.clone()).collect())
-        .unwrap_or_default();
-    let volumes: Vec<String> = v
-        .get("volumes")
-        .map(|p| p.entries().map(|(k, _)| k.clone()).collect())
-        .unwrap_or_default();
+    let labels: Vec<String> = v.port_entries().map(|(k, _)| k.clone()).collect();
+    let volumes: Vec<String> = v.volume_entries().map(|(k, _)| k.clone()).collect();
     let mut names: BTreeMap<String, crate::Span> = BTreeMap::new();
     let mut served: BTreeMap<String, crate::Span> = BTreeMap::new();
-    for (role, c) in extra_containers(v) {
+    for (role, c) in v.extra_containers() {
         let field = match role {
             ContainerRole::Init => "init_containers",
             ContainerRole::Sidecar => "sidecars",
         };
-        if let Some(n) = c.get("name") {
+        if let Some(n) = c.name() {
             let name = n.as_str().unwrap_or("");
             if name == main {
                 diags.push(
@@ -80,8 +74,13 @@ fn pod_containers(d: &Decl, diags: &mut Diagnostics) {
             }
         }
         if role == ContainerRole::Init {
-            for f in ["ports", "readiness", "liveness", "startup"] {
-                let Some(x) = c.get(f) else { continue };
+            for (f, x) in [
+                ("ports", c.ports()),
+                ("readiness", c.readiness()),
+                ("liveness", c.liveness()),
+                ("startup", c.startup()),
+            ] {
+                let Some(x) = x else { continue };
                 if f == "ports" && x.as_list().is_empty() {
                     continue;
                 }
@@ -98,7 +97,7 @@ fn pod_containers(d: &Decl, diags: &mut Diagnostics) {
                 );
             }
         }
-        for p in c.get("ports").map(Value::as_list).unwrap_or(&[]) {
+        for p in c.ports().map(Value::as_list).unwrap_or(&[]) {
             let Some(label) = p.as_str() else { continue };
             if !labels.iter().any(|l| l == label) {
                 let help = suggest::did_you_mean(label, &labels).unwrap_or_else(|| {
@@ -128,11 +127,7 @@ fn pod_containers(d: &Decl, diags: &mut Diagnostics) {
                 }
             }
         }
-        for (volume, path) in c
-            .get("mounts")
-            .map(Value::entries_in_order)
-            .unwrap_or_default()
-        {
+        for (volume, path) in c.mounts().map(Value::entries_in_order).unwrap_or_default() {
             if !volumes.iter().any(|x| x == volume) {
                 let help = suggest::did_you_mean(volume, &volumes).unwrap_or_else(|| {
                     format!("declare it in the service's `volumes` (e.g. `{volume} = scratch(mount = \"/…\")`)")

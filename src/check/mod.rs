@@ -21,6 +21,7 @@ pub use crate::program::{self, types};
 use crate::diag::{suggest, Code, Diagnostic, Diagnostics, Severity};
 use crate::eval::Evaluator;
 use crate::load::Loaded;
+use crate::model::view;
 use crate::model::{DeclRef, EnvModel, Fields, Value, V};
 use crate::syntax::ast::DeclKind;
 use program::Program;
@@ -358,7 +359,7 @@ fn eval_env_with(
     diags.extend(ev.into_diagnostics().into_sorted());
 
     // `include`: deploy only these (images follow the services that use them).
-    let included: Option<BTreeSet<DeclRef>> = env.get("include").map(|l| {
+    let included: Option<BTreeSet<DeclRef>> = view::Env::of(&env).include().map(|l| {
         l.as_list()
             .iter()
             .filter_map(|v| match &v.kind {
@@ -385,7 +386,9 @@ fn eval_env_with(
                     )
                     .label(format!("reference to `{}`", e.to.name))
                     .secondary(
-                        env.get("include").map_or(decl.name.span, |i| i.span),
+                        view::Env::of(&env)
+                            .include()
+                            .map_or(decl.name.span, |i| i.span),
                         "the env's `include` list",
                     )
                     .help(format!(
@@ -407,12 +410,12 @@ fn eval_env_with(
     }
     let mut used_images: BTreeSet<String> = BTreeSet::new();
     for s in services.values() {
-        if let Some(V::Decl(d)) = s.value.get("image").map(|i| &i.kind) {
-            used_images.insert(d.name.clone());
-        }
-        for (_, c) in crate::model::extra_containers(&s.value) {
-            if let Some(V::Decl(d)) = c.get("image").map(|i| &i.kind) {
-                used_images.insert(d.name.clone());
+        let svc = s.service();
+        let images =
+            std::iter::once(svc.image()).chain(svc.extra_containers().map(|(_, c)| c.image()));
+        for image in images.flatten() {
+            if let Some(view::ImageUse::Built(name)) = view::ImageUse::of(image) {
+                used_images.insert(name.to_string());
             }
         }
     }
@@ -452,7 +455,7 @@ fn eval_env_with(
         .collect();
 
     let mut env = env;
-    let any_host = services.values().any(|s| s.value.get("host").is_some());
+    let any_host = services.values().any(|s| s.service().host().is_some());
     if let V::Record(m) = &mut env.kind {
         if m.get("routing").is_none_or(|v| matches!(v.kind, V::None)) {
             let r = if any_host { "ingress" } else { "none" };

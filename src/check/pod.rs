@@ -2,7 +2,8 @@
 //! (E2036), `pre_stop` / `post_start` (E2037), `revision_history_limit`.
 
 use crate::diag::{Code, Diagnostic, Diagnostics};
-use crate::model::{Decl, V};
+use crate::model::view::{Hook, Probe};
+use crate::model::Decl;
 use crate::names;
 
 /// Labels shipc sets itself: a `k8s_labels` entry may not replace them
@@ -16,8 +17,8 @@ const OWN_LABELS: &[&str] = &[
 
 /// Check one service's pod details.
 pub fn service(d: &Decl, diags: &mut Diagnostics) {
-    let v = &d.value;
-    if let Some(labels) = v.get("k8s_labels") {
+    let v = d.service();
+    if let Some(labels) = v.k8s_labels() {
         for (k, val) in labels.entries() {
             let problem = names::label_key(k)
                 .err()
@@ -36,34 +37,32 @@ pub fn service(d: &Decl, diags: &mut Diagnostics) {
             }
         }
     }
-    for hook in ["pre_stop", "post_start"] {
-        let Some(h) = v.get(hook) else {
+    for (hook, h) in [("pre_stop", v.pre_stop()), ("post_start", v.post_start())] {
+        let Some(h) = h else {
             continue;
         };
-        if let V::Call { func, args, .. } = &h.kind {
-            if matches!(&**func, "tcp" | "grpc") {
-                diags.push(
-                    Diagnostic::new(
-                        Code::E2037,
-                        h.span,
-                        format!("`{hook}` cannot be a `{func}()` check"),
-                    )
-                    .label("a probe, not an action")
-                    .help("a hook runs `exec([…])`, sends `http(path, port)`, or `sleep(5s)`"),
-                );
-            }
+        if let Some(Hook::Unsupported(func)) = Hook::of(h) {
+            diags.push(
+                Diagnostic::new(
+                    Code::E2037,
+                    h.span,
+                    format!("`{hook}` cannot be a `{func}()` check"),
+                )
+                .label("a probe, not an action")
+                .help("a hook runs `exec([…])`, sends `http(path, port)`, or `sleep(5s)`"),
+            );
+        }
+        if let Some(p) = Probe::of(h) {
+            let t = p.timings();
             let timing = [
-                "delay",
-                "period",
-                "timeout",
-                "failure_threshold",
-                "success_threshold",
+                ("delay", t.delay),
+                ("period", t.period),
+                ("timeout", t.timeout),
+                ("failure_threshold", t.failure_threshold),
+                ("success_threshold", t.success_threshold),
             ];
-            if let Some(t) = timing
-                .iter()
-                .find(|t| args.get(t).is_some_and(|x| !matches!(x.kind, V::None)))
-            {
-                let span = args.get(t).map_or(h.span, |x| x.span);
+            if let Some((t, x)) = timing.iter().find(|(_, x)| x.is_some()) {
+                let span = x.map_or(h.span, |x| x.span);
                 diags.push(
                     Diagnostic::new(Code::E2037, span, format!("a hook has no `{t}`"))
                         .label("probe timing")
@@ -72,7 +71,7 @@ pub fn service(d: &Decl, diags: &mut Diagnostics) {
             }
         }
     }
-    if let Some(r) = v.get("revision_history_limit") {
+    if let Some(r) = v.revision_history_limit() {
         if r.as_int()
             .is_some_and(|n| !(0..=i64::from(i32::MAX)).contains(&n))
         {

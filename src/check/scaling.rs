@@ -2,18 +2,19 @@
 //! `autoscale` (E2033), `disruption` (E2034), `tolerations` (E2035).
 
 use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::model::view::{Autoscale, Disruption, Resources, Toleration, Workload};
 use crate::model::{Decl, Value, V};
 
 /// Check one service's `autoscale`, `disruption` and `tolerations`.
 pub fn service(d: &Decl, diags: &mut Diagnostics) {
-    let v = &d.value;
-    if let Some(a) = v.get("autoscale") {
+    let v = d.service();
+    if let Some(a) = v.autoscale() {
         autoscale(d, a, diags);
     }
-    if let Some(b) = v.get("disruption") {
+    if let Some(b) = v.disruption() {
         disruption(b, diags);
     }
-    for t in v.get("tolerations").map(Value::as_list).unwrap_or(&[]) {
+    for t in v.tolerations().map(Value::as_list).unwrap_or(&[]) {
         toleration(t, diags);
     }
 }
@@ -26,7 +27,7 @@ fn defaulted(d: &Decl, v: &Value) -> bool {
 }
 
 fn autoscale(d: &Decl, a: &Value, diags: &mut Diagnostics) {
-    if let Some(r) = d.value.get("replicas").filter(|r| !defaulted(d, r)) {
+    if let Some(r) = d.service().replicas().filter(|r| !defaulted(d, r)) {
         diags.push(
             Diagnostic::new(
                 Code::E2033,
@@ -39,11 +40,14 @@ fn autoscale(d: &Decl, a: &Value, diags: &mut Diagnostics) {
         );
     }
     let workload = d
-        .value
-        .get("workload")
+        .service()
+        .workload()
         .and_then(Value::as_str)
         .unwrap_or("deployment");
-    if matches!(workload, "job" | "cronjob") {
+    if matches!(
+        d.service().workload_kind(),
+        Workload::Job | Workload::CronJob
+    ) {
         diags.push(
             Diagnostic::new(
                 Code::E2033,
@@ -54,7 +58,8 @@ fn autoscale(d: &Decl, a: &Value, diags: &mut Diagnostics) {
             .help("autoscale a `deployment` or `statefulset`, or remove `autoscale`"),
         );
     }
-    if let Some(r) = a.get("replicas") {
+    let a_view = Autoscale::of(a);
+    if let Some(r) = a_view.replicas() {
         if let V::Range(lo, _) = &r.kind {
             if lo.as_int().is_some_and(|n| n < 1) {
                 diags.push(
@@ -67,8 +72,17 @@ fn autoscale(d: &Decl, a: &Value, diags: &mut Diagnostics) {
     }
     // Utilisation is measured against the requests: without one the
     // autoscaler cannot compute it and never scales.
-    for (target, resource) in [("cpu", "cpu"), ("memory", "memory")] {
-        let Some(t) = a.get(target) else {
+    let resources = d.service().resources().map(Resources::of);
+    for (target, t, requested) in [
+        ("cpu", a_view.cpu(), resources.and_then(Resources::cpu)),
+        (
+            "memory",
+            a_view.memory(),
+            resources.and_then(Resources::memory),
+        ),
+    ] {
+        let resource = target;
+        let Some(t) = t else {
             continue;
         };
         if pct(t).is_some_and(|p| p <= 0.0) {
@@ -81,11 +95,7 @@ fn autoscale(d: &Decl, a: &Value, diags: &mut Diagnostics) {
                 .label("must be above 0%"),
             );
         }
-        let requested = d
-            .value
-            .get("resources")
-            .and_then(|r| r.get(resource))
-            .is_some();
+        let requested = requested.is_some();
         if !requested {
             diags.push(
                 Diagnostic::new(
@@ -118,8 +128,10 @@ fn pct(v: &Value) -> Option<f64> {
 }
 
 fn disruption(b: &Value, diags: &mut Diagnostics) {
-    let min = b.get("min_available");
-    let max = b.get("max_unavailable");
+    let (min, max) = (
+        Disruption::of(b).min_available(),
+        Disruption::of(b).max_unavailable(),
+    );
     match (min, max) {
         (Some(_), Some(m)) => diags.push(
             Diagnostic::new(
@@ -153,24 +165,25 @@ fn disruption(b: &Value, diags: &mut Diagnostics) {
 }
 
 fn toleration(t: &Value, diags: &mut Diagnostics) {
-    let op = t.get("operator").and_then(Value::as_str).unwrap_or("Equal");
-    if op == "Exists" && t.get("value").is_some() {
-        let span = t.get("value").map_or(t.span, |v| v.span);
+    let tv = Toleration::of(t);
+    let op = tv.operator().and_then(Value::as_str).unwrap_or("Equal");
+    if op == "Exists" && tv.value().is_some() {
+        let span = tv.value().map_or(t.span, |v| v.span);
         diags.push(
             Diagnostic::new(Code::E2035, span, "an `Exists` toleration has no value")
                 .label("ignored by Kubernetes, refused by the API")
                 .help("remove `value`, or use `operator = \"Equal\"`"),
         );
     }
-    if op == "Equal" && t.get("key").is_none() {
+    if op == "Equal" && tv.key().is_none() {
         diags.push(
             Diagnostic::new(Code::E2035, t.span, "an `Equal` toleration needs a `key`")
                 .label("no key")
                 .help("name the taint's key, or tolerate every taint with `operator = \"Exists\"`"),
         );
     }
-    if t.get("seconds").is_some() && t.get("effect").and_then(Value::as_str) != Some("NoExecute") {
-        let span = t.get("seconds").map_or(t.span, |v| v.span);
+    if tv.seconds().is_some() && tv.effect().and_then(Value::as_str) != Some("NoExecute") {
+        let span = tv.seconds().map_or(t.span, |v| v.span);
         diags.push(
             Diagnostic::new(
                 Code::E2035,

@@ -12,7 +12,8 @@
 
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::dev::{context_relative, has_restart, restart_entrypoint};
-use crate::model::{Decl, EnvModel, Value, V};
+use crate::model::view::LiveUpdateStep;
+use crate::model::{Decl, EnvModel, Value};
 use crate::source::Span;
 
 /// Check a tilt env's images: E4002, E4003.
@@ -30,12 +31,8 @@ pub fn check(env: &EnvModel, diags: &mut Diagnostics) {
                 );
             }
         }
-        let context = img
-            .value
-            .get("context")
-            .and_then(Value::as_str)
-            .unwrap_or(".");
-        for p in img.value.get("ignore").map(Value::as_list).unwrap_or(&[]) {
+        let context = img.image().context().and_then(Value::as_str).unwrap_or(".");
+        for p in img.image().ignore().map(Value::as_list).unwrap_or(&[]) {
             let Some(s) = p.as_str() else { continue };
             if context_relative(s, context).is_none() {
                 diags.push(
@@ -55,10 +52,10 @@ pub fn check(env: &EnvModel, diags: &mut Diagnostics) {
 }
 
 fn restart_span(img: &Decl) -> Option<Span> {
-    img.value
-        .get("live_update")?
+    img.image()
+        .live_update()?
         .as_list()
         .iter()
-        .find(|s| matches!(&s.kind, V::Call { func, .. } if &**func == "restart"))
+        .find(|s| matches!(LiveUpdateStep::of(s), Some(LiveUpdateStep::Restart)))
         .map(|s| s.span)
 }

@@ -331,7 +331,7 @@ fn hook(h: &Value, d: &Decl) -> Option<LifecycleHandler> {
             sleep: Some(SleepAction { seconds: s }),
             ..LifecycleHandler::default()
         }),
-        Hook::Unsupported => None,
+        Hook::Unsupported(_) => None,
     }
 }
 

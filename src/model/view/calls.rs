@@ -200,9 +200,10 @@ pub enum Hook<'a> {
     Http(HttpProbe<'a>),
     /// `sleep(d)`.
     Sleep(SleepHook<'a>),
-    /// `grpc(…)` or `tcp(…)`: Kubernetes has no such handler (the checker
-    /// refuses them; a hook of this kind lowers to nothing).
-    Unsupported,
+    /// `grpc(…)` or `tcp(…)` (the function's name): Kubernetes has no such
+    /// handler (the checker refuses them; a hook of this kind lowers to
+    /// nothing).
+    Unsupported(&'a str),
 }
 
 impl<'a> Hook<'a> {
@@ -214,7 +215,8 @@ impl<'a> Hook<'a> {
         Some(match Probe::of(v)? {
             Probe::Exec(e) => Hook::Exec(e),
             Probe::Http(h) => Hook::Http(h),
-            Probe::Grpc(_) | Probe::Tcp(_) => Hook::Unsupported,
+            Probe::Grpc(_) => Hook::Unsupported("grpc"),
+            Probe::Tcp(_) => Hook::Unsupported("tcp"),
         })
     }
 }
