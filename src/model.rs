@@ -384,7 +384,7 @@ impl EnvModel {
     /// The env's name as a label value (`prod_eu` → `prod-eu`): the
     /// `ship.dev/env` label, Flux object names, release records.
     pub fn label(&self) -> String {
-        self.name.replace('_', "-")
+        crate::names::k8s_name(&self.name)
     }
 
     /// The env's delivery kind. The checker admits only the union's

@@ -164,8 +164,8 @@ fn env_var_checks(owner: &str, vars: Option<&Value>, out: &mut Vec<Diagnostic>) 
                     .label(format!("`{word}` in the name: this looks like a secret"))
                     .help(format!(
                         "reference a Secret: `{name} = secret(\"{}-secrets\", \"{}\")`",
-                        owner.replace('_', "-"),
-                        name.to_ascii_lowercase().replace('_', "-")
+                        crate::names::k8s_name(owner),
+                        crate::names::k8s_name(&name.to_ascii_lowercase())
                     )),
                 );
                 continue;
