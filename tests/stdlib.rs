@@ -315,3 +315,34 @@ fn every_field_a_view_reads_exists_in_the_prelude() {
         "views read fields the prelude lacks: {missing:?}"
     );
 }
+
+/// The stdlib's trees embedded in the binary are those of the stdlib's
+/// text (`SHIPC_WRITE_STDLIB_AST=1` rewrites them), and loading uses them:
+/// the same program either way.
+#[test]
+#[allow(clippy::disallowed_methods)] // writes the embedded file on request
+fn the_embedded_stdlib_trees_are_current() {
+    let mut sources = shipc::SourceMap::new();
+    let files: Vec<_> = shipc::load::STDLIB
+        .iter()
+        .map(|(name, text)| {
+            let id = sources.add(format!("<std>/{name}").into(), (*text).to_string(), true);
+            let file = sources.get(id).expect("added");
+            shipc::syntax::parse(file).unwrap_or_else(|d| panic!("stdlib parses: {d:?}"))
+        })
+        .collect();
+    let fresh = shipc::load::stdlib::serialize(files);
+    let path = common::root().join("stdlib/ship/stdlib.ast");
+    if std::env::var_os("SHIPC_WRITE_STDLIB_AST").is_some() {
+        std::fs::write(&path, &fresh).expect("writes stdlib.ast");
+        return;
+    }
+    assert!(
+        fresh == shipc::load::stdlib::embedded_bytes(),
+        "stdlib/ship/stdlib.ast is not the stdlib's parse: run `SHIPC_WRITE_STDLIB_AST=1 cargo test --test stdlib` and commit it"
+    );
+    assert!(
+        shipc::load::stdlib::in_use(),
+        "loading uses the embedded trees"
+    );
+}

@@ -3,7 +3,7 @@
 use crate::source::{FileId, Span};
 
 /// One parsed `.ship` file.
-#[derive(Debug, Clone)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone)]
 pub struct File {
     /// Which file.
     pub file: FileId,
@@ -12,7 +12,7 @@ pub struct File {
 }
 
 /// A name with its span.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq, Eq)]
 pub struct Ident {
     /// The text.
     pub name: String,
@@ -21,7 +21,7 @@ pub struct Ident {
 }
 
 /// A top-level item.
-#[derive(Debug, Clone)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone)]
 pub enum Item {
     /// `import "path"` or `import std.x`.
     Import(Import),
@@ -42,7 +42,7 @@ pub enum Item {
 }
 
 /// An import.
-#[derive(Debug, Clone)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone)]
 pub struct Import {
     /// What is imported.
     pub target: ImportTarget,
@@ -51,7 +51,7 @@ pub struct Import {
 }
 
 /// The target of an import.
-#[derive(Debug, Clone)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone)]
 pub enum ImportTarget {
     /// A file or folder, relative to the importing file.
     Path(String, Span),
@@ -60,7 +60,7 @@ pub enum ImportTarget {
 }
 
 /// `let NAME = expr`.
-#[derive(Debug, Clone)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone)]
 pub struct Let {
     /// The name.
     pub name: Ident,
@@ -71,7 +71,7 @@ pub struct Let {
 }
 
 /// `type NAME = T`.
-#[derive(Debug, Clone)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone)]
 pub struct TypeDecl {
     /// The name.
     pub name: Ident,
@@ -82,7 +82,7 @@ pub struct TypeDecl {
 }
 
 /// A template or function parameter.
-#[derive(Debug, Clone)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone)]
 pub struct Param {
     /// The name.
     pub name: Ident,
@@ -97,7 +97,7 @@ pub struct Param {
 }
 
 /// `from NAME(args)`.
-#[derive(Debug, Clone)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone)]
 pub struct FromClause {
     /// The template.
     pub name: Ident,
@@ -108,7 +108,7 @@ pub struct FromClause {
 }
 
 /// `template NAME(params) from … { body }`.
-#[derive(Debug, Clone)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone)]
 pub struct Template {
     /// The name.
     pub name: Ident,
@@ -123,7 +123,7 @@ pub struct Template {
 }
 
 /// `fn NAME(params) -> T`.
-#[derive(Debug, Clone)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone)]
 pub struct FnDecl {
     /// The name.
     pub name: Ident,
@@ -136,7 +136,7 @@ pub struct FnDecl {
 }
 
 /// `policy { … }` / `project { … }`.
-#[derive(Debug, Clone)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone)]
 pub struct Block {
     /// The body.
     pub body: Body,
@@ -147,7 +147,9 @@ pub struct Block {
 }
 
 /// The declaration kinds with a name and a body.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    serde::Serialize, serde::Deserialize, Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash,
+)]
 pub enum DeclKind {
     /// `image`.
     Image,
@@ -186,7 +188,7 @@ impl DeclKind {
 }
 
 /// `service NAME from t(…) { … }` and the other kinds.
-#[derive(Debug, Clone)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone)]
 pub struct Decl {
     /// Which kind.
     pub kind: DeclKind,
@@ -211,7 +213,7 @@ impl Decl {
 }
 
 /// `{ entries }`.
-#[derive(Debug, Clone)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone)]
 pub struct Body {
     /// Entries in source order.
     pub entries: Vec<Entry>,
@@ -220,7 +222,7 @@ pub struct Body {
 }
 
 /// How an entry was written.
-#[derive(Debug, Clone)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone)]
 pub enum EntryKind {
     /// `a.b = v`.
     Assign,
@@ -231,7 +233,7 @@ pub enum EntryKind {
 }
 
 /// One `path = value` entry of a body.
-#[derive(Debug, Clone)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone)]
 pub struct Entry {
     /// How it was written.
     pub kind: EntryKind,
@@ -244,7 +246,7 @@ pub struct Entry {
 }
 
 /// A field name or a quoted key.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq, Eq)]
 pub struct Key {
     /// The text (unquoted).
     pub name: String,
@@ -253,7 +255,7 @@ pub struct Key {
 }
 
 /// A type expression.
-#[derive(Debug, Clone)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone)]
 pub enum TypeExpr {
     /// `String`, `Service`, an alias.
     Named(Ident),
@@ -290,7 +292,7 @@ impl TypeExpr {
 }
 
 /// A field of a record type.
-#[derive(Debug, Clone)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone)]
 pub struct FieldType {
     /// The name.
     pub name: Ident,
@@ -307,7 +309,7 @@ pub struct FieldType {
 }
 
 /// An expression with its span.
-#[derive(Debug, Clone)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone)]
 pub struct Expr {
     /// What it is.
     pub kind: ExprKind,
@@ -316,7 +318,7 @@ pub struct Expr {
 }
 
 /// Binary operators.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BinOp {
     /// `||`
     Or,
@@ -347,7 +349,7 @@ impl BinOp {
 }
 
 /// Expression forms.
-#[derive(Debug, Clone)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone)]
 pub enum ExprKind {
     /// A string with interpolations.
     Str(Vec<StrPart>),
@@ -378,7 +380,7 @@ pub enum ExprKind {
 }
 
 /// A piece of a string literal.
-#[derive(Debug, Clone)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone)]
 pub enum StrPart {
     /// Literal text (escapes resolved).
     Lit(String),
@@ -387,7 +389,7 @@ pub enum StrPart {
 }
 
 /// A call or template argument.
-#[derive(Debug, Clone)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone)]
 pub struct Arg {
     /// `name = …` for a named argument.
     pub name: Option<Ident>,

@@ -8,6 +8,8 @@
 //! not cascade into unknown-name errors.
 //! Codes owned: E0007, E1004–E1007 (plus the syntax codes of each file).
 
+pub mod stdlib;
+
 use crate::diag::{suggest, Code, Diagnostic, Diagnostics};
 use crate::source::{FileId, SourceMap, Span};
 use crate::syntax::{self, ast};
@@ -87,10 +89,13 @@ impl Host for MemoryHost {
 /// The embedded stdlib: (module, file name, text). Files named `prelude*` are
 /// global; others are the module `std.<stem>`.
 pub const STDLIB: &[(&str, &str)] = &[
-    ("prelude.ship", include_str!("../stdlib/ship/prelude.ship")),
+    (
+        "prelude.ship",
+        include_str!("../../stdlib/ship/prelude.ship"),
+    ),
     (
         "security.ship",
-        include_str!("../stdlib/ship/security.ship"),
+        include_str!("../../stdlib/ship/security.ship"),
     ),
 ];
 
@@ -198,6 +203,11 @@ pub fn load_stdlib(loaded: &mut Loaded, diags: &mut Diagnostics) {
 }
 
 fn load_stdlib_with(loaded: &mut Loaded, diags: &mut Diagnostics, cache: Option<&ParseCache>) {
+    // The trees parsed when shipc was built, when they are of this text
+    // and the stdlib's files get the ids they were parsed with.
+    let mut embedded = stdlib::embedded()
+        .filter(|_| loaded.sources.files().is_empty())
+        .map(Vec::into_iter);
     for (name, text) in STDLIB {
         let id = loaded.sources.add(
             PathBuf::from(format!("<std>/{name}")),
@@ -208,6 +218,14 @@ fn load_stdlib_with(loaded: &mut Loaded, diags: &mut Diagnostics, cache: Option<
             .strip_suffix(".ship")
             .filter(|n| !n.starts_with("prelude"))
             .map(str::to_string);
+        if let Some(ast) = embedded.as_mut().and_then(Iterator::next) {
+            loaded.files.push(LoadedFile {
+                ast,
+                std_module,
+                stdlib: true,
+            });
+            continue;
+        }
         if let Some(file) = loaded.sources.get(id) {
             match parse_file(cache, file) {
                 Ok(ast) => loaded.files.push(LoadedFile {
