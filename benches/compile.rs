@@ -168,6 +168,16 @@ fn instructions(dir: &Path, out: &Path) -> Option<u64> {
     })
 }
 
+/// The folder name `SHIPC_BENCH_DUMP` keeps a workload's project under:
+/// one per workload (they would overwrite each other's `main.ship`).
+fn dump_name(workload: &str) -> &'static str {
+    if workload.starts_with("synthetic") {
+        "synthetic"
+    } else {
+        "like-for-like"
+    }
+}
+
 fn main() {
     let args: Vec<usize> = std::env::args()
         .skip(1)
@@ -208,10 +218,11 @@ fn main() {
                 .join(format!("shipc-bench-project-{}-{n}", std::process::id()));
             let dump = std::env::var_os("SHIPC_BENCH_DUMP").map(std::path::PathBuf::from);
             for (name, text) in files_of(n) {
-                // SHIPC_BENCH_DUMP=DIR also keeps the project, to time the CLI on it.
+                // SHIPC_BENCH_DUMP=DIR also keeps the project (DIR/synthetic-nN,
+                // DIR/like-for-like-nN), to time the CLI on it.
                 for d in dump
                     .iter()
-                    .map(|d| d.join(format!("n{n}")))
+                    .map(|d| d.join(format!("{}-n{n}", dump_name(workload))))
                     .chain([project.clone()])
                 {
                     let p = d.join(format!("ship/{name}"));
@@ -223,7 +234,11 @@ fn main() {
             let lock = lock_text(&host);
             std::fs::write(project.join("ship.lock"), &lock).unwrap();
             if let Some(d) = &dump {
-                std::fs::write(d.join(format!("n{n}/ship.lock")), &lock).unwrap();
+                std::fs::write(
+                    d.join(format!("{}-n{n}/ship.lock", dump_name(workload))),
+                    &lock,
+                )
+                .unwrap();
             }
             for (place, base) in &places {
                 let base = base.join(format!("shipc-bench-compile-{}", std::process::id()));
