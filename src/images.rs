@@ -94,11 +94,7 @@ impl Images {
             .image_sites()
             .into_iter()
             .map(|s| {
-                let reference = match ImageUse::of(s.image) {
-                    Some(ImageUse::Built(name)) => env.image_repository(name),
-                    Some(ImageUse::External(r, _)) => r.to_string(),
-                    None => String::new(),
-                };
+                let reference = as_written(env, s.image).unwrap_or_default();
                 (s.key(), Deployed::Dev(reference))
             })
             .collect();
@@ -232,8 +228,9 @@ fn by_lock(
     ))
 }
 
-/// The value's image reference as a reader sees it, without resolving.
-pub fn as_written(env: &EnvModel, v: &Value) -> Option<String> {
+/// An image value's reference as written: the bare repository of a built
+/// image, or an external reference as given.
+fn as_written(env: &EnvModel, v: &Value) -> Option<String> {
     match ImageUse::of(v)? {
         ImageUse::Built(name) => Some(env.image_repository(name)),
         ImageUse::External(r, _) => Some(r.to_string()),

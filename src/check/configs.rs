@@ -17,7 +17,9 @@ use std::path::Path;
 /// Kubernetes' limit on a ConfigMap's data (etcd's object size).
 pub const MAX_CONFIG_BYTES: usize = 1024 * 1024;
 
-pub use crate::model::view::{structured_format, Format};
+use crate::model::view::structured_format;
+#[cfg(test)]
+use crate::model::view::Format;
 
 /// Kubernetes' rule for ConfigMap keys (`[-._a-zA-Z0-9]+`, at most 253,
 /// not `.` or `..`).

@@ -249,6 +249,11 @@ pub fn base_name(d: &Decl) -> String {
         .unwrap_or_else(|| crate::names::k8s_name(&d.id.name))
 }
 
+/// A string field's text (empty when unset).
+pub(crate) fn text(v: Option<&Value>) -> String {
+    v.and_then(Value::as_str).unwrap_or("").to_string()
+}
+
 /// A string map field of a record (`annotations`, …).
 pub fn string_map(v: Option<&Value>) -> BTreeMap<String, String> {
     v.map(|m| {

@@ -2,8 +2,8 @@
 //! presets (SPEC §13 exactly), volumes and claims.
 
 use super::volume::{claim_templates, mounts, persistent_volume, volumes};
-use super::{base_name, quantity, seconds, string_map, Body, Context, Object};
-use crate::model::view::{self, EnvValue, Hook, Workload};
+use super::{base_name, quantity, seconds, string_map, text, Body, Context, Object};
+use crate::model::view::{self, port_number, EnvValue, Hook, Workload};
 use crate::model::{ContainerRole, Decl, Value, V};
 use crate::names::k8s_name;
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec, StatefulSet, StatefulSetSpec};
@@ -335,9 +335,6 @@ fn hook(h: &Value, d: &Decl) -> Option<LifecycleHandler> {
     }
 }
 
-/// A port value's number and protocol.
-pub use crate::model::view::port_number;
-
 fn string_list(v: Option<&Value>) -> Option<Vec<String>> {
     v.map(|l| {
         l.as_list()
@@ -345,10 +342,6 @@ fn string_list(v: Option<&Value>) -> Option<Vec<String>> {
             .filter_map(|x| x.as_str().map(str::to_string))
             .collect()
     })
-}
-
-fn text(v: Option<&Value>) -> String {
-    v.and_then(Value::as_str).unwrap_or("").to_string()
 }
 
 fn env_vars(cx: &Context<'_>, v: Option<&Value>) -> Vec<EnvVar> {

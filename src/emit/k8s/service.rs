@@ -1,8 +1,8 @@
 //! Services (ClusterIP and the `-external` LoadBalancer), ServiceAccounts,
 //! and routes for `host` (Ingress, or a Gateway API HTTPRoute).
 
-use super::pod::port_number;
 use super::{Body, Context, Object};
+use crate::model::view::port_number;
 use crate::model::view::{Gateway, Workload};
 use crate::model::{Decl, Value};
 use crate::names::k8s_name;

@@ -2,7 +2,7 @@
 //! emptyDirs, Secrets, ConfigMaps), a statefulset's claim templates and a
 //! deployment's claims.
 
-use super::{quantity, Body, Context, Object};
+use super::{quantity, text, Body, Context, Object};
 use crate::model::view::{self, Volume as VolumeUse, Workload};
 use crate::model::{Decl, Value};
 use crate::names::k8s_name;
@@ -14,10 +14,6 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use std::collections::BTreeMap;
-
-fn text(v: Option<&Value>) -> String {
-    v.and_then(Value::as_str).unwrap_or("").to_string()
-}
 
 /// Whether a service mounts a persistent volume (`volume()`), whose files
 /// must belong to the pod's group for a non-root user to write them.
