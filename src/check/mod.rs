@@ -11,6 +11,7 @@ pub mod constraints;
 pub mod containers;
 pub mod memo;
 pub mod pod;
+pub mod rbac;
 pub mod scaling;
 pub mod tilt;
 

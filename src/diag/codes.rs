@@ -112,6 +112,7 @@ codes! {
     E2039, "invalid-container", Error;
     E2040, "invalid-config", Error;
     E2041, "config-file", Error;
+    E2042, "invalid-access-rule", Error;
     E3001, "dependency-cycle", Error;
     E3002, "excluded-dependency", Error;
     E4001, "object-name-collision", Error;

@@ -11,6 +11,7 @@
 
 pub mod config;
 pub mod pod;
+pub mod rbac;
 pub mod scale;
 pub mod service;
 pub mod volume;
@@ -65,6 +66,16 @@ pub enum Body {
     DisruptionBudget(Box<k8s_openapi::api::policy::v1::PodDisruptionBudget>),
     /// v1 ConfigMap.
     ConfigMap(Box<k8s_openapi::api::core::v1::ConfigMap>),
+    /// rbac.authorization.k8s.io/v1 Role.
+    Role(Box<k8s_openapi::api::rbac::v1::Role>),
+    /// rbac.authorization.k8s.io/v1 RoleBinding.
+    RoleBinding(Box<k8s_openapi::api::rbac::v1::RoleBinding>),
+    /// rbac.authorization.k8s.io/v1 ClusterRole.
+    ClusterRole(Box<k8s_openapi::api::rbac::v1::ClusterRole>),
+    /// rbac.authorization.k8s.io/v1 ClusterRoleBinding.
+    ClusterRoleBinding(Box<k8s_openapi::api::rbac::v1::ClusterRoleBinding>),
+    /// networking.k8s.io/v1 NetworkPolicy.
+    NetworkPolicy(Box<k8s_openapi::api::networking::v1::NetworkPolicy>),
     /// Anything without a k8s-openapi type (the Gateway API HTTPRoute).
     Json(serde_json::Value),
 }
@@ -83,6 +94,11 @@ impl serde::Serialize for Body {
             Body::Autoscaler(o) => o.serialize(s),
             Body::DisruptionBudget(o) => o.serialize(s),
             Body::ConfigMap(o) => o.serialize(s),
+            Body::Role(o) => o.serialize(s),
+            Body::RoleBinding(o) => o.serialize(s),
+            Body::ClusterRole(o) => o.serialize(s),
+            Body::ClusterRoleBinding(o) => o.serialize(s),
+            Body::NetworkPolicy(o) => o.serialize(s),
             Body::Json(o) => o.serialize(s),
         }
     }
@@ -265,7 +281,8 @@ pub fn string_map(v: Option<&Value>) -> BTreeMap<String, String> {
 }
 
 /// Every object of one service in an env, in a stable order: workload,
-/// Services, ServiceAccount, PVCs, route, autoscaler, disruption budget.
+/// Services, ServiceAccount, RBAC, PVCs, route, autoscaler, disruption
+/// budget.
 pub fn service_objects(cx: &Context<'_>, d: &Decl) -> Vec<Object> {
     let mut out = Vec::new();
     let workload = pod::workload(cx, d);
@@ -277,6 +294,7 @@ pub fn service_objects(cx: &Context<'_>, d: &Decl) -> Vec<Object> {
     if d.service().service_account().and_then(Value::as_bool) == Some(true) {
         out.push(service::service_account(cx, d));
     }
+    out.extend(rbac::objects(cx, d));
     out.extend(volume::claims(cx, d));
     out.extend(service::route(cx, d));
     out.extend(scale::autoscaler(cx, d, &workload_kind));

@@ -86,7 +86,7 @@ view! {
         tolerations, affinity, spread, image_pull_policy, image_pull_secrets,
         revision_history_limit, k8s_labels, host_aliases, service_type, node_ports,
         internal, service_annotations, service_labels, session_affinity, pre_stop,
-        post_start,
+        post_start, rules,
     }
 }
 
@@ -195,6 +195,11 @@ view! {
 }
 
 view! {
+    /// One of a service's RBAC `rules`.
+    AccessRule = "AccessRule" { api_groups, resources, verbs, names, cluster }
+}
+
+view! {
     /// A service's `chart` (an external chart it is deployed with).
     ChartRef = "ChartRef" { name, repo, version, values }
 }
@@ -230,6 +235,7 @@ pub const SHAPES: &[Shape] = &[
     Disruption::SHAPE,
     Toleration::SHAPE,
     Affinity::SHAPE,
+    AccessRule::SHAPE,
     ChartRef::SHAPE,
     ImageKeys::SHAPE,
     InfraService::SHAPE,
