@@ -308,6 +308,12 @@ pub struct Edge {
     pub why: String,
     /// The reference's span.
     pub span: Span,
+    /// The container port of `X.port.P` (None: a reference without a
+    /// port, `X.host`, `depends_on`, `image`).
+    pub port: Option<i64>,
+    /// Under `weak()` or through `self`: no ordering (the graph skips it),
+    /// but still traffic (network policies follow it).
+    pub weak: bool,
 }
 
 /// One environment, evaluated.

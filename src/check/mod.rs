@@ -371,7 +371,7 @@ fn eval_env_with(
     });
     let is_in = |d: &DeclRef| included.as_ref().is_none_or(|s| s.contains(d));
     if included.is_some() {
-        for e in &edges {
+        for e in edges.iter().filter(|e| !e.weak) {
             if !matches!(e.to.kind, DeclKind::Image | DeclKind::Config)
                 && is_in(&e.from)
                 && !is_in(&e.to)
@@ -428,7 +428,8 @@ fn eval_env_with(
     let used_configs: BTreeSet<String> = edges
         .iter()
         .filter(|e| {
-            e.to.kind == DeclKind::Config
+            !e.weak
+                && e.to.kind == DeclKind::Config
                 && e.from.kind == DeclKind::Service
                 && services.contains_key(&e.from.name)
         })

@@ -2,7 +2,7 @@
 
 use super::Evaluator;
 use crate::diag::{suggest, Code, Diagnostic};
-use crate::model::{DeclRef, Fields, Value, V};
+use crate::model::{Fields, Value, V};
 use crate::program::types::Ty;
 use crate::source::Span;
 use crate::syntax::ast::{BinOp, DeclKind, Expr, ExprKind, StrPart};
@@ -443,8 +443,8 @@ impl<'p> Evaluator<'p> {
         // linear); the references it resolved are replayed as edges of
         // whichever declaration uses it.
         if let Some(c) = self.let_cache.get(&name).cloned() {
-            for (to, at) in c.targets {
-                self.edge(to, at, false);
+            for e in c.targets {
+                self.edge_to_port(e.to, e.span, e.weak, e.port);
             }
             self.diags.extend(c.diags);
             self.touched.extend(c.touched);
@@ -466,9 +466,9 @@ impl<'p> Evaluator<'p> {
         self.frame.locals = locals;
         self.frame.self_ = self_;
         self.lets_active.pop();
-        let targets: Vec<(DeclRef, Span)> = produced.into_iter().map(|e| (e.to, e.span)).collect();
-        for (to, at) in &targets {
-            self.edge(to.clone(), *at, false);
+        let targets = produced;
+        for e in &targets {
+            self.edge_to_port(e.to.clone(), e.span, e.weak, e.port);
         }
         let touched = std::mem::replace(&mut self.touched, touched_before);
         self.touched.extend(touched.iter().cloned());

@@ -117,7 +117,7 @@ impl Evaluator<'_> {
                 }
                 match info.ports.get(m) {
                     Some((port, number)) => {
-                        self.edge(d.clone(), span, weak);
+                        self.edge_to_port(d.clone(), span, weak, Some(*number));
                         Value::new(
                             V::Addr(Box::new(Address {
                                 target: d,

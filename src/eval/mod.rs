@@ -125,7 +125,7 @@ pub struct Evaluator<'p> {
 #[derive(Debug, Clone)]
 pub(crate) struct LetCached {
     pub(crate) value: Value,
-    pub(crate) targets: Vec<(DeclRef, Span)>,
+    pub(crate) targets: Vec<Edge>,
     pub(crate) diags: Vec<Diagnostic>,
     pub(crate) touched: BTreeSet<DeclRef>,
 }
@@ -403,9 +403,11 @@ impl<'p> Evaluator<'p> {
 
     /// Record an edge from the current declaration.
     fn edge(&mut self, to: DeclRef, span: Span, weak: bool) {
-        if weak || self.weak_depth > 0 {
-            return;
-        }
+        self.edge_to_port(to, span, weak, None);
+    }
+
+    /// Record an edge from the current declaration to a port of `to`.
+    fn edge_to_port(&mut self, to: DeclRef, span: Span, weak: bool, port: Option<i64>) {
         let Some(from) = self.frame.current.clone() else {
             return;
         };
@@ -417,6 +419,8 @@ impl<'p> Evaluator<'p> {
             to,
             why: self.frame.why.clone(),
             span,
+            port,
+            weak: weak || self.weak_depth > 0,
         });
     }
 }

@@ -126,7 +126,7 @@ pub fn build(env: &EnvModel) -> Result<DepGraph, Vec<Diagnostic>> {
     for e in &env.edges {
         // A ConfigMap waits for nothing: the addresses in a config order
         // nothing (a service may name itself in the config it mounts).
-        if e.from.kind == DeclKind::Config {
+        if e.from.kind == DeclKind::Config || e.weak {
             continue;
         }
         let (Some(from), Some(to)) = (at(&e.from), at(&e.to)) else {
