@@ -175,6 +175,7 @@ fn cluster_verbs_against_a_real_api_server() {
     plan_apply_noop_update_history_rollback(&server);
     ownership_conflicts_and_adoption(&server);
     prune_keeps_namespaces_and_volumes(&server);
+    rbac_and_network_policies_apply_and_prune(&server);
     atomic_restores_the_previous_revision(&server);
     status_reports_drift_and_readiness(&server);
     errors_have_codes(&server);
@@ -436,6 +437,108 @@ fn prune_keeps_namespaces_and_volumes(server: &KubeServer) {
     assert!(block(deployment(server, ns, "web")).is_some());
     let (code, out, _) = p.shipc(&["plan", "--env", "prod"]);
     assert_eq!(code, 0, "{out}");
+}
+
+fn rbac_ship(ns: &str, with_rules: bool) -> String {
+    let rules = if with_rules {
+        "  service_account = true\n  rules = [\n    { resources = [\"pods\"], verbs = [\"get\", \"list\"] },\n    { resources = [\"nodes\"], verbs = [\"list\"], cluster = true },\n  ]\n"
+    } else {
+        ""
+    };
+    format!(
+        "project {{ name = \"shop\" }}\n\n\
+         service web {{\n  image = external(\"{WEB}\")\n  port http = 8080\n{rules}}}\n\n\
+         service worker {{\n  image = external(\"{WORKER}\")\n  env_vars {{ WEB = web.port.http.url }}\n}}\n\n\
+         env prod {{\n  kind = helmfile\n  network_policy = \"graph\"\n  cluster {{ context = \"shop-prod\", namespace = \"{ns}\" }}\n}}\n"
+    )
+}
+
+/// Roles, cluster roles (cluster-scoped: no namespace) and NetworkPolicies
+/// apply, read back as no change, and prune like every other object.
+fn rbac_and_network_policies_apply_and_prune(server: &KubeServer) {
+    use k8s_openapi::api::networking::v1::NetworkPolicy;
+    use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, RoleBinding};
+    let ns = "rbac";
+    let p = Project::new(server, "rbac", &rbac_ship(ns, true));
+    let apply = |extra: &[&str]| {
+        let mut args = vec![
+            "apply",
+            "--env",
+            "prod",
+            "--yes",
+            "--skip-verify",
+            "--wait=false",
+        ];
+        args.extend_from_slice(extra);
+        p.shipc(&args)
+    };
+    let (code, _, err) = apply(&[]);
+    assert_eq!(code, 0, "{err}");
+    let found = block(async {
+        let c = server.client().await;
+        let cr: Api<ClusterRole> = Api::all(c.clone());
+        let crb: Api<ClusterRoleBinding> = Api::all(c.clone());
+        let rb: Api<RoleBinding> = Api::namespaced(c.clone(), ns);
+        let np: Api<NetworkPolicy> = Api::namespaced(c, ns);
+        (
+            cr.get_opt("rbac-web").await.unwrap(),
+            crb.get_opt("rbac-web").await.unwrap(),
+            rb.get_opt("web").await.unwrap(),
+            np.get_opt("web").await.unwrap(),
+            np.get_opt("ship-default-deny").await.unwrap(),
+        )
+    });
+    let (cr, crb, rb, np, deny) = found;
+    assert!(cr.is_some() && deny.is_some());
+    assert_eq!(crb.unwrap().subjects.unwrap()[0].name, "web");
+    assert_eq!(rb.unwrap().role_ref.name, "web");
+    let ingress = np.unwrap().spec.unwrap().ingress.unwrap();
+    let from = ingress[0].from.as_ref().unwrap()[0]
+        .pod_selector
+        .clone()
+        .unwrap();
+    assert_eq!(
+        from.match_labels.unwrap()["app.kubernetes.io/instance"],
+        "worker"
+    );
+    let (code, out, err) = p.shipc(&["plan", "--env", "prod"]);
+    assert_eq!(
+        code, 0,
+        "applied RBAC and policies are no change: {out}{err}"
+    );
+
+    // Rollback restores namespaced objects from the record, but cluster
+    // RBAC only ever comes from the source: a record (a Secret in the
+    // namespace) must not be a way to grant cluster-wide rights.
+    let widened = rbac_ship(ns, true).replace(
+        "verbs = [\"list\"], cluster",
+        "verbs = [\"list\", \"watch\"], cluster",
+    );
+    p.write(&widened);
+    let (code, _, err) = apply(&[]);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = p.shipc(&["rollback", "--env", "prod", "--yes", "--wait=false"]);
+    assert_eq!(code, 0, "{err}");
+    let verbs = block(async {
+        let cr: Api<ClusterRole> = Api::all(server.client().await);
+        cr.get("rbac-web").await.unwrap().rules.unwrap()[0]
+            .verbs
+            .clone()
+    });
+    assert_eq!(verbs, ["list", "watch"]);
+    p.write(&rbac_ship(ns, true));
+    let (code, _, err) = apply(&[]);
+    assert_eq!(code, 0, "{err}");
+
+    p.write(&rbac_ship(ns, false));
+    let (code, _, err) = apply(&["--prune"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("deleted    ClusterRole rbac-web"), "{err}");
+    let gone = block(async {
+        let cr: Api<ClusterRole> = Api::all(server.client().await);
+        cr.get_opt("rbac-web").await.unwrap()
+    });
+    assert!(gone.is_none());
 }
 
 fn atomic_restores_the_previous_revision(server: &KubeServer) {

@@ -40,6 +40,7 @@ pub fn service(d: &Decl, env_kind: Option<EnvKind>, diags: &mut Diagnostics) {
     super::scaling::service(d, diags);
     super::pod::service(d, diags);
     super::rbac::service(d, diags);
+    super::network::check(d, diags);
     // Each kind of probe, the service's then its containers'.
     let probe_sets: Vec<[Option<&Value>; 3]> =
         std::iter::once([v.readiness(), v.liveness(), v.startup()])
@@ -229,6 +230,7 @@ pub fn infra(d: &Decl, env_kind: Option<EnvKind>, diags: &mut Diagnostics) {
     for (label, pv) in d.infra().ports().into_iter().flat_map(Value::entries) {
         port_label(label, pv.span, diags);
     }
+    super::network::check(d, diags);
 }
 
 fn k8s_name(d: &Decl, diags: &mut Diagnostics) {

@@ -10,6 +10,7 @@ pub mod configs;
 pub mod constraints;
 pub mod containers;
 pub mod memo;
+pub mod network;
 pub mod pod;
 pub mod rbac;
 pub mod scaling;

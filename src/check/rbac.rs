@@ -112,7 +112,10 @@ const GROUPS: &[Group] = &[
     },
     Group {
         name: "autoscaling",
-        namespaced: &["horizontalpodautoscalers", "horizontalpodautoscalers/status"],
+        namespaced: &[
+            "horizontalpodautoscalers",
+            "horizontalpodautoscalers/status",
+        ],
         cluster: &[],
     },
     Group {
@@ -123,7 +126,12 @@ const GROUPS: &[Group] = &[
     Group {
         name: "networking.k8s.io",
         namespaced: &["networkpolicies", "ingresses", "ingresses/status"],
-        cluster: &["ingressclasses", "ipaddresses", "servicecidrs", "servicecidrs/status"],
+        cluster: &[
+            "ingressclasses",
+            "ipaddresses",
+            "servicecidrs",
+            "servicecidrs/status",
+        ],
     },
     Group {
         name: "rbac.authorization.k8s.io",
@@ -253,9 +261,8 @@ fn resource_name(s: &str) -> bool {
     let ok = |p: Option<&str>| {
         p.is_some_and(|p| {
             !p.is_empty()
-                && p.bytes().all(|b| {
-                    b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.'
-                })
+                && p.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
         })
     };
     ok(parts.next()) && parts.next().is_none_or(|p| ok(Some(p))) && parts.next().is_none()
@@ -294,7 +301,7 @@ fn err(diags: &mut Diagnostics, span: crate::source::Span, msg: String, label: &
     );
 }
 
-fn list<'a>(v: Option<&'a Value>) -> &'a [Value] {
+fn list(v: Option<&Value>) -> &[Value] {
     v.map(Value::as_list).unwrap_or(&[])
 }
 
@@ -305,7 +312,11 @@ fn rule(r: &Value, diags: &mut Diagnostics) {
     let resources = list(a.resources());
     let verbs = list(a.verbs());
     let names = list(a.names());
-    for (field, items) in [("api_groups", groups), ("resources", resources), ("verbs", verbs)] {
+    for (field, items) in [
+        ("api_groups", groups),
+        ("resources", resources),
+        ("verbs", verbs),
+    ] {
         if items.is_empty() {
             let span = match field {
                 "api_groups" => a.api_groups(),
@@ -433,7 +444,10 @@ fn resource(
                     .join(" or ")
             ),
             "wrong API group",
-            format!("`{name}` is in {}: add `\"{g}\"` to `api_groups`", shown_group(g)),
+            format!(
+                "`{name}` is in {}: add `\"{g}\"` to `api_groups`",
+                shown_group(g)
+            ),
         );
         return;
     }

@@ -338,6 +338,9 @@ pub struct GraphArgs {
     /// The env whose graph to print
     #[arg(long)]
     pub env: String,
+    /// Print who may talk to whom instead (the allow-list `network_policy = "graph"` enforces)
+    #[arg(long)]
+    pub traffic: bool,
 }
 
 #[derive(Debug, Args)]

@@ -1,4 +1,4 @@
-//! `shipc graph --env E [--format text|dot|mermaid|json]`.
+//! `shipc graph --env E [--traffic] [--format text|dot|mermaid|json]`.
 
 use super::args::GraphArgs;
 use super::render::Output;
@@ -29,6 +29,22 @@ pub fn run(out: &Output, a: &GraphArgs) -> u8 {
         };
         human.diagnostics(&analysis.loaded.sources, &sorted);
         return 1;
+    }
+    if a.traffic {
+        let Some(env) = analysis.checked.envs.iter().find(|e| e.name == a.env) else {
+            out.tool_error(&format!("no env `{}`", a.env), None);
+            return 1;
+        };
+        let flows = shipc::graph::traffic::flows(env);
+        match format {
+            Format::Json => println!("{}", shipc::graph::traffic::json(env, &flows)),
+            Format::Text => print!("{}", shipc::graph::traffic::render(env, &flows)),
+            Format::Dot | Format::Mermaid => {
+                out.tool_error("`--traffic` prints text or json", None);
+                return 2;
+            }
+        }
+        return 0;
     }
     let Some(g) = analysis.graphs.iter().find(|g| g.env == a.env) else {
         out.tool_error(&format!("no graph for env `{}`", a.env), None);

@@ -166,7 +166,10 @@ impl Release {
         }
         // A rollback applies these objects: each must be this env's, in
         // its namespace (anyone who can write a Secret here could write a
-        // record that names a ClusterRoleBinding).
+        // record that names a ClusterRoleBinding). The cluster-scoped RBAC
+        // objects shipc writes for `cluster = true` rules are recorded (so
+        // a later apply can prune them) but a rollback never applies them
+        // from a record: see `engine::rollback`.
         for a in &r.objects {
             let key = Key::of(&a.object)
                 .ok_or_else(|| bad("an object has no apiVersion, kind or name"))?;
@@ -181,7 +184,8 @@ impl Release {
             let in_namespace = match &key.namespace {
                 Some(ns) => *ns == r.namespace,
                 None => {
-                    key.kind == "Namespace" && key.api_version == "v1" && key.name == r.namespace
+                    (key.kind == "Namespace" && key.api_version == "v1" && key.name == r.namespace)
+                        || cluster_rbac(&key, &r.namespace)
                 }
             };
             if !in_namespace {
@@ -193,6 +197,18 @@ impl Release {
         }
         Ok(r)
     }
+}
+
+/// Whether `key` is a ClusterRole or ClusterRoleBinding of the kind shipc
+/// writes for an env in `namespace` (named `<namespace>-<service>`).
+pub fn cluster_rbac(key: &Key, namespace: &str) -> bool {
+    key.namespace.is_none()
+        && key.api_version == "rbac.authorization.k8s.io/v1"
+        && matches!(key.kind.as_str(), "ClusterRole" | "ClusterRoleBinding")
+        && key
+            .name
+            .strip_prefix(namespace)
+            .is_some_and(|rest| rest.starts_with('-'))
 }
 
 #[cfg(test)]
@@ -247,6 +263,24 @@ mod tests {
         r.objects[0].object["metadata"]["labels"]["ship.dev/env"] = "staging".into();
         let e = Release::from_secret(&r.to_secret().unwrap(), "shop", "prod").unwrap_err();
         assert!(e.contains("ownership labels"), "{e}");
+        // The cluster RBAC shipc writes for the env (`<namespace>-…`) is
+        // recorded, for pruning; rollback never applies it from a record.
+        let mut r = release();
+        r.objects.push(Applied {
+            wave: 1,
+            object: serde_json::json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+                "metadata": {"name": "shop-web", "labels": {"ship.dev/project": "shop", "ship.dev/env": "prod"}}}),
+        });
+        assert!(Release::from_secret(&r.to_secret().unwrap(), "shop", "prod").is_ok());
+        assert!(!cluster_rbac(
+            &Key::new(
+                "rbac.authorization.k8s.io/v1",
+                "ClusterRole",
+                None,
+                "shopping-web"
+            ),
+            "shop"
+        ));
     }
 
     #[test]

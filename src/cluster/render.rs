@@ -172,7 +172,8 @@ pub fn render(
                 k8s::service_objects(cx, svc),
             )
         });
-        for (wave, objs) in configs.chain(services).collect::<Vec<_>>() {
+        let network = std::iter::once((1, k8s::env_objects(cx)));
+        for (wave, objs) in network.chain(configs).chain(services).collect::<Vec<_>>() {
             for o in objs {
                 let Ok(v) = serde_json::to_value(&o.value) else {
                     continue;

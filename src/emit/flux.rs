@@ -215,6 +215,15 @@ fn apps(env: &EnvModel, cx: &k8s::Context<'_>, out: &mut OutputTree) {
         out.add(format!("apps/{file}"), yaml::to_string(&object.value));
         app_files.push(file);
     }
+    let network = k8s::env_objects(cx);
+    if !network.is_empty() {
+        let file = format!("ship-network{}.yaml", env.suffix());
+        out.add(
+            format!("apps/{file}"),
+            yaml::documents(network.iter().map(|o| &o.value)),
+        );
+        app_files.push(file);
+    }
     for svc in env.services.values() {
         let objects = k8s::service_objects(cx, svc);
         let file = format!("{}.yaml", svc.k8s_name);

@@ -93,6 +93,9 @@ pub fn emit(
         for c in env.configs.values() {
             releases.push(with_needs(config_release(env, cx, c, &mut out), &c.id));
         }
+        if let Some(rel) = network_release(env, cx, &mut out) {
+            releases.push(serde_json::Value::Object(rel));
+        }
         for infra in env.infras.values() {
             let rel = infra_release(env, cx, infra, &mut repositories, &mut out);
             releases.push(with_needs(rel, &infra.id));
@@ -239,6 +242,33 @@ fn config_release(
     );
     rel.insert("values".into(), json!([file]));
     rel
+}
+
+/// The env-wide objects (`network_policy = "graph"`) as a release of the
+/// built-in chart, `ship-network`; none when there are none.
+fn network_release(
+    env: &EnvModel,
+    cx: &k8s::Context<'_>,
+    out: &mut OutputTree,
+) -> Option<Map<String, serde_json::Value>> {
+    let objects: Vec<k8s::Body> = k8s::env_objects(cx).into_iter().map(|o| o.value).collect();
+    if objects.is_empty() {
+        return None;
+    }
+    let name = format!("ship-network{}", env.suffix());
+    let values = ChartValues {
+        image: None,
+        objects: &objects,
+    };
+    let file = format!("values/{}/{name}.yaml", env.name);
+    out.add(&file, yaml::to_string(&values));
+    let mut rel = Map::new();
+    rel.insert("name".into(), json!(name));
+    rel.insert("namespace".into(), json!(cx.namespace()));
+    rel.insert("chart".into(), json!("./charts/ship-app"));
+    rel.insert("labels".into(), json!({"ship.dev/kind": "network"}));
+    rel.insert("values".into(), json!([file]));
+    Some(rel)
 }
 
 /// An infra's release at its exact chart version (its repository added to

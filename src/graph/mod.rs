@@ -5,6 +5,7 @@
 //! span. Waves order deployment: a node comes after everything it depends on.
 
 mod render;
+pub mod traffic;
 
 use crate::diag::{Code, Diagnostic};
 use crate::model::{DeclRef, EnvModel};

@@ -10,6 +10,7 @@
 //! naming `file:line`.
 
 pub mod config;
+pub mod network;
 pub mod pod;
 pub mod rbac;
 pub mod scale;
@@ -141,6 +142,8 @@ pub struct Context<'a> {
     namespace: String,
     project_name: String,
     env_label: String,
+    /// The env's traffic (for NetworkPolicies), computed on first use.
+    flows: std::sync::OnceLock<Vec<crate::graph::traffic::Flow>>,
 }
 
 /// The annotation naming the `.ship` file and line an object came from.
@@ -166,7 +169,14 @@ impl<'a> Context<'a> {
             namespace,
             project_name,
             env_label: env.label(),
+            flows: std::sync::OnceLock::new(),
         }
+    }
+
+    /// The env's traffic: who references whom, on which ports.
+    pub fn flows(&self) -> &[crate::graph::traffic::Flow] {
+        self.flows
+            .get_or_init(|| crate::graph::traffic::flows(self.env))
     }
 
     /// The env's namespace.
@@ -282,7 +292,7 @@ pub fn string_map(v: Option<&Value>) -> BTreeMap<String, String> {
 
 /// Every object of one service in an env, in a stable order: workload,
 /// Services, ServiceAccount, RBAC, PVCs, route, autoscaler, disruption
-/// budget.
+/// budget, NetworkPolicy.
 pub fn service_objects(cx: &Context<'_>, d: &Decl) -> Vec<Object> {
     let mut out = Vec::new();
     let workload = pod::workload(cx, d);
@@ -299,7 +309,15 @@ pub fn service_objects(cx: &Context<'_>, d: &Decl) -> Vec<Object> {
     out.extend(service::route(cx, d));
     out.extend(scale::autoscaler(cx, d, &workload_kind));
     out.extend(scale::disruption_budget(cx, d));
+    out.extend(network::service_policy(cx, d));
     out
+}
+
+/// The objects of an env that belong to no one declaration: the
+/// default-deny NetworkPolicy and the infra policies of
+/// `network_policy = "graph"` (empty otherwise).
+pub fn env_objects(cx: &Context<'_>) -> Vec<Object> {
+    network::env_policies(cx)
 }
 
 /// A quantity as written in `.ship` (`100m`, `64Mi`).

@@ -30,6 +30,7 @@ pub(super) fn helm_strategy(
         out.add(format!("charts/ship-app/{name}"), *text);
     }
     super::configs(env, cx, "manifests", t, out);
+    super::env_objects(env, cx, "manifests", t, out);
     let namespace = cx.namespace();
     let registry = env
         .settings()

@@ -94,23 +94,33 @@ pub fn emit(env: &EnvModel, graph: &DepGraph, input: &TiltInput<'_>) -> OutputTr
     // Services.
     // `kustomize` strategy: the same manifests as a kustomization, loaded once.
     if kustomize {
-        let files: Vec<String> = env
+        let mut files: Vec<String> = env
             .configs
             .values()
             .chain(env.services.values())
             .map(|s| format!("{}.yaml", s.k8s_name))
             .collect();
+        if k8s::network::enabled(&cx) {
+            files.push(network_file(env));
+        }
         let k = serde_json::json!({
             "apiVersion": "kustomize.config.k8s.io/v1beta1",
             "kind": "Kustomization",
             "resources": files,
         });
         out.add("kustomize/kustomization.yaml", yaml::to_string(&k));
-        if !env.services.is_empty() {
+        if !env.services.is_empty() || k8s::network::enabled(&cx) {
             t.push_str(&format!("\nk8s_yaml(kustomize({}))\n", string("kustomize")));
         }
     }
     configs(
+        env,
+        &cx,
+        if kustomize { "kustomize" } else { "manifests" },
+        &mut t,
+        &mut out,
+    );
+    env_objects(
         env,
         &cx,
         if kustomize { "kustomize" } else { "manifests" },
@@ -390,6 +400,45 @@ pub(super) fn configs(
             list(&["config"])
         ));
     }
+}
+
+/// The manifest file of an env's NetworkPolicies.
+fn network_file(env: &EnvModel) -> String {
+    format!("ship-network{}.yaml", env.suffix())
+}
+
+/// The env-wide objects (`network_policy = "graph"`: the default-deny and
+/// infra NetworkPolicies) as a manifest in `dir`, and a Tilt resource of
+/// their own (labelled `network`). With the kustomize strategy the
+/// kustomization loads the manifest.
+pub(super) fn env_objects(
+    env: &EnvModel,
+    cx: &k8s::Context<'_>,
+    dir: &str,
+    t: &mut String,
+    out: &mut OutputTree,
+) {
+    let objects = k8s::env_objects(cx);
+    if objects.is_empty() {
+        return;
+    }
+    let file = format!("{dir}/{}", network_file(env));
+    out.add(&file, yaml::documents(objects.iter().map(|o| &o.value)));
+    if dir != "kustomize" {
+        t.push_str(&format!("\nk8s_yaml({})\n", string(&file)));
+    } else {
+        t.push('\n');
+    }
+    let names: Vec<String> = objects
+        .iter()
+        .map(|o| format!("{}:{}", o.name, o.kind.to_ascii_lowercase()))
+        .collect();
+    t.push_str(&format!(
+        "k8s_resource(new_name={}, objects={}, labels={})\n",
+        string(&format!("ship-network{}", env.suffix())),
+        list(&names),
+        list(&["network"])
+    ));
 }
 
 /// `labels=[…]` for a Tilt resource, when the service has labels.

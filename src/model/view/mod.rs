@@ -86,7 +86,7 @@ view! {
         tolerations, affinity, spread, image_pull_policy, image_pull_secrets,
         revision_history_limit, k8s_labels, host_aliases, service_type, node_ports,
         internal, service_annotations, service_labels, session_affinity, pre_stop,
-        post_start, rules,
+        post_start, rules, allow_from, allow_to,
     }
 }
 
@@ -102,7 +102,7 @@ view! {
     /// An `infra` declaration's record.
     Infra = "InfraSchema" {
         name, chart, repo, version, namespace, values, depends_on, health, host,
-        ports, labels, services,
+        ports, labels, services, allow_from, allow_to,
     }
 }
 
@@ -121,7 +121,7 @@ view! {
     Env = "EnvSchema" {
         kind, cluster, registry, domain, images, release_suffix, storage_class,
         routing, gateway, ingress_class, include, insecure_registries, sidecars,
-        tilt, helmfile, flux,
+        network_policy, tilt, helmfile, flux,
     }
 }
 
@@ -200,6 +200,11 @@ view! {
 }
 
 view! {
+    /// One of the `allow_from` / `allow_to` peers of a service or infra.
+    NetworkPeer = "NetworkPeer" { namespace, pods, cidr, except, ports }
+}
+
+view! {
     /// A service's `chart` (an external chart it is deployed with).
     ChartRef = "ChartRef" { name, repo, version, values }
 }
@@ -236,6 +241,7 @@ pub const SHAPES: &[Shape] = &[
     Toleration::SHAPE,
     Affinity::SHAPE,
     AccessRule::SHAPE,
+    NetworkPeer::SHAPE,
     ChartRef::SHAPE,
     ImageKeys::SHAPE,
     InfraService::SHAPE,
