@@ -173,6 +173,7 @@ pub fn analyze_with(
     };
     let mut checked = checked;
     check::configs::read_files(host, &loaded.root, &mut checked.envs, diags);
+    check::objects::read_files(host, &loaded.root, &mut checked.envs, diags);
     policy::run(&checked, diags);
     // One graph per env, built in parallel, collected in env order.
     let built: Vec<Result<graph::DepGraph, Vec<Diagnostic>>> =

@@ -334,6 +334,9 @@ pub struct EnvModel {
     pub infras: BTreeMap<String, Decl>,
     /// ConfigMaps the deployed services use, by declaration name.
     pub configs: BTreeMap<String, Decl>,
+    /// Raw Kubernetes objects (every env deploys every one), by
+    /// declaration name.
+    pub objects: BTreeMap<String, Decl>,
     /// Dependency edges between deployed declarations.
     pub edges: Vec<Edge>,
 }
@@ -378,6 +381,7 @@ impl EnvModel {
             DeclKind::Service => Some(&self.services),
             DeclKind::Infra => Some(&self.infras),
             DeclKind::Config => Some(&self.configs),
+            DeclKind::Object => Some(&self.objects),
             DeclKind::Env => None,
         }
     }

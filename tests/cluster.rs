@@ -445,10 +445,17 @@ fn rbac_ship(ns: &str, with_rules: bool) -> String {
     } else {
         ""
     };
+    let objects = if with_rules {
+        "object reader {\n  api_version = \"rbac.authorization.k8s.io/v1\"\n  kind = \"ClusterRole\"\n  fields { rules = [{ apiGroups = [\"\"], resources = [\"pods\"], verbs = [\"get\"] }] }\n}\n\n\
+         object settings {\n  api_version = \"v1\"\n  kind = \"ConfigMap\"\n  fields { data { mode = \"fast\" } }\n}\n\n"
+    } else {
+        ""
+    };
     format!(
         "project {{ name = \"shop\" }}\n\n\
          service web {{\n  image = external(\"{WEB}\")\n  port http = 8080\n{rules}}}\n\n\
          service worker {{\n  image = external(\"{WORKER}\")\n  env_vars {{ WEB = web.port.http.url }}\n}}\n\n\
+         {objects}\
          env prod {{\n  kind = helmfile\n  network_policy = \"graph\"\n  cluster {{ context = \"shop-prod\", namespace = \"{ns}\" }}\n}}\n"
     )
 }
@@ -489,6 +496,17 @@ fn rbac_and_network_policies_apply_and_prune(server: &KubeServer) {
         )
     });
     let (cr, crb, rb, np, deny) = found;
+    let (pc, cm) = block(async {
+        let c = server.client().await;
+        let pc: Api<ClusterRole> = Api::all(c.clone());
+        let cm: Api<k8s_openapi::api::core::v1::ConfigMap> = Api::namespaced(c, ns);
+        (
+            pc.get_opt("reader").await.unwrap(),
+            cm.get_opt("settings").await.unwrap(),
+        )
+    });
+    assert_eq!(pc.unwrap().rules.unwrap()[0].verbs, ["get"]);
+    assert_eq!(cm.unwrap().data.unwrap()["mode"], "fast");
     assert!(cr.is_some() && deny.is_some());
     assert_eq!(crb.unwrap().subjects.unwrap()[0].name, "web");
     assert_eq!(rb.unwrap().role_ref.name, "web");
@@ -534,6 +552,8 @@ fn rbac_and_network_policies_apply_and_prune(server: &KubeServer) {
     let (code, _, err) = apply(&["--prune"]);
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("deleted    ClusterRole rbac-web"), "{err}");
+    assert!(err.contains("deleted    ClusterRole reader"), "{err}");
+    assert!(err.contains("deleted    ConfigMap rbac/settings"), "{err}");
     let gone = block(async {
         let cr: Api<ClusterRole> = Api::all(server.client().await);
         cr.get_opt("rbac-web").await.unwrap()

@@ -236,6 +236,7 @@ fn the_reference_lists_every_field_and_its_lowering() {
         ("InfraSchema", "### infra"),
         ("ImageSchema", "### image"),
         ("EnvSchema", "### env"),
+        ("ObjectSchema", "### object"),
     ] {
         let table = section(heading, "\n### ");
         for f in fields(schema) {

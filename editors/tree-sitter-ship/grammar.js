@@ -63,7 +63,7 @@ module.exports = grammar({
         optional(seq($.from_clause, repeat(seq(',', $.template_use)))),
         $.body,
       ),
-    declaration_kind: (_) => choice('image', 'service', 'infra', 'env', 'config'),
+    declaration_kind: (_) => choice('image', 'service', 'infra', 'env', 'config', 'object'),
 
     parameters: ($) => seq('(', commaSep($.parameter), ')'),
     parameter: ($) =>

@@ -11,6 +11,7 @@ pub mod constraints;
 pub mod containers;
 pub mod memo;
 pub mod network;
+pub mod objects;
 pub mod pod;
 pub mod rbac;
 pub mod scaling;
@@ -78,6 +79,7 @@ pub fn check_with(
             DeclKind::Service,
             DeclKind::Infra,
             DeclKind::Config,
+            DeclKind::Object,
         ]
         .into_iter()
         .flat_map(|k| program.of(k).map(move |(n, d)| (k, n, d)))
@@ -152,6 +154,7 @@ pub fn check_with(
             DeclKind::Service,
             DeclKind::Infra,
             DeclKind::Config,
+            DeclKind::Object,
         ] {
             let names: Vec<String> = program.of(kind).map(|(n, _)| n.clone()).collect();
             for n in names {
@@ -160,6 +163,7 @@ pub fn check_with(
                         DeclKind::Service => constraints::service(&d, None, diags),
                         DeclKind::Infra => constraints::infra(&d, None, diags),
                         DeclKind::Config => configs::check(&d, diags),
+                        DeclKind::Object => objects::check(&d, diags),
                         _ => {}
                     }
                 }
@@ -237,6 +241,7 @@ fn eval_decls(
         DeclKind::Service,
         DeclKind::Infra,
         DeclKind::Config,
+        DeclKind::Object,
     ]
     .into_iter()
     .flat_map(|kind| {
@@ -335,6 +340,7 @@ fn eval_env_with(
     let mut infras = BTreeMap::new();
     let mut all_images = BTreeMap::new();
     let mut all_configs = BTreeMap::new();
+    let mut objects = BTreeMap::new();
     let (decls, edges) = eval_decls(
         &mut ev,
         program,
@@ -352,6 +358,9 @@ fn eval_env_with(
             }
             DeclKind::Config => {
                 all_configs.insert(n, d);
+            }
+            DeclKind::Object => {
+                objects.insert(n, d);
             }
             _ => {
                 all_images.insert(n, d);
@@ -476,6 +485,7 @@ fn eval_env_with(
         services,
         infras,
         configs,
+        objects,
         edges,
     };
     for s in model.services.values() {

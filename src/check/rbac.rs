@@ -229,6 +229,12 @@ const GROUPS: &[Group] = &[
     },
 ];
 
+/// Whether Kubernetes 1.33 serves an API group itself (else it is a
+/// CRD's, or an aggregated API's).
+pub fn builtin_group(name: &str) -> bool {
+    group(name).is_some()
+}
+
 fn group(name: &str) -> Option<&'static Group> {
     GROUPS.iter().find(|g| g.name == name)
 }

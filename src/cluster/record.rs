@@ -166,10 +166,10 @@ impl Release {
         }
         // A rollback applies these objects: each must be this env's, in
         // its namespace (anyone who can write a Secret here could write a
-        // record that names a ClusterRoleBinding). The cluster-scoped RBAC
-        // objects shipc writes for `cluster = true` rules are recorded (so
-        // a later apply can prune them) but a rollback never applies them
-        // from a record: see `engine::rollback`.
+        // record that names a ClusterRoleBinding). Cluster-scoped objects
+        // (RBAC of `cluster = true` rules, cluster-scoped `object`s) are
+        // recorded, so a later apply can prune them, but a rollback never
+        // applies them from a record: see `engine::rollback`.
         for a in &r.objects {
             let key = Key::of(&a.object)
                 .ok_or_else(|| bad("an object has no apiVersion, kind or name"))?;
@@ -185,7 +185,7 @@ impl Release {
                 Some(ns) => *ns == r.namespace,
                 None => {
                     (key.kind == "Namespace" && key.api_version == "v1" && key.name == r.namespace)
-                        || cluster_rbac(&key, &r.namespace)
+                        || cluster_scoped(&key)
                 }
             };
             if !in_namespace {
@@ -199,16 +199,13 @@ impl Release {
     }
 }
 
-/// Whether `key` is a ClusterRole or ClusterRoleBinding of the kind shipc
-/// writes for an env in `namespace` (named `<namespace>-<service>`).
-pub fn cluster_rbac(key: &Key, namespace: &str) -> bool {
-    key.namespace.is_none()
-        && key.api_version == "rbac.authorization.k8s.io/v1"
-        && matches!(key.kind.as_str(), "ClusterRole" | "ClusterRoleBinding")
-        && key
-            .name
-            .strip_prefix(namespace)
-            .is_some_and(|rest| rest.starts_with('-'))
+/// Whether `key` is a cluster-scoped object other than a Namespace: the
+/// ClusterRoles of `cluster = true` RBAC rules, cluster-scoped `object`s.
+/// Records keep them (a later apply prunes by the record's keys, and only
+/// what carries this env's ownership labels), but a rollback never applies
+/// one from a record.
+pub fn cluster_scoped(key: &Key) -> bool {
+    key.namespace.is_none() && !(key.kind == "Namespace" && key.api_version == "v1")
 }
 
 #[cfg(test)]
@@ -251,36 +248,26 @@ mod tests {
 
     #[test]
     fn a_record_cannot_smuggle_objects_into_a_rollback() {
+        // Another namespace's object is refused outright.
         let mut r = release();
-        r.objects.push(Applied {
-            wave: 1,
-            object: serde_json::json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
-                "metadata": {"name": "own-the-cluster", "labels": {"ship.dev/project": "shop", "ship.dev/env": "prod"}}}),
-        });
+        r.objects[0].object["metadata"]["namespace"] = "kube-system".into();
         let e = Release::from_secret(&r.to_secret().unwrap(), "shop", "prod").unwrap_err();
         assert!(e.contains("outside the env's namespace"), "{e}");
         let mut r = release();
         r.objects[0].object["metadata"]["labels"]["ship.dev/env"] = "staging".into();
         let e = Release::from_secret(&r.to_secret().unwrap(), "shop", "prod").unwrap_err();
         assert!(e.contains("ownership labels"), "{e}");
-        // The cluster RBAC shipc writes for the env (`<namespace>-…`) is
-        // recorded, for pruning; rollback never applies it from a record.
+        // A cluster-scoped object is recorded (for pruning); rollback never
+        // applies one from a record (`engine::rollback`).
         let mut r = release();
         r.objects.push(Applied {
             wave: 1,
-            object: serde_json::json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
-                "metadata": {"name": "shop-web", "labels": {"ship.dev/project": "shop", "ship.dev/env": "prod"}}}),
+            object: serde_json::json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+                "metadata": {"name": "own-the-cluster", "labels": {"ship.dev/project": "shop", "ship.dev/env": "prod"}}}),
         });
         assert!(Release::from_secret(&r.to_secret().unwrap(), "shop", "prod").is_ok());
-        assert!(!cluster_rbac(
-            &Key::new(
-                "rbac.authorization.k8s.io/v1",
-                "ClusterRole",
-                None,
-                "shopping-web"
-            ),
-            "shop"
-        ));
+        assert!(cluster_scoped(&Key::of(&r.objects[1].object).unwrap()));
+        assert!(!cluster_scoped(&Key::new("v1", "Namespace", None, "shop")));
     }
 
     #[test]

@@ -217,7 +217,7 @@ fn apps(env: &EnvModel, cx: &k8s::Context<'_>, out: &mut OutputTree) {
     }
     let network = k8s::env_objects(cx);
     if !network.is_empty() {
-        let file = format!("ship-network{}.yaml", env.suffix());
+        let file = format!("{}.yaml", k8s::env_objects_name(env));
         out.add(
             format!("apps/{file}"),
             yaml::documents(network.iter().map(|o| &o.value)),

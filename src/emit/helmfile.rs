@@ -93,7 +93,7 @@ pub fn emit(
         for c in env.configs.values() {
             releases.push(with_needs(config_release(env, cx, c, &mut out), &c.id));
         }
-        if let Some(rel) = network_release(env, cx, &mut out) {
+        if let Some(rel) = objects_release(env, cx, &mut out) {
             releases.push(serde_json::Value::Object(rel));
         }
         for infra in env.infras.values() {
@@ -146,7 +146,7 @@ fn needs(
                 .configs
                 .get(name)
                 .map(|c| (c.k8s_name.clone(), namespace.clone())),
-            DeclKind::Image | DeclKind::Env => None,
+            DeclKind::Image | DeclKind::Env | DeclKind::Object => None,
         }
     };
     let mut n: Vec<String> = graph
@@ -244,9 +244,11 @@ fn config_release(
     rel
 }
 
-/// The env-wide objects (`network_policy = "graph"`) as a release of the
-/// built-in chart, `ship-network`; none when there are none.
-fn network_release(
+/// The env-wide objects (raw `object` declarations, and with
+/// `network_policy = "graph"` the NetworkPolicies) as a release of the
+/// built-in chart, `ship-objects`, after every infra release (a CRD's
+/// kinds need their chart); none when there are none.
+fn objects_release(
     env: &EnvModel,
     cx: &k8s::Context<'_>,
     out: &mut OutputTree,
@@ -255,7 +257,7 @@ fn network_release(
     if objects.is_empty() {
         return None;
     }
-    let name = format!("ship-network{}", env.suffix());
+    let name = k8s::env_objects_name(env);
     let values = ChartValues {
         image: None,
         objects: &objects,
@@ -266,8 +268,16 @@ fn network_release(
     rel.insert("name".into(), json!(name));
     rel.insert("namespace".into(), json!(cx.namespace()));
     rel.insert("chart".into(), json!("./charts/ship-app"));
-    rel.insert("labels".into(), json!({"ship.dev/kind": "network"}));
+    rel.insert("labels".into(), json!({"ship.dev/kind": "objects"}));
     rel.insert("values".into(), json!([file]));
+    let needs: Vec<String> = env
+        .infras
+        .values()
+        .map(|i| format!("{}/{}", cx.namespace_of(i), i.k8s_name))
+        .collect();
+    if !needs.is_empty() {
+        rel.insert("needs".into(), json!(needs));
+    }
     Some(rel)
 }
 

@@ -491,7 +491,7 @@ impl<'p> Evaluator<'p> {
 
 fn article(kind: DeclKind) -> &'static str {
     match kind {
-        DeclKind::Image | DeclKind::Infra | DeclKind::Env => "an",
+        DeclKind::Image | DeclKind::Infra | DeclKind::Env | DeclKind::Object => "an",
         DeclKind::Service | DeclKind::Config => "a",
     }
 }

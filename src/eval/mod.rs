@@ -208,9 +208,14 @@ impl<'p> Evaluator<'p> {
                 own.push((e, 0));
                 continue;
             }
-            let target = [DeclKind::Service, DeclKind::Infra, DeclKind::Config]
-                .into_iter()
-                .find(|k| self.p.decl(*k, first).is_some());
+            let target = [
+                DeclKind::Service,
+                DeclKind::Infra,
+                DeclKind::Config,
+                DeclKind::Object,
+            ]
+            .into_iter()
+            .find(|k| self.p.decl(*k, first).is_some());
             match target {
                 Some(kind) if e.path.len() >= 2 => overrides
                     .entry(DeclRef {
@@ -384,7 +389,9 @@ impl<'p> Evaluator<'p> {
             .map(str::to_string)
             .unwrap_or_else(|| names::k8s_name(name));
         let k8s_name = match kind {
-            DeclKind::Service | DeclKind::Config => format!("{base}{}", self.suffix),
+            DeclKind::Service | DeclKind::Config | DeclKind::Object => {
+                format!("{base}{}", self.suffix)
+            }
             _ => base,
         };
         Some(model::Decl {

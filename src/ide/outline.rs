@@ -18,6 +18,8 @@ pub enum SymbolKind {
     Env,
     /// A config (ConfigMap).
     Config,
+    /// A raw Kubernetes object.
+    Object,
     /// A let.
     Let,
     /// A type.
@@ -65,6 +67,7 @@ pub fn outline(file: &ast::File) -> Vec<OutlineItem> {
                     DeclKind::Infra => SymbolKind::Infra,
                     DeclKind::Env => SymbolKind::Env,
                     DeclKind::Config => SymbolKind::Config,
+                    DeclKind::Object => SymbolKind::Object,
                 };
                 let names: Vec<&str> = d.templates().map(|f| f.name.name.as_str()).collect();
                 let detail = if names.is_empty() {
@@ -283,7 +286,7 @@ pub fn semantic_tokens(
                         Symbol::Decl(DeclKind::Infra, _) => 1,
                         Symbol::Decl(DeclKind::Image, _) => 2,
                         Symbol::Decl(DeclKind::Env, _) => 3,
-                        Symbol::Decl(DeclKind::Config, _) => 9,
+                        Symbol::Decl(DeclKind::Config | DeclKind::Object, _) => 9,
                         Symbol::Let(_) => 4,
                         Symbol::Type(_) => 5,
                         Symbol::Template(_) => 6,

@@ -65,6 +65,7 @@ impl Program {
                 DeclKind::Infra => "InfraSchema",
                 DeclKind::Env => "EnvSchema",
                 DeclKind::Config => "ConfigSchema",
+                DeclKind::Object => "ObjectSchema",
             }
             .into(),
         )

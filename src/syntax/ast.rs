@@ -161,6 +161,8 @@ pub enum DeclKind {
     Env,
     /// `config`: a ConfigMap.
     Config,
+    /// `object`: a Kubernetes object Ship does not model.
+    Object,
 }
 
 impl DeclKind {
@@ -172,6 +174,7 @@ impl DeclKind {
             DeclKind::Infra => "infra",
             DeclKind::Env => "env",
             DeclKind::Config => "config",
+            DeclKind::Object => "object",
         }
     }
 
@@ -183,6 +186,7 @@ impl DeclKind {
             DeclKind::Infra => "Infra",
             DeclKind::Env => "Env",
             DeclKind::Config => "Config",
+            DeclKind::Object => "Object",
         }
     }
 }

@@ -72,7 +72,7 @@ fn detailed_error(file: &SourceFile, first: &pest::error::Error<Rule>) -> Diagno
                 "an expression".to_string()
             } else if [
                 "import", "let", "type", "template", "fn", "policy", "project", "image", "service",
-                "infra", "env", "config",
+                "infra", "env", "config", "object",
             ]
             .contains(&t.as_str())
             {

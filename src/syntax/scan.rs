@@ -38,7 +38,7 @@ fn starts_entry(text: &[u8], mut i: usize) -> bool {
         return false;
     }
     if let Some(w) = text.get(i..end) {
-        const KEYWORDS: [&[u8]; 11] = [
+        const KEYWORDS: [&[u8]; 12] = [
             b"let",
             b"type",
             b"template",
@@ -46,6 +46,7 @@ fn starts_entry(text: &[u8], mut i: usize) -> bool {
             b"service",
             b"infra",
             b"config",
+            b"object",
             b"env",
             b"import",
             b"project",

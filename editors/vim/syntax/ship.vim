@@ -11,7 +11,7 @@ syntax match shipComment "#.*$" contains=shipTodo,@Spell
 
 syntax keyword shipKeyword import let type template fn policy project from
 syntax keyword shipConditional if then else
-syntax match shipDeclaration "^\s*\zs\<\(image\|service\|infra\|env\|config\)\>\ze\s\+\h"
+syntax match shipDeclaration "^\s*\zs\<\(image\|service\|infra\|env\|config\|object\)\>\ze\s\+\h"
 syntax keyword shipBoolean true false
 syntax keyword shipSelf self
 

@@ -130,6 +130,7 @@ pub(super) fn document_symbol(
         S::Infra => lsp::SymbolKind::STRUCT,
         S::Env => lsp::SymbolKind::NAMESPACE,
         S::Config => lsp::SymbolKind::FILE,
+        S::Object => lsp::SymbolKind::OBJECT,
         S::Let => lsp::SymbolKind::CONSTANT,
         S::Type => lsp::SymbolKind::TYPE_PARAMETER,
         S::Template => lsp::SymbolKind::INTERFACE,

@@ -6,7 +6,7 @@
 use super::apply::{desired_of, image_changes, refused};
 use super::{apply, records, ApplyOptions, Event, Outcome, Stopped};
 
-use crate::cluster::record::{cluster_rbac, Release, Status};
+use crate::cluster::record::{cluster_scoped, Release, Status};
 use crate::cluster::render::Rendered;
 use crate::cluster::Cluster;
 use crate::diag::{Code, Diagnostic};
@@ -68,19 +68,15 @@ pub async fn rollback<C: Cluster>(
     let (recs, _) = records(c, r).await.map_err(|d| refused(vec![d]))?;
     let target = rollback_target(&recs, to, r.span).map_err(|d| refused(vec![d]))?;
     let mut again = r.clone();
-    // Namespaced objects come from the record; cluster-scoped RBAC never
-    // does (a record is a Secret in the namespace, and whoever can write
-    // one must not be able to grant cluster-wide rights through a
-    // rollback): those stay as the current source renders them.
+    // Namespaced objects come from the record; cluster-scoped ones never
+    // do (a record is a Secret in the namespace, and whoever can write one
+    // must not be able to grant cluster-wide rights, or change anything
+    // cluster-wide, through a rollback): those stay as the current source
+    // renders them.
     again.objects = desired_of(target, r.span)
         .into_iter()
-        .filter(|d| !cluster_rbac(&d.key, &r.namespace))
-        .chain(
-            r.objects
-                .iter()
-                .filter(|d| cluster_rbac(&d.key, &r.namespace))
-                .cloned(),
-        )
+        .filter(|d| !cluster_scoped(&d.key))
+        .chain(r.objects.iter().filter(|d| cluster_scoped(&d.key)).cloned())
         .collect();
     again.images = target.images.clone();
     // Infra is not part of a revision.

@@ -11,6 +11,7 @@
 
 pub mod config;
 pub mod network;
+pub mod object;
 pub mod pod;
 pub mod rbac;
 pub mod scale;
@@ -313,11 +314,25 @@ pub fn service_objects(cx: &Context<'_>, d: &Decl) -> Vec<Object> {
     out
 }
 
-/// The objects of an env that belong to no one declaration: the
-/// default-deny NetworkPolicy and the infra policies of
-/// `network_policy = "graph"` (empty otherwise).
+/// The objects of an env that belong to no service or config: its raw
+/// `object` declarations, then the default-deny and infra NetworkPolicies
+/// of `network_policy = "graph"`. Every target deploys them as one unit,
+/// `ship-objects` (after the infra: a CRD's kinds need their chart).
 pub fn env_objects(cx: &Context<'_>) -> Vec<Object> {
-    network::env_policies(cx)
+    let mut out: Vec<Object> = cx
+        .env
+        .objects
+        .values()
+        .map(|d| object::object(cx, d))
+        .collect();
+    out.extend(network::env_policies(cx));
+    out
+}
+
+/// The name of the unit (Tilt resource, Helm release, Flux file) that
+/// deploys an env's [`env_objects`].
+pub fn env_objects_name(env: &EnvModel) -> String {
+    format!("ship-objects{}", env.suffix())
 }
 
 /// A quantity as written in `.ship` (`100m`, `64Mi`).

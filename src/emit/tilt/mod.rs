@@ -100,8 +100,8 @@ pub fn emit(env: &EnvModel, graph: &DepGraph, input: &TiltInput<'_>) -> OutputTr
             .chain(env.services.values())
             .map(|s| format!("{}.yaml", s.k8s_name))
             .collect();
-        if k8s::network::enabled(&cx) {
-            files.push(network_file(env));
+        if k8s::network::enabled(&cx) || !env.objects.is_empty() {
+            files.push(objects_file(env));
         }
         let k = serde_json::json!({
             "apiVersion": "kustomize.config.k8s.io/v1beta1",
@@ -109,7 +109,7 @@ pub fn emit(env: &EnvModel, graph: &DepGraph, input: &TiltInput<'_>) -> OutputTr
             "resources": files,
         });
         out.add("kustomize/kustomization.yaml", yaml::to_string(&k));
-        if !env.services.is_empty() || k8s::network::enabled(&cx) {
+        if !env.services.is_empty() || k8s::network::enabled(&cx) || !env.objects.is_empty() {
             t.push_str(&format!("\nk8s_yaml(kustomize({}))\n", string("kustomize")));
         }
     }
@@ -403,13 +403,14 @@ pub(super) fn configs(
 }
 
 /// The manifest file of an env's NetworkPolicies.
-fn network_file(env: &EnvModel) -> String {
-    format!("ship-network{}.yaml", env.suffix())
+fn objects_file(env: &EnvModel) -> String {
+    format!("{}.yaml", k8s::env_objects_name(env))
 }
 
-/// The env-wide objects (`network_policy = "graph"`: the default-deny and
-/// infra NetworkPolicies) as a manifest in `dir`, and a Tilt resource of
-/// their own (labelled `network`). With the kustomize strategy the
+/// The env-wide objects (raw `object` declarations; with
+/// `network_policy = "graph"` the default-deny and infra NetworkPolicies)
+/// as a manifest in `dir`, and a Tilt resource of their own (labelled
+/// `objects`). With the kustomize strategy the
 /// kustomization loads the manifest.
 pub(super) fn env_objects(
     env: &EnvModel,
@@ -422,7 +423,7 @@ pub(super) fn env_objects(
     if objects.is_empty() {
         return;
     }
-    let file = format!("{dir}/{}", network_file(env));
+    let file = format!("{dir}/{}", objects_file(env));
     out.add(&file, yaml::documents(objects.iter().map(|o| &o.value)));
     if dir != "kustomize" {
         t.push_str(&format!("\nk8s_yaml({})\n", string(&file)));
@@ -435,9 +436,9 @@ pub(super) fn env_objects(
         .collect();
     t.push_str(&format!(
         "k8s_resource(new_name={}, objects={}, labels={})\n",
-        string(&format!("ship-network{}", env.suffix())),
+        string(&k8s::env_objects_name(env)),
         list(&names),
-        list(&["network"])
+        list(&["objects"])
     ));
 }
 

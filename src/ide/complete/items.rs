@@ -23,6 +23,11 @@ pub(super) fn top_level() -> Vec<Item> {
             "a ConfigMap the services mount or read",
         ),
         (
+            "object",
+            "object ${1:name} {\n\tapi_version = \"${2:v1}\"\n\tkind = \"${3:Kind}\"\n\tspec {\n\t\t$0\n\t}\n}",
+            "a Kubernetes object Ship does not model (a CRD's, or any built-in kind)",
+        ),
+        (
             "env",
             "env ${1:name} {\n\tkind = ${2|tilt,helmfile,flux|}\n\t$0\n}",
             "an environment",

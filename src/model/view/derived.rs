@@ -158,6 +158,11 @@ impl Decl {
     pub fn config(&self) -> Config<'_> {
         Config(&self.value)
     }
+
+    /// This declaration as a raw object.
+    pub fn object(&self) -> super::Object<'_> {
+        super::Object(&self.value)
+    }
 }
 
 impl EnvModel {
@@ -174,6 +179,7 @@ impl Decl {
             DeclKind::Service => self.service().name(),
             DeclKind::Infra => self.infra().name(),
             DeclKind::Config => self.config().name(),
+            DeclKind::Object => self.object().name(),
             DeclKind::Image | DeclKind::Env => None,
         }
     }
@@ -184,6 +190,7 @@ impl Decl {
             DeclKind::Service => self.service().labels(),
             DeclKind::Infra => self.infra().labels(),
             DeclKind::Config => self.config().labels(),
+            DeclKind::Object => self.object().labels(),
             DeclKind::Image | DeclKind::Env => None,
         };
         v.map(Value::strings).unwrap_or_default()
@@ -193,6 +200,7 @@ impl Decl {
     pub fn own_namespace(&self) -> Option<&str> {
         match self.id.kind {
             DeclKind::Infra => self.infra().namespace().and_then(Value::as_str),
+            DeclKind::Object => self.object().namespace().and_then(Value::as_str),
             DeclKind::Service | DeclKind::Config | DeclKind::Image | DeclKind::Env => None,
         }
     }

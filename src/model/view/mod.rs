@@ -112,6 +112,13 @@ view! {
 }
 
 view! {
+    /// An `object` declaration's record.
+    Object = "ObjectSchema" {
+        api_version, kind, name, namespace, cluster, metadata, spec, fields, file, labels,
+    }
+}
+
+view! {
     /// The `project { }` record.
     Project = "ProjectSchema" { name, namespace, labels }
 }
@@ -225,6 +232,7 @@ pub const SHAPES: &[Shape] = &[
     Image::SHAPE,
     Infra::SHAPE,
     Config::SHAPE,
+    Object::SHAPE,
     Project::SHAPE,
     Env::SHAPE,
     Cluster::SHAPE,

@@ -137,6 +137,7 @@ impl Lower {
                     "service" => DeclKind::Service,
                     "infra" => DeclKind::Infra,
                     "config" => DeclKind::Config,
+                    "object" => DeclKind::Object,
                     _ => DeclKind::Env,
                 };
                 let name = self.ident(self.next(&mut it, span)?);
