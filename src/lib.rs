@@ -174,6 +174,13 @@ pub fn analyze_with(
     let mut checked = checked;
     check::configs::read_files(host, &loaded.root, &mut checked.envs, diags);
     check::objects::read_files(host, &loaded.root, &mut checked.envs, diags);
+    check::patches::check(
+        &checked.envs,
+        &checked.project,
+        &loaded.sources,
+        &loaded.root,
+        diags,
+    );
     policy::run(&checked, diags);
     // One graph per env, built in parallel, collected in env order.
     let built: Vec<Result<graph::DepGraph, Vec<Diagnostic>>> =

@@ -12,6 +12,7 @@ pub mod containers;
 pub mod memo;
 pub mod network;
 pub mod objects;
+pub mod patches;
 pub mod pod;
 pub mod rbac;
 pub mod scaling;

@@ -529,7 +529,7 @@ fn known_fields(back: &Json, path: &str) -> Vec<String> {
 
 /// Keys of `input` that the typed round trip dropped (null values aside).
 /// Under `metadata.labels` / `metadata.annotations` any key is data.
-fn unknown_fields(input: &Json, back: &Json, path: &str, out: &mut Vec<String>) {
+pub(crate) fn unknown_fields(input: &Json, back: &Json, path: &str, out: &mut Vec<String>) {
     match (input, back) {
         (Json::Object(a), Json::Object(b)) => {
             for (k, v) in a {

@@ -44,8 +44,16 @@ pub fn data(d: &Decl) -> (BTreeMap<String, String>, BTreeMap<String, String>) {
     (text, binary)
 }
 
-/// The ConfigMap of a config in an env.
+/// The ConfigMap of a config in an env, the env's `patches` applied.
 pub fn config_map(cx: &Context<'_>, d: &Decl) -> Object {
+    let mut one = [config_map_unpatched(cx, d)];
+    super::env_patches(cx, &mut one);
+    let [o] = one;
+    o
+}
+
+/// The ConfigMap of a config in an env, as lowered.
+pub fn config_map_unpatched(cx: &Context<'_>, d: &Decl) -> Object {
     let (text, binary) = data(d);
     let mut labels = BTreeMap::new();
     labels.insert("app.kubernetes.io/name".to_string(), super::base_name(d));

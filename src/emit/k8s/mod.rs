@@ -12,6 +12,7 @@
 pub mod config;
 pub mod network;
 pub mod object;
+pub mod patch;
 pub mod pod;
 pub mod rbac;
 pub mod scale;
@@ -106,7 +107,59 @@ impl serde::Serialize for Body {
     }
 }
 
+/// A typed object from JSON: every field must be one the type has, with
+/// its type.
+fn typed<T: serde::de::DeserializeOwned + serde::Serialize>(
+    json: serde_json::Value,
+    wrap: fn(Box<T>) -> Body,
+) -> Result<Body, String> {
+    let t: T = serde_path_to_error::deserialize(&json).map_err(|e| {
+        let path = e.path().to_string();
+        format!("`{path}`: {}", e.inner())
+    })?;
+    let back = serde_json::to_value(&t).map_err(|e| e.to_string())?;
+    let mut unknown = Vec::new();
+    crate::check::objects::unknown_fields(&json, &back, "", &mut unknown);
+    if let Some(f) = unknown.first() {
+        return Err(format!(
+            "the result has a field `{f}` Kubernetes does not know"
+        ));
+    }
+    Ok(wrap(Box::new(t)))
+}
+
 impl Body {
+    /// An object of `kind` from its JSON: the typed variant for the kinds
+    /// shipc lowers (checked against the type), else JSON as it is.
+    pub fn from_json(kind: &str, json: serde_json::Value) -> Result<Body, String> {
+        use k8s_openapi::api as k;
+        match kind {
+            "Deployment" => typed::<Deployment>(json, Body::Deployment),
+            "StatefulSet" => typed::<StatefulSet>(json, Body::StatefulSet),
+            "Job" => typed::<Job>(json, Body::Job),
+            "CronJob" => typed::<CronJob>(json, Body::CronJob),
+            "Service" => typed::<Service>(json, Body::Service),
+            "ServiceAccount" => typed::<ServiceAccount>(json, Body::ServiceAccount),
+            "PersistentVolumeClaim" => typed::<PersistentVolumeClaim>(json, Body::Claim),
+            "Ingress" => typed::<Ingress>(json, Body::Ingress),
+            "HorizontalPodAutoscaler" => {
+                typed::<k::autoscaling::v2::HorizontalPodAutoscaler>(json, Body::Autoscaler)
+            }
+            "PodDisruptionBudget" => {
+                typed::<k::policy::v1::PodDisruptionBudget>(json, Body::DisruptionBudget)
+            }
+            "ConfigMap" => typed::<k::core::v1::ConfigMap>(json, Body::ConfigMap),
+            "Role" => typed::<k::rbac::v1::Role>(json, Body::Role),
+            "RoleBinding" => typed::<k::rbac::v1::RoleBinding>(json, Body::RoleBinding),
+            "ClusterRole" => typed::<k::rbac::v1::ClusterRole>(json, Body::ClusterRole),
+            "ClusterRoleBinding" => {
+                typed::<k::rbac::v1::ClusterRoleBinding>(json, Body::ClusterRoleBinding)
+            }
+            "NetworkPolicy" => typed::<k::networking::v1::NetworkPolicy>(json, Body::NetworkPolicy),
+            _ => Ok(Body::Json(json)),
+        }
+    }
+
     /// The pod spec of a workload.
     pub fn pod_spec_mut(&mut self) -> Option<&mut PodSpec> {
         match self {
@@ -295,6 +348,30 @@ pub fn string_map(v: Option<&Value>) -> BTreeMap<String, String> {
 /// Services, ServiceAccount, RBAC, PVCs, route, autoscaler, disruption
 /// budget, NetworkPolicy.
 pub fn service_objects(cx: &Context<'_>, d: &Decl) -> Vec<Object> {
+    let mut out = service_objects_unpatched(cx, d);
+    let _ = patch::apply(&mut out, service_patches(d), cx.env.suffix());
+    env_patches(cx, &mut out);
+    out
+}
+
+/// A service's `patches`.
+pub fn service_patches(d: &Decl) -> &[Value] {
+    d.service().patches().map(Value::as_list).unwrap_or(&[])
+}
+
+/// The env's `patches`.
+pub fn env_patch_list(env: &EnvModel) -> &[Value] {
+    env.settings().patches().map(Value::as_list).unwrap_or(&[])
+}
+
+/// Apply the env's `patches` to some of its objects (problems are
+/// reported by `check::patches`, which applies them first).
+pub fn env_patches(cx: &Context<'_>, objects: &mut [Object]) {
+    let _ = patch::apply(objects, env_patch_list(cx.env), cx.env.suffix());
+}
+
+/// [`service_objects`] before any patch.
+pub fn service_objects_unpatched(cx: &Context<'_>, d: &Decl) -> Vec<Object> {
     let mut out = Vec::new();
     let workload = pod::workload(cx, d);
     let workload_kind = workload.kind.clone();
@@ -319,6 +396,13 @@ pub fn service_objects(cx: &Context<'_>, d: &Decl) -> Vec<Object> {
 /// of `network_policy = "graph"`. Every target deploys them as one unit,
 /// `ship-objects` (after the infra: a CRD's kinds need their chart).
 pub fn env_objects(cx: &Context<'_>) -> Vec<Object> {
+    let mut out = env_objects_unpatched(cx);
+    env_patches(cx, &mut out);
+    out
+}
+
+/// [`env_objects`] before the env's patches.
+pub fn env_objects_unpatched(cx: &Context<'_>) -> Vec<Object> {
     let mut out: Vec<Object> = cx
         .env
         .objects

@@ -55,6 +55,44 @@ view! {
 }
 
 view! {
+    /// `merge_patch(target, patch)`.
+    MergePatch = "fn merge_patch" { target, patch }
+}
+
+view! {
+    /// `json_patch(target, ops)`.
+    JsonPatch = "fn json_patch" { target, ops }
+}
+
+/// One of `patches`.
+#[derive(Debug, Clone, Copy)]
+pub enum Patch<'a> {
+    /// A strategic merge patch.
+    Merge(MergePatch<'a>),
+    /// An RFC 6902 JSON patch.
+    Json(JsonPatch<'a>),
+}
+
+impl<'a> Patch<'a> {
+    /// The patch a value is.
+    pub fn of(v: &'a Value) -> Option<Patch<'a>> {
+        Some(match call_name(v)? {
+            "merge_patch" => Patch::Merge(MergePatch(v)),
+            "json_patch" => Patch::Json(JsonPatch(v)),
+            _ => return None,
+        })
+    }
+
+    /// `target`.
+    pub fn target(self) -> Option<&'a Value> {
+        match self {
+            Patch::Merge(p) => p.target(),
+            Patch::Json(p) => p.target(),
+        }
+    }
+}
+
+view! {
     /// `field(path)`.
     FieldRef = "fn field" { path }
 }

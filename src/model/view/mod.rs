@@ -86,7 +86,7 @@ view! {
         tolerations, affinity, spread, image_pull_policy, image_pull_secrets,
         revision_history_limit, k8s_labels, host_aliases, service_type, node_ports,
         internal, service_annotations, service_labels, session_affinity, pre_stop,
-        post_start, rules, allow_from, allow_to,
+        post_start, rules, allow_from, allow_to, patches,
     }
 }
 
@@ -128,7 +128,7 @@ view! {
     Env = "EnvSchema" {
         kind, cluster, registry, domain, images, release_suffix, storage_class,
         routing, gateway, ingress_class, include, insecure_registries, sidecars,
-        network_policy, tilt, helmfile, flux,
+        network_policy, patches, tilt, helmfile, flux,
     }
 }
 
@@ -272,4 +272,6 @@ pub const SHAPES: &[Shape] = &[
     SyncStep::SHAPE,
     RunStep::SHAPE,
     External::SHAPE,
+    MergePatch::SHAPE,
+    JsonPatch::SHAPE,
 ];
