@@ -174,6 +174,7 @@ pub fn analyze_with(
     let mut checked = checked;
     check::configs::read_files(host, &loaded.root, &mut checked.envs, diags);
     check::objects::read_files(host, &loaded.root, &mut checked.envs, diags);
+    check::secrets::read_sops_files(host, &loaded.root, &mut checked.envs, diags);
     check::patches::check(
         &checked.envs,
         &checked.project,

@@ -143,6 +143,14 @@ impl Value {
         }
     }
 
+    /// A field of a record value, to change it.
+    pub fn field_mut(&mut self, key: &str) -> Option<&mut Value> {
+        match &mut self.kind {
+            V::Record(m) => m.get_mut(key).filter(|v| !matches!(v.kind, V::None)),
+            _ => None,
+        }
+    }
+
     /// A dotted path into nested records.
     pub fn path(&self, path: &str) -> Option<&Value> {
         path.split('.').try_fold(self, |v, k| v.get(k))

@@ -174,6 +174,11 @@ fn hostile_names_cannot_inject_into_the_tiltfile() {
 }
 
 /// Every `ship.lock` key of an env, so a test can pass `--digest` for each.
+/// A kubernetes-validate line about a CRD's kind that crd-validate checks.
+fn crd_kind(line: &str) -> bool {
+    line.contains("kind HTTPRoute") || line.contains("kind ExternalSecret")
+}
+
 fn lock_keys(example: &str, env: &str) -> Vec<String> {
     let mut d = shipc::Diagnostics::new();
     let a = shipc::analyze(
@@ -363,11 +368,11 @@ fn helmfile_output_is_accepted_by_helm_helmfile_and_kubernetes_validate() {
                     String::from_utf8_lossy(&o.stdout),
                     String::from_utf8_lossy(&o.stderr)
                 );
-                // HTTPRoute is a Gateway API CRD, not a built-in kind: kubernetes-validate
-                // has no schema for it (gateway-validate checks it, below).
+                // HTTPRoute and ExternalSecret are CRDs' kinds: kubernetes-validate
+                // has no schema for them (crd-validate checks them).
                 let missing = text
                     .lines()
-                    .any(|l| l.contains("Couldn't find schema") && !l.contains("kind HTTPRoute"));
+                    .any(|l| l.contains("Couldn't find schema") && !crd_kind(l));
                 assert!(o.status.success() && !missing, "{release}: {text}");
                 // Without digest or tag the chart refuses to render a workload.
                 let unpinned = env_dir.join(format!("unpinned-{release}.yaml"));
@@ -485,6 +490,19 @@ fn flux_output_is_accepted_by_kustomize_kubernetes_validate_and_the_flux_schemas
         }
         for (sub, file) in &rendered_all {
             if *sub == "apps" {
+                // SOPS-encrypted manifests are applied after Flux decrypts
+                // them (and drops their `sops` block): validate that shape.
+                let text = std::fs::read_to_string(file).unwrap();
+                let docs: Vec<String> = yaml_docs(&text)
+                    .into_iter()
+                    .map(|mut d| {
+                        if let Some(m) = d.as_object_mut() {
+                            m.remove("sops");
+                        }
+                        serde_yaml::to_string(&d).unwrap()
+                    })
+                    .collect();
+                std::fs::write(file, docs.join("---\n")).unwrap();
                 let o = Command::new(&kv)
                     .args(["--strict", "-k", "1.30.0"])
                     .arg(file)
@@ -497,7 +515,7 @@ fn flux_output_is_accepted_by_kustomize_kubernetes_validate_and_the_flux_schemas
                 );
                 let missing = text
                     .lines()
-                    .any(|l| l.contains("Couldn't find schema") && !l.contains("kind HTTPRoute"));
+                    .any(|l| l.contains("Couldn't find schema") && !crd_kind(l));
                 assert!(o.status.success() && !missing, "{example} apps: {text}");
                 continue;
             }
@@ -765,7 +783,7 @@ fn tricky_strings_survive_a_yaml_1_1_parser() {
 fn http_routes_validate_against_the_gateway_api_schemas() {
     // The Gateway API CRDs' schemas (@kubernetes-models/gateway-api), which
     // kubernetes-validate does not ship; `.ci/run` installs the validator.
-    let Some(gv) = tool("gateway-validate") else {
+    let Some(gv) = tool("crd-validate") else {
         return;
     };
     let dir = std::env::temp_dir().join(format!("shipc-gateway-{}", std::process::id()));
@@ -797,10 +815,47 @@ fn http_routes_validate_against_the_gateway_api_schemas() {
     assert!(o.status.success(), "{text}");
     assert!(
         text.contains(&format!(
-            "{} Gateway API document(s) checked, 0 error(s)",
+            "{} CRD document(s) checked, 0 error(s)",
             routes.len()
         )),
         "{text}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn external_secrets_validate_against_their_crd_schema() {
+    // The External Secrets CRD schemas (@kubernetes-models/external-secrets);
+    // `.ci/run` installs the validator.
+    let Some(cv) = tool("crd-validate") else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("shipc-eso-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    // shop's prod env fills its secrets from a store.
+    compile_pinned("shop", "prod", &dir);
+    let text = std::fs::read_to_string(dir.join("prod/apps/ship-objects.yaml")).unwrap();
+    let secrets: Vec<serde_json::Value> = yaml_docs(&text)
+        .into_iter()
+        .filter(|o| o["kind"] == "ExternalSecret")
+        .collect();
+    assert!(secrets.len() >= 3, "shop/prod has ExternalSecrets: {text}");
+    let o = Command::new(&cv)
+        .arg(dir.join("prod/apps/ship-objects.yaml"))
+        .output()
+        .unwrap();
+    let out = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(o.status.success(), "{out}");
+    assert!(
+        out.contains(&format!(
+            "{} CRD document(s) checked, 0 error(s)",
+            secrets.len()
+        )),
+        "{out}"
     );
     let _ = std::fs::remove_dir_all(&dir);
 }

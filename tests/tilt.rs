@@ -71,6 +71,27 @@ fn materialise(tiltfile_dir: &Path, text: &str) -> PathBuf {
             }
         }
     }
+    // `secrets { dotenv = … }`: the file the developer keeps, one dummy
+    // value per key the env uses.
+    let keys = text
+        .lines()
+        .find_map(|l| l.strip_prefix("_ship_secret_keys = "))
+        .map(quoted)
+        .unwrap_or_default();
+    if let Some(file) = text
+        .lines()
+        .find_map(|l| l.strip_prefix("_ship_secret_values = _ship_dotenv("))
+        .and_then(|l| quoted(l).into_iter().next())
+    {
+        let p = tiltfile_dir.join(file);
+        if !p.exists() {
+            let lines: Vec<String> = keys
+                .iter()
+                .map(|k| format!("{}=dev-value", k.replace(".*", ".extra")))
+                .collect();
+            std::fs::write(p, lines.join("\n") + "\n").unwrap();
+        }
+    }
     let stubs = tiltfile_dir.join("../stubs");
     std::fs::create_dir_all(&stubs).unwrap();
     for cmd in ["flux", "kubectl-stub"] {
@@ -459,6 +480,72 @@ fn the_real_tilt_accepts_every_strategy() {
             "{web:?}"
         );
     }
+}
+
+#[test]
+fn dotenv_secrets_are_made_by_tilt_and_never_by_shipc() {
+    let Some(tilt) = tilt() else { return };
+    let project = temp("dotenv");
+    let ship = "service api {\n  image = external(\"nginx:1.27\")\n  port http = 80\n  env_vars {\n    PASSWORD = secret(\"db\", \"password\")\n  }\n  volumes { tls = secret_files(\"tls\", \"/etc/tls\") }\n}\nenv local {\n  kind = tilt\n  cluster { namespace = \"dev\" }\n  secrets { dotenv = \".env.local\" }\n}\n";
+    std::fs::create_dir_all(project.join("ship")).unwrap();
+    std::fs::write(project.join("ship/main.ship"), ship).unwrap();
+    let dir = compile(&project, "local");
+    let tiltfile = dir.join("Tiltfile");
+    let text = std::fs::read_to_string(&tiltfile).unwrap();
+    let stubs = materialise(&dir, "");
+    // No file yet: Tilt stops with what it needs.
+    let r = eval(&tilt, &tiltfile, &stubs, None);
+    assert_eq!(r.code, 5, "{}", r.log);
+    assert!(
+        r.log.contains("db.password") && r.log.contains("tls.*"),
+        "{}",
+        r.log
+    );
+    std::fs::write(
+        project.join(".env.local"),
+        "# dev\nexport db.password=\"s3cret\"\ntls.tls.crt=CERT\n",
+    )
+    .unwrap();
+    let r = eval(&tilt, &tiltfile, &stubs, None);
+    assert_eq!(r.code, 0, "{}\n{text}", r.log);
+    let all = r.json.to_string();
+    assert!(all.contains("s3cret") && all.contains("tls.crt"), "{all}");
+    // shipc wrote names and keys, never a value.
+    let mut written = Vec::new();
+    for e in walk(&project.join("out")) {
+        written.push(std::fs::read_to_string(e).unwrap_or_default());
+    }
+    assert!(!written.concat().contains("s3cret"));
+    // A file git tracks (not ignored) stops Tilt.
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .args(args)
+            .current_dir(&project)
+            .output()
+            .unwrap()
+    };
+    if git(&["init", "-q"]).status.success() {
+        let r = eval(&tilt, &tiltfile, &stubs, None);
+        assert_eq!(r.code, 5, "{}", r.log);
+        assert!(r.log.contains("does not ignore it"), "{}", r.log);
+        std::fs::write(project.join(".gitignore"), ".env.local\nout/\n").unwrap();
+        let r = eval(&tilt, &tiltfile, &stubs, None);
+        assert_eq!(r.code, 0, "{}", r.log);
+    }
+    let _ = std::fs::remove_dir_all(&project);
+}
+
+fn walk(d: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(d).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
 }
 
 #[test]

@@ -16,6 +16,7 @@ pub mod patches;
 pub mod pod;
 pub mod rbac;
 pub mod scaling;
+pub mod secrets;
 pub mod tilt;
 
 /// The collected program and its types (moved to [`crate::program`]; kept
@@ -501,6 +502,7 @@ fn eval_env_with(
     constraints::lock_key_collisions(&model, diags);
     constraints::object_names(&model, diags);
     constraints::env(&model, diags);
+    secrets::check(&model, diags);
     if model.env_kind() == crate::model::EnvKind::Tilt {
         tilt::check(&model, diags);
     }

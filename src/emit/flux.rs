@@ -52,6 +52,8 @@ struct Settings {
     wait: bool,
     /// `<project>-<env>`: the source's name and the Kustomizations' prefix.
     base: String,
+    /// `decryption` of the Kustomizations (SOPS).
+    decryption: Option<serde_json::Value>,
 }
 
 fn settings(env: &EnvModel, cx: &k8s::Context<'_>) -> Settings {
@@ -67,6 +69,20 @@ fn settings(env: &EnvModel, cx: &k8s::Context<'_>) -> Settings {
         prune: flag(flux.and_then(FluxSettings::prune)),
         wait: flag(flux.and_then(FluxSettings::wait)),
         base: format!("{}-{}", cx.project_name(), env.label()),
+        decryption: flux
+            .and_then(FluxSettings::decryption)
+            .map(crate::model::view::FluxDecryption::of)
+            .map(|d| {
+                let mut m = Map::new();
+                m.insert(
+                    "provider".into(),
+                    json!(d.provider().and_then(Value::as_str).unwrap_or("sops")),
+                );
+                if let Some(s) = d.secret().and_then(Value::as_str) {
+                    m.insert("secretRef".into(), json!({ "name": s }));
+                }
+                serde_json::Value::Object(m)
+            }),
     }
 }
 
@@ -173,6 +189,9 @@ fn flux_dir(env: &EnvModel, s: &Settings, out: &mut OutputTree) {
         if let Some(d) = depends {
             spec.insert("dependsOn".into(), json!([{"name": d}]));
         }
+        if let Some(d) = &s.decryption {
+            spec.insert("decryption".into(), d.clone());
+        }
         json!({"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization", "metadata": flux_meta(name, env), "spec": spec})
     };
     let infra_name = format!("{base}-infra");
@@ -213,6 +232,13 @@ fn apps(env: &EnvModel, cx: &k8s::Context<'_>, out: &mut OutputTree) {
         let object = k8s::config::config_map(cx, c);
         let file = format!("{}.yaml", c.k8s_name);
         out.add(format!("apps/{file}"), yaml::to_string(&object.value));
+        app_files.push(file);
+    }
+    // SOPS-encrypted manifests (read and checked at compile time), as
+    // they are: the kustomize-controller decrypts them.
+    for (path, text) in sops_files(env) {
+        let file = format!("sops-{}", path.replace('/', "-"));
+        out.add(format!("apps/{file}"), text);
         app_files.push(file);
     }
     let network = k8s::env_objects(cx);
@@ -333,4 +359,24 @@ fn duration_ms(v: &Value) -> f64 {
         crate::model::V::Quantity { amount, .. } => *amount,
         _ => 0.0,
     }
+}
+
+/// The `flux.decryption.files` of an env, read: (project path, text).
+fn sops_files(env: &EnvModel) -> Vec<(String, String)> {
+    let files = env
+        .settings()
+        .flux_settings()
+        .and_then(FluxSettings::decryption)
+        .and_then(|d| crate::model::view::FluxDecryption::of(d).files());
+    files
+        .map(Value::as_list)
+        .unwrap_or(&[])
+        .iter()
+        .filter_map(|f| {
+            Some((
+                f.get("path")?.as_str()?.to_string(),
+                f.get("text")?.as_str()?.to_string(),
+            ))
+        })
+        .collect()
 }

@@ -16,6 +16,7 @@ pub mod patch;
 pub mod pod;
 pub mod rbac;
 pub mod scale;
+pub mod secrets;
 pub mod service;
 pub mod volume;
 
@@ -289,6 +290,24 @@ impl<'a> Context<'a> {
         m
     }
 
+    /// Metadata of an env-wide object (no declaration of its own): the
+    /// ownership labels and the source of `span`.
+    pub fn env_meta(&self, name: &str, span: Span) -> ObjectMeta {
+        let mut labels = BTreeMap::new();
+        labels.insert("app.kubernetes.io/part-of".into(), self.project_name());
+        labels.insert("app.kubernetes.io/managed-by".into(), "shipc".into());
+        labels.insert("ship.dev/env".into(), self.env_label.clone());
+        let mut annotations = BTreeMap::new();
+        annotations.insert(SOURCE_ANNOTATION.into(), self.source(span));
+        ObjectMeta {
+            name: Some(name.to_string()),
+            namespace: Some(self.namespace()),
+            labels: Some(labels),
+            annotations: Some(annotations),
+            ..ObjectMeta::default()
+        }
+    }
+
     /// Metadata for an object of a service.
     pub fn meta(&self, d: &Decl, name: &str, annotations: BTreeMap<String, String>) -> ObjectMeta {
         let mut ann = annotations;
@@ -409,6 +428,7 @@ pub fn env_objects_unpatched(cx: &Context<'_>) -> Vec<Object> {
         .values()
         .map(|d| object::object(cx, d))
         .collect();
+    out.extend(secrets::external_secrets(cx));
     out.extend(network::env_policies(cx));
     out
 }

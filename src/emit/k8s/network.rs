@@ -276,21 +276,7 @@ pub fn env_policies(cx: &Context<'_>) -> Vec<Object> {
         .settings()
         .network_policy()
         .map_or(cx.env.span, |v| v.span);
-    let env_meta = |name: &str| {
-        let mut labels = BTreeMap::new();
-        labels.insert("app.kubernetes.io/part-of".into(), cx.project_name());
-        labels.insert("app.kubernetes.io/managed-by".into(), "shipc".into());
-        labels.insert("ship.dev/env".into(), cx.env.label());
-        let mut annotations = BTreeMap::new();
-        annotations.insert(super::SOURCE_ANNOTATION.into(), cx.source(span));
-        ObjectMeta {
-            name: Some(name.to_string()),
-            namespace: Some(cx.namespace()),
-            labels: Some(labels),
-            annotations: Some(annotations),
-            ..ObjectMeta::default()
-        }
-    };
+    let env_meta = |name: &str| cx.env_meta(name, span);
     let dns = NetworkPolicyEgressRule {
         to: Some(vec![NetworkPolicyPeer {
             namespace_selector: Some(namespace_selector("kube-system")),

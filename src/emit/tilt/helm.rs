@@ -31,6 +31,7 @@ pub(super) fn helm_strategy(
     }
     super::configs(env, cx, "manifests", t, out);
     super::env_objects(env, cx, "manifests", t, out);
+    super::dotenv_secrets(env, cx, root, t);
     let namespace = cx.namespace();
     let registry = env
         .settings()

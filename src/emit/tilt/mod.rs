@@ -127,6 +127,7 @@ pub fn emit(env: &EnvModel, graph: &DepGraph, input: &TiltInput<'_>) -> OutputTr
         &mut t,
         &mut out,
     );
+    dotenv_secrets(env, &cx, root, &mut t);
     for svc in env.services.values() {
         let objects = k8s::service_objects(&cx, svc);
         let docs = yaml::documents(objects.iter().map(|o| &o.value));
@@ -440,6 +441,121 @@ pub(super) fn env_objects(
         list(&names),
         list(&["objects"])
     ));
+}
+
+/// `secrets { dotenv = "…" }`: Secrets for the dev namespace, made by Tilt
+/// at `tilt up` from a local file the project keeps out of git — shipc
+/// writes the names and keys the env uses, never a value. Each line of the
+/// file is `SECRET.KEY=value` (`#` comments, `export`, quotes allowed);
+/// `secret(name, key)` reads `name.key`, `secret_files(name, …)` every
+/// `name.*`. A missing file or entry stops the Tiltfile with the list of
+/// what is needed, and so does a file that git tracks or does not ignore.
+pub(super) fn dotenv_secrets(env: &EnvModel, cx: &k8s::Context<'_>, root: &str, t: &mut String) {
+    let Some(path) = env
+        .settings()
+        .secrets()
+        .and_then(|s| view::SecretsSettings::of(s).dotenv())
+        .and_then(Value::as_str)
+    else {
+        return;
+    };
+    let uses = env.secret_uses();
+    if uses.is_empty() {
+        return;
+    }
+    let file = join_root(root, path);
+    let ignored_check = format!(
+        "git -C {root} rev-parse --is-inside-work-tree >/dev/null 2>&1 || exit 0; git -C {root} check-ignore -q -- {rel} || {{ echo {msg} >&2; exit 1; }}",
+        root = shell_word(if root.is_empty() { "." } else { root }),
+        rel = shell_word(path),
+        msg = shell_word(&format!(
+            "{path} holds secrets but git does not ignore it: add it to .gitignore"
+        )),
+    );
+    let mut labels = std::collections::BTreeMap::new();
+    labels.insert(
+        "app.kubernetes.io/managed-by".to_string(),
+        "shipc".to_string(),
+    );
+    labels.insert("app.kubernetes.io/part-of".to_string(), cx.project_name());
+    labels.insert("ship.dev/env".to_string(), env.label());
+    t.push_str(&format!(
+        r##"
+# Secrets of this dev env from {shown} (`SECRET.KEY=value` lines), read by
+# Tilt at `tilt up`; shipc never sees a value. Keep the file out of git.
+local({check}, quiet=True)
+
+def _ship_dotenv(path):
+    if not os.path.exists(path):
+        fail("secrets: create " + path + " with one `SECRET.KEY=value` line per key this env uses: " + ", ".join(_ship_secret_keys))
+        return {{}}
+    out = {{}}
+    for line in str(read_file(path)).splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("export "):
+            line = line[len("export "):].strip()
+        k, sep, v = line.partition("=")
+        if not sep:
+            continue
+        k = k.strip()
+        v = v.strip()
+        if len(v) >= 2 and v[0] == v[-1] and v[0] in ("'", '"'):
+            v = v[1:-1]
+        out[k] = v
+    return out
+
+def _ship_secret(values, name, keys, whole):
+    data = {{}}
+    for k in keys:
+        v = values.get(name + "." + k)
+        if v == None:
+            fail("secrets: " + {shown_lit} + " has no `" + name + "." + k + "=`")
+            continue
+        data[k] = v
+    if whole:
+        for full in values:
+            if full.startswith(name + "."):
+                data[full[len(name) + 1:]] = values[full]
+    k8s_yaml(encode_yaml({{"apiVersion": "v1", "kind": "Secret", "type": "Opaque", "metadata": {{"name": name, "namespace": {ns}, "labels": {labels}}}, "stringData": data}}))
+
+"##,
+        shown = path,
+        shown_lit = string(path),
+        check = string(&ignored_check),
+        ns = string(&cx.namespace()),
+        labels = super::starlark::dict(&labels),
+    ));
+    let keys: Vec<String> = uses
+        .iter()
+        .flat_map(|(n, u)| {
+            u.keys
+                .iter()
+                .map(move |k| format!("{n}.{k}"))
+                .chain(u.whole.then(|| format!("{n}.*")))
+        })
+        .collect();
+    t.push_str(&format!(
+        "_ship_secret_keys = {}
+",
+        list(&keys)
+    ));
+    t.push_str(&format!(
+        "_ship_secret_values = _ship_dotenv({})
+",
+        string(&file)
+    ));
+    for (name, u) in &uses {
+        let keys: Vec<&str> = u.keys.iter().map(String::as_str).collect();
+        t.push_str(&format!(
+            "_ship_secret(_ship_secret_values, {}, {}, {})
+",
+            string(name),
+            list(&keys),
+            if u.whole { "True" } else { "False" }
+        ));
+    }
 }
 
 /// `labels=[…]` for a Tilt resource, when the service has labels.

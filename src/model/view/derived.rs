@@ -397,3 +397,49 @@ impl EnvModel {
         self.lock_key_claims().into_iter().map(|(k, _)| k).collect()
     }
 }
+
+/// How an env uses one Secret: the keys `secret(name, key)` reads, whether
+/// `secret_files` mounts all of it, and where it is first named.
+#[derive(Debug, Clone, Default)]
+pub struct SecretUse {
+    /// The keys read one by one.
+    pub keys: std::collections::BTreeSet<String>,
+    /// Mounted whole (`secret_files`).
+    pub whole: bool,
+}
+
+impl EnvModel {
+    /// Every Secret the env's services reference, by name.
+    pub fn secret_uses(&self) -> std::collections::BTreeMap<String, SecretUse> {
+        let mut out: std::collections::BTreeMap<String, SecretUse> = Default::default();
+        for s in self.services.values() {
+            let v = s.service();
+            let vars = std::iter::once(v.env_vars())
+                .chain(v.extra_containers().map(|(_, c)| c.env_vars()))
+                .flatten();
+            for m in vars {
+                for (_, x) in m.entries() {
+                    if let EnvValue::Secret(r) = EnvValue::of(x) {
+                        if let (Some(n), Some(k)) = (
+                            r.name().and_then(Value::as_str),
+                            r.key().and_then(Value::as_str),
+                        ) {
+                            out.entry(n.to_string())
+                                .or_default()
+                                .keys
+                                .insert(k.to_string());
+                        }
+                    }
+                }
+            }
+            for (_, vol) in v.volume_entries() {
+                if let Some(Volume::Secret(sv)) = Volume::of(vol) {
+                    if let Some(n) = sv.secret().and_then(Value::as_str) {
+                        out.entry(n.to_string()).or_default().whole = true;
+                    }
+                }
+            }
+        }
+        out
+    }
+}

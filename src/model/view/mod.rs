@@ -128,7 +128,7 @@ view! {
     Env = "EnvSchema" {
         kind, cluster, registry, domain, images, release_suffix, storage_class,
         routing, gateway, ingress_class, include, insecure_registries, sidecars,
-        network_policy, patches, tilt, helmfile, flux,
+        network_policy, patches, secrets, tilt, helmfile, flux,
     }
 }
 
@@ -149,7 +149,22 @@ view! {
 
 view! {
     /// An env's `flux` settings.
-    FluxSettings = "FluxSettings" { git, oci, interval, prune, wait, timeout }
+    FluxSettings = "FluxSettings" { git, oci, interval, prune, wait, timeout, decryption }
+}
+
+view! {
+    /// An env's `secrets`.
+    SecretsSettings = "SecretsSettings" { external_secrets, dotenv }
+}
+
+view! {
+    /// `secrets.external_secrets`.
+    ExternalSecrets = "ExternalSecrets" { store, kind, key, property, refresh }
+}
+
+view! {
+    /// `flux.decryption`.
+    FluxDecryption = "FluxDecryption" { provider, secret, files }
 }
 
 view! {
@@ -239,6 +254,9 @@ pub const SHAPES: &[Shape] = &[
     TiltSettings::SHAPE,
     HelmfileSettings::SHAPE,
     FluxSettings::SHAPE,
+    SecretsSettings::SHAPE,
+    ExternalSecrets::SHAPE,
+    FluxDecryption::SHAPE,
     FluxGit::SHAPE,
     FluxOci::SHAPE,
     Gateway::SHAPE,
