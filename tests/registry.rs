@@ -174,6 +174,54 @@ fn lock_resolves_tags_manifests_and_indexes_and_check_notices_a_moved_tag() {
 }
 
 #[test]
+fn images_sharing_a_repository_lock_a_tag_each() {
+    let Some(reg) = Registry::start("prefix", false) else {
+        return;
+    };
+    let cart = reg.push("demo/shop:cart-v7", &[]);
+    let web = reg.push("demo/shop:web-v7", &["--content", "the web build"]);
+    assert_ne!(cart, web);
+    let dir = project(
+        "prefix",
+        &format!(
+            "image cart {{\n  repository = \"demo/shop\"\n  tag_prefix = \"cart-\"\n}}\n\
+             image web {{\n  repository = \"demo/shop\"\n  tag_prefix = \"web-\"\n}}\n\
+             service cart {{}}\nservice web {{}}\n\
+             env local {{ kind = tilt }}\n\
+             env prod {{\n  kind = helmfile\n  registry = \"{host}\"\n  insecure_registries = [\"{host}\"]\n}}\n",
+            host = reg.host
+        ),
+    );
+    let (code, _, stderr) = shipc(&dir, &["lock", "--env", "prod", "--tag", "v7"], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let lock = lockfile(&dir);
+    let pins = &lock.envs["prod"].images;
+    assert_eq!(pins["cart"].digest, cart);
+    assert_eq!(pins["cart"].tag.as_deref(), Some("cart-v7"));
+    assert_eq!(pins["web"].digest, web);
+    assert_eq!(pins["web"].repository, format!("{}/demo/shop", reg.host));
+    // Tilt names each image by its repository alone: one each.
+    let out = dir.join("out");
+    let (code, _, stderr) = shipc(
+        &dir,
+        &["compile", "--all", "-o", out.to_str().unwrap()],
+        &[],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let tiltfile = std::fs::read_to_string(out.join("local/Tiltfile")).unwrap();
+    assert!(
+        tiltfile.contains("docker_build(\"demo/shop-cart\""),
+        "{tiltfile}"
+    );
+    assert!(
+        tiltfile.contains("docker_build(\"demo/shop-web\""),
+        "{tiltfile}"
+    );
+    let values = std::fs::read_to_string(out.join("prod/values/prod/cart.yaml")).unwrap();
+    assert!(values.contains(&cart), "{values}");
+}
+
+#[test]
 fn missing_tag_and_missing_tag_flag_leave_ship_lock_untouched() {
     let Some(reg) = Registry::start("missing", false) else {
         return;

@@ -549,6 +549,51 @@ fn walk(d: &Path) -> Vec<PathBuf> {
 }
 
 #[test]
+fn builds_beyond_a_dockerfile_load_in_the_real_tilt() {
+    let Some(tilt) = tilt() else { return };
+    let project = temp("builds");
+    std::fs::create_dir_all(project.join("ship")).unwrap();
+    let ship = std::fs::read_to_string(common::root().join("tests/ui/builds_ok.ship")).unwrap();
+    std::fs::write(project.join("ship/main.ship"), ship).unwrap();
+    for d in ["web/src", "web/dist", "api", "worker"] {
+        std::fs::create_dir_all(project.join(d)).unwrap();
+    }
+    std::fs::write(project.join("web/package.json"), "{}").unwrap();
+    std::fs::write(project.join("web/Dockerfile"), "FROM scratch\n").unwrap();
+    let dir = compile(&project, "local");
+    let tiltfile = dir.join("Tiltfile");
+    let text = std::fs::read_to_string(&tiltfile).unwrap();
+    let stubs = materialise(&dir, &text);
+    let r = eval(&tilt, &tiltfile, &stubs, None);
+    assert_eq!(r.code, 0, "{}\n{text}", r.log);
+    assert!(!r.log.contains("WARNING"), "{}", r.log);
+    let manifests = r.json["Manifests"].as_array().unwrap();
+    let find = |name: &str| {
+        manifests
+            .iter()
+            .find(|m| m["Name"] == name)
+            .unwrap_or_else(|| panic!("no resource {name}"))
+    };
+    // The pre-build is a local resource the service waits for.
+    let pre = find("web-pre-build").to_string();
+    assert!(pre.contains("npm run build"), "{pre}");
+    assert_eq!(
+        find("web-tilt")["ResourceDependencies"],
+        serde_json::json!(["web-pre-build"])
+    );
+    // custom_build and pack builds are custom image targets.
+    for (resource, needle) in [
+        ("api-tilt", "make -C api image"),
+        ("worker-tilt", "pack build"),
+    ] {
+        let targets = image_targets(&r.json, resource);
+        let all = serde_json::to_string(&targets).unwrap();
+        assert!(all.contains(needle), "{resource}: {all}");
+    }
+    let _ = std::fs::remove_dir_all(&project);
+}
+
+#[test]
 fn without_a_context_tilt_uses_its_own_allow_list() {
     let Some(tilt) = tilt() else { return };
     let project = fixture("manifests", false);

@@ -166,6 +166,7 @@ pub fn check_with(
                         DeclKind::Infra => constraints::infra(&d, None, diags),
                         DeclKind::Config => configs::check(&d, diags),
                         DeclKind::Object => objects::check(&d, diags),
+                        DeclKind::Image => tilt::build_paths(&d, &project, diags),
                         _ => {}
                     }
                 }
@@ -365,6 +366,7 @@ fn eval_env_with(
                 objects.insert(n, d);
             }
             _ => {
+                tilt::build_paths(&d, project, diags);
                 all_images.insert(n, d);
             }
         }

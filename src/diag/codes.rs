@@ -117,6 +117,7 @@ codes! {
     E2044, "invalid-object", Error;
     E2045, "invalid-patch", Error;
     E2046, "invalid-secrets", Error;
+    E2047, "invalid-build", Error;
     E3001, "dependency-cycle", Error;
     E3002, "excluded-dependency", Error;
     E4001, "object-name-collision", Error;

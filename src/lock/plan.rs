@@ -6,7 +6,8 @@
 //!
 //! Decisions (SPEC §8, §13; not spelled out there):
 //! * A built image resolves `<env.registry>/<repository>:<TAG>`, the tag
-//!   from `--image NAME=REF`, else `--tag T`, else the tag its current lock
+//!   from `--image NAME=REF`, else `--tag T` (after the image's `tag_prefix`:
+//!   images sharing a repository have a tag each), else the tag its current lock
 //!   entry records (so `shipc lock --check` notices a tag that moved). With
 //!   none of these it is an error (R008), never a guess.
 //! * `--image NAME=REF` takes a bare tag, a full `repo:tag`, or a full
@@ -209,7 +210,9 @@ fn add(
         Some(r) => from_flag(&key, r, default_repo.as_deref()),
         None => {
             let flag_tag = match ImageUse::of(img) {
-                Some(ImageUse::Built(_)) => inputs.tag.map(|t| Reference::Tag(t.to_string())),
+                Some(ImageUse::Built(name)) => inputs
+                    .tag
+                    .map(|t| Reference::Tag(format!("{}{t}", env.tag_prefix(name)))),
                 _ => None,
             };
             let kept = previous

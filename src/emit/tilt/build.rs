@@ -5,7 +5,7 @@
 use super::{build_paths, comment_safe, join_root, root_paths};
 use crate::emit::starlark::{dict, list, shell_word, string};
 use crate::model::dev::{self as tilt, RESTART_FILE};
-use crate::model::view::{Image, LiveUpdateStep};
+use crate::model::view::{BuildStep, Image, LiveUpdateStep};
 use crate::model::{EnvModel, Value};
 use std::collections::BTreeMap;
 
@@ -137,6 +137,12 @@ pub(super) fn docker_build(
 ) {
     let v = img.image();
     let repo = env.image_repository(name);
+    if let Some(pre) = v.pre_build() {
+        pre_build(img, BuildStep::of(pre), root, t);
+    }
+    if other_build(v, &repo, root, t) {
+        return;
+    }
     let (context, dockerfile) = build_paths(v, root);
     let mut common: Vec<String> = Vec::new();
     let ctx_rel = v.context().and_then(Value::as_str).unwrap_or(".");
@@ -229,4 +235,81 @@ pub(super) fn docker_build(
     args.push(format!("live_update=[{}]", steps.join(", ")));
     args.extend(ignore_kw);
     t.push_str(&format!("docker_build({})\n", args.join(", ")));
+}
+
+/// The Tilt resource of an image's `pre_build`.
+pub(super) fn pre_build_name(img: &crate::model::Decl) -> String {
+    format!("{}-pre-build", crate::names::k8s_name(&img.id.name))
+}
+
+/// A shell command run from the project root.
+fn at_root(root: &str, command: &str) -> String {
+    let dir = if root.is_empty() { "." } else { root };
+    format!("cd {} && {command}", shell_word(dir))
+}
+
+/// `pre_build`: a `local_resource` (labelled `build`) the image's services
+/// wait for.
+fn pre_build(img: &crate::model::Decl, step: BuildStep<'_>, root: &str, t: &mut String) {
+    let command = step.command().and_then(Value::as_str).unwrap_or("");
+    let deps = root_paths(step.deps(), root);
+    t.push_str(&format!(
+        "\nlocal_resource({}, cmd={}, deps={}, labels={})\n",
+        string(&pre_build_name(img)),
+        string(&at_root(root, command)),
+        list(&deps),
+        list(&["build"])
+    ));
+}
+
+/// `custom_build` or `builder` (buildpacks): Tilt's `custom_build` with the
+/// user's command, or `pack build`, producing `$EXPECTED_REF`. True when
+/// the image is built one of these ways.
+fn other_build(v: Image<'_>, repo: &str, root: &str, t: &mut String) -> bool {
+    let steps: Vec<String> = v
+        .live_update()
+        .map(Value::as_list)
+        .unwrap_or(&[])
+        .iter()
+        .filter_map(|s| live_update_step(s, root))
+        .collect();
+    let (command, deps) = if let Some(c) = v.custom_build() {
+        let c = BuildStep::of(c);
+        (
+            at_root(root, c.command().and_then(Value::as_str).unwrap_or("")),
+            root_paths(c.deps(), root),
+        )
+    } else if let Some(builder) = v.builder().and_then(Value::as_str) {
+        let ctx = v.context().and_then(Value::as_str).unwrap_or(".");
+        let mut cmd = format!(
+            "pack build \"$EXPECTED_REF\" --builder {} --path {}",
+            shell_word(builder),
+            shell_word(ctx)
+        );
+        if let Some(p) = v.platform().and_then(Value::as_str) {
+            cmd.push_str(&format!(" --platform {}", shell_word(p)));
+        }
+        for (k, x) in v
+            .build_args()
+            .map(|b| b.entries().collect::<Vec<_>>())
+            .unwrap_or_default()
+        {
+            if let Some(s) = x.as_str() {
+                cmd.push_str(&format!(" --env {}", shell_word(&format!("{k}={s}"))));
+            }
+        }
+        (at_root(root, &cmd), vec![join_root(root, ctx)])
+    } else {
+        return false;
+    };
+    let mut args = vec![
+        string(repo),
+        string(&command),
+        format!("deps={}", list(&deps)),
+    ];
+    if !steps.is_empty() {
+        args.push(format!("live_update=[{}]", steps.join(", ")));
+    }
+    t.push_str(&format!("\ncustom_build({})\n", args.join(", ")));
+    true
 }

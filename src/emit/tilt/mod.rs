@@ -351,6 +351,13 @@ fn resource_deps(env: &EnvModel, graph: &DepGraph, svc: &crate::model::Decl) -> 
                 }
             }
             DeclKind::Infra => deps.push("infra-health-check".into()),
+            DeclKind::Image => {
+                if let Some(img) = env.images.get(&d.name) {
+                    if img.image().pre_build().is_some() {
+                        deps.push(build::pre_build_name(img));
+                    }
+                }
+            }
             _ => {}
         }
     }

@@ -239,10 +239,28 @@ impl EnvModel {
     /// The bare repository of an image declaration: its `repository`, else
     /// its Kubernetes name (no registry, no tag).
     pub fn image_repository(&self, image: &str) -> String {
+        let decl = self.images.get(image);
+        let repo = decl
+            .and_then(|i| i.image().repository().and_then(Value::as_str))
+            .map_or_else(|| crate::names::k8s_name(image), str::to_string);
+        // Tilt names each image it builds by its repository alone (it tags
+        // them itself): images that share a repository through
+        // `tag_prefix` get one each in a tilt env.
+        let shared = decl.is_some_and(|i| i.image().tag_prefix().is_some());
+        if shared && self.env_kind() == EnvKind::Tilt {
+            format!("{repo}-{}", crate::names::k8s_name(image))
+        } else {
+            repo
+        }
+    }
+
+    /// The `tag_prefix` of an image declaration ("" without one).
+    pub fn tag_prefix(&self, image: &str) -> &str {
         self.images
             .get(image)
-            .and_then(|i| i.image().repository().and_then(Value::as_str))
-            .map_or_else(|| crate::names::k8s_name(image), str::to_string)
+            .and_then(|i| i.image().tag_prefix())
+            .and_then(Value::as_str)
+            .unwrap_or("")
     }
 
     /// An image declaration's repository with the env's `registry` in front.

@@ -93,9 +93,14 @@ view! {
 view! {
     /// An `image` declaration's record.
     Image = "ImageSchema" {
-        context, dockerfile, repository, build_args, target, live_update, ignore,
-        platform, entrypoint,
+        context, dockerfile, repository, tag_prefix, build_args, target, live_update, ignore,
+        platform, entrypoint, pre_build, custom_build, builder,
     }
+}
+
+view! {
+    /// An image's `pre_build` or `custom_build`.
+    BuildStep = "BuildStep" { command, deps }
 }
 
 view! {
@@ -120,7 +125,7 @@ view! {
 
 view! {
     /// The `project { }` record.
-    Project = "ProjectSchema" { name, namespace, labels }
+    Project = "ProjectSchema" { name, namespace, labels, build_roots }
 }
 
 view! {
@@ -245,6 +250,7 @@ view! {
 pub const SHAPES: &[Shape] = &[
     Service::SHAPE,
     Image::SHAPE,
+    BuildStep::SHAPE,
     Infra::SHAPE,
     Config::SHAPE,
     Object::SHAPE,
