@@ -99,7 +99,7 @@ pub fn check(d: &Decl, diags: &mut Diagnostics) {
 /// relative to the project `root`, and check each config's size.
 pub fn read_files(host: &dyn Host, root: &Path, envs: &mut [EnvModel], diags: &mut Diagnostics) {
     // One read per path, shared by every env.
-    let mut cache: BTreeMap<String, Result<Value, Box<Diagnostic>>> = BTreeMap::new();
+    let mut cache = ReadCache::new();
     for env in envs.iter_mut() {
         for d in env.configs.values_mut() {
             let V::Record(rec) = &mut d.value.kind else {
@@ -115,19 +115,37 @@ pub fn read_files(host: &dyn Host, root: &Path, envs: &mut [EnvModel], diags: &m
                 let Some(path) = f.path().and_then(Value::as_str).map(str::to_string) else {
                     continue;
                 };
-                let span = v.span;
-                let read = cache
-                    .entry(path.clone())
-                    .or_insert_with(|| read_one(host, root, &path, span));
-                match read {
-                    Ok(content) => *v = Value::new(content.kind.clone(), span),
-                    Err(e) => {
-                        diags.push((**e).clone());
-                        *v = Value::unknown(span);
-                    }
-                }
+                replace_with_read(v, &path, &mut cache, diags, |span| {
+                    read_one(host, root, &path, span)
+                });
             }
             size_check(d, diags);
+        }
+    }
+}
+
+/// A file read once per path.
+pub(crate) type ReadCache = BTreeMap<String, Result<Value, Box<Diagnostic>>>;
+
+/// Put what `read` gives for `path` (once per path) in place of `v`, or
+/// report why not and leave the poison value; true when it was read.
+pub(crate) fn replace_with_read(
+    v: &mut Value,
+    path: &str,
+    cache: &mut ReadCache,
+    diags: &mut Diagnostics,
+    read: impl FnOnce(crate::Span) -> Result<Value, Box<Diagnostic>>,
+) -> bool {
+    let span = v.span;
+    match cache.entry(path.to_string()).or_insert_with(|| read(span)) {
+        Ok(content) => {
+            *v = Value::new(content.kind.clone(), span);
+            true
+        }
+        Err(e) => {
+            diags.push((**e).clone());
+            *v = Value::unknown(span);
+            false
         }
     }
 }

@@ -69,6 +69,24 @@ fn mask(len: u32, bits: u32) -> u128 {
 
 fn peer(d: &Decl, v: &Value, own_labels: Option<&[&str]>, diags: &mut Diagnostics) {
     let p = NetworkPeer::of(v);
+    for (k, x) in p
+        .pods()
+        .map(|m| m.entries().collect::<Vec<_>>())
+        .unwrap_or_default()
+    {
+        let problem = crate::names::label_key(k)
+            .err()
+            .or_else(|| x.as_str().and_then(|s| crate::names::label_value(s).err()));
+        if let Some(why) = problem {
+            err(
+                diags,
+                x.span,
+                format!("`{k}` is not a pod label selector: {why}"),
+                "invalid label",
+                "label keys are `[prefix/]name`, values at most 63 letters, digits, `-`, `_`, `.`",
+            );
+        }
+    }
     let has_pods = p.pods().is_some_and(|m| m.entries().next().is_some());
     let has_ns = p.namespace().and_then(Value::as_str).is_some();
     let block = p.cidr().and_then(Value::as_str);

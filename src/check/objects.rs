@@ -574,25 +574,21 @@ fn for_each_key_problem(v: &Json, path: &str, f: &mut dyn FnMut(&str, String)) -
 /// of YAML, relative to the project root), put the object in its place, and
 /// check each object.
 pub fn read_files(host: &dyn Host, root: &Path, envs: &mut [EnvModel], diags: &mut Diagnostics) {
-    let mut cache: BTreeMap<String, Result<Value, Box<Diagnostic>>> = BTreeMap::new();
+    let mut cache = super::configs::ReadCache::new();
     for env in envs.iter_mut() {
         for d in env.objects.values_mut() {
-            if let V::Record(rec) = &mut d.value.kind {
-                if let Some(v) = rec.get_mut("file") {
-                    if let Some(path) = FileText::of(v).path().and_then(Value::as_str) {
-                        let path = path.to_string();
-                        let span = v.span;
-                        let read = cache
-                            .entry(path.clone())
-                            .or_insert_with(|| read_one(host, root, &path, span));
-                        match read {
-                            Ok(content) => *v = Value::new(content.kind.clone(), span),
-                            Err(e) => {
-                                diags.push((**e).clone());
-                                *v = Value::unknown(span);
-                                continue;
-                            }
-                        }
+            if let Some(v) = d.value.field_mut("file") {
+                if let Some(path) = FileText::of(v)
+                    .path()
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+                {
+                    let read =
+                        super::configs::replace_with_read(v, &path, &mut cache, diags, |span| {
+                            read_one(host, root, &path, span)
+                        });
+                    if !read {
+                        continue;
                     }
                 }
             }

@@ -164,12 +164,12 @@ impl Release {
         if name != Release::secret_name(project, env, r.revision) {
             return Err(bad("its name does not match its revision"));
         }
-        // A rollback applies these objects: each must be this env's, in
-        // its namespace (anyone who can write a Secret here could write a
-        // record that names a ClusterRoleBinding). Cluster-scoped objects
-        // (RBAC of `cluster = true` rules, cluster-scoped `object`s) are
-        // recorded, so a later apply can prune them, but a rollback never
-        // applies them from a record: see `engine::rollback`.
+        // Every object must be this env's. A rollback applies only those in
+        // the env's namespace from a record ([`restorable`]): anyone who can
+        // write a Secret here could write a record that names a
+        // ClusterRoleBinding or an object of another namespace. Those
+        // (cluster RBAC, `object`s elsewhere) are recorded so that a later
+        // apply can prune them, never restored from a record.
         for a in &r.objects {
             let key = Key::of(&a.object)
                 .ok_or_else(|| bad("an object has no apiVersion, kind or name"))?;
@@ -181,31 +181,19 @@ impl Release {
                     "{key} does not carry this env's ownership labels"
                 )));
             }
-            let in_namespace = match &key.namespace {
-                Some(ns) => *ns == r.namespace,
-                None => {
-                    (key.kind == "Namespace" && key.api_version == "v1" && key.name == r.namespace)
-                        || cluster_scoped(&key)
-                }
-            };
-            if !in_namespace {
-                return Err(bad(&format!(
-                    "{key} is outside the env's namespace `{}`",
-                    r.namespace
-                )));
-            }
         }
         Ok(r)
     }
 }
 
-/// Whether `key` is a cluster-scoped object other than a Namespace: the
-/// ClusterRoles of `cluster = true` RBAC rules, cluster-scoped `object`s.
-/// Records keep them (a later apply prunes by the record's keys, and only
-/// what carries this env's ownership labels), but a rollback never applies
-/// one from a record.
-pub fn cluster_scoped(key: &Key) -> bool {
-    key.namespace.is_none() && !(key.kind == "Namespace" && key.api_version == "v1")
+/// Whether a rollback may apply a recorded object: only one in the env's
+/// namespace. Cluster-scoped objects (cluster RBAC, cluster-scoped
+/// `object`s, the Namespace itself) and objects of other namespaces are
+/// recorded — a later apply prunes by the record's keys, and only what
+/// carries this env's ownership labels — but always come from the current
+/// sources.
+pub fn restorable(key: &Key, namespace: &str) -> bool {
+    key.namespace.as_deref() == Some(namespace)
 }
 
 #[cfg(test)]
@@ -248,26 +236,30 @@ mod tests {
 
     #[test]
     fn a_record_cannot_smuggle_objects_into_a_rollback() {
-        // Another namespace's object is refused outright.
-        let mut r = release();
-        r.objects[0].object["metadata"]["namespace"] = "kube-system".into();
-        let e = Release::from_secret(&r.to_secret().unwrap(), "shop", "prod").unwrap_err();
-        assert!(e.contains("outside the env's namespace"), "{e}");
         let mut r = release();
         r.objects[0].object["metadata"]["labels"]["ship.dev/env"] = "staging".into();
         let e = Release::from_secret(&r.to_secret().unwrap(), "shop", "prod").unwrap_err();
         assert!(e.contains("ownership labels"), "{e}");
-        // A cluster-scoped object is recorded (for pruning); rollback never
-        // applies one from a record (`engine::rollback`).
+        // Objects outside the env's namespace are recorded (for pruning);
+        // rollback never applies one from a record (`engine::rollback`).
         let mut r = release();
         r.objects.push(Applied {
             wave: 1,
             object: serde_json::json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
                 "metadata": {"name": "own-the-cluster", "labels": {"ship.dev/project": "shop", "ship.dev/env": "prod"}}}),
         });
-        assert!(Release::from_secret(&r.to_secret().unwrap(), "shop", "prod").is_ok());
-        assert!(cluster_scoped(&Key::of(&r.objects[1].object).unwrap()));
-        assert!(!cluster_scoped(&Key::new("v1", "Namespace", None, "shop")));
+        let back = Release::from_secret(&r.to_secret().unwrap(), "shop", "prod").unwrap();
+        let keys: Vec<Key> = back
+            .objects
+            .iter()
+            .filter_map(|a| Key::of(&a.object))
+            .collect();
+        assert!(restorable(&keys[0], "shop"));
+        assert!(!restorable(&keys[1], "shop"));
+        assert!(!restorable(
+            &Key::new("v1", "ConfigMap", Some("kube-system"), "x"),
+            "shop"
+        ));
     }
 
     #[test]

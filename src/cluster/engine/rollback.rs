@@ -6,7 +6,7 @@
 use super::apply::{desired_of, image_changes, refused};
 use super::{apply, records, ApplyOptions, Event, Outcome, Stopped};
 
-use crate::cluster::record::{cluster_scoped, Release, Status};
+use crate::cluster::record::{restorable, Release, Status};
 use crate::cluster::render::Rendered;
 use crate::cluster::Cluster;
 use crate::diag::{Code, Diagnostic};
@@ -68,15 +68,20 @@ pub async fn rollback<C: Cluster>(
     let (recs, _) = records(c, r).await.map_err(|d| refused(vec![d]))?;
     let target = rollback_target(&recs, to, r.span).map_err(|d| refused(vec![d]))?;
     let mut again = r.clone();
-    // Namespaced objects come from the record; cluster-scoped ones never
-    // do (a record is a Secret in the namespace, and whoever can write one
-    // must not be able to grant cluster-wide rights, or change anything
-    // cluster-wide, through a rollback): those stay as the current source
-    // renders them.
+    // Objects of the env's namespace come from the record; cluster-scoped
+    // ones and those of other namespaces never do (a record is a Secret in
+    // the namespace, and whoever can write one must not be able to grant
+    // cluster-wide rights, or change another namespace, through a
+    // rollback): those stay as the current source renders them.
     again.objects = desired_of(target, r.span)
         .into_iter()
-        .filter(|d| !cluster_scoped(&d.key))
-        .chain(r.objects.iter().filter(|d| cluster_scoped(&d.key)).cloned())
+        .filter(|d| restorable(&d.key, &r.namespace))
+        .chain(
+            r.objects
+                .iter()
+                .filter(|d| !restorable(&d.key, &r.namespace))
+                .cloned(),
+        )
         .collect();
     again.images = target.images.clone();
     // Infra is not part of a revision.

@@ -94,9 +94,22 @@ pub fn apply(objects: &mut [Object], patches: &[Value], suffix: &str) -> Vec<Dia
 
 fn apply_one(o: &mut Object, patch: Patch<'_>) -> Result<(), String> {
     let mut json = serde_json::to_value(&o.value).map_err(|e| e.to_string())?;
+    let identity = |j: &Json| {
+        [
+            "/apiVersion",
+            "/kind",
+            "/metadata/name",
+            "/metadata/namespace",
+        ]
+        .map(|p| j.pointer(p).cloned())
+    };
+    let before = identity(&json);
     match patch {
         Patch::Merge(m) => merge(&mut json, &patch_json(m)?, "")?,
         Patch::Json(j) => json_patch(&mut json, j)?,
+    }
+    if identity(&json) != before {
+        return Err("a patch cannot change what an object is (apiVersion, kind, name, namespace): shipc's ownership, records and every target key on them".into());
     }
     o.value = Body::from_json(&o.kind, json)?;
     Ok(())

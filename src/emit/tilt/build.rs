@@ -36,6 +36,16 @@ fn live_update_step(s: &Value, root: &str) -> Option<String> {
     }
 }
 
+/// An image's live-update steps as Tilt reads them (`restart()` aside).
+fn live_update_steps(v: Image<'_>, root: &str) -> Vec<String> {
+    v.live_update()
+        .map(Value::as_list)
+        .unwrap_or(&[])
+        .iter()
+        .filter_map(|s| live_update_step(s, root))
+        .collect()
+}
+
 /// The Dockerfile that wraps a `restart()` image: the restart wrapper and
 /// `entr` from Tilt's helper image, and the file they watch.
 fn restart_dockerfile(base: &str) -> String {
@@ -171,13 +181,7 @@ pub(super) fn docker_build(
     if let Some(p) = v.platform().and_then(Value::as_str) {
         common.push(format!("platform={}", string(p)));
     }
-    let mut steps: Vec<String> = v
-        .live_update()
-        .map(Value::as_list)
-        .unwrap_or(&[])
-        .iter()
-        .filter_map(|s| live_update_step(s, root))
-        .collect();
+    let mut steps = live_update_steps(v, root);
     let restart = if tilt::has_restart(img) {
         tilt::restart_entrypoint(env, img).ok()
     } else {
@@ -266,13 +270,7 @@ fn pre_build(img: &crate::model::Decl, step: BuildStep<'_>, root: &str, t: &mut 
 /// user's command, or `pack build`, producing `$EXPECTED_REF`. True when
 /// the image is built one of these ways.
 fn other_build(v: Image<'_>, repo: &str, root: &str, t: &mut String) -> bool {
-    let steps: Vec<String> = v
-        .live_update()
-        .map(Value::as_list)
-        .unwrap_or(&[])
-        .iter()
-        .filter_map(|s| live_update_step(s, root))
-        .collect();
+    let steps = live_update_steps(v, root);
     let (command, deps) = if let Some(c) = v.custom_build() {
         let c = BuildStep::of(c);
         (
