@@ -197,6 +197,27 @@ pub fn rel_path(s: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// A DNS subdomain (RFC 1123), what most Kubernetes object names are:
+/// lower-case labels joined by `.`, at most 253 characters.
+pub fn dns_subdomain(s: &str) -> Result<(), String> {
+    if s.is_empty() || s.len() > 253 {
+        return Err(format!("`{s}` must be 1–253 characters"));
+    }
+    for l in s.split('.') {
+        let ok = !l.is_empty()
+            && l.bytes()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
+            && !l.starts_with('-')
+            && !l.ends_with('-');
+        if !ok {
+            return Err(format!(
+                "`{s}` is not a Kubernetes object name (lower-case letters, digits, `-` and `.`)"
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// A declaration name as a Kubernetes name: `_` → `-`.
 pub fn k8s_name(name: &str) -> String {
     name.replace('_', "-")

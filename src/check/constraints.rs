@@ -41,6 +41,7 @@ pub fn service(d: &Decl, env_kind: Option<EnvKind>, diags: &mut Diagnostics) {
     super::pod::service(d, diags);
     super::rbac::service(d, diags);
     super::network::check(d, diags);
+    super::secrets::references(d, diags);
     // Each kind of probe, the service's then its containers'.
     let probe_sets: Vec<[Option<&Value>; 3]> =
         std::iter::once([v.readiness(), v.liveness(), v.startup()])

@@ -268,3 +268,49 @@ fn read_sops(
     }
     Ok(text)
 }
+
+/// The Secrets a service references: names Kubernetes accepts, and keys
+/// of the form Secrets hold (`[-._a-zA-Z0-9]+`) — shipc may create them
+/// (ExternalSecrets, dev Secrets), and the kubelet refuses anything else.
+pub fn references(d: &crate::model::Decl, diags: &mut Diagnostics) {
+    use crate::model::view::{EnvValue, Volume};
+    let v = d.service();
+    let check_name = |x: Option<&Value>, diags: &mut Diagnostics| {
+        let Some(x) = x else { return };
+        if let Some(Err(why)) = x.as_str().map(crate::names::dns_subdomain) {
+            err(
+                diags,
+                x.span,
+                format!("not a Secret name: {why}"),
+                "invalid Secret name",
+                "name the Secret as Kubernetes does: `shop-postgres`",
+            );
+        }
+    };
+    let vars = std::iter::once(v.env_vars())
+        .chain(v.extra_containers().map(|(_, c)| c.env_vars()))
+        .flatten();
+    for m in vars {
+        for (_, x) in m.entries() {
+            if let EnvValue::Secret(r) = EnvValue::of(x) {
+                check_name(r.name(), diags);
+                if let Some(k) = r.key() {
+                    if let Some(why) = k.as_str().and_then(super::configs::key_error) {
+                        err(
+                            diags,
+                            k.span,
+                            format!("not a Secret key: {why}"),
+                            "invalid key",
+                            "Secret keys are letters, digits, `-`, `_` and `.`",
+                        );
+                    }
+                }
+            }
+        }
+    }
+    for (_, vol) in v.volume_entries() {
+        if let Some(Volume::Secret(sv)) = Volume::of(vol) {
+            check_name(sv.secret(), diags);
+        }
+    }
+}
