@@ -208,6 +208,23 @@ fn space_between(prev: &Tok<'_>, next: &Tok<'_>) -> bool {
 struct Open {
     brace: bool,
     multiline: bool,
+    /// The output line it was opened on: brackets opened on one line
+    /// (`f("x", {`, `[{`) indent what they hold by one level together.
+    line: usize,
+}
+
+/// The indentation depth of the first `n` open brackets: one level per
+/// output line that opened any of them.
+fn depth_of(opened: &[Open], n: usize) -> usize {
+    let open = opened.get(..n).unwrap_or(opened);
+    open.iter()
+        .enumerate()
+        .filter(|(i, o)| {
+            i.checked_sub(1)
+                .and_then(|j| open.get(j))
+                .is_none_or(|prev| prev.line != o.line)
+        })
+        .count()
 }
 
 /// Lines longer than this have their inline `{ a = 1, b = 2 }` blocks
@@ -413,7 +430,7 @@ fn render(
                         }
                         leading_closers += 1;
                     }
-                    p.depth = opened.len().saturating_sub(leading_closers);
+                    p.depth = depth_of(&opened, opened.len().saturating_sub(leading_closers));
                     if closes(t) {
                         p.blank_pending = false;
                     }
@@ -434,6 +451,7 @@ fn render(
                     let open = Open {
                         brace: *t == Tok::Punct("{"),
                         multiline: multiline.get(i).copied().unwrap_or(false),
+                        line: p.lines_out,
                     };
                     opened.push(open);
                     // A multi-line block's entries start on the next line.
@@ -572,6 +590,14 @@ mod tests {
         let short =
             "service web {\n  resources { cpu = 100m .. 500m, memory = 128Mi .. 256Mi }\n}\n";
         assert_eq!(format(short), short, "short records stay inline");
+    }
+
+    #[test]
+    fn brackets_opened_on_one_line_indent_one_level() {
+        let src = "service a {\n  patches = [\n    merge_patch(\"Deployment\", { spec { template { spec { dnsPolicy = \"None\", hostNetwork = false, priorityClassName = \"high\" } } } }),\n  ]\n  rules = [{ api_groups = [\"coordination.k8s.io\"], resources = [\"leases\"], verbs = [\"get\", \"update\"] }]\n}\n";
+        let want = "service a {\n  patches = [\n    merge_patch(\"Deployment\", {\n      spec {\n        template {\n          spec {\n            dnsPolicy = \"None\"\n            hostNetwork = false\n            priorityClassName = \"high\"\n          }\n        }\n      }\n    }),\n  ]\n  rules = [{\n    api_groups = [\"coordination.k8s.io\"]\n    resources = [\"leases\"]\n    verbs = [\"get\", \"update\"]\n  }]\n}\n";
+        assert_eq!(format(src), want);
+        assert_eq!(format(want), want, "idempotent");
     }
 
     #[test]

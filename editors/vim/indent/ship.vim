@@ -1,7 +1,9 @@
 " Vim indent file
 " Language: Ship (*.ship). The layout `shipc fmt` writes: one `shiftwidth`
-" per open bracket; a line that starts with closers goes back by one for
-" each. Lines inside a triple-quoted string keep their indentation.
+" per line that leaves brackets open (`f("x", {` and `[{` open one level
+" together); a line that starts with closers goes back to the indentation of
+" the line that opened the first of them. Lines inside a triple-quoted
+" string keep their indentation.
 if exists('b:did_indent')
   finish
 endif
@@ -29,13 +31,32 @@ function! s:InString(lnum) abort
   return name ==# 'shipString' || name ==# 'shipEscape'
 endfunction
 
-function! s:LeadingClosers(code) abort
-  return strlen(matchstr(a:code, '^\s*\zs[\]})]\+'))
+" Brackets inside strings and comments do not count.
+function! s:Skip() abort
+  return synIDattr(synID(line('.'), col('.'), 1), 'name') =~# 'shipString\|shipEscape\|shipComment'
+endfunction
+
+" The line of the bracket that opens the closer at (lnum, col), or 0.
+function! s:OpenerLine(lnum, col) abort
+  let save = getcurpos()
+  call cursor(a:lnum, a:col)
+  let found = searchpair('[[{(]', '', '[\]})]', 'bnW', 's:Skip()')
+  call setpos('.', save)
+  return found > 0 ? found : 0
 endfunction
 
 function! GetShipIndent(lnum) abort
   if s:InString(a:lnum)
     return -1
+  endif
+  let sw = shiftwidth()
+  let line = getline(a:lnum)
+  let first = match(line, '^\s*\zs[\]})]')
+  if first >= 0
+    let opener = s:OpenerLine(a:lnum, first + 1)
+    if opener > 0
+      return indent(opener)
+    endif
   endif
   let prev = prevnonblank(a:lnum - 1)
   while prev > 0 && s:InString(prev)
@@ -44,11 +65,20 @@ function! GetShipIndent(lnum) abort
   if prev == 0
     return 0
   endif
-  let sw = shiftwidth()
   let code = s:Code(prev)
-  let opens = strlen(substitute(code, '[^[{(]', '', 'g'))
-  let closes = strlen(substitute(code, '[^\]})]', '', 'g'))
-  let depth = indent(prev) / sw + s:LeadingClosers(code) + opens - closes
-  let depth -= s:LeadingClosers(s:Code(a:lnum))
-  return max([0, depth]) * sw
+  let rest = substitute(code, '^\s*[\]})]\+', '', '')
+  let opens = strlen(substitute(rest, '[^[{(]', '', 'g'))
+  let closes = strlen(substitute(rest, '[^\]})]', '', 'g'))
+  if opens > closes
+    return indent(prev) + sw
+  endif
+  if closes > opens
+    " It closed brackets opened on earlier lines: back to where they opened.
+    let last = strridx(getline(prev), matchstr(rest, '[\]})]\ze[^\]})]*$'))
+    let opener = last >= 0 ? s:OpenerLine(prev, last + 1) : 0
+    if opener > 0 && opener < prev
+      return indent(opener)
+    endif
+  endif
+  return indent(prev)
 endfunction
