@@ -5,8 +5,9 @@
 //! env deploys. `target` is `Kind` or `Kind/name` (the name with or without
 //! the env's release suffix). A patched object of a typed kind is read back
 //! into its k8s-openapi type, so a patch cannot produce what Kubernetes
-//! would refuse (a string replica count, an unknown field is dropped by
-//! nobody: it is an error).
+//! would refuse: a string replica count, or an unknown field (an error,
+//! never silently dropped). Nor can it change what an object is
+//! (apiVersion, kind, name, namespace).
 //!
 //! Strategic merge follows kubectl: maps merge, `null` deletes a key, the
 //! lists Kubernetes merges by a key (containers, env, volumes by `name`,
