@@ -205,6 +205,7 @@ pub fn dns_subdomain(s: &str) -> Result<(), String> {
     }
     for l in s.split('.') {
         let ok = !l.is_empty()
+            && l.len() <= 63
             && l.bytes()
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
             && !l.starts_with('-')

@@ -7,24 +7,9 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::process::Command;
 
 /// (client, server, ports) — ports `*` for any.
 type Flow = (String, String, String);
-
-fn compile(example: &str, env: &str, out: &Path) {
-    let o = Command::new(env!("CARGO_BIN_EXE_shipc"))
-        .args(["compile", "--env", env, "-o"])
-        .arg(out)
-        .arg(common::root().join("examples").join(example).join("ship"))
-        .output()
-        .unwrap();
-    assert!(
-        o.status.success(),
-        "compile {example}/{env}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-}
 
 fn policies(dir: &Path) -> Vec<serde_json::Value> {
     let mut out = Vec::new();
@@ -67,7 +52,7 @@ fn ports(rule: &serde_json::Value) -> String {
 fn the_shops_policies_admit_exactly_the_graphs_traffic() {
     let out = std::env::temp_dir().join(format!("shipc-netpol-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out);
-    compile("shop", "prod", &out);
+    common::compile_example("shop", "prod", &out);
     let all = policies(&out.join("prod/apps"));
     let _ = std::fs::remove_dir_all(&out);
 
@@ -163,7 +148,7 @@ fn the_shops_policies_admit_exactly_the_graphs_traffic() {
 fn without_graph_policies_no_network_policy_is_written() {
     let out = std::env::temp_dir().join(format!("shipc-netpol-none-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out);
-    compile("shop", "local", &out);
+    common::compile_example("shop", "local", &out);
     let all = policies(&out.join("local/manifests"));
     let _ = std::fs::remove_dir_all(&out);
     assert!(all.is_empty());

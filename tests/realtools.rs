@@ -22,20 +22,6 @@ fn tool(name: &str) -> Option<PathBuf> {
     None
 }
 
-fn compile(example: &str, env: &str, out: &Path) {
-    let o = Command::new(env!("CARGO_BIN_EXE_shipc"))
-        .args(["compile", "--env", env, "-o"])
-        .arg(out)
-        .arg(common::root().join("examples").join(example).join("ship"))
-        .output()
-        .unwrap();
-    assert!(
-        o.status.success(),
-        "compile {example}/{env}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-}
-
 fn env_dir_has(dir: &Path, sub: &str) -> bool {
     dir.join(sub).is_dir()
 }
@@ -69,7 +55,7 @@ fn tilt_output_is_accepted_by_kubernetes_validate_and_tiltfile_check() {
     let out = std::env::temp_dir().join(format!("shipc-realtools-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out);
     for (example, env) in tilt_envs() {
-        compile(example, env, &out.join(example));
+        common::compile_example(example, env, &out.join(example));
     }
     let mut manifests = Vec::new();
     files_with_ext(&out, "yaml", &mut manifests);

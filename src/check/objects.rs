@@ -451,16 +451,7 @@ fn validate(d: &Decl, b: &Built, diags: &mut Diagnostics) {
 /// The object's name: valid as a DNS subdomain (what most kinds need).
 fn name_check(d: &Decl, b: &Built, diags: &mut Diagnostics) {
     let name = object_name(d, b);
-    let ok = !name.is_empty()
-        && name.len() <= 253
-        && name.split('.').all(|l| {
-            !l.is_empty()
-                && l.bytes()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
-                && !l.starts_with('-')
-                && !l.ends_with('-')
-        });
-    if !ok {
+    if crate::names::dns_subdomain(&name).is_err() {
         let span = d
             .object()
             .name()

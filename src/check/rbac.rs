@@ -247,20 +247,6 @@ fn shown_group(g: &str) -> String {
     }
 }
 
-/// Whether `s` is a lower-case DNS subdomain (an API group name).
-fn dns_subdomain(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 253
-        && s.split('.').all(|l| {
-            !l.is_empty()
-                && l.len() <= 63
-                && l.bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-                && !l.starts_with('-')
-                && !l.ends_with('-')
-        })
-}
-
 /// Whether `s` is a resource name as RBAC writes it: `pods`, `pods/log`.
 fn resource_name(s: &str) -> bool {
     let mut parts = s.split('/');
@@ -370,7 +356,7 @@ fn rule(r: &Value, diags: &mut Diagnostics) {
     let group_names: Vec<&str> = groups.iter().filter_map(Value::as_str).collect();
     for g in groups {
         let Some(name) = g.as_str() else { continue };
-        if !(name.is_empty() || name == "*" || dns_subdomain(name)) {
+        if !(name.is_empty() || name == "*" || crate::names::dns_subdomain(name).is_ok()) {
             err(
                 diags,
                 g.span,

@@ -287,23 +287,18 @@ pub fn references(d: &crate::model::Decl, diags: &mut Diagnostics) {
             );
         }
     };
-    let vars = std::iter::once(v.env_vars())
-        .chain(v.extra_containers().map(|(_, c)| c.env_vars()))
-        .flatten();
-    for m in vars {
-        for (_, x) in m.entries() {
-            if let EnvValue::Secret(r) = EnvValue::of(x) {
-                check_name(r.name(), diags);
-                if let Some(k) = r.key() {
-                    if let Some(why) = k.as_str().and_then(super::configs::key_error) {
-                        err(
-                            diags,
-                            k.span,
-                            format!("not a Secret key: {why}"),
-                            "invalid key",
-                            "Secret keys are letters, digits, `-`, `_` and `.`",
-                        );
-                    }
+    for x in v.env_values() {
+        if let EnvValue::Secret(r) = EnvValue::of(x) {
+            check_name(r.name(), diags);
+            if let Some(k) = r.key() {
+                if let Some(why) = k.as_str().and_then(super::configs::key_error) {
+                    err(
+                        diags,
+                        k.span,
+                        format!("not a Secret key: {why}"),
+                        "invalid key",
+                        "Secret keys are letters, digits, `-`, `_` and `.`",
+                    );
                 }
             }
         }

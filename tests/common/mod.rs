@@ -134,3 +134,18 @@ pub fn shipc_env(
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// `shipc compile --env ENV -o OUT examples/EXAMPLE/ship`, which must succeed.
+pub fn compile_example(example: &str, env: &str, out: &Path) {
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_shipc"))
+        .args(["compile", "--env", env, "-o"])
+        .arg(out)
+        .arg(root().join("examples").join(example).join("ship"))
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "compile {example}/{env}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}

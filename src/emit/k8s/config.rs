@@ -126,14 +126,9 @@ pub fn used_by(d: &Decl) -> BTreeSet<String> {
             add(c.config_map());
         }
     }
-    let env_vars = std::iter::once(svc.env_vars())
-        .chain(svc.extra_containers().map(|(_, c)| c.env_vars()))
-        .flatten();
-    for vars in env_vars {
-        for (_, v) in vars.entries() {
-            if let EnvValue::Config(c) = EnvValue::of(v) {
-                add(c.config_map());
-            }
+    for v in svc.env_values() {
+        if let EnvValue::Config(c) = EnvValue::of(v) {
+            add(c.config_map());
         }
     }
     out

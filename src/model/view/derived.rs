@@ -54,6 +54,15 @@ impl<'a> Service<'a> {
             .collect()
     }
 
+    /// Every env var value of its containers: the main container's, then
+    /// each init container's and sidecar's.
+    pub fn env_values(self) -> impl Iterator<Item = &'a Value> {
+        std::iter::once(self.env_vars())
+            .chain(self.extra_containers().map(|(_, c)| c.env_vars()))
+            .flatten()
+            .flat_map(|m| m.entries().map(|(_, v)| v))
+    }
+
     /// Its volumes, by name, in name order.
     pub fn volume_entries(self) -> impl Iterator<Item = (&'a String, &'a Value)> {
         self.volumes().into_iter().flat_map(Value::entries)
@@ -432,21 +441,16 @@ impl EnvModel {
         let mut out: std::collections::BTreeMap<String, SecretUse> = Default::default();
         for s in self.services.values() {
             let v = s.service();
-            let vars = std::iter::once(v.env_vars())
-                .chain(v.extra_containers().map(|(_, c)| c.env_vars()))
-                .flatten();
-            for m in vars {
-                for (_, x) in m.entries() {
-                    if let EnvValue::Secret(r) = EnvValue::of(x) {
-                        if let (Some(n), Some(k)) = (
-                            r.name().and_then(Value::as_str),
-                            r.key().and_then(Value::as_str),
-                        ) {
-                            out.entry(n.to_string())
-                                .or_default()
-                                .keys
-                                .insert(k.to_string());
-                        }
+            for x in v.env_values() {
+                if let EnvValue::Secret(r) = EnvValue::of(x) {
+                    if let (Some(n), Some(k)) = (
+                        r.name().and_then(Value::as_str),
+                        r.key().and_then(Value::as_str),
+                    ) {
+                        out.entry(n.to_string())
+                            .or_default()
+                            .keys
+                            .insert(k.to_string());
                     }
                 }
             }
