@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 pub mod dev;
 mod fields;
 pub mod view;
-pub use fields::Fields;
+pub use fields::{Fields, Hint};
 
 /// What a quantity measures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -139,6 +139,22 @@ impl Value {
         match &self.kind {
             V::Record(m) => m.get(key).filter(|v| !matches!(v.kind, V::None)),
             V::Call { args, .. } => args.get(key).filter(|v| !matches!(v.kind, V::None)),
+            _ => None,
+        }
+    }
+
+    /// [`Value::get`] for a view's accessor: `hint` remembers where `key`
+    /// was found last time. Records of one schema are complete (every field
+    /// present) and sorted, so the key sits at the same place in all of them
+    /// and one comparison finds it; a miss searches as `get` does.
+    pub fn get_hinted(&self, key: &str, hint: &Hint) -> Option<&Value> {
+        match &self.kind {
+            V::Record(m) => m
+                .get_hinted(key, hint)
+                .filter(|v| !matches!(v.kind, V::None)),
+            V::Call { args, .. } => args
+                .get_hinted(key, hint)
+                .filter(|v| !matches!(v.kind, V::None)),
             _ => None,
         }
     }

@@ -54,7 +54,8 @@ macro_rules! view {
             $(
                 #[doc = concat!("`", key!($field $($key)?), "`, when set.")]
                 pub fn $field(self) -> Option<&'a Value> {
-                    self.0.get(key!($field $($key)?))
+                    static HINT: crate::model::Hint = crate::model::Hint::new();
+                    self.0.get_hinted(key!($field $($key)?), &HINT)
                 }
             )*
         }
