@@ -63,15 +63,9 @@ impl DepGraph {
     pub fn index(&self, d: &DeclRef) -> Option<usize> {
         // Nodes are sorted by id; compare with `kind/name` without
         // building it.
-        let wanted = || {
-            d.kind
-                .keyword()
-                .bytes()
-                .chain(std::iter::once(b'/'))
-                .chain(d.name.bytes())
-        };
+        let (kind, name) = (d.kind.keyword().as_bytes(), d.name.as_bytes());
         self.nodes
-            .binary_search_by(|n| n.id.bytes().cmp(wanted()))
+            .binary_search_by(|n| cmp_parts(n.id.as_bytes(), [kind, b"/", name]))
             .ok()
     }
 
@@ -93,6 +87,25 @@ impl DepGraph {
         out.sort();
         out.dedup();
         out
+    }
+}
+
+/// `id` against the concatenation of `parts`, byte by byte, without
+/// building it (slice comparisons: a byte iterator was a tenth of `deps`).
+fn cmp_parts(mut id: &[u8], parts: [&[u8]; 3]) -> std::cmp::Ordering {
+    for part in parts {
+        let n = part.len().min(id.len());
+        let (head, rest) = id.split_at(n);
+        match head.cmp(part.get(..n).unwrap_or(part)) {
+            std::cmp::Ordering::Equal if n < part.len() => return std::cmp::Ordering::Less,
+            std::cmp::Ordering::Equal => id = rest,
+            other => return other,
+        }
+    }
+    if id.is_empty() {
+        std::cmp::Ordering::Equal
+    } else {
+        std::cmp::Ordering::Greater
     }
 }
 
@@ -275,4 +288,34 @@ fn cycle_diagnostic(nodes: &[Node], edges: &[GraphEdge], scc: Vec<usize>) -> Opt
         );
     }
     Some(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cmp_parts;
+
+    #[test]
+    fn cmp_parts_orders_as_the_joined_string() {
+        let words = [
+            "",
+            "a",
+            "s",
+            "se",
+            "service",
+            "service/",
+            "service/a",
+            "service/ab",
+            "t",
+        ];
+        for id in words {
+            for (kind, name) in [("service", "a"), ("service", ""), ("s", "x"), ("", "")] {
+                let joined = format!("{kind}/{name}");
+                assert_eq!(
+                    cmp_parts(id.as_bytes(), [kind.as_bytes(), b"/", name.as_bytes()]),
+                    id.cmp(joined.as_str()),
+                    "{id} vs {joined}"
+                );
+            }
+        }
+    }
 }
