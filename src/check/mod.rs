@@ -189,7 +189,7 @@ pub fn check_with(
         .map(|n| (n.clone(), memo.as_deref_mut().map(|m| m.take(n))))
         .collect();
     let (program_ref, project_ref, fps) = (&program, &project, &fingerprints);
-    let results = crate::par::map(jobs, |(name, mut em)| {
+    let results = crate::par::each_owned(jobs, |(name, mut em)| {
         let mut d = Diagnostics::new();
         let m = eval_env_with(
             program_ref,
