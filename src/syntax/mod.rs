@@ -33,7 +33,12 @@ static DETAIL: std::sync::RwLock<()> = std::sync::RwLock::new(());
 
 /// Parse one file. Returns the first syntax error of the file on failure.
 pub fn parse(file: &SourceFile) -> Result<ast::File, Box<Diagnostic>> {
-    scan::prescan(file)?;
+    let boundaries = scan::prescan(file)?;
+    if let Some(pieces) = split(&file.text, &boundaries) {
+        if let Some(parsed) = parse_pieces(file, &pieces) {
+            return Ok(parsed);
+        }
+    }
     let parsed = {
         let _shared = DETAIL
             .read()
@@ -41,7 +46,72 @@ pub fn parse(file: &SourceFile) -> Result<ast::File, Box<Diagnostic>> {
         ShipParser::parse(Rule::file, &file.text)
     };
     let pairs = parsed.map_err(|e| Box::new(detailed_error(file, &e)))?;
-    lower::lower_file(file.id, pairs)
+    lower::lower_file(file.id, 0, pairs)
+}
+
+/// Files at least this large are parsed in pieces, one per core.
+const PIECE_MIN: usize = 64 * 1024;
+
+/// Cut a large file at declaration boundaries into one piece per core, of
+/// about equal size: the byte ranges. `None` when the file is small, there
+/// is one core, or no boundary falls near a cut.
+fn split(text: &str, boundaries: &[usize]) -> Option<Vec<std::ops::Range<usize>>> {
+    split_into(
+        text,
+        boundaries,
+        crate::par::workers(text.len() / PIECE_MIN),
+    )
+}
+
+/// [`split`] into `workers` pieces.
+fn split_into(
+    text: &str,
+    boundaries: &[usize],
+    workers: usize,
+) -> Option<Vec<std::ops::Range<usize>>> {
+    if workers < 2 {
+        return None;
+    }
+    let mut cuts = vec![0];
+    for k in 1..workers {
+        let want = text.len() * k / workers;
+        let at = boundaries.partition_point(|&b| b < want);
+        let cut = *boundaries.get(at)?;
+        if cut > cuts.last().copied().unwrap_or(0) {
+            cuts.push(cut);
+        }
+    }
+    cuts.push(text.len());
+    let pieces: Vec<_> = cuts
+        .windows(2)
+        .filter_map(|w| match w {
+            [a, b] => Some(*a..*b),
+            _ => None,
+        })
+        .collect();
+    (pieces.len() > 1).then_some(pieces)
+}
+
+/// Parse the pieces of a file on their own threads and join their items.
+/// Any error gives `None`: the caller parses the whole file again, so the
+/// diagnostic (and anything a cut could change) is the whole file's.
+fn parse_pieces(file: &SourceFile, pieces: &[std::ops::Range<usize>]) -> Option<ast::File> {
+    let parsed = crate::par::map(pieces.to_vec(), |range| {
+        let text = file.text.get(range.clone())?;
+        let _shared = DETAIL
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let pairs = ShipParser::parse(Rule::file, text).ok()?;
+        lower::lower_file(file.id, range.start, pairs).ok()
+    });
+    let mut items = Vec::new();
+    for piece in parsed {
+        items.extend(piece??.items);
+    }
+    Some(ast::File {
+        file: file.id,
+        items,
+    })
 }
 
 /// On failure, parse again with pest's attempt tracking (off on the fast
@@ -205,4 +275,87 @@ fn rule_word(rule: Rule) -> Option<&'static str> {
         Rule::optional_mark => "`?`",
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A file of `n` declarations of every kind, with the things a cut must
+    /// not fall inside: block strings and comments holding declaration
+    /// keywords at a line start, indented keywords, nested records.
+    fn big_file(n: usize) -> String {
+        let mut s = String::from("project { name = \"p\" }\n");
+        for i in 0..n {
+            s.push_str(&format!(
+                "# service commented{i} {{\n\
+                 service s{i} {{\n  image = external(\"r/s{i}:1\")\n  port http = 80{i}\n\
+                   env_vars {{\n    A = \"\"\"\nservice inside{i} {{\n\"\"\"\n  }}\n}}\n\
+                 let l{i} = [\n\"x\",\nimage\n]\n\
+                 image i{i} {{ context = \"c\" }}\n\n"
+            ));
+        }
+        s.push_str("env dev {\n  kind = tilt\n}\n");
+        s
+    }
+
+    fn source(text: String) -> crate::source::SourceMap {
+        let mut map = crate::source::SourceMap::new();
+        map.add("big.ship".into(), text, false);
+        map
+    }
+
+    #[test]
+    fn a_file_parsed_in_pieces_is_the_file_parsed_whole() {
+        let map = source(big_file(400));
+        let file = map.get(crate::source::FileId(0)).unwrap();
+        let boundaries = scan::prescan(file).unwrap();
+        let whole = {
+            let pairs = ShipParser::parse(Rule::file, &file.text).unwrap();
+            lower::lower_file(file.id, 0, pairs).unwrap()
+        };
+        for workers in [2, 3, 7] {
+            let pieces = split_into(&file.text, &boundaries, workers).unwrap();
+            assert_eq!(pieces.len(), workers, "cut into {workers}");
+            for p in &pieces {
+                // Every cut is at a declaration, never inside the strings,
+                // comments or lists that hold keywords.
+                let at = &file.text[p.start..];
+                assert!(
+                    p.start == 0
+                        || at.starts_with("service s")
+                        || at.starts_with("let l")
+                        || at.starts_with("image i")
+                        || at.starts_with("env dev"),
+                    "cut at {:?}",
+                    &at[..20]
+                );
+            }
+            let parsed = parse_pieces(file, &pieces).unwrap();
+            assert_eq!(format!("{parsed:?}"), format!("{whole:?}"));
+        }
+    }
+
+    #[test]
+    fn an_error_in_a_piece_is_reported_as_in_the_whole_file() {
+        // Large enough to be cut on two cores.
+        let mut text = big_file(1000);
+        let at = text.len() * 3 / 4;
+        let line = text[at..].find("\nservice").unwrap() + at + 1;
+        text.insert_str(line, "service broken { image = }\n");
+        let map = source(text);
+        let file = map.get(crate::source::FileId(0)).unwrap();
+        let err = parse(file).unwrap_err();
+        let whole = {
+            let pairs = ShipParser::parse(Rule::file, &file.text).unwrap_err();
+            detailed_error(file, &pairs)
+        };
+        assert_eq!(err.primary.span, whole.primary.span);
+        assert_eq!(err.message, whole.message);
+        assert!(
+            err.primary.span.start as usize > line,
+            "{:?}",
+            err.primary.span
+        );
+    }
 }

@@ -92,7 +92,36 @@ enum Frame {
     Interp,
 }
 
-pub(super) fn prescan(file: &SourceFile) -> Result<(), Box<Diagnostic>> {
+/// Does a top-level declaration start at `i` (a line start, no
+/// indentation): a declaration keyword followed by a blank?
+fn starts_declaration(text: &[u8], i: usize) -> bool {
+    const KEYWORDS: [&[u8]; 13] = [
+        b"service ",
+        b"image ",
+        b"infra ",
+        b"config ",
+        b"object ",
+        b"env ",
+        b"let ",
+        b"type ",
+        b"template ",
+        b"fn ",
+        b"import ",
+        b"project ",
+        b"policy ",
+    ];
+    text.get(i..)
+        .is_some_and(|rest| KEYWORDS.iter().any(|k| rest.starts_with(k)))
+}
+
+/// Where the pre-scan found top-level declarations starting: byte offsets
+/// of line starts, outside every bracket, string and comment, where a
+/// declaration keyword begins the line. The text between two of them is
+/// whole declarations (with the comments and blank lines between them), so
+/// a large file can be parsed in pieces.
+pub(super) type Boundaries = Vec<usize>;
+
+pub(super) fn prescan(file: &SourceFile) -> Result<Boundaries, Box<Diagnostic>> {
     let text = file.text.as_bytes();
     let err = |code, at: usize, len: usize, msg: &str| {
         Diagnostic::new(code, Span::new(file.id, at, at + len), msg)
@@ -107,6 +136,7 @@ pub(super) fn prescan(file: &SourceFile) -> Result<(), Box<Diagnostic>> {
     // count outside it (a bracket's contents nest inside its entry).
     let mut operators = 0usize;
     let mut levels: Vec<usize> = Vec::new();
+    let mut boundaries = Boundaries::new();
     let mut i = 0;
     while let Some(&b) = text.get(i) {
         let in_str = match stack.last() {
@@ -154,6 +184,9 @@ pub(super) fn prescan(file: &SourceFile) -> Result<(), Box<Diagnostic>> {
                 }
                 b'\n' if starts_entry(text, i + 1) => {
                     operators = levels.last().copied().unwrap_or(0);
+                    if stack.is_empty() && starts_declaration(text, i + 1) {
+                        boundaries.push(i + 1);
+                    }
                 }
                 b',' => operators = levels.last().copied().unwrap_or(0),
                 b'!' | b'+' | b'&' | b'|' | b'=' | b'.'
@@ -225,5 +258,5 @@ pub(super) fn prescan(file: &SourceFile) -> Result<(), Box<Diagnostic>> {
                 .help("add the closing quote"),
         ));
     }
-    Ok(())
+    Ok(boundaries)
 }

@@ -13,10 +13,14 @@ type R<T> = Result<T, Box<Diagnostic>>;
 
 struct Lower {
     file: FileId,
+    /// Where the parsed text starts in the file (a piece of a large file).
+    offset: usize,
 }
 
-pub(super) fn lower_file(file: FileId, mut pairs: Pairs<'_, Rule>) -> R<File> {
-    let l = Lower { file };
+/// Lower the pairs of a whole file, or of the piece of it that starts at
+/// byte `offset` (spans are the file's).
+pub(super) fn lower_file(file: FileId, offset: usize, mut pairs: Pairs<'_, Rule>) -> R<File> {
+    let l = Lower { file, offset };
     let mut items = Vec::new();
     let Some(top) = pairs.next() else {
         return Ok(File { file, items });
@@ -33,7 +37,7 @@ pub(super) fn lower_file(file: FileId, mut pairs: Pairs<'_, Rule>) -> R<File> {
 impl Lower {
     fn span(&self, p: &Pair<'_, Rule>) -> Span {
         let s = p.as_span();
-        Span::new(self.file, s.start(), s.end())
+        Span::new(self.file, self.offset + s.start(), self.offset + s.end())
     }
 
     fn shape(&self, span: Span) -> Box<Diagnostic> {
