@@ -10,7 +10,6 @@ use crate::model::view::{Probe, Security, Volume, Workload};
 use crate::model::{Decl, EnvKind, EnvModel, QuantityKind, Value, V};
 use crate::names;
 use crate::source::Span;
-use std::collections::BTreeMap;
 
 const INT32_MAX: i64 = i32::MAX as i64;
 
@@ -374,34 +373,30 @@ fn whole_seconds(field: &str, t: &Value, diags: &mut Diagnostics) {
 /// Keys of `ship.lock` that two images would share (E2027); the keys are
 /// [`EnvModel::lock_key_claims`].
 pub fn lock_key_collisions(env: &EnvModel, diags: &mut Diagnostics) {
-    let mut keys: BTreeMap<String, Span> = BTreeMap::new();
-    let mut add = |key: String, span: Span, diags: &mut Diagnostics| {
-        if let Some(first) = keys.get(&key) {
-            if *first != span {
-                diags.push(
-                    Diagnostic::new(
-                        Code::E2027,
-                        span,
-                        format!("two images would share the `ship.lock` key `{key}`"),
-                    )
-                    .label("second image with this key")
-                    .secondary(*first, "first image with this key")
-                    .help("rename the image declaration or the service"),
-                );
-            }
-        } else {
-            keys.insert(key, span);
+    let claims = env.lock_key_claims();
+    let keys: Vec<&str> = claims.iter().map(|(k, _)| k.as_str()).collect();
+    for (i, first) in repeats(&keys) {
+        let (Some((key, span)), Some((_, first))) = (claims.get(i), claims.get(first)) else {
+            continue;
+        };
+        if first != span {
+            diags.push(
+                Diagnostic::new(
+                    Code::E2027,
+                    *span,
+                    format!("two images would share the `ship.lock` key `{key}`"),
+                )
+                .label("second image with this key")
+                .secondary(*first, "first image with this key")
+                .help("rename the image declaration or the service"),
+            );
         }
-    };
-    for (key, span) in env.lock_key_claims() {
-        add(key, span, diags);
     }
 }
 
 /// Two services (or a service and an infra) that render objects with the
 /// same name in one env (E4001).
 pub fn object_names(env: &EnvModel, diags: &mut Diagnostics) {
-    let mut seen: BTreeMap<&str, (&str, Span)> = BTreeMap::new();
     // Tilt never deploys infra, so only GitOps envs can collide with it.
     let infras = if !env.env_kind().pinned() {
         None
@@ -409,31 +404,50 @@ pub fn object_names(env: &EnvModel, diags: &mut Diagnostics) {
         Some(env.infras.values())
     };
     // A config is a Tilt resource and a Helm release of its own.
-    for d in infras
+    let decls: Vec<_> = infras
         .into_iter()
         .flatten()
         .chain(env.services.values())
         .chain(env.configs.values())
-    {
-        let span = d.explicit_name().map_or(d.name_span, |n| n.span);
-        if let Some((other, first)) = seen.get(d.k8s_name.as_str()) {
-            diags.push(
-                Diagnostic::new(
-                    Code::E4001,
-                    span,
-                    format!(
-                        "`{}` and `{other}` both render objects named `{}` in env `{}`",
-                        d.id.name, d.k8s_name, env.name
-                    ),
-                )
-                .label("second declaration with this name")
-                .secondary(*first, "first one here")
-                .help("give one of them a distinct `name = \"…\"`"),
-            );
-        } else {
-            seen.insert(&d.k8s_name, (&d.id.name, span));
+        .collect();
+    let names: Vec<&str> = decls.iter().map(|d| d.k8s_name.as_str()).collect();
+    let span = |d: &crate::model::Decl| d.explicit_name().map_or(d.name_span, |n| n.span);
+    for (i, first) in repeats(&names) {
+        let (Some(d), Some(other)) = (decls.get(i), decls.get(first)) else {
+            continue;
+        };
+        diags.push(
+            Diagnostic::new(
+                Code::E4001,
+                span(d),
+                format!(
+                    "`{}` and `{}` both render objects named `{}` in env `{}`",
+                    d.id.name, other.id.name, d.k8s_name, env.name
+                ),
+            )
+            .label("second declaration with this name")
+            .secondary(span(other), "first one here")
+            .help("give one of them a distinct `name = \"…\"`"),
+        );
+    }
+}
+
+/// Every item whose key an earlier item has, with the first such item:
+/// `(index, index of the first)`, in item order. One sort, where a map
+/// insert per item cost ten string comparisons and an allocation each.
+fn repeats(keys: &[&str]) -> Vec<(usize, usize)> {
+    let mut order: Vec<(&str, usize)> = keys.iter().copied().zip(0..).collect();
+    order.sort_unstable();
+    let mut out = Vec::new();
+    let mut first: Option<(&str, usize)> = None;
+    for (key, i) in order {
+        match first {
+            Some((k, f)) if k == key => out.push((i, f)),
+            _ => first = Some((key, i)),
         }
     }
+    out.sort_unstable();
+    out
 }
 
 /// The env-level requirements of its delivery kind.
@@ -485,5 +499,18 @@ pub fn env(env: &EnvModel, diags: &mut Diagnostics) {
                     .help("add `flux { git { url = \"https://…\", branch = \"main\", path = \"./clusters/prod\" } }`"),
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::repeats;
+
+    #[test]
+    fn repeats_name_each_later_item_with_the_first_of_its_key() {
+        let keys = ["b", "a", "b", "c", "a", "b"];
+        assert_eq!(repeats(&keys), [(2, 0), (4, 1), (5, 0)]);
+        assert!(repeats(&["x", "y"]).is_empty());
+        assert!(repeats(&[]).is_empty());
     }
 }
