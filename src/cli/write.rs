@@ -196,16 +196,30 @@ fn files_under(base: &Path, dir: &Path, out: &mut Vec<String>) -> std::io::Resul
     Ok(())
 }
 
+/// The folder part of a `/`-separated output path.
+fn parent_of(p: &str) -> Option<&str> {
+    p.rfind('/').and_then(|i| p.get(..i))
+}
+
 /// Write every file (and each env's marker) under `staging`.
 fn stage(staging: &Path, tree: &OutputTree, envs: &[String]) -> Result<(), String> {
-    let mut dirs: std::collections::BTreeSet<PathBuf> = std::collections::BTreeSet::new();
+    // Output paths are `/`-separated and sorted, so a folder comes before
+    // what it holds (it is a prefix of it), and files of one folder are
+    // neighbours: compare strings, and only when the folder changes
+    // (`Path` comparisons walk components and were most of this loop).
+    let mut dirs: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
+    let mut last = None;
     for rel in tree.files.keys() {
-        let mut parent = Path::new(rel).parent();
-        while let Some(p) = parent.filter(|p| !p.as_os_str().is_empty()) {
-            if !dirs.insert(p.to_path_buf()) {
+        let mut parent = parent_of(rel);
+        if parent == last {
+            continue;
+        }
+        last = parent;
+        while let Some(p) = parent.filter(|p| !p.is_empty()) {
+            if !dirs.insert(p) {
                 break;
             }
-            parent = p.parent();
+            parent = parent_of(p);
         }
     }
     std::fs::create_dir_all(staging)
