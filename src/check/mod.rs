@@ -221,6 +221,20 @@ pub fn check_with(
     }
 }
 
+/// The declarations of `all` whose names are `used`, and the others (in
+/// name order). Removes the few unused ones rather than rebuilding the map.
+fn split_off_unused(
+    mut all: BTreeMap<String, crate::model::Decl>,
+    used: &BTreeSet<String>,
+) -> (
+    BTreeMap<String, crate::model::Decl>,
+    Vec<crate::model::Decl>,
+) {
+    let unused: Vec<String> = all.keys().filter(|n| !used.contains(*n)).cloned().collect();
+    let out = unused.iter().filter_map(|n| all.remove(n)).collect();
+    (all, out)
+}
+
 /// Evaluate one env into its model.
 pub fn eval_env(
     program: &Program,
@@ -339,11 +353,13 @@ fn eval_env_with(
         .env_value()
         .cloned()
         .unwrap_or_else(|| Value::unknown(decl.span));
-    let mut services = BTreeMap::new();
-    let mut infras = BTreeMap::new();
-    let mut all_images = BTreeMap::new();
-    let mut all_configs = BTreeMap::new();
-    let mut objects = BTreeMap::new();
+    // Collected into vectors and built once (a B-tree built from a sorted
+    // run is one pass; an insert per declaration compared names ten times).
+    let mut services = Vec::new();
+    let mut infras = Vec::new();
+    let mut all_images = Vec::new();
+    let mut all_configs = Vec::new();
+    let mut objects = Vec::new();
     let (decls, edges) = eval_decls(
         &mut ev,
         program,
@@ -354,23 +370,28 @@ fn eval_env_with(
         let n = d.id.name.clone();
         match d.id.kind {
             DeclKind::Service => {
-                services.insert(n, d);
+                services.push((n, d));
             }
             DeclKind::Infra => {
-                infras.insert(n, d);
+                infras.push((n, d));
             }
             DeclKind::Config => {
-                all_configs.insert(n, d);
+                all_configs.push((n, d));
             }
             DeclKind::Object => {
-                objects.insert(n, d);
+                objects.push((n, d));
             }
             _ => {
                 tilt::build_paths(&d, project, diags);
-                all_images.insert(n, d);
+                all_images.push((n, d));
             }
         }
     }
+    let mut services: BTreeMap<String, crate::model::Decl> = services.into_iter().collect();
+    let mut infras: BTreeMap<String, crate::model::Decl> = infras.into_iter().collect();
+    let all_images: BTreeMap<String, crate::model::Decl> = all_images.into_iter().collect();
+    let all_configs: BTreeMap<String, crate::model::Decl> = all_configs.into_iter().collect();
+    let objects: BTreeMap<String, crate::model::Decl> = objects.into_iter().collect();
     diags.extend(ev.into_diagnostics().into_sorted());
 
     // `include`: deploy only these (images follow the services that use them).
@@ -417,6 +438,9 @@ fn eval_env_with(
     // What the model leaves out goes back to the memo for the next check.
     let mut left_out: Vec<crate::model::Decl> = Vec::new();
     for map in [&mut services, &mut infras] {
+        if included.is_none() {
+            break;
+        }
         let (keep, out): (BTreeMap<_, _>, BTreeMap<_, _>) = std::mem::take(map)
             .into_iter()
             .partition(|(_, d)| is_in(&d.id));
@@ -434,10 +458,8 @@ fn eval_env_with(
             }
         }
     }
-    let (images, unused): (BTreeMap<_, _>, BTreeMap<_, _>) = all_images
-        .into_iter()
-        .partition(|(n, _)| used_images.contains(n));
-    left_out.extend(unused.into_values());
+    let (images, unused) = split_off_unused(all_images, &used_images);
+    left_out.extend(unused);
     // A config is deployed when a deployed service uses it.
     let used_configs: BTreeSet<String> = edges
         .iter()
@@ -449,10 +471,8 @@ fn eval_env_with(
         })
         .map(|e| e.to.name.clone())
         .collect();
-    let (configs, unused): (BTreeMap<_, _>, BTreeMap<_, _>) = all_configs
-        .into_iter()
-        .partition(|(n, _)| used_configs.contains(n));
-    left_out.extend(unused.into_values());
+    let (configs, unused) = split_off_unused(all_configs, &used_configs);
+    left_out.extend(unused);
     if let Some((m, _)) = memo {
         for d in left_out {
             if let Some(slot) = m.decls.get_mut(&d.id) {
