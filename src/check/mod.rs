@@ -189,6 +189,8 @@ pub fn check_with(
         .map(|n| (n.clone(), memo.as_deref_mut().map(|m| m.take(n))))
         .collect();
     let (program_ref, project_ref, fps) = (&program, &project, &fingerprints);
+    // Cores left over by the envs evaluate pieces of one env.
+    let pieces = (crate::par::workers(usize::MAX) / jobs.len().max(1)).max(1);
     let results = crate::par::each_owned(jobs, |(name, mut em)| {
         let mut d = Diagnostics::new();
         let m = eval_env_with(
@@ -197,6 +199,7 @@ pub fn check_with(
             project_ref,
             &mut d,
             em.as_mut().map(|e| (e, fps)),
+            pieces,
         );
         (name, m, d, em)
     });
@@ -242,16 +245,104 @@ pub fn eval_env(
     project: &Value,
     diags: &mut Diagnostics,
 ) -> Option<EnvModel> {
-    eval_env_with(program, name, project, diags, None)
+    eval_env_with(program, name, project, diags, None, 1)
+}
+
+/// How to evaluate an env's declarations in pieces: how many, and the env
+/// declaration and project each piece's evaluator binds.
+struct Pieces<'a, 'p> {
+    count: usize,
+    env: &'p crate::syntax::ast::Decl,
+    project: &'a Value,
+}
+
+/// Envs with at least this many declarations are evaluated in pieces when
+/// cores are left over (one env compiled on two cores).
+const PIECE_MIN_DECLS: usize = 256;
+
+/// Evaluate the declarations in pieces, one evaluator
+/// (bound to the same env) per piece, on their own threads. A declaration's
+/// value, edges and diagnostics depend only on the program and the env
+/// (the evaluator's caches are pure: addresses and lets replay what they
+/// reported on every use), so the joined result is the one evaluator's;
+/// the env's diagnostics are sorted and deduplicated when they are merged,
+/// so a diagnostic two pieces both produce counts once. `None` when not
+/// worth it, or when a piece stopped (the caller evaluates in one piece).
+fn eval_in_pieces(
+    program: &Program,
+    order: &[DeclRef],
+    pieces: &Pieces<'_, '_>,
+    diags: &mut Diagnostics,
+) -> Option<(Vec<crate::model::Decl>, Vec<crate::model::Edge>)> {
+    if pieces.count < 2 || order.len() < PIECE_MIN_DECLS {
+        return None;
+    }
+    // Each kind's run is cut into `count` contiguous parts and piece `k`
+    // takes part `k` of every run: images cost little and services much,
+    // so cutting `order` itself left one piece the images and the other
+    // the services. A piece evaluates its declarations in `order`.
+    let mut parts: Vec<Vec<usize>> = vec![Vec::new(); pieces.count];
+    let mut start = 0;
+    while start < order.len() {
+        let kind = order.get(start).map(|d| d.kind);
+        let end = start
+            + order
+                .get(start..)
+                .unwrap_or_default()
+                .iter()
+                .take_while(|d| Some(d.kind) == kind)
+                .count();
+        let size = (end - start).div_ceil(pieces.count).max(1);
+        for (k, part) in parts.iter_mut().enumerate() {
+            let from = (start + k * size).min(end);
+            part.extend(from..(from + size).min(end));
+        }
+        start = end;
+    }
+    type Done = (usize, Option<crate::model::Decl>, Vec<crate::model::Edge>);
+    let results = crate::par::map(parts, |part: Vec<usize>| {
+        let mut ev = Evaluator::new(program);
+        ev.bind_env(pieces.env, pieces.project);
+        // Binding the env reports what the caller's own binding reported.
+        ev.take_diagnostics();
+        let done: Vec<Done> = part
+            .into_iter()
+            .filter_map(|i| {
+                let id = order.get(i)?;
+                let d = ev.eval_decl(id.kind, &id.name);
+                // A declaration's edges are those made while evaluating it.
+                Some((i, d, ev.take_edges()))
+            })
+            .collect();
+        (done, ev.into_diagnostics())
+    });
+    let mut done: Vec<Done> = Vec::with_capacity(order.len());
+    let mut reported = Vec::new();
+    for piece in results {
+        let (d, r) = piece?;
+        done.extend(d);
+        reported.push(r);
+    }
+    done.sort_by_key(|(i, _, _)| *i);
+    for r in reported {
+        diags.extend(r.into_sorted());
+    }
+    let mut all = (Vec::with_capacity(done.len()), Vec::new());
+    for (_, d, edges) in done {
+        all.0.extend(d);
+        all.1.extend(edges);
+    }
+    Some(all)
 }
 
 /// Evaluate the image, service and infra declarations of an env: every one,
 /// or with a memo only those that changed (and what read their addresses).
-fn eval_decls(
-    ev: &mut Evaluator<'_>,
-    program: &Program,
+fn eval_decls<'p>(
+    ev: &mut Evaluator<'p>,
+    program: &'p Program,
     diags: &mut Diagnostics,
     memo: Option<(&mut memo::EnvMemo, &Fingerprints)>,
+    pieces: Pieces<'_, 'p>,
 ) -> (Vec<crate::model::Decl>, Vec<crate::model::Edge>) {
     let order: Vec<DeclRef> = [
         DeclKind::Image,
@@ -269,6 +360,9 @@ fn eval_decls(
     })
     .collect();
     let Some((m, fps)) = memo else {
+        if let Some(done) = eval_in_pieces(program, &order, &pieces, diags) {
+            return done;
+        }
         let decls = order
             .iter()
             .filter_map(|id| ev.eval_decl(id.kind, &id.name))
@@ -345,6 +439,7 @@ fn eval_env_with(
     project: &Value,
     diags: &mut Diagnostics,
     mut memo: Option<(&mut memo::EnvMemo, &Fingerprints)>,
+    pieces: usize,
 ) -> Option<EnvModel> {
     let decl = program.decl(DeclKind::Env, name)?;
     let mut ev = Evaluator::new(program);
@@ -365,6 +460,11 @@ fn eval_env_with(
         program,
         diags,
         memo.as_mut().map(|(m, f)| (&mut **m, *f)),
+        Pieces {
+            count: pieces,
+            env: decl,
+            project,
+        },
     );
     for d in decls {
         let n = d.id.name.clone();
@@ -529,4 +629,61 @@ fn eval_env_with(
         tilt::check(&model, diags);
     }
     Some(model)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::disallowed_methods)]
+    use super::*;
+
+    /// Every env of every single-file ui case (each padded past
+    /// [`PIECE_MIN_DECLS`] with services that reference each other across
+    /// the cuts) evaluates to the same model and the same diagnostics in one
+    /// piece and in several.
+    #[test]
+    fn an_env_evaluated_in_pieces_is_the_env_evaluated_whole() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ui");
+        let mut cases: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "ship"))
+            .collect();
+        cases.sort();
+        let mut envs_compared = 0;
+        for case in cases {
+            let Ok(mut text) = std::fs::read_to_string(&case) else {
+                continue; // the case of a file that is not UTF-8
+            };
+            for i in 0..PIECE_MIN_DECLS {
+                let next = (i + 1) % PIECE_MIN_DECLS;
+                text.push_str(&format!(
+                    "\nservice zz_fill_{i} {{\n  image = external(\"r/fill{i}:1\")\n  port http = 80\n  env_vars {{ NEXT = zz_fill_{next}.port.http.url }}\n}}\n"
+                ));
+            }
+            let mut host = crate::load::MemoryHost::new();
+            host.add("ship/main.ship", text.as_str());
+            let mut d = Diagnostics::new();
+            let Ok(a) = crate::analyze(&host, std::path::Path::new("ship"), None, &mut d) else {
+                continue;
+            };
+            let program = &a.checked.program;
+            let names: Vec<String> = program.of(DeclKind::Env).map(|(n, _)| n.clone()).collect();
+            for name in names {
+                let run = |pieces| {
+                    let mut d = Diagnostics::new();
+                    let m = eval_env_with(program, &name, &a.checked.project, &mut d, None, pieces);
+                    format!("{m:#?}\n{:#?}", d.into_sorted())
+                };
+                let whole = run(1);
+                // Three pieces: two cuts, references across both.
+                assert!(
+                    run(3) == whole,
+                    "{}: env `{name}` in three pieces differs",
+                    case.display()
+                );
+                envs_compared += 1;
+            }
+        }
+        assert!(envs_compared > 100, "only {envs_compared} envs compared");
+    }
 }
