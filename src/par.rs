@@ -70,14 +70,7 @@ pub fn workers(n: usize) -> usize {
 
 /// `f` over every item, one thread per item (for a few large items: envs).
 pub fn each<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<Option<R>> {
-    std::thread::scope(|scope| {
-        let f = &f;
-        let handles: Vec<_> = items
-            .iter()
-            .map(|item| spawn_in(scope, move || f(item)))
-            .collect();
-        handles.into_iter().map(Worker::join).collect()
-    })
+    each_owned(items.iter().collect(), f)
 }
 
 /// `f` over every item, one thread per item, items moved in (for a few
