@@ -250,13 +250,9 @@ fn apps(env: &EnvModel, cx: &k8s::Context<'_>, out: &mut OutputTree) {
         );
         app_files.push(file);
     }
-    for svc in env.services.values() {
-        let objects = k8s::service_objects(cx, svc);
+    for (svc, docs) in k8s::service_documents(cx, env) {
         let file = format!("{}.yaml", svc.k8s_name);
-        out.add(
-            format!("apps/{file}"),
-            yaml::documents(objects.iter().map(|o| &o.value)),
-        );
+        out.add(format!("apps/{file}"), docs);
         app_files.push(file);
     }
     out.add("apps/kustomization.yaml", kustomization(&app_files));

@@ -363,6 +363,38 @@ pub fn string_map(v: Option<&Value>) -> BTreeMap<String, String> {
     .unwrap_or_default()
 }
 
+/// Services of an env at least this many are lowered on all cores.
+const SPLIT_SERVICES: usize = 256;
+
+/// The text of every service's objects in an env (`yaml::documents` of
+/// [`service_objects`]), in name order. A large env's services are
+/// lowered in contiguous parts on all cores: an env compiled alone, or the
+/// last of several, would otherwise keep one core. A part whose worker
+/// stopped is lowered again here, so a bug fails as it would in one thread.
+pub fn service_documents<'e>(cx: &Context<'_>, env: &'e EnvModel) -> Vec<(&'e Decl, String)> {
+    let lower = |d: &'e Decl| {
+        let objects = service_objects(cx, d);
+        (d, crate::yaml::documents(objects.iter().map(|o| &o.value)))
+    };
+    let services: Vec<&'e Decl> = env.services.values().collect();
+    if services.len() < SPLIT_SERVICES {
+        return services.into_iter().map(lower).collect();
+    }
+    let size = services
+        .len()
+        .div_ceil(crate::par::workers(services.len()))
+        .max(1);
+    let parts: Vec<&[&'e Decl]> = services.chunks(size).collect();
+    let done = crate::par::map(parts.clone(), |part: &[&'e Decl]| {
+        part.iter().map(|d| lower(d)).collect::<Vec<_>>()
+    });
+    parts
+        .into_iter()
+        .zip(done)
+        .flat_map(|(part, done)| done.unwrap_or_else(|| part.iter().map(|d| lower(d)).collect()))
+        .collect()
+}
+
 /// Every object of one service in an env, in a stable order: workload,
 /// Services, ServiceAccount, RBAC, PVCs, route, autoscaler, disruption
 /// budget, NetworkPolicy.

@@ -128,9 +128,7 @@ pub fn emit(env: &EnvModel, graph: &DepGraph, input: &TiltInput<'_>) -> OutputTr
         &mut out,
     );
     dotenv_secrets(env, &cx, root, &mut t);
-    for svc in env.services.values() {
-        let objects = k8s::service_objects(&cx, svc);
-        let docs = yaml::documents(objects.iter().map(|o| &o.value));
+    for (svc, docs) in k8s::service_documents(&cx, env) {
         if kustomize {
             out.add(format!("kustomize/{}.yaml", svc.k8s_name), docs);
             t.push('\n');
