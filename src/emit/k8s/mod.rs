@@ -513,3 +513,42 @@ pub fn plain_json(v: Option<&Value>) -> serde_json::Value {
         _ => serde_json::Value::Null,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// An env large enough to be lowered in parts gives, in order, the text
+    /// each service gives alone.
+    #[test]
+    fn services_lowered_in_parts_are_the_services_lowered_one_by_one() {
+        let mut host = crate::load::MemoryHost::new();
+        for (name, text) in crate::synth::project_files(SPLIT_SERVICES + 44) {
+            host.add(format!("ship/{name}"), text);
+        }
+        let mut d = crate::Diagnostics::new();
+        let a = crate::analyze(&host, std::path::Path::new("ship"), None, &mut d).unwrap();
+        assert!(!d.has_errors());
+        for env in &a.checked.envs {
+            let images = Images::dev(env);
+            let cx = Context::new(
+                env,
+                &a.checked.project,
+                &a.loaded.sources,
+                &a.loaded.root,
+                &images,
+            );
+            let parts = service_documents(&cx, env);
+            assert_eq!(parts.len(), env.services.len());
+            for ((d, text), svc) in parts.iter().zip(env.services.values()) {
+                assert_eq!(d.id, svc.id);
+                let alone = service_objects(&cx, svc);
+                assert_eq!(
+                    *text,
+                    crate::yaml::documents(alone.iter().map(|o| &o.value))
+                );
+            }
+        }
+    }
+}
