@@ -49,11 +49,12 @@ pub fn parse(file: &SourceFile) -> Result<ast::File, Box<Diagnostic>> {
     lower::lower_file(file.id, 0, pairs)
 }
 
-/// Files at least this large are parsed in pieces, one per core.
+/// A piece of a file is at least this large: a file of twice as much or
+/// more is parsed in pieces.
 const PIECE_MIN: usize = 64 * 1024;
 
-/// Cut a large file at declaration boundaries into one piece per core, of
-/// about equal size: the byte ranges. `None` when the file is small, there
+/// Cut a large file at declaration boundaries into pieces of about equal
+/// size, one per core and at least [`PIECE_MIN`] each: the byte ranges. `None` when the file is small, there
 /// is one core, or no boundary falls near a cut.
 fn split(text: &str, boundaries: &[usize]) -> Option<Vec<std::ops::Range<usize>>> {
     split_into(
