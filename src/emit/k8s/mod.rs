@@ -196,7 +196,11 @@ pub struct Context<'a> {
     /// Env-wide strings every object's metadata repeats, computed once.
     namespace: String,
     project_name: String,
-    env_label: String,
+    /// The ownership labels every object carries (part-of, managed-by,
+    /// env), and the project's own `labels`, which never replace a label
+    /// shipc sets: built once, copied per object.
+    env_labels: BTreeMap<String, String>,
+    project_labels: Vec<(String, String)>,
     /// The env's traffic (for NetworkPolicies), computed on first use.
     flows: std::sync::OnceLock<Vec<crate::graph::traffic::Flow>>,
 }
@@ -215,6 +219,26 @@ impl<'a> Context<'a> {
     ) -> Context<'a> {
         let namespace = env_namespace(env);
         let project_name = project_name(project, env);
+        let env_labels = BTreeMap::from([
+            (
+                "app.kubernetes.io/part-of".to_string(),
+                project_name.clone(),
+            ),
+            (
+                "app.kubernetes.io/managed-by".to_string(),
+                "shipc".to_string(),
+            ),
+            ("ship.dev/env".to_string(), env.label()),
+        ]);
+        let project_labels = Project::of(project)
+            .labels()
+            .map(|extra| {
+                extra
+                    .entries()
+                    .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                    .collect()
+            })
+            .unwrap_or_default();
         Context {
             env,
             project,
@@ -223,7 +247,8 @@ impl<'a> Context<'a> {
             images,
             namespace,
             project_name,
-            env_label: env.label(),
+            env_labels,
+            project_labels,
             flows: std::sync::OnceLock::new(),
         }
     }
@@ -272,20 +297,15 @@ impl<'a> Context<'a> {
 
     /// All labels of a service's objects.
     pub fn labels(&self, d: &Decl) -> BTreeMap<String, String> {
-        let mut m = self.selector(d);
-        m.insert("app.kubernetes.io/part-of".into(), self.project_name());
-        m.insert("app.kubernetes.io/managed-by".into(), "shipc".into());
-        m.insert("ship.dev/env".into(), self.env_label.clone());
+        let mut m = self.env_labels.clone();
+        m.insert("app.kubernetes.io/name".into(), base_name(d));
+        m.insert("app.kubernetes.io/instance".into(), d.k8s_name.clone());
         let groups = d.groups();
         if !groups.is_empty() {
             m.insert("ship.dev/group".into(), groups.join("."));
         }
-        if let Some(extra) = Project::of(self.project).labels() {
-            for (k, v) in extra.entries() {
-                if let Some(s) = v.as_str() {
-                    m.entry(k.clone()).or_insert_with(|| s.to_string());
-                }
-            }
+        for (k, v) in &self.project_labels {
+            m.entry(k.clone()).or_insert_with(|| v.clone());
         }
         m
     }
@@ -293,10 +313,7 @@ impl<'a> Context<'a> {
     /// Metadata of an env-wide object (no declaration of its own): the
     /// ownership labels and the source of `span`.
     pub fn env_meta(&self, name: &str, span: Span) -> ObjectMeta {
-        let mut labels = BTreeMap::new();
-        labels.insert("app.kubernetes.io/part-of".into(), self.project_name());
-        labels.insert("app.kubernetes.io/managed-by".into(), "shipc".into());
-        labels.insert("ship.dev/env".into(), self.env_label.clone());
+        let labels = self.env_labels.clone();
         let mut annotations = BTreeMap::new();
         annotations.insert(SOURCE_ANNOTATION.into(), self.source(span));
         ObjectMeta {
