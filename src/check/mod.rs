@@ -283,21 +283,13 @@ fn eval_in_pieces(
     // the services. A piece evaluates its declarations in `order`.
     let mut parts: Vec<Vec<usize>> = vec![Vec::new(); pieces.count];
     let mut start = 0;
-    while start < order.len() {
-        let kind = order.get(start).map(|d| d.kind);
-        let end = start
-            + order
-                .get(start..)
-                .unwrap_or_default()
-                .iter()
-                .take_while(|d| Some(d.kind) == kind)
-                .count();
-        let size = (end - start).div_ceil(pieces.count).max(1);
-        for (k, part) in parts.iter_mut().enumerate() {
-            let from = (start + k * size).min(end);
-            part.extend(from..(from + size).min(end));
+    for run in order.chunk_by(|a, b| a.kind == b.kind) {
+        let size = run.len().div_ceil(pieces.count);
+        for (part, k) in parts.iter_mut().zip(0..) {
+            let from = start + (k * size).min(run.len());
+            part.extend(from..start + ((k + 1) * size).min(run.len()));
         }
-        start = end;
+        start += run.len();
     }
     type Done = (usize, Option<crate::model::Decl>, Vec<crate::model::Edge>);
     let results = crate::par::map(parts, |part: Vec<usize>| {
