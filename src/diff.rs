@@ -37,12 +37,13 @@ fn show(v: &Value) -> String {
             Some(h) => format!("{} .. {}", show(lo), show(h)),
             None => show(lo),
         },
-        V::Call { func, args, .. } => {
-            let parts: Vec<String> = args
+        V::Call(c) => {
+            let parts: Vec<String> = c
+                .args
                 .iter()
                 .map(|(k, v)| format!("{k} = {}", show(v)))
                 .collect();
-            format!("{func}({})", parts.join(", "))
+            format!("{}({})", c.func, parts.join(", "))
         }
         V::List(items) => format!(
             "[{}]",

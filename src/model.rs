@@ -106,14 +106,7 @@ pub enum V {
     /// `X.port.P`.
     Addr(Box<Address>),
     /// A stdlib function's result: `http("/", port = http)`.
-    Call {
-        /// The function.
-        func: std::sync::Arc<str>,
-        /// Its result type.
-        ret: std::sync::Arc<str>,
-        /// Arguments by parameter name (defaults filled, unset optionals absent).
-        args: Box<Fields>,
-    },
+    Call(Box<Call>),
     /// `std`, `std.security`.
     Namespace(String),
     /// An unset optional field.
@@ -121,6 +114,18 @@ pub enum V {
     /// The result of an expression that already failed: unifies with
     /// anything, so one mistake is reported once.
     Unknown,
+}
+
+/// A stdlib function's result (boxed in [`V::Call`]: calls are rare, and
+/// every other value would otherwise be as large as one).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Call {
+    /// The function.
+    pub func: std::sync::Arc<str>,
+    /// Its result type.
+    pub ret: std::sync::Arc<str>,
+    /// Arguments by parameter name (defaults filled, unset optionals absent).
+    pub args: Fields,
 }
 
 impl Value {
@@ -138,7 +143,7 @@ impl Value {
     pub fn get(&self, key: &str) -> Option<&Value> {
         match &self.kind {
             V::Record(m) => m.get(key).filter(|v| !matches!(v.kind, V::None)),
-            V::Call { args, .. } => args.get(key).filter(|v| !matches!(v.kind, V::None)),
+            V::Call(c) => c.args.get(key).filter(|v| !matches!(v.kind, V::None)),
             _ => None,
         }
     }
@@ -152,7 +157,8 @@ impl Value {
             V::Record(m) => m
                 .get_hinted(key, hint)
                 .filter(|v| !matches!(v.kind, V::None)),
-            V::Call { args, .. } => args
+            V::Call(c) => c
+                .args
                 .get_hinted(key, hint)
                 .filter(|v| !matches!(v.kind, V::None)),
             _ => None,
@@ -253,7 +259,7 @@ impl Value {
             V::Decl(d) => format!("{} `{}`", d.kind.type_name(), d.name),
             V::Ports(d, _) => format!("the ports of `{}`", d.name),
             V::Addr(a) => format!("the address `{}`", a.host_port()),
-            V::Call { ret, func, .. } => format!("{ret} (from `{func}()`)"),
+            V::Call(c) => format!("{} (from `{}()`)", c.ret, c.func),
             V::Namespace(n) => format!("the module `{n}`"),
             V::None => "an unset value".into(),
             V::Unknown => "an unknown value".into(),

@@ -64,7 +64,7 @@ pub fn check(d: &Decl, diags: &mut Diagnostics) {
         }
         match &v.kind {
             V::Str(_) | V::Unknown => {}
-            V::Call { .. }
+            V::Call(_)
                 if matches!(
                     ConfigEntry::of(v),
                     ConfigEntry::File(_) | ConfigEntry::Binary(_)

@@ -103,7 +103,7 @@ impl<'p> Evaluator<'p> {
         {
             let number = match &v.kind {
                 V::Int(n) => *n,
-                V::Call { args, .. } => args.get("number").and_then(Value::as_int).unwrap_or(0),
+                V::Call(c) => c.args.get("number").and_then(Value::as_int).unwrap_or(0),
                 _ => 0,
             };
             let exposed = rec
@@ -147,8 +147,8 @@ impl<'p> Evaluator<'p> {
                     .map(|(label, v)| {
                         let n = match &v.kind {
                             V::Int(n) => *n,
-                            V::Call { args, .. } => {
-                                args.get("number").and_then(Value::as_int).unwrap_or(0)
+                            V::Call(c) => {
+                                c.args.get("number").and_then(Value::as_int).unwrap_or(0)
                             }
                             _ => 0,
                         };

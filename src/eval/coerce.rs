@@ -243,7 +243,7 @@ impl<'p> Evaluator<'p> {
                 };
                 self.record(r.clone(), m, span, complete, ty)
             }
-            (Ty::Nominal(n), V::Call { ret, .. }) if **ret == **n => Ok(v),
+            (Ty::Nominal(n), V::Call(c)) if *c.ret == **n => Ok(v),
             (Ty::Union(alts), _) => self.union(v, alts.clone(), ty, complete),
             _ => bad(self, &v),
         }
@@ -439,7 +439,7 @@ impl<'p> Evaluator<'p> {
             V::Name { name, weak } => (name.clone(), *weak),
             V::Decl(d) if d.kind == kind => return Ok(v),
             V::Decl(d) => (d.name.clone(), true),
-            V::Call { ret, .. } if kind == DeclKind::Image && &**ret == "Image" => return Ok(v),
+            V::Call(c) if kind == DeclKind::Image && &*c.ret == "Image" => return Ok(v),
             _ => return Err(vec![self.mismatch(&v, ty)]),
         };
         if self.p.decl(kind, &name).is_some() {
@@ -517,7 +517,7 @@ fn shape_matches(v: &Value, t: &Ty) -> bool {
         (V::Record(_), Ty::Record(_) | Ty::Map(_))
             | (V::List(_), Ty::List(_))
             | (V::Int(_), Ty::Port | Ty::Int)
-            | (V::Call { .. }, Ty::Nominal(_))
+            | (V::Call(_), Ty::Nominal(_))
             | (V::Name { .. } | V::Decl(_), Ty::Ref(_))
             | (
                 V::Str(_),

@@ -542,11 +542,11 @@ impl<'p> Evaluator<'p> {
         let what = || format!("`{name}()`");
         let bound = self.bind_args(&sig.params, args, span, Code::E2015, &what);
         Value::new(
-            V::Call {
+            V::Call(Box::new(crate::model::Call {
                 func: sig.name_arc.clone(),
                 ret: sig.ret_arc.clone(),
-                args: Box::new(bound),
-            },
+                args: bound,
+            })),
             span,
         )
     }

@@ -182,17 +182,15 @@ impl Evaluator<'_> {
                     Value::unknown(span)
                 }
             },
-            V::Call {
-                ref args, ref func, ..
-            } => match args.get(m) {
+            V::Call(ref c) => match c.args.get(m) {
                 Some(v) => Value::new(v.kind.clone(), span),
                 None => {
-                    let keys: Vec<&String> = args.keys().collect();
+                    let keys: Vec<&String> = c.args.keys().collect();
                     self.err(
                         Diagnostic::new(
                             Code::E2018,
                             mspan,
-                            format!("the result of `{func}()` has no member `{m}`"),
+                            format!("the result of `{}()` has no member `{m}`", c.func),
                         )
                         .label("unknown member")
                         .maybe_help(suggest::did_you_mean(m, &keys)),

@@ -183,13 +183,14 @@ fn show_full(v: &Value) -> String {
             Some(h) => format!("{} .. {}", show_full(lo), show_full(h)),
             None => show_full(lo),
         },
-        V::Call { func, args, .. } => {
-            let parts: Vec<String> = args
+        V::Call(c) => {
+            let parts: Vec<String> = c
+                .args
                 .iter()
                 .filter(|(_, v)| !matches!(v.kind, V::None))
                 .map(|(k, v)| format!("{k} = {}", show_full(v)))
                 .collect();
-            format!("{func}({})", parts.join(", "))
+            format!("{}({})", c.func, parts.join(", "))
         }
         V::List(items) => format!(
             "[{}]",

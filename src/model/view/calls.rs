@@ -150,7 +150,7 @@ view! {
 /// The name of the stdlib function a value is the result of.
 fn call_name(v: &Value) -> Option<&str> {
     match &v.kind {
-        V::Call { func, .. } => Some(func),
+        V::Call(c) => Some(&c.func),
         _ => None,
     }
 }
@@ -318,7 +318,7 @@ impl<'a> EnvValue<'a> {
         match &v.kind {
             V::Str(s) => EnvValue::Str(s),
             V::Int(n) => EnvValue::Int(*n),
-            V::Call { func, .. } => match &**func {
+            V::Call(c) => match &*c.func {
                 "secret" => EnvValue::Secret(SecretRef(v)),
                 "config" => EnvValue::Config(ConfigRef(v)),
                 "field" => EnvValue::Field(FieldRef(v)),
@@ -356,7 +356,7 @@ impl<'a> LiveUpdateStep<'a> {
 pub fn port_number(v: &Value) -> (i64, &'static str) {
     match &v.kind {
         V::Int(n) => (*n, "TCP"),
-        V::Call { func, .. } if &**func == "udp" => (
+        V::Call(c) if &*c.func == "udp" => (
             UdpPort(v).number().and_then(Value::as_int).unwrap_or(0),
             "UDP",
         ),
@@ -379,7 +379,7 @@ impl<'a> ImageUse<'a> {
     pub fn of(v: &'a Value) -> Option<ImageUse<'a>> {
         match &v.kind {
             V::Decl(r) if r.kind == DeclKind::Image => Some(ImageUse::Built(&r.name)),
-            V::Call { func, .. } if &**func == "external" => {
+            V::Call(c) if &*c.func == "external" => {
                 let r = External(v).r#ref()?;
                 Some(ImageUse::External(r.as_str().unwrap_or(""), r))
             }
@@ -396,11 +396,11 @@ pub fn binary(base64: String, span: crate::source::Span) -> Value {
     let mut args = crate::model::Fields::new();
     args.insert("data".into(), Value::new(V::Str(base64), span));
     Value::new(
-        V::Call {
+        V::Call(Box::new(crate::model::Call {
             func: BINARY.into(),
             ret: "FileText".into(),
-            args: Box::new(args),
-        },
+            args,
+        })),
         span,
     )
 }
@@ -425,10 +425,10 @@ impl<'a> ConfigEntry<'a> {
     pub fn of(v: &'a Value) -> ConfigEntry<'a> {
         match &v.kind {
             V::Str(s) => ConfigEntry::Text(s),
-            V::Call { func, args, .. } if &**func == BINARY => {
-                ConfigEntry::Binary(args.get("data").and_then(Value::as_str).unwrap_or(""))
+            V::Call(c) if &*c.func == BINARY => {
+                ConfigEntry::Binary(c.args.get("data").and_then(Value::as_str).unwrap_or(""))
             }
-            V::Call { func, .. } if &**func == "file" => ConfigEntry::File(FileText(v)),
+            V::Call(c) if &*c.func == "file" => ConfigEntry::File(FileText(v)),
             V::Record(_) | V::List(_) => ConfigEntry::Structured(v),
             _ => ConfigEntry::Other,
         }
