@@ -72,7 +72,7 @@ fn flatten(prefix: &str, v: &Value, out: &mut BTreeMap<String, String>) {
         V::Record(m) => {
             for (k, x) in m {
                 let path = if prefix.is_empty() {
-                    k.clone()
+                    k.to_string()
                 } else {
                     format!("{prefix}.{k}")
                 };

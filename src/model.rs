@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 pub mod dev;
 mod fields;
 pub mod view;
-pub use fields::{Fields, Hint};
+pub use fields::{Fields, Hint, Key};
 
 /// What a quantity measures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -216,7 +216,7 @@ impl Value {
     }
 
     /// The entries, if this is a record or map (unset entries skipped).
-    pub fn entries(&self) -> impl Iterator<Item = (&String, &Value)> {
+    pub fn entries(&self) -> impl Iterator<Item = (&Key, &Value)> {
         let map = match &self.kind {
             V::Record(m) => Some(m),
             _ => None,
@@ -228,7 +228,7 @@ impl Value {
 
     /// As [`Value::entries`], in the order the keys were first set (source
     /// order through the layers: env vars).
-    pub fn entries_in_order(&self) -> Vec<(&String, &Value)> {
+    pub fn entries_in_order(&self) -> Vec<(&Key, &Value)> {
         match &self.kind {
             V::Record(m) => m
                 .in_order()

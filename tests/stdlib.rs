@@ -46,7 +46,7 @@ fn stdlib_has_the_required_fields_and_functions() {
             .unwrap()
             .fields
             .keys()
-            .cloned()
+            .map(|k| k.to_string())
             .collect()
     };
     let service = fields(DeclKind::Service);
@@ -227,7 +227,7 @@ fn the_reference_lists_every_field_and_its_lowering() {
             .unwrap()
             .fields
             .keys()
-            .cloned()
+            .map(|k| k.to_string())
             .collect()
     };
     let mut missing = Vec::new();
@@ -303,7 +303,7 @@ fn every_field_a_view_reads_exists_in_the_prelude() {
                 .types
                 .record(ty)
                 .unwrap_or_else(|| panic!("{} is not a record", shape.ty));
-            rec.fields.keys().cloned().collect()
+            rec.fields.keys().map(|k| k.to_string()).collect()
         };
         for field in shape.fields {
             if !known.iter().any(|k| k == field) {

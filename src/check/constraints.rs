@@ -20,7 +20,7 @@ pub fn service(d: &Decl, env_kind: Option<EnvKind>, diags: &mut Diagnostics) {
     if env_kind == Some(EnvKind::Helmfile) && d.k8s_name.len() > 53 {
         release_too_long(d, diags);
     }
-    let ports: Vec<String> = v.port_entries().map(|(k, _)| k.clone()).collect();
+    let ports: Vec<&str> = v.port_entries().map(|(k, _)| k.as_str()).collect();
     port_labels(d, &ports, diags);
     if let Some(r) = v.replicas().and_then(Value::as_int) {
         if !(0..=INT32_MAX).contains(&r) {
@@ -63,7 +63,7 @@ pub fn service(d: &Decl, env_kind: Option<EnvKind>, diags: &mut Diagnostics) {
             span,
         }) = crate::model::view::PortForward::of(f).port()
         {
-            if !ports.contains(label) {
+            if !ports.contains(&label.as_str()) {
                 unknown_port(&d.id.name, label, *span, &ports, diags);
             }
         }
@@ -83,7 +83,7 @@ pub fn service(d: &Decl, env_kind: Option<EnvKind>, diags: &mut Diagnostics) {
 /// Port labels: IANA names (E2007); every label `internal`, `node_ports`,
 /// `expose` and `load_balancer` name exists (E2024); node ports in range
 /// and on a Service type that has them (E2010, E2038).
-fn port_labels(d: &Decl, ports: &[String], diags: &mut Diagnostics) {
+fn port_labels(d: &Decl, ports: &[&str], diags: &mut Diagnostics) {
     let v = d.service();
     for (label, pv) in v.port_entries() {
         port_label(label, pv.span, diags);
@@ -98,7 +98,7 @@ fn port_labels(d: &Decl, ports: &[String], diags: &mut Diagnostics) {
         .and_then(Value::as_str)
         .unwrap_or("ClusterIP");
     for (label, np) in v.node_ports().into_iter().flat_map(Value::entries) {
-        if !ports.contains(label) {
+        if !ports.contains(&label.as_str()) {
             unknown_port(&d.id.name, label, np.span, ports, diags);
         }
         if np.as_int().is_some_and(|n| !(30000..=32767).contains(&n)) {
@@ -126,7 +126,7 @@ fn port_labels(d: &Decl, ports: &[String], diags: &mut Diagnostics) {
     }
     for field in [v.expose(), v.load_balancer()] {
         for (label, ev) in field.into_iter().flat_map(Value::entries) {
-            if !ports.contains(label) {
+            if !ports.contains(&label.as_str()) {
                 unknown_port(&d.id.name, label, ev.span, ports, diags);
             }
         }
@@ -271,7 +271,7 @@ fn port_label(label: &str, span: Span, diags: &mut Diagnostics) {
     }
 }
 
-fn unknown_port(owner: &str, label: &str, span: Span, ports: &[String], diags: &mut Diagnostics) {
+fn unknown_port(owner: &str, label: &str, span: Span, ports: &[&str], diags: &mut Diagnostics) {
     let help = suggest::did_you_mean(label, ports).or_else(|| {
         if ports.is_empty() {
             Some(format!(
@@ -299,7 +299,7 @@ fn unknown_port(owner: &str, label: &str, span: Span, ports: &[String], diags: &
     );
 }
 
-fn probe_checks(owner: &str, p: &Value, ports: &[String], diags: &mut Diagnostics) {
+fn probe_checks(owner: &str, p: &Value, ports: &[&str], diags: &mut Diagnostics) {
     let Some(p) = Probe::of(p) else {
         return;
     };
@@ -308,7 +308,7 @@ fn probe_checks(owner: &str, p: &Value, ports: &[String], diags: &mut Diagnostic
         span,
     }) = p.port()
     {
-        if !ports.contains(label) {
+        if !ports.contains(&label.as_str()) {
             unknown_port(owner, label, *span, ports, diags);
         }
     }

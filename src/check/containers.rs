@@ -47,8 +47,8 @@ fn pod_containers(d: &Decl, diags: &mut Diagnostics) {
         .and_then(Value::as_str)
         .map(str::to_string)
         .unwrap_or_else(|| crate::names::k8s_name(&d.id.name));
-    let labels: Vec<String> = v.port_entries().map(|(k, _)| k.clone()).collect();
-    let volumes: Vec<String> = v.volume_entries().map(|(k, _)| k.clone()).collect();
+    let labels: Vec<String> = v.port_entries().map(|(k, _)| k.to_string()).collect();
+    let volumes: Vec<String> = v.volume_entries().map(|(k, _)| k.to_string()).collect();
     let mut names: BTreeMap<String, crate::Span> = BTreeMap::new();
     let mut served: BTreeMap<String, crate::Span> = BTreeMap::new();
     for (role, c) in v.extra_containers() {

@@ -131,7 +131,7 @@ pub fn check_with(
                     Some("warn") => Some(Severity::Warning),
                     _ => None,
                 };
-                policy.insert(k.clone(), s);
+                policy.insert(k.to_string(), s);
             }
         }
         diags.extend(ev.into_diagnostics().into_sorted());
@@ -587,10 +587,7 @@ fn eval_env_with(
     if let V::Record(m) = &mut env.kind {
         if m.get("routing").is_none_or(|v| matches!(v.kind, V::None)) {
             let r = if any_host { "ingress" } else { "none" };
-            m.insert(
-                "routing".into(),
-                Value::new(V::Str(r.into()), decl.name.span),
-            );
+            m.insert("routing", Value::new(V::Str(r.into()), decl.name.span));
         }
     }
     let model = EnvModel {

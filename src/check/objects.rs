@@ -184,7 +184,7 @@ pub fn to_json(v: &Value, path: &str, spans: &mut BTreeMap<String, Span>) -> Opt
         ),
         V::Record(m) => Json::Object(
             m.iter()
-                .filter_map(|(k, x)| to_json(x, &join(path, k), spans).map(|j| (k.clone(), j)))
+                .filter_map(|(k, x)| to_json(x, &join(path, k), spans).map(|j| (k.to_string(), j)))
                 .collect(),
         ),
         V::Addr(a) => Json::String(a.host_port()),

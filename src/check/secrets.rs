@@ -168,8 +168,8 @@ pub fn read_sops_files(
             match read_sops(host, root, &path, &namespace) {
                 Ok(text) => {
                     let mut rec = Fields::new();
-                    rec.insert("path".into(), Value::new(V::Str(path), span));
-                    rec.insert("text".into(), Value::new(V::Str(text), span));
+                    rec.insert("path", Value::new(V::Str(path), span));
+                    rec.insert("text", Value::new(V::Str(text), span));
                     *item = Value::new(V::Record(rec), span);
                 }
                 Err((msg, help)) => {

@@ -35,9 +35,15 @@ impl OutputTree {
         OutputTree::default()
     }
 
-    /// Add (or replace) a file.
+    /// Add (or replace) a file. The tree holds every file of a compile
+    /// until it is written, so a file's text is kept in a block of its own
+    /// size: text written by appending has up to twice the room it uses.
     pub fn add(&mut self, path: impl Into<String>, bytes: impl Into<Vec<u8>>) {
-        self.files.insert(path.into(), bytes.into());
+        let mut bytes = bytes.into();
+        if bytes.capacity() - bytes.len() > bytes.len() / 8 {
+            bytes = bytes.as_slice().to_vec();
+        }
+        self.files.insert(path.into(), bytes);
     }
 
     /// Every file of `other` under `prefix/`.

@@ -111,7 +111,7 @@ impl<'p> Evaluator<'p> {
                 .and_then(|e| e.get(label))
                 .and_then(Value::as_int)
                 .unwrap_or(number);
-            ports.insert(label.clone(), (exposed, number));
+            ports.insert(label.to_string(), (exposed, number));
         }
         let internal = rec
             .get("internal")
@@ -147,15 +147,13 @@ impl<'p> Evaluator<'p> {
                     .map(|(label, v)| {
                         let n = match &v.kind {
                             V::Int(n) => *n,
-                            V::Call(c) => {
-                                c.args.get("number").and_then(Value::as_int).unwrap_or(0)
-                            }
+                            V::Call(c) => c.args.get("number").and_then(Value::as_int).unwrap_or(0),
                             _ => 0,
                         };
-                        (label.clone(), n)
+                        (label.to_string(), n)
                     })
                     .collect();
-                (name.clone(), (h, ports))
+                (name.to_string(), (h, ports))
             })
             .collect();
         // Shared: every address of this target reads the same record.

@@ -121,7 +121,7 @@ impl Evaluator<'_> {
                     } else {
                         format!("`{}`", walked.join("."))
                     };
-                    let names: Vec<&String> = r.fields.keys().collect();
+                    let names: Vec<&str> = r.fields.keys().map(|k| k.as_str()).collect();
                     self.err(
                         Diagnostic::new(
                             Code::E2001,
@@ -177,7 +177,7 @@ fn insert_path(acc: &mut Fields, path: &[&str], value: Value, span: Span) {
         return;
     };
     if rest.is_empty() {
-        acc.upsert((*first).to_string(), value, merge);
+        acc.upsert(*first, value, merge);
         return;
     }
     let slot = acc.get_or_insert_with(first, || Value::new(V::Record(Fields::new()), span));

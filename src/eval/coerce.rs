@@ -303,10 +303,10 @@ impl<'p> Evaluator<'p> {
     ) -> Result<Value, Problems> {
         // Both maps are sorted: one merge-join pass over given values and
         // schema fields, building the output in order.
-        let mut out: Vec<(String, Value)> = Vec::with_capacity(r.fields.len());
+        let mut out: Vec<(crate::model::Key, Value)> = Vec::with_capacity(r.fields.len());
         let mut problems = Vec::new();
         let mut given = m.into_iter().peekable();
-        let mut unknown: Vec<(String, Value)> = Vec::new();
+        let mut unknown: Vec<(crate::model::Key, Value)> = Vec::new();
         for (k, f) in &r.fields {
             while given.peek().is_some_and(|(gk, _)| gk < k) {
                 if let Some(u) = given.next() {
@@ -379,7 +379,7 @@ impl<'p> Evaluator<'p> {
         }
         unknown.extend(given);
         for (k, x) in unknown {
-            let names: Vec<&String> = r.fields.keys().collect();
+            let names: Vec<&str> = r.fields.keys().map(|k| k.as_str()).collect();
             problems.push(
                 Diagnostic::new(
                     Code::E2001,

@@ -403,7 +403,7 @@ impl<'p> Evaluator<'p> {
         if !self.p.incomplete {
             let mut cands: Vec<String> = self.p.visible_names().into_iter().collect();
             for scope in &self.frame.locals {
-                cands.extend(scope.keys().cloned());
+                cands.extend(scope.keys().map(|k| k.to_string()));
             }
             let mut d = Diagnostic::new(Code::E1001, span, format!("unknown name `{name}`"))
                 .label("not found in this scope")

@@ -135,7 +135,7 @@ impl<'p> Evaluator<'p> {
             if let Some(w) = saved_why {
                 self.frame.why = w;
             }
-            out.insert(param.name.clone(), v);
+            out.insert(param.name.as_str(), v);
         }
         for param in params {
             if out.contains_key(&param.name) || given.contains_key(&param.name) {
@@ -143,11 +143,11 @@ impl<'p> Evaluator<'p> {
             }
             if let Some(d) = &param.default {
                 let v = self.expr(d, &param.ty);
-                out.insert(param.name.clone(), Value::new(v.kind, span));
+                out.insert(param.name.as_str(), Value::new(v.kind, span));
             } else if param.optional {
                 continue;
             } else {
-                out.insert(param.name.clone(), Value::unknown(span));
+                out.insert(param.name.as_str(), Value::unknown(span));
                 self.err(
                     Diagnostic::new(
                         code,

@@ -16,7 +16,7 @@ impl Evaluator<'_> {
             V::Record(map) => match map.get(m) {
                 Some(v) => Value::new(v.kind.clone(), span),
                 None => {
-                    let keys: Vec<&String> = map.keys().collect();
+                    let keys: Vec<&str> = map.keys().map(|k| k.as_str()).collect();
                     self.err(
                         Diagnostic::new(
                             Code::E2018,
@@ -185,7 +185,7 @@ impl Evaluator<'_> {
             V::Call(ref c) => match c.args.get(m) {
                 Some(v) => Value::new(v.kind.clone(), span),
                 None => {
-                    let keys: Vec<&String> = c.args.keys().collect();
+                    let keys: Vec<&str> = c.args.keys().map(|k| k.as_str()).collect();
                     self.err(
                         Diagnostic::new(
                             Code::E2018,
@@ -241,8 +241,8 @@ impl Evaluator<'_> {
                         addrs.insert(label.clone(), Value::new(V::Addr(Box::new(addr)), span));
                     }
                     let mut rec = Fields::new();
-                    rec.insert("host".into(), Value::new(V::Str(host.clone()), span));
-                    rec.insert("port".into(), Value::new(V::Record(addrs), span));
+                    rec.insert("host", Value::new(V::Str(host.clone()), span));
+                    rec.insert("port", Value::new(V::Record(addrs), span));
                     services.insert(name.clone(), Value::new(V::Record(rec), span));
                 }
                 Value::new(V::Record(services), span)

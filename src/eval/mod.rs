@@ -143,7 +143,7 @@ pub(crate) fn let_sentinel() -> DeclRef {
 fn env_fields(p: &Program) -> BTreeSet<String> {
     p.types
         .record(&p.schema(DeclKind::Env))
-        .map(|r| r.fields.keys().cloned().collect())
+        .map(|r| r.fields.keys().map(|k| k.to_string()).collect())
         .unwrap_or_default()
 }
 
@@ -284,22 +284,16 @@ impl<'p> Evaluator<'p> {
             .to_string();
         if let V::Record(m) = &mut env.kind {
             let span = decl.name.span;
-            m.insert(
-                "name".into(),
-                Value::new(V::Str(decl.name.name.clone()), span),
-            );
+            m.insert("name", Value::new(V::Str(decl.name.name.clone()), span));
             if m.get("images").is_none_or(|v| matches!(v.kind, V::None)) {
                 let mode = if kind == "tilt" { "build" } else { "pinned" };
-                m.insert("images".into(), Value::new(V::Str(mode.into()), span));
+                m.insert("images", Value::new(V::Str(mode.into()), span));
             }
             if m.get("release_suffix")
                 .is_none_or(|v| matches!(v.kind, V::None))
             {
                 let sfx = if kind == "tilt" { "-tilt" } else { "" };
-                m.insert(
-                    "release_suffix".into(),
-                    Value::new(V::Str(sfx.into()), span),
-                );
+                m.insert("release_suffix", Value::new(V::Str(sfx.into()), span));
             }
             let ns = project
                 .get("namespace")
@@ -312,7 +306,7 @@ impl<'p> Evaluator<'p> {
             }) = m.get_mut("cluster")
             {
                 if c.get("namespace").is_none_or(|v| matches!(v.kind, V::None)) {
-                    c.insert("namespace".into(), Value::new(V::Str(ns), span));
+                    c.insert("namespace", Value::new(V::Str(ns), span));
                 }
             }
         }
@@ -378,7 +372,9 @@ impl<'p> Evaluator<'p> {
                 self.frame.why = "image".into();
                 self.edge(to.clone(), decl.name.span, false);
                 if let V::Record(m) = &mut value.kind {
-                    m.insert("image".into(), Value::new(V::Decl(to), decl.name.span));
+                    // The record was built to size: one more entry, not twice the room.
+                    m.reserve_exact(1);
+                    m.insert("image", Value::new(V::Decl(to), decl.name.span));
                 }
             }
         }

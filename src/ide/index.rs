@@ -100,7 +100,7 @@ impl Index {
         let env_fields: Vec<String> = program
             .types
             .record(&program.schema(DeclKind::Env))
-            .map(|r| r.fields.keys().cloned().collect())
+            .map(|r| r.fields.keys().map(|k| k.to_string()).collect())
             .unwrap_or_default();
         for (id, file) in files {
             let mut w = Walker {

@@ -55,7 +55,7 @@ pub fn step<'t>(types: &'t Types, ty: &'t Ty, key: &str) -> Option<(Ty, Option<&
                 return Some((f.ty.clone(), Some(f)));
             }
             let field = r.labels.get(key)?;
-            let f = r.fields.get(field)?;
+            let f = r.fields.get(field.as_str())?;
             Some((f.ty.clone(), Some(f)))
         }
         Ty::Map(t) | Ty::List(t) => Some(((**t).clone(), None)),
@@ -91,7 +91,7 @@ fn step_owned<'t>(types: &'t Types, ty: &Ty, key: &str) -> Option<(Ty, Option<&'
             } else {
                 r.labels.get(key)?.clone()
             };
-            let t = r.fields.get(&name)?.ty.clone();
+            let t = r.fields.get(name.as_str())?.ty.clone();
             // The field as stored in the type environment (a stable borrow).
             Some((t, find_field(types, ty, &name)))
         }

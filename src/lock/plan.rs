@@ -92,7 +92,7 @@ fn declared_ports(svc: Service<'_>, keep: impl Fn(&str) -> bool) -> Vec<Declared
         .map(|(label, v)| {
             let (n, proto) = port_number(v);
             DeclaredPort {
-                label: label.clone(),
+                label: label.to_string(),
                 spec: format!("{n}/{}", proto.to_ascii_lowercase()),
                 span: v.span,
             }

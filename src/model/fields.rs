@@ -17,6 +17,11 @@
 
 use super::Value;
 
+/// A record key: names up to 24 bytes (every field name, nearly every map
+/// key) are stored inline, so an entry owns no heap block for its name,
+/// and copying a record copies its names without allocating.
+pub type Key = compact_str::CompactString;
+
 /// Record entries by name, in name order (byte order, as `BTreeMap`).
 ///
 /// Each entry also remembers when it was first set (`seq`): a key set again
@@ -24,7 +29,7 @@ use super::Value;
 /// (env vars: the kubelet expands `$(X)` only from variables listed before)
 /// are read with [`Fields::in_order`]; everything else reads name order.
 #[derive(Debug, Clone, Default)]
-pub struct Fields(Vec<(Prefix, String, Value)>);
+pub struct Fields(Vec<(Prefix, Key, Value)>);
 
 impl PartialEq for Fields {
     /// Entries equal by name and value (the order they were set in is not
@@ -107,7 +112,7 @@ impl Fields {
     }
 
     /// An entry's name against `key` (whose prefix bits are `p`).
-    fn cmp_entry(e: &(Prefix, String, Value), p: u64, key: &str) -> std::cmp::Ordering {
+    fn cmp_entry(e: &(Prefix, Key, Value), p: u64, key: &str) -> std::cmp::Ordering {
         e.0.name().cmp(&p).then_with(|| e.1.as_str().cmp(key))
     }
 
@@ -118,7 +123,7 @@ impl Fields {
         u32::try_from(self.0.len()).unwrap_or(u32::MAX)
     }
 
-    fn entry(key: String, value: Value, seq: u32) -> (Prefix, String, Value) {
+    fn entry(key: Key, value: Value, seq: u32) -> (Prefix, Key, Value) {
         (Prefix::with_seq(&key, seq), key, value)
     }
 
@@ -189,10 +194,11 @@ impl Fields {
     /// key that had a value keeps its place in [`Fields::in_order`].
     pub fn upsert(
         &mut self,
-        key: String,
+        key: impl Into<Key>,
         value: Value,
         combine: impl FnOnce(Value, Value) -> Value,
     ) {
+        let key = key.into();
         match self.find(&key) {
             Ok(i) => {
                 if let Some(slot) = self.0.get_mut(i) {
@@ -208,14 +214,14 @@ impl Fields {
     }
 
     /// Entries in the order they were first set.
-    pub fn in_order(&self) -> Vec<(&String, &Value)> {
-        let mut v: Vec<&(Prefix, String, Value)> = self.0.iter().collect();
+    pub fn in_order(&self) -> Vec<(&Key, &Value)> {
+        let mut v: Vec<&(Prefix, Key, Value)> = self.0.iter().collect();
         v.sort_by_key(|e| e.0.seq());
         v.into_iter().map(|(_, k, x)| (k, x)).collect()
     }
 
     /// The entries, by value, in the order they were first set.
-    pub fn into_in_order(self) -> Vec<(String, Value)> {
+    pub fn into_in_order(self) -> Vec<(Key, Value)> {
         let mut v = self.0;
         v.sort_by_key(|e| e.0.seq());
         v.into_iter().map(|(_, k, x)| (k, x)).collect()
@@ -227,7 +233,8 @@ impl Fields {
     }
 
     /// Set `key`, returning its previous value.
-    pub fn insert(&mut self, key: String, value: Value) -> Option<Value> {
+    pub fn insert(&mut self, key: impl Into<Key>, value: Value) -> Option<Value> {
+        let key = key.into();
         match self.find(&key) {
             Ok(i) => self
                 .0
@@ -263,14 +270,19 @@ impl Fields {
             Ok(i) => i,
             Err(i) => {
                 let seq = self.next_seq();
-                self.0
-                    .insert(i, Fields::entry(key.to_string(), make(), seq));
+                self.0.insert(i, Fields::entry(Key::from(key), make(), seq));
                 i
             }
         };
         // `i` is in bounds: found, or just inserted there.
         #[allow(clippy::indexing_slicing)]
         &mut self.0[i].2
+    }
+
+    /// Room for exactly `n` more entries (a record about to get its last
+    /// key: `insert` alone would double a full vector).
+    pub fn reserve_exact(&mut self, n: usize) {
+        self.0.reserve_exact(n);
     }
 
     /// Number of entries.
@@ -284,26 +296,26 @@ impl Fields {
     }
 
     /// Entries in name order.
-    pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&String, &Value)> + ExactSizeIterator {
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&Key, &Value)> + ExactSizeIterator {
         self.0.iter().map(|(_, k, v)| (k, v))
     }
 
     /// Names in order.
-    pub fn keys(&self) -> impl DoubleEndedIterator<Item = &String> + ExactSizeIterator {
+    pub fn keys(&self) -> impl DoubleEndedIterator<Item = &Key> + ExactSizeIterator {
         self.0.iter().map(|(_, k, _)| k)
     }
 }
 
-impl FromIterator<(String, Value)> for Fields {
+impl<K: Into<Key>> FromIterator<(K, Value)> for Fields {
     /// As `BTreeMap::from_iter`: sorted by name; for a repeated name the
     /// last value wins (in the first one's place).
-    fn from_iter<I: IntoIterator<Item = (String, Value)>>(iter: I) -> Fields {
-        let mut v: Vec<(Prefix, String, Value)> = iter
+    fn from_iter<I: IntoIterator<Item = (K, Value)>>(iter: I) -> Fields {
+        let mut v: Vec<(Prefix, Key, Value)> = iter
             .into_iter()
             .enumerate()
-            .map(|(i, (k, x))| Fields::entry(k, x, u32::try_from(i).unwrap_or(u32::MAX)))
+            .map(|(i, (k, x))| Fields::entry(k.into(), x, u32::try_from(i).unwrap_or(u32::MAX)))
             .collect();
-        let before = |a: &(Prefix, String, Value), b: &(Prefix, String, Value)| {
+        let before = |a: &(Prefix, Key, Value), b: &(Prefix, Key, Value)| {
             a.0.name().cmp(&b.0.name()).then_with(|| a.1.cmp(&b.1))
         };
         if !v
@@ -312,7 +324,7 @@ impl FromIterator<(String, Value)> for Fields {
         {
             // Stable: equal names keep their order, then the last is kept.
             v.sort_by(before);
-            let mut out: Vec<(Prefix, String, Value)> = Vec::with_capacity(v.len());
+            let mut out: Vec<(Prefix, Key, Value)> = Vec::with_capacity(v.len());
             for e in v {
                 match out.last_mut() {
                     Some(last) if last.1 == e.1 => last.2 = e.2,
@@ -326,10 +338,10 @@ impl FromIterator<(String, Value)> for Fields {
 }
 
 impl IntoIterator for Fields {
-    type Item = (String, Value);
+    type Item = (Key, Value);
     type IntoIter = std::iter::Map<
-        std::vec::IntoIter<(Prefix, String, Value)>,
-        fn((Prefix, String, Value)) -> (String, Value),
+        std::vec::IntoIter<(Prefix, Key, Value)>,
+        fn((Prefix, Key, Value)) -> (Key, Value),
     >;
     fn into_iter(self) -> Self::IntoIter {
         self.0.into_iter().map(|(_, k, v)| (k, v))
@@ -337,18 +349,18 @@ impl IntoIterator for Fields {
 }
 
 impl<'a> IntoIterator for &'a Fields {
-    type Item = (&'a String, &'a Value);
+    type Item = (&'a Key, &'a Value);
     type IntoIter = std::iter::Map<
-        std::slice::Iter<'a, (Prefix, String, Value)>,
-        fn(&'a (Prefix, String, Value)) -> (&'a String, &'a Value),
+        std::slice::Iter<'a, (Prefix, Key, Value)>,
+        fn(&'a (Prefix, Key, Value)) -> (&'a Key, &'a Value),
     >;
     fn into_iter(self) -> Self::IntoIter {
         self.0.iter().map(|(_, k, v)| (k, v))
     }
 }
 
-impl Extend<(String, Value)> for Fields {
-    fn extend<I: IntoIterator<Item = (String, Value)>>(&mut self, iter: I) {
+impl<K: Into<Key>> Extend<(K, Value)> for Fields {
+    fn extend<I: IntoIterator<Item = (K, Value)>>(&mut self, iter: I) {
         for (k, v) in iter {
             self.insert(k, v);
         }
@@ -412,9 +424,9 @@ mod tests {
         for (k, n) in [("ZED", 1), ("ADDR", 2), ("MID", 3)] {
             f.insert(k.to_string(), v(n));
         }
-        f.insert("ADDR".into(), v(4));
-        f.upsert("ZED".into(), v(5), |_, new| new);
-        f.upsert("NEW".into(), v(6), |_, new| new);
+        f.insert("ADDR", v(4));
+        f.upsert("ZED", v(5), |_, new| new);
+        f.upsert("NEW", v(6), |_, new| new);
         let order: Vec<&str> = f.in_order().into_iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(order, ["ZED", "ADDR", "MID", "NEW"]);
         assert_eq!(f.keys().collect::<Vec<_>>(), ["ADDR", "MID", "NEW", "ZED"]);
@@ -434,7 +446,7 @@ mod tests {
             h.insert(k.to_string(), v(0));
         }
         h.remove("c");
-        h.insert("aa".into(), v(1));
+        h.insert("aa", v(1));
         let order: Vec<&str> = h.in_order().into_iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(order, ["a", "b", "aa"]);
         // Names that tie on their first six bytes.
@@ -469,7 +481,7 @@ mod tests {
         for k in ODD {
             f.insert(k.to_string(), v(0));
         }
-        let keys: Vec<&String> = f.keys().collect();
+        let keys: Vec<&Key> = f.keys().collect();
         let mut sorted = keys.clone();
         sorted.sort();
         assert_eq!(keys, sorted);
@@ -481,12 +493,12 @@ mod tests {
             f.remove(k);
         }
         assert_eq!(f.get("b"), Some(&v(3)), "the last value wins");
-        assert_eq!(f.insert("c".into(), v(4)), None);
-        assert_eq!(f.insert("a".into(), v(5)), Some(v(2)));
+        assert_eq!(f.insert("c", v(4)), None);
+        assert_eq!(f.insert("a", v(5)), Some(v(2)));
         assert_eq!(f.remove("b"), Some(v(3)));
         f.get_or_insert_with("aa", || v(6));
         assert_eq!(*f.get_or_insert_with("aa", || v(7)), v(6));
-        let all: Vec<(String, Value)> = f.into_iter().collect();
+        let all: Vec<(Key, Value)> = f.into_iter().collect();
         assert_eq!(
             all.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(),
             ["a", "aa", "c"]

@@ -397,7 +397,7 @@ pub fn lower_type(t: &TypeExpr, known: &BTreeSet<String>, diags: &mut Diagnostic
         TypeExpr::Record(fields, _) => {
             let mut r = RecordTy::default();
             for f in fields {
-                if let Some(old) = r.fields.get(&f.name.name) {
+                if let Some(old) = r.fields.get(f.name.name.as_str()) {
                     diags.push(duplicate("field", &f.name, old.span));
                     continue;
                 }
@@ -405,7 +405,7 @@ pub fn lower_type(t: &TypeExpr, known: &BTreeSet<String>, diags: &mut Diagnostic
                     r.labels.insert(l.clone(), f.name.name.clone());
                 }
                 r.fields.insert(
-                    f.name.name.clone(),
+                    f.name.name.as_str().into(),
                     FieldTy {
                         ty: lower_type(&f.ty, known, diags),
                         optional: f.optional,

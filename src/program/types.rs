@@ -68,7 +68,7 @@ pub enum Ty {
 #[derive(Debug, Clone, Default)]
 pub struct RecordTy {
     /// Fields by name.
-    pub fields: BTreeMap<String, FieldTy>,
+    pub fields: BTreeMap<crate::model::Key, FieldTy>,
     /// Labelled-entry keyword → map field (`port` → `ports`).
     pub labels: BTreeMap<String, String>,
 }
@@ -251,7 +251,7 @@ impl fmt::Display for Ty {
             Ty::List(t) => write!(f, "[{t}]"),
             Ty::Map(t) => write!(f, "{{String: {t}}}"),
             Ty::Record(r) => {
-                let names: Vec<&str> = r.fields.keys().map(String::as_str).take(4).collect();
+                let names: Vec<&str> = r.fields.keys().map(|k| k.as_str()).take(4).collect();
                 let more = if r.fields.len() > 4 { ", …" } else { "" };
                 write!(f, "{{ {}{more} }}", names.join(", "))
             }

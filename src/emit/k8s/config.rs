@@ -23,10 +23,10 @@ pub fn data(d: &Decl) -> (BTreeMap<String, String>, BTreeMap<String, String>) {
     for (key, entry) in d.config().entries() {
         match entry {
             ConfigEntry::Text(s) => {
-                text.insert(key.clone(), s.to_string());
+                text.insert(key.to_string(), s.to_string());
             }
             ConfigEntry::Binary(b) => {
-                binary.insert(key.clone(), b.to_string());
+                binary.insert(key.to_string(), b.to_string());
             }
             ConfigEntry::Structured(v) => {
                 let j = plain_json(Some(v));
@@ -36,7 +36,7 @@ pub fn data(d: &Decl) -> (BTreeMap<String, String>, BTreeMap<String, String>) {
                     }
                     _ => crate::yaml::to_string(&j),
                 };
-                text.insert(key.clone(), s);
+                text.insert(key.to_string(), s);
             }
             ConfigEntry::File(_) | ConfigEntry::Other => {}
         }

@@ -235,7 +235,7 @@ impl<'a> Context<'a> {
             .map(|extra| {
                 extra
                     .entries()
-                    .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                    .filter_map(|(k, v)| Some((k.to_string(), v.as_str()?.to_string())))
                     .collect()
             })
             .unwrap_or_default();
@@ -374,7 +374,7 @@ pub(crate) fn text(v: Option<&Value>) -> String {
 pub fn string_map(v: Option<&Value>) -> BTreeMap<String, String> {
     v.map(|m| {
         m.entries()
-            .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
+            .filter_map(|(k, v)| v.as_str().map(|s| (k.to_string(), s.to_string())))
             .collect()
     })
     .unwrap_or_default()
@@ -523,7 +523,7 @@ pub fn plain_json(v: Option<&Value>) -> serde_json::Value {
         V::Record(m) => serde_json::Value::Object(
             m.iter()
                 .filter(|(_, x)| !matches!(x.kind, V::None))
-                .map(|(k, x)| (k.clone(), plain_json(Some(x))))
+                .map(|(k, x)| (k.to_string(), plain_json(Some(x))))
                 .collect(),
         ),
         V::Addr(a) => serde_json::Value::String(a.host_port()),

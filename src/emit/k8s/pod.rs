@@ -201,7 +201,7 @@ fn pod_template(cx: &Context<'_>, d: &Decl, restart: Option<&str>) -> PodTemplat
         .map(|m| {
             m.entries()
                 .map(|(ip, names)| HostAlias {
-                    ip: ip.clone(),
+                    ip: ip.to_string(),
                     hostnames: Some(names.strings().into_iter().map(str::to_string).collect()),
                 })
                 .collect()
@@ -388,7 +388,7 @@ fn env_vars(cx: &Context<'_>, v: Option<&Value>) -> Vec<EnvVar> {
                 EnvValue::Other => (Some(String::new()), None),
             };
             EnvVar {
-                name: k.clone(),
+                name: k.to_string(),
                 value,
                 value_from,
             }
@@ -476,7 +476,7 @@ fn probe(p: &Value, d: &Decl) -> Option<Probe> {
                 .map(|h| {
                     h.entries()
                         .map(|(k, v)| HTTPHeader {
-                            name: k.clone(),
+                            name: k.to_string(),
                             value: v.as_str().unwrap_or("").to_string(),
                         })
                         .collect()

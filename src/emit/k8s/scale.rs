@@ -142,7 +142,7 @@ fn requirements(m: Option<&Value>) -> Vec<NodeSelectorRequirement> {
     m.map(|m| {
         m.entries()
             .map(|(k, vals)| NodeSelectorRequirement {
-                key: k.clone(),
+                key: k.to_string(),
                 operator: "In".into(),
                 values: Some(vals.strings().into_iter().map(str::to_string).collect()),
             })

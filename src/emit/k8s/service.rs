@@ -171,7 +171,7 @@ pub fn service_account(cx: &Context<'_>, d: &Decl) -> Object {
 /// The port a route sends traffic to: `http` if declared, else the first.
 fn route_port(d: &Decl) -> Option<(String, i64)> {
     let svc = d.service();
-    let ports: Vec<(&String, &Value)> = svc.port_entries().collect();
+    let ports: Vec<(&crate::model::Key, &Value)> = svc.port_entries().collect();
     let (label, _) = ports
         .iter()
         .find(|(l, _)| l.as_str() == "http")

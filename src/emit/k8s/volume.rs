@@ -128,7 +128,7 @@ fn claim_spec(cx: &Context<'_>, v: view::PersistentVolume<'_>) -> PersistentVolu
 /// A service's persistent volumes: name, the volume, its value.
 fn persistent_volumes(
     d: &Decl,
-) -> impl Iterator<Item = (&String, view::PersistentVolume<'_>, &Value)> {
+) -> impl Iterator<Item = (&crate::model::Key, view::PersistentVolume<'_>, &Value)> {
     d.service()
         .volume_entries()
         .filter_map(|(name, v)| match VolumeUse::of(v) {

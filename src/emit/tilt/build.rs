@@ -168,7 +168,7 @@ pub(super) fn docker_build(
         .build_args()
         .map(|b| {
             b.entries()
-                .filter_map(|(k, x)| x.as_str().map(|s| (k.clone(), s.to_string())))
+                .filter_map(|(k, x)| x.as_str().map(|s| (k.to_string(), s.to_string())))
                 .collect()
         })
         .unwrap_or_default();

@@ -394,7 +394,7 @@ const BINARY: &str = "binary";
 /// A binary file's content as a value (see [`ConfigEntry::Binary`]).
 pub fn binary(base64: String, span: crate::source::Span) -> Value {
     let mut args = crate::model::Fields::new();
-    args.insert("data".into(), Value::new(V::Str(base64), span));
+    args.insert("data", Value::new(V::Str(base64), span));
     Value::new(
         V::Call(Box::new(crate::model::Call {
             func: BINARY.into(),

@@ -2,7 +2,7 @@
 //! image sites and lock keys, the env's settings, config entries.
 
 use super::*;
-use crate::model::{Decl, DeclKind, EnvKind, EnvModel, Value};
+use crate::model::{Decl, DeclKind, EnvKind, EnvModel, Key, Value};
 
 /// A service's workload kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,7 +29,7 @@ impl<'a> Service<'a> {
     }
 
     /// The service's ports: label → value, in label order.
-    pub fn port_entries(self) -> impl Iterator<Item = (&'a String, &'a Value)> {
+    pub fn port_entries(self) -> impl Iterator<Item = (&'a Key, &'a Value)> {
         self.ports().into_iter().flat_map(Value::entries)
     }
 
@@ -64,7 +64,7 @@ impl<'a> Service<'a> {
     }
 
     /// Its volumes, by name, in name order.
-    pub fn volume_entries(self) -> impl Iterator<Item = (&'a String, &'a Value)> {
+    pub fn volume_entries(self) -> impl Iterator<Item = (&'a Key, &'a Value)> {
         self.volumes().into_iter().flat_map(Value::entries)
     }
 }
@@ -219,7 +219,7 @@ impl Decl {
 /// `file()` of a `config` entry whose bytes are not UTF-8 text): base64 in
 impl<'a> Config<'a> {
     /// Its `files` entries, by key.
-    pub fn entries(self) -> impl Iterator<Item = (&'a String, ConfigEntry<'a>)> {
+    pub fn entries(self) -> impl Iterator<Item = (&'a Key, ConfigEntry<'a>)> {
         self.files()
             .into_iter()
             .flat_map(Value::entries)
