@@ -31,7 +31,8 @@ fn show(v: &Value) -> String {
         V::Str(s) => s.clone(),
         V::Int(n) => n.to_string(),
         V::Bool(b) => b.to_string(),
-        V::Quantity { text, .. } | V::Number(text) => text.clone(),
+        V::Quantity(q) => q.text.clone(),
+        V::Number(text) => text.clone(),
         V::Range(lo, hi) => match hi {
             Some(h) if matches!(lo.kind, V::None) => format!(".. {}", show(h)),
             Some(h) => format!("{} .. {}", show(lo), show(h)),

@@ -64,6 +64,12 @@ pub struct Value {
     pub span: Span,
 }
 
+// A model holds millions of values (a record entry is its name, its value
+// and 8 bytes): keep large or rare payloads boxed so every value stays this
+// size.
+#[cfg(target_pointer_width = "64")]
+const _: () = assert!(std::mem::size_of::<Value>() == 48);
+
 /// Value forms.
 #[derive(Debug, Clone, PartialEq)]
 pub enum V {
@@ -77,14 +83,7 @@ pub enum V {
     Number(String),
     /// An interpreted quantity: `amount` in millicores, bytes or milliseconds;
     /// `text` as written (emitted verbatim).
-    Quantity {
-        /// What it measures.
-        kind: QuantityKind,
-        /// The amount in base units.
-        amount: f64,
-        /// As written.
-        text: String,
-    },
+    Quantity(Box<Quantity>),
     /// `[…]`
     List(Vec<Value>),
     /// Records and maps.
@@ -94,15 +93,15 @@ pub enum V {
     /// A name that may refer to a declaration of several kinds, not yet
     /// resolved by an expected type.
     Name {
-        /// The name.
-        name: String,
+        /// The name (a `Box<str>`, so that every value stays 32 bytes).
+        name: Box<str>,
         /// Under `weak()` or through `self`: adds no graph edge.
         weak: bool,
     },
     /// A resolved declaration reference.
     Decl(DeclRef),
-    /// `X.port` (an intermediate value).
-    Ports(DeclRef, bool),
+    /// `X.port` (an intermediate value; boxed, so that every value stays 32 bytes).
+    Ports(Box<DeclRef>, bool),
     /// `X.port.P`.
     Addr(Box<Address>),
     /// A stdlib function's result: `http("/", port = http)`.
@@ -114,6 +113,17 @@ pub enum V {
     /// The result of an expression that already failed: unifies with
     /// anything, so one mistake is reported once.
     Unknown,
+}
+
+/// An interpreted quantity (boxed in [`V::Quantity`], as [`Call`] is).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Quantity {
+    /// What it measures.
+    pub kind: QuantityKind,
+    /// The amount in base units: millicores, bytes or milliseconds.
+    pub amount: f64,
+    /// As written (emitted verbatim).
+    pub text: String,
 }
 
 /// A stdlib function's result (boxed in [`V::Call`]: calls are rare, and
@@ -251,7 +261,7 @@ impl Value {
             V::Int(n) => format!("Int `{n}`"),
             V::Bool(b) => format!("Bool `{b}`"),
             V::Number(t) => format!("the number `{t}`"),
-            V::Quantity { kind, text, .. } => format!("{kind:?} `{text}`"),
+            V::Quantity(q) => format!("{:?} `{}`", q.kind, q.text),
             V::List(_) => "a list".into(),
             V::Record(_) => "a record".into(),
             V::Range(..) => "a range".into(),

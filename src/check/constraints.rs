@@ -344,13 +344,9 @@ fn probe_checks(owner: &str, p: &Value, ports: &[&str], diags: &mut Diagnostics)
 }
 
 fn whole_seconds(field: &str, t: &Value, diags: &mut Diagnostics) {
-    if let V::Quantity {
-        kind: QuantityKind::Duration,
-        amount,
-        text,
-    } = &t.kind
-    {
-        if amount % 1000.0 != 0.0 {
+    if let V::Quantity(q) = &t.kind {
+        let (amount, text) = (q.amount, &q.text);
+        if q.kind == QuantityKind::Duration && amount % 1000.0 != 0.0 {
             let secs = (amount / 1000.0).ceil().max(1.0);
             diags.push(
                 Diagnostic::new(

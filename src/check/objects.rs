@@ -174,7 +174,7 @@ pub fn to_json(v: &Value, path: &str, spans: &mut BTreeMap<String, Span>) -> Opt
             Some(n) if !t.ends_with('.') => Json::Number(n),
             _ => Json::String(t.clone()),
         },
-        V::Quantity { text, .. } => Json::String(text.clone()),
+        V::Quantity(q) => Json::String(q.text.clone()),
         V::List(items) => Json::Array(
             items
                 .iter()

@@ -115,14 +115,14 @@ fn autoscale(d: &Decl, a: &Value, diags: &mut Diagnostics) {
 
 fn shown(v: &Value) -> String {
     match &v.kind {
-        V::Quantity { text, .. } => format!("`{text}`"),
+        V::Quantity(q) => format!("`{}`", q.text),
         _ => "the percentage".into(),
     }
 }
 
 fn pct(v: &Value) -> Option<f64> {
     match &v.kind {
-        V::Quantity { amount, .. } => Some(*amount),
+        V::Quantity(q) => Some(q.amount),
         _ => None,
     }
 }
@@ -152,7 +152,7 @@ fn disruption(b: &Value, diags: &mut Diagnostics) {
     for x in [min, max].into_iter().flatten() {
         let bad = match &x.kind {
             V::Int(n) => *n < 0,
-            V::Quantity { amount, .. } => *amount > 100.0,
+            V::Quantity(q) => q.amount > 100.0,
             _ => false,
         };
         if bad {

@@ -352,7 +352,7 @@ fn infra_release(
 
 fn duration_ms(v: &Value) -> f64 {
     match &v.kind {
-        crate::model::V::Quantity { amount, .. } => *amount,
+        crate::model::V::Quantity(q) => q.amount,
         _ => 0.0,
     }
 }

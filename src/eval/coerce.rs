@@ -169,20 +169,11 @@ impl<'p> Evaluator<'p> {
                         .help(format!("write `{b} .. {a}`"))]);
                     }
                 }
-                if let (
-                    V::Quantity {
-                        amount: a,
-                        text: ta,
-                        ..
-                    },
-                    Some(V::Quantity {
-                        amount: b,
-                        text: tb,
-                        ..
-                    }),
-                ) = (&lo.kind, hi.as_ref().map(|h| &h.kind))
+                if let (V::Quantity(qa), Some(V::Quantity(qb))) =
+                    (&lo.kind, hi.as_ref().map(|h| &h.kind))
                 {
-                    if a > b {
+                    let (ta, tb) = (&qa.text, &qb.text);
+                    if qa.amount > qb.amount {
                         return Err(vec![Diagnostic::new(
                             Code::E2009,
                             span,
@@ -401,7 +392,7 @@ impl<'p> Evaluator<'p> {
     fn quantity(&mut self, v: Value, kind: QuantityKind, ty: &Ty) -> Result<Value, Problems> {
         let span = v.span;
         let text = match &v.kind {
-            V::Quantity { kind: k, .. } if *k == kind => return Ok(v),
+            V::Quantity(q) if q.kind == kind => return Ok(v),
             V::Number(t) => t.clone(),
             V::Int(n) if !matches!(kind, QuantityKind::Duration | QuantityKind::Percent) => {
                 n.to_string()
@@ -422,7 +413,10 @@ impl<'p> Evaluator<'p> {
             _ => return Err(vec![self.mismatch(&v, ty)]),
         };
         match units::parse(&text, kind) {
-            Ok(amount) => Ok(Value::new(V::Quantity { kind, amount, text }, span)),
+            Ok(amount) => Ok(Value::new(
+                V::Quantity(Box::new(crate::model::Quantity { kind, amount, text })),
+                span,
+            )),
             Err(help) => Err(vec![Diagnostic::new(
                 Code::E2004,
                 span,
@@ -436,7 +430,7 @@ impl<'p> Evaluator<'p> {
     fn reference(&mut self, v: Value, kind: DeclKind, ty: &Ty) -> Result<Value, Problems> {
         let span = v.span;
         let (name, weak) = match &v.kind {
-            V::Name { name, weak } => (name.clone(), *weak),
+            V::Name { name, weak } => (name.to_string(), *weak),
             V::Decl(d) if d.kind == kind => return Ok(v),
             V::Decl(d) => (d.name.clone(), true),
             V::Call(c) if kind == DeclKind::Image && &*c.ret == "Image" => return Ok(v),

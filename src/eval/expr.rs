@@ -267,7 +267,7 @@ impl<'p> Evaluator<'p> {
                         V::Int(n) => out.push_str(&n.to_string()),
                         V::Bool(b) => out.push_str(&b.to_string()),
                         V::Number(t) => out.push_str(t),
-                        V::Quantity { text, .. } => out.push_str(text),
+                        V::Quantity(q) => out.push_str(&q.text),
                         V::Addr(a) => out.push_str(&a.host_port()),
                         V::Unknown => poisoned = true,
                         V::None => {
@@ -380,7 +380,7 @@ impl<'p> Evaluator<'p> {
         {
             return Value::new(
                 V::Name {
-                    name: name.to_string(),
+                    name: name.into(),
                     weak: false,
                 },
                 span,
@@ -579,18 +579,7 @@ fn same(a: &Value, b: &Value) -> bool {
         }
         (V::Name { name: x, .. }, V::Name { name: y, .. }) => x == y,
         (V::Addr(x), V::Str(s)) | (V::Str(s), V::Addr(x)) => &x.host_port() == s,
-        (
-            V::Quantity {
-                kind: k1,
-                amount: a1,
-                ..
-            },
-            V::Quantity {
-                kind: k2,
-                amount: a2,
-                ..
-            },
-        ) => k1 == k2 && a1 == a2,
+        (V::Quantity(x), V::Quantity(y)) => x.kind == y.kind && x.amount == y.amount,
         (x, y) => x == y,
     }
 }

@@ -87,7 +87,17 @@ impl Evaluator<'_> {
                 .into_iter()
                 .find(|k| self.p.decl(*k, &name).is_some())
                 .unwrap_or(DeclKind::Service);
-                self.decl_member(DeclRef { kind, name }, weak, m, mspan, span, base.span)
+                self.decl_member(
+                    DeclRef {
+                        kind,
+                        name: name.into(),
+                    },
+                    weak,
+                    m,
+                    mspan,
+                    span,
+                    base.span,
+                )
             }
             V::Decl(d) => {
                 let weak = self.frame.self_.as_ref() == Some(&d);
@@ -117,10 +127,10 @@ impl Evaluator<'_> {
                 }
                 match info.ports.get(m) {
                     Some((port, number)) => {
-                        self.edge_to_port(d.clone(), span, weak, Some(*number));
+                        self.edge_to_port((*d).clone(), span, weak, Some(*number));
                         Value::new(
                             V::Addr(Box::new(Address {
-                                target: d,
+                                target: *d,
                                 host: info.host.clone(),
                                 port: *port,
                                 number: *number,
@@ -220,7 +230,7 @@ impl Evaluator<'_> {
     ) -> Value {
         let addressable = matches!(d.kind, DeclKind::Service | DeclKind::Infra);
         match m {
-            "port" if addressable => Value::new(V::Ports(d, weak), span),
+            "port" if addressable => Value::new(V::Ports(Box::new(d), weak), span),
             // `jaeger.service.collector.port.otlp`: a record of the infra's
             // further Services, each with its host and addresses.
             "service" if d.kind == DeclKind::Infra => {

@@ -177,7 +177,8 @@ fn show_full(v: &Value) -> String {
         V::Str(s) => format!("{s:?}"),
         V::Int(n) => n.to_string(),
         V::Bool(b) => b.to_string(),
-        V::Quantity { text, .. } | V::Number(text) => text.clone(),
+        V::Quantity(q) => q.text.clone(),
+        V::Number(text) => text.clone(),
         V::Range(lo, hi) => match hi {
             Some(h) if matches!(lo.kind, V::None) => format!(".. {}", show_full(h)),
             Some(h) => format!("{} .. {}", show_full(lo), show_full(h)),
@@ -211,7 +212,7 @@ fn show_full(v: &Value) -> String {
                 format!("{{ {} }}", parts.join(", "))
             }
         }
-        V::Name { name, .. } => name.clone(),
+        V::Name { name, .. } => name.to_string(),
         V::Namespace(n) => n.clone(),
         V::None => "unset".into(),
         V::Unknown => "?".into(),

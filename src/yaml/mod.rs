@@ -21,7 +21,7 @@ use std::borrow::Cow;
 pub fn to_string<T: Serialize + ?Sized>(v: &T) -> String {
     let mut w = Writer::new();
     w.document(v);
-    w.out
+    fitted(w.out)
 }
 
 /// Render several documents separated by `---`.
@@ -33,7 +33,19 @@ pub fn documents<'a, T: Serialize + 'a>(vs: impl IntoIterator<Item = &'a T>) -> 
         }
         w.document(v);
     }
-    w.out
+    fitted(w.out)
+}
+
+/// `s` in a block of its own size. Text written by appending has up to
+/// twice the room it uses, and a compile holds every file it wrote until
+/// the end; copying once where the text was made (often a worker thread)
+/// is cheaper than keeping the room.
+fn fitted(s: String) -> String {
+    if s.capacity() - s.len() > s.len() / 8 {
+        s.as_str().to_string()
+    } else {
+        s
+    }
 }
 
 /// Where the next value goes.

@@ -491,7 +491,7 @@ pub fn env_objects_name(env: &EnvModel) -> String {
 /// A quantity as written in `.ship` (`100m`, `64Mi`).
 pub fn quantity(v: &Value) -> Option<String> {
     match &v.kind {
-        V::Quantity { text, .. } => Some(text.clone()),
+        V::Quantity(q) => Some(q.text.clone()),
         V::Int(n) => Some(n.to_string()),
         V::Str(s) => Some(s.clone()),
         _ => None,
@@ -501,7 +501,7 @@ pub fn quantity(v: &Value) -> Option<String> {
 /// Whole seconds of a Duration.
 pub fn seconds(v: &Value) -> Option<i64> {
     match &v.kind {
-        V::Quantity { amount, .. } => Some((amount / 1000.0).round() as i64),
+        V::Quantity(q) => Some((q.amount / 1000.0).round() as i64),
         _ => None,
     }
 }
@@ -516,7 +516,8 @@ pub fn plain_json(v: Option<&Value>) -> serde_json::Value {
         V::Str(s) => serde_json::Value::String(s.clone()),
         V::Int(n) => serde_json::Value::from(*n),
         V::Bool(b) => serde_json::Value::Bool(*b),
-        V::Number(t) | V::Quantity { text: t, .. } => serde_json::Value::String(t.clone()),
+        V::Number(t) => serde_json::Value::String(t.clone()),
+        V::Quantity(q) => serde_json::Value::String(q.text.clone()),
         V::List(items) => {
             serde_json::Value::Array(items.iter().map(|i| plain_json(Some(i))).collect())
         }

@@ -35,7 +35,7 @@ pub fn autoscaled(d: &Decl) -> bool {
 
 fn percent(v: &Value) -> Option<i32> {
     match &v.kind {
-        V::Quantity { amount, .. } => i32::try_from(amount.round() as i64).ok(),
+        V::Quantity(q) => i32::try_from(q.amount.round() as i64).ok(),
         _ => None,
     }
 }
@@ -44,7 +44,7 @@ fn percent(v: &Value) -> Option<i32> {
 fn int_or_percent(v: &Value) -> Option<IntOrString> {
     match &v.kind {
         V::Int(n) => i32::try_from(*n).ok().map(IntOrString::Int),
-        V::Quantity { text, .. } => Some(IntOrString::String(text.clone())),
+        V::Quantity(q) => Some(IntOrString::String(q.text.clone())),
         _ => None,
     }
 }
