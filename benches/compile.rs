@@ -41,14 +41,9 @@ fn lock_text(host: &MemoryHost) -> String {
     shipc::lock::render(&lock)
 }
 
-/// Returns the file count, and the analysis and output tree, which the
-/// caller drops after the clock stops: the CLI never frees them
-/// (`std::mem::forget` before exit).
-fn compile_all(
-    host: &MemoryHost,
-    lock_text: &str,
-    out: &Path,
-) -> (usize, (shipc::Analysis, emit::OutputTree)) {
+/// Returns the file count, and the analysis, which the caller drops after
+/// the clock stops: the CLI never frees it (`std::mem::forget` before exit).
+fn compile_all(host: &MemoryHost, lock_text: &str, out: &Path) -> (usize, shipc::Analysis) {
     let started = std::time::Instant::now();
     let mut diags = shipc::Diagnostics::new();
     // The project's ship.lock, parsed while the project is analysed, as the
@@ -69,26 +64,28 @@ fn compile_all(
         root_from_output: &root_from_output,
         path_arg: "",
     };
-    let (tree, problems) = emit::all(&a, &targets).unwrap();
-    assert!(problems.is_empty());
-    let emitted = std::time::Instant::now();
-    if std::env::var_os("SHIPC_BENCH_VERBOSE").is_some() {
-        eprintln!(
-            "  analyze: {analyzed:?}, emit: {:?}",
-            emitted - started - analyzed
-        );
-    }
-    let files = tree.files.len();
-    // The CLI's own writer: staging folder, then renames.
+    // The CLI's own writer: each env staged as soon as it is emitted, then
+    // every env moved into place.
     let options = write::WriteOptions {
         force: false,
         module: Path::new("ship"),
     };
-    write::write_tree(out, &tree, &options).unwrap();
+    let staged = write::begin(out, &emit::env_names(&a), &options).unwrap();
+    let (counts, problems) = emit::each_env(&a, &targets, |env, files| {
+        staged.add_env(env, &files).unwrap()
+    })
+    .unwrap();
+    assert!(problems.is_empty());
+    let emitted = std::time::Instant::now();
+    staged.commit().unwrap();
     if std::env::var_os("SHIPC_BENCH_VERBOSE").is_some() {
-        eprintln!("  write: {:?}", emitted.elapsed());
+        eprintln!(
+            "  analyze: {analyzed:?}, emit and stage: {:?}, commit: {:?}",
+            emitted - started - analyzed,
+            emitted.elapsed()
+        );
     }
-    (files, (a, tree))
+    (counts.iter().sum(), a)
 }
 
 /// The like-for-like workload set beside other tools: N services × 3 envs,

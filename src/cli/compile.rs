@@ -1,5 +1,6 @@
 //! `shipc compile [--env E | --all] [-o DIR] [PATH]`: check, emit every
-//! selected env in memory, then write `DIR/<env>/…` (see `write.rs`).
+//! selected env, staging each one's files as soon as it is emitted, then
+//! put `DIR/<env>/…` in place when no error was found (see `write.rs`).
 //!
 //! Targets: `tilt` envs (strategies `manifests`, `kustomize`, `helm`),
 //! `helmfile` and `flux` envs — every value the stdlib's `EnvKind` and
@@ -7,7 +8,7 @@
 
 use super::args::CompileArgs;
 use super::render::Output;
-use super::write::{relative, write_tree, WriteOptions};
+use super::write::{relative, WriteOptions};
 use shipc::emit;
 use shipc::images::Overrides;
 use shipc::Diagnostics;
@@ -74,7 +75,27 @@ pub fn run(out: &Output, a: &CompileArgs) -> u8 {
         root_from_output: &root_from_output,
         path_arg: &path_arg,
     };
-    let (tree, problems) = match shipc::verbs::compile::compile(&analysis, &targets) {
+    let envs = emit::env_names(&analysis);
+    let module = super::fs::project_path(a.path.as_deref());
+    let options = WriteOptions {
+        force: a.force,
+        module: &module,
+    };
+    // Staging starts before emitting, so each env is written as soon as it
+    // is emitted and its text dropped. A folder that may not be written is
+    // reported after the diagnostics, as if it were found at the end.
+    let staged = if envs.is_empty() {
+        None
+    } else {
+        Some(super::write::begin(&a.out, &envs, &options))
+    };
+    let sink = |env: &str, files: emit::OutputTree| -> Result<usize, String> {
+        match &staged {
+            Some(Ok(s)) => s.add_env(env, &files),
+            _ => Ok(files.files.len()),
+        }
+    };
+    let (written, problems) = match shipc::verbs::compile::compile_each(&analysis, &targets, sink) {
         Ok(x) => x,
         Err(e) => {
             out.tool_error(&e, Some("please report this with the input that caused it"));
@@ -87,32 +108,38 @@ pub fn run(out: &Output, a: &CompileArgs) -> u8 {
     if sorted.iter().any(|d| d.is_error()) {
         return 1;
     }
-    if tree.files.is_empty() {
-        if !out.json() {
-            eprintln!("nothing to compile");
+    let staged = match staged {
+        None => {
+            if !out.json() {
+                eprintln!("nothing to compile");
+            }
+            return 0;
         }
-        return 0;
+        Some(Err(e)) => {
+            out.tool_error(&e, None);
+            return 1;
+        }
+        Some(Ok(s)) => s,
+    };
+    let mut counts = Vec::new();
+    for w in written {
+        match w {
+            Ok(n) => counts.push(n),
+            Err(e) => {
+                out.tool_error(&e, None);
+                return 1;
+            }
+        }
     }
     // The process exits next: leave freeing the model to the operating system.
     std::mem::forget(analysis);
-    let module = super::fs::project_path(a.path.as_deref());
-    let options = WriteOptions {
-        force: a.force,
-        module: &module,
-    };
-    match write_tree(&a.out, &tree, &options) {
+    match staged.commit() {
         Ok(dirs) => {
             if !out.json() {
-                for d in dirs {
-                    let prefix = d
-                        .file_name()
-                        .map(|e| format!("{}/", e.to_string_lossy()))
-                        .unwrap_or_default();
-                    let n = tree.files.keys().filter(|p| p.starts_with(&prefix)).count();
+                for (d, n) in dirs.iter().zip(counts) {
                     eprintln!("wrote {} ({n} files)", d.display());
                 }
             }
-            std::mem::forget(tree);
             0
         }
         Err(e) => {

@@ -12,8 +12,10 @@
 //!   folder, released when the process dies) for the whole write; a second
 //!   compile into the same folder stops with an error instead of mixing
 //!   trees.
-//! * **All or nothing.** Everything is staged in `DIR/.shipc-staging-<run>`;
-//!   then a journal (`DIR/.shipc-journal`) records the envs being swapped,
+//! * **All or nothing.** Everything is staged in `DIR/.shipc-staging-<run>`
+//!   (each env as soon as it is emitted, while others still are: the
+//!   compile never holds every env's text at once); only when every env
+//!   is staged and no error was found does a journal (`DIR/.shipc-journal`) records the envs being swapped,
 //!   every old `<env>/` is moved aside and every new one moved in. A failure
 //!   rolls every env back; a run killed mid-swap is rolled back by the next
 //!   run (from the journal) before it writes. Stale staging and backup
@@ -36,13 +38,34 @@ pub struct WriteOptions<'a> {
     pub module: &'a Path,
 }
 
-/// Write `tree` (paths start with `<env>/`) under `out`.
-pub fn write_tree(
-    out: &Path,
-    tree: &OutputTree,
-    options: &WriteOptions<'_>,
-) -> Result<Vec<PathBuf>, String> {
+/// A write under way: `DIR` locked, every env folder checked, the staging
+/// folder made. Envs are staged with [`Staged::add_env`] (from any thread)
+/// and put in place all at once by [`Staged::commit`]; a `Staged` dropped
+/// without a commit removes what it staged, and `DIR` itself when this
+/// write made it and it is still empty.
+pub struct Staged {
+    out: PathBuf,
+    staging: PathBuf,
+    envs: Vec<String>,
+    run: String,
+    made_out: bool,
+    lock: Option<std::fs::File>,
+}
+
+/// Start writing `envs` under `out`: lock it, finish or undo what an earlier
+/// run left, check that each env folder may be replaced, make the staging
+/// folder.
+pub fn begin(out: &Path, envs: &[String], options: &WriteOptions<'_>) -> Result<Staged, String> {
+    let made_out = !out.exists();
     std::fs::create_dir_all(out).map_err(|e| format!("cannot create `{}`: {e}", out.display()))?;
+    let mut staged = Staged {
+        out: out.to_path_buf(),
+        staging: PathBuf::new(),
+        envs: envs.to_vec(),
+        run: run_id(),
+        made_out,
+        lock: None,
+    };
     // The output folder itself is locked (flock on its descriptor): no lock
     // file is left in a tree that may be committed to Git.
     let lock_path = out;
@@ -60,17 +83,52 @@ pub fn write_tree(
             return Err(format!("cannot lock `{}`: {e}", lock_path.display()))
         }
     }
+    staged.lock = Some(lock);
     recover(out)?;
-    let envs = env_names(tree);
-    for env in &envs {
+    for env in envs {
         check_target(&out.join(env), options)?;
     }
-    let run = run_id();
-    let staging = out.join(format!("{STAGING}{run}"));
-    let result = stage(&staging, tree, &envs).and_then(|()| swap(out, &staging, &envs, &run));
-    let _ = std::fs::remove_dir_all(&staging);
-    drop(lock);
-    result
+    let staging = out.join(format!("{STAGING}{}", staged.run));
+    std::fs::create_dir(&staging)
+        .map_err(|e| format!("cannot create `{}`: {e}", staging.display()))?;
+    staged.staging = staging;
+    Ok(staged)
+}
+
+impl Staged {
+    /// Stage one env's files (paths relative to its folder) and its
+    /// marker; returns how many files it has.
+    pub fn add_env(&self, env: &str, tree: &OutputTree) -> Result<usize, String> {
+        if !self.envs.iter().any(|e| e == env) {
+            return Err(format!(
+                "internal error: env `{env}` was not checked for writing"
+            ));
+        }
+        let dir = self.staging.join(env);
+        std::fs::create_dir(&dir).map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
+        stage(&dir, tree)?;
+        Ok(tree.files.len())
+    }
+
+    /// Move every staged env into place, or none.
+    pub fn commit(mut self) -> Result<Vec<PathBuf>, String> {
+        let result = swap(&self.out, &self.staging, &self.envs, &self.run);
+        self.made_out = false;
+        result
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if !self.staging.as_os_str().is_empty() {
+            let _ = std::fs::remove_dir_all(&self.staging);
+        }
+        drop(self.lock.take());
+        if self.made_out {
+            // Only an empty folder goes: this write made it.
+            let _ = std::fs::remove_dir(&self.out);
+        }
+    }
 }
 
 /// A name for this run, unique among concurrent and earlier runs.
@@ -79,19 +137,6 @@ fn run_id() -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());
     format!("{}-{nanos}", std::process::id())
-}
-
-/// The env folders of a tree, in order.
-fn env_names(tree: &OutputTree) -> Vec<String> {
-    let mut envs: Vec<String> = Vec::new();
-    for rel in tree.files.keys() {
-        if let Some((first, _)) = rel.split_once('/') {
-            if envs.last().map(String::as_str) != Some(first) && !envs.iter().any(|e| e == first) {
-                envs.push(first.to_string());
-            }
-        }
-    }
-    envs
 }
 
 /// Absolute and normalised, links resolved where the path exists.
@@ -201,8 +246,9 @@ fn parent_of(p: &str) -> Option<&str> {
     p.rfind('/').and_then(|i| p.get(..i))
 }
 
-/// Write every file (and each env's marker) under `staging`.
-fn stage(staging: &Path, tree: &OutputTree, envs: &[String]) -> Result<(), String> {
+/// Write every file of one env, and its marker, under `staging` (its
+/// folder in the staging folder, which exists).
+fn stage(staging: &Path, tree: &OutputTree) -> Result<(), String> {
     // Output paths are `/`-separated and sorted, so a folder comes before
     // what it holds (it is a prefix of it), and files of one folder are
     // neighbours: compare strings, and only when the folder changes
@@ -222,24 +268,14 @@ fn stage(staging: &Path, tree: &OutputTree, envs: &[String]) -> Result<(), Strin
             parent = parent_of(p);
         }
     }
-    std::fs::create_dir_all(staging)
-        .map_err(|e| format!("cannot create `{}`: {e}", staging.display()))?;
     for d in &dirs {
         let path = staging.join(d);
         std::fs::create_dir(&path)
             .map_err(|e| format!("cannot create `{}`: {e}", path.display()))?;
     }
-    for env in envs {
-        let prefix = format!("{env}/");
-        let marker = shipc::emit::marker(
-            tree.files
-                .keys()
-                .filter_map(|rel| rel.strip_prefix(&prefix)),
-        );
-        let path = staging.join(env).join(MARKER);
-        std::fs::write(&path, marker)
-            .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
-    }
+    let marker = shipc::emit::marker(tree.files.keys().map(String::as_str));
+    let path = staging.join(MARKER);
+    std::fs::write(&path, marker).map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
     // Files on every core: thousands of small writes are system-call bound.
     let files: Vec<(&String, &Vec<u8>)> = tree.files.iter().collect();
     let workers = std::thread::available_parallelism().map_or(1, usize::from);

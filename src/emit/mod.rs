@@ -139,7 +139,24 @@ pub fn all(
     analysis: &crate::Analysis,
     t: &Targets<'_>,
 ) -> Result<(OutputTree, Vec<Diagnostic>), String> {
-    let jobs: Vec<(&EnvModel, &crate::graph::DepGraph)> = analysis
+    let (trees, problems) = each_env(analysis, t, |env, tree| (env.to_string(), tree))?;
+    let mut tree = OutputTree::new();
+    for (env, t) in trees {
+        tree.merge_under(&env, t);
+    }
+    Ok((tree, problems))
+}
+
+/// The envs [`each_env`] emits (those with a graph), in order.
+pub fn env_names(analysis: &crate::Analysis) -> Vec<String> {
+    jobs(analysis)
+        .into_iter()
+        .map(|(env, _)| env.name.clone())
+        .collect()
+}
+
+fn jobs(analysis: &crate::Analysis) -> Vec<(&EnvModel, &crate::graph::DepGraph)> {
+    analysis
         .checked
         .envs
         .iter()
@@ -147,21 +164,37 @@ pub fn all(
             let g = analysis.graphs.iter().find(|g| g.env == env.name)?;
             Some((env, g))
         })
-        .collect();
-    let results = crate::par::each(&jobs, |&(env, graph)| one_env(analysis, env, graph, t));
-    let mut tree = OutputTree::new();
+        .collect()
+}
+
+/// As [`all`], but each env's files (paths relative to its folder) go to
+/// `sink` on the thread that emitted them, as soon as they are emitted, and
+/// are not kept: `compile` stages them on disk while other envs are still
+/// being emitted, so a compile never holds every env's text at once.
+/// Returns `sink`'s results in env order.
+pub fn each_env<R: Send>(
+    analysis: &crate::Analysis,
+    t: &Targets<'_>,
+    sink: impl Fn(&str, OutputTree) -> R + Sync,
+) -> Result<(Vec<R>, Vec<Diagnostic>), String> {
+    let jobs = jobs(analysis);
+    let results = crate::par::each(&jobs, |&(env, graph)| {
+        let (tree, problems) = one_env(analysis, env, graph, t);
+        (sink(&env.name, tree), problems)
+    });
+    let mut out = Vec::new();
     let mut problems = Vec::new();
     for ((env, _), r) in jobs.iter().zip(results) {
-        let Some((t, p)) = r else {
+        let Some((r, p)) = r else {
             return Err(format!(
                 "internal error: emitting env `{}` stopped unexpectedly",
                 env.name
             ));
         };
-        tree.merge_under(&env.name, t);
+        out.push(r);
         problems.extend(p);
     }
-    Ok((tree, problems))
+    Ok((out, problems))
 }
 
 /// What the pinned targets (helmfile, flux) take besides the env.

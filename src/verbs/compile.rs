@@ -13,3 +13,14 @@ pub fn compile(
     let (tree, problems) = crate::emit::all(analysis, targets)?;
     Ok((tree, super::configured(analysis, problems)))
 }
+
+/// As [`compile`], each env's files handed to `sink` as soon as they are
+/// emitted (see [`crate::emit::each_env`]).
+pub fn compile_each<R: Send>(
+    analysis: &crate::Analysis,
+    targets: &Targets<'_>,
+    sink: impl Fn(&str, OutputTree) -> R + Sync,
+) -> Result<(Vec<R>, Vec<Diagnostic>), String> {
+    let (results, problems) = crate::emit::each_env(analysis, targets, sink)?;
+    Ok((results, super::configured(analysis, problems)))
+}
