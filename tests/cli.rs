@@ -253,6 +253,27 @@ fn a_failed_compile_writes_nothing() {
         "{stderr}"
     );
     assert!(!out.exists());
+    // Envs are staged as they are emitted: a compile that fails after that
+    // leaves an earlier output as it was, with no staging folder beside it.
+    let (code, _, stderr) = shipc(&["compile", "--all", "-o", &out_s, "examples/ameide/ship"]);
+    assert_eq!(code, 0, "{stderr}");
+    let listing = |dir: &std::path::Path| {
+        let mut v: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .collect();
+        v.sort();
+        v
+    };
+    let before = listing(&out);
+    let staging_before = std::fs::read(out.join("staging/helmfile.yaml")).unwrap();
+    let (code, _, _) = shipc(&["compile", "--all", "-o", &out_s, &bare_s]);
+    assert_eq!(code, 1);
+    assert_eq!(listing(&out), before);
+    assert_eq!(
+        std::fs::read(out.join("staging/helmfile.yaml")).unwrap(),
+        staging_before
+    );
     assert_eq!(
         shipc(&["compile", "examples/ameide/ship"]).0,
         3,
