@@ -123,8 +123,37 @@ pub fn map<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<Op
     slots
 }
 
+/// `f` over every item, in order. From `min` items on, the items are cut
+/// into one contiguous part per core, run at once and joined in order (a
+/// part whose worker stopped is run again here, so a bug fails as it would
+/// in one thread); below `min`, starting threads would cost more than it
+/// saves.
+pub fn parts<T: Sync, R: Send>(items: &[T], min: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    if items.len() < min.max(2) {
+        return items.iter().map(&f).collect();
+    }
+    let size = items.len().div_ceil(workers(items.len())).max(1);
+    let cut: Vec<&[T]> = items.chunks(size).collect();
+    let done = map(cut.clone(), |part: &[T]| {
+        part.iter().map(&f).collect::<Vec<_>>()
+    });
+    cut.into_iter()
+        .zip(done)
+        .flat_map(|(part, done)| done.unwrap_or_else(|| part.iter().map(&f).collect()))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn parts_keep_the_input_order() {
+        let items: Vec<i32> = (0..1000).collect();
+        for min in [0, 10, 2000] {
+            let got = super::parts(&items, min, |i| i * 2);
+            assert_eq!(got, items.iter().map(|i| i * 2).collect::<Vec<_>>());
+        }
+    }
+
     #[test]
     fn results_keep_the_input_order() {
         let got = super::map((0..100).collect(), |i: i32| i * 2);

@@ -83,11 +83,17 @@ pub fn emit(
             }
             serde_json::Value::Object(rel)
         };
-        for svc in env.services.values() {
-            releases.push(with_needs(
-                service_release(env, cx, images, svc, &mut out),
-                &svc.id,
-            ));
+        // Services are lowered on all cores in contiguous parts (each to its
+        // release and its values files), then joined in name order.
+        let services: Vec<&crate::model::Decl> = env.services.values().collect();
+        let made = crate::par::parts(&services, k8s::SPLIT_SERVICES, |svc| {
+            let mut files = OutputTree::new();
+            let rel = service_release(env, cx, images, svc, &mut files);
+            (rel, files)
+        });
+        for (svc, (rel, files)) in services.into_iter().zip(made) {
+            out.files.extend(files.files);
+            releases.push(with_needs(rel, &svc.id));
         }
         // A config is a release of the built-in chart holding its ConfigMap.
         for c in env.configs.values() {
@@ -346,4 +352,57 @@ fn helm_defaults(env: &EnvModel) -> Map<String, serde_json::Value> {
         defaults.insert("kubeContext".into(), json!(c));
     }
     defaults
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// An env large enough to be lowered in parts gives each service's
+    /// release and values files as the service gives them alone, releases
+    /// in name order.
+    #[test]
+    fn services_in_parts_are_the_services_one_by_one() {
+        let mut host = crate::load::MemoryHost::new();
+        for (name, text) in crate::synth::project_files(k8s::SPLIT_SERVICES + 44) {
+            host.add(format!("ship/{name}"), text);
+        }
+        let mut d = crate::Diagnostics::new();
+        let a = crate::analyze(&host, std::path::Path::new("ship"), None, &mut d).unwrap();
+        assert!(!d.has_errors());
+        let lock = crate::lock::Lockfile::default();
+        let overrides = crate::images::Overrides::new();
+        let input = PinnedInput {
+            project: &a.checked.project,
+            sources: &a.loaded.sources,
+            root: &a.loaded.root,
+            lock: &lock,
+            overrides: &overrides,
+            lock_command: "shipc lock".into(),
+        };
+        let mut seen = 0;
+        for (env, graph) in a.checked.envs.iter().zip(&a.graphs) {
+            if env.env_kind() != crate::model::EnvKind::Helmfile {
+                continue;
+            }
+            seen += 1;
+            let (tree, _) = emit(env, graph, &input);
+            let helmfile = String::from_utf8(tree.files["helmfile.yaml"].clone()).unwrap();
+            let mut at = 0;
+            with_pinned(env, &input, |cx, images| {
+                for svc in env.services.values() {
+                    let mut alone = OutputTree::new();
+                    service_release(env, cx, images, svc, &mut alone);
+                    assert_eq!(alone.files.len(), 2);
+                    for (path, bytes) in &alone.files {
+                        assert_eq!(tree.files.get(path), Some(bytes), "{path}");
+                    }
+                    let name = format!("\n  name: {}\n", svc.k8s_name);
+                    at += helmfile[at..].find(&name).unwrap();
+                }
+            });
+        }
+        assert_eq!(seen, 1);
+    }
 }

@@ -381,7 +381,7 @@ pub fn string_map(v: Option<&Value>) -> BTreeMap<String, String> {
 }
 
 /// Services of an env at least this many are lowered on all cores.
-const SPLIT_SERVICES: usize = 256;
+pub const SPLIT_SERVICES: usize = 256;
 
 /// The text of every service's objects in an env (`yaml::documents` of
 /// [`service_objects`]), in name order. A large env's services are
@@ -394,22 +394,7 @@ pub fn service_documents<'e>(cx: &Context<'_>, env: &'e EnvModel) -> Vec<(&'e De
         (d, crate::yaml::documents(objects.iter().map(|o| &o.value)))
     };
     let services: Vec<&'e Decl> = env.services.values().collect();
-    if services.len() < SPLIT_SERVICES {
-        return services.into_iter().map(lower).collect();
-    }
-    let size = services
-        .len()
-        .div_ceil(crate::par::workers(services.len()))
-        .max(1);
-    let parts: Vec<&[&'e Decl]> = services.chunks(size).collect();
-    let done = crate::par::map(parts.clone(), |part: &[&'e Decl]| {
-        part.iter().map(|d| lower(d)).collect::<Vec<_>>()
-    });
-    parts
-        .into_iter()
-        .zip(done)
-        .flat_map(|(part, done)| done.unwrap_or_else(|| part.iter().map(|d| lower(d)).collect()))
-        .collect()
+    crate::par::parts(&services, SPLIT_SERVICES, |d| lower(d))
 }
 
 /// Every object of one service in an env, in a stable order: workload,
