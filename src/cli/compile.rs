@@ -36,7 +36,7 @@ pub fn run(out: &Output, a: &CompileArgs) -> u8 {
             .unwrap_or_else(|_| Err("internal error: reading ship.lock stopped".into()));
         (analysis, lock)
     });
-    let analysis = match analysis {
+    let mut analysis = match analysis {
         Ok(x) => x,
         Err(code) => return code,
     };
@@ -75,6 +75,15 @@ pub fn run(out: &Output, a: &CompileArgs) -> u8 {
         root_from_output: &root_from_output,
         path_arg: &path_arg,
     };
+    // Emitting reads the models, never the syntax trees or the program:
+    // those are freed on a thread of their own while the envs are emitted,
+    // so the compile's peak memory does not hold them (an eighth of it at
+    // 10,000 services).
+    let syntax = (
+        std::mem::take(&mut analysis.loaded.files),
+        std::mem::take(&mut analysis.checked.program),
+    );
+    let _freeing = std::thread::Builder::new().spawn(move || drop(syntax));
     let envs = emit::env_names(&analysis);
     let module = super::fs::project_path(a.path.as_deref());
     let options = WriteOptions {
