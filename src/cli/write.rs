@@ -14,9 +14,10 @@
 //!   trees.
 //! * **All or nothing.** Everything is staged in `DIR/.shipc-staging-<run>`
 //!   (each env as soon as it is emitted, while others still are: the
-//!   compile never holds every env's text at once); only when every env
-//!   is staged and no error was found does a journal (`DIR/.shipc-journal`) records the envs being swapped,
-//!   every old `<env>/` is moved aside and every new one moved in. A failure
+//!   compile never holds every env's text at once). Only when every env
+//!   is staged and no error was found, a journal (`DIR/.shipc-journal`)
+//!   records the envs being swapped, every old `<env>/` is moved aside and
+//!   every new one moved in. A failure
 //!   rolls every env back; a run killed mid-swap is rolled back by the next
 //!   run (from the journal) before it writes. Stale staging and backup
 //!   folders of earlier runs are removed.
