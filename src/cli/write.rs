@@ -114,7 +114,9 @@ impl Staged {
     /// Move every staged env into place, or none.
     pub fn commit(mut self) -> Result<Vec<PathBuf>, String> {
         let result = swap(&self.out, &self.staging, &self.envs, &self.run);
-        self.made_out = false;
+        if result.is_ok() {
+            self.made_out = false;
+        }
         result
     }
 }

@@ -40,7 +40,7 @@ impl OutputTree {
     /// size: text written by appending has up to twice the room it uses.
     pub fn add(&mut self, path: impl Into<String>, bytes: impl Into<Vec<u8>>) {
         let mut bytes = bytes.into();
-        if bytes.capacity() - bytes.len() > bytes.len() / 8 {
+        if crate::yaml::roomy(bytes.len(), bytes.capacity()) {
             bytes = bytes.as_slice().to_vec();
         }
         self.files.insert(path.into(), bytes);

@@ -36,12 +36,18 @@ pub fn documents<'a, T: Serialize + 'a>(vs: impl IntoIterator<Item = &'a T>) -> 
     fitted(w.out)
 }
 
+/// Whether a buffer of `capacity` holding `len` bytes has room enough to be
+/// worth copying into a block of its own size (more than an eighth).
+pub(crate) fn roomy(len: usize, capacity: usize) -> bool {
+    capacity - len > len / 8
+}
+
 /// `s` in a block of its own size. Text written by appending has up to
 /// twice the room it uses, and a compile holds every file it wrote until
 /// the end; copying once where the text was made (often a worker thread)
 /// is cheaper than keeping the room.
 fn fitted(s: String) -> String {
-    if s.capacity() - s.len() > s.len() / 8 {
+    if roomy(s.len(), s.capacity()) {
         s.as_str().to_string()
     } else {
         s
