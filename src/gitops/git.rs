@@ -34,6 +34,16 @@ pub struct GitRemote {
 /// The largest file read back from the repository (16 MiB).
 const MAX_FILE: usize = 16 << 20;
 
+/// Whether `word` occurs in `text` with no letter or digit on either side:
+/// HTTP's `error: 403`, not the `403` inside a commit id that git quotes.
+fn has_word(text: &str, word: &str) -> bool {
+    text.match_indices(word).any(|(at, _)| {
+        let before = text.get(..at).and_then(|s| s.chars().next_back());
+        let after = text.get(at + word.len()..).and_then(|s| s.chars().next());
+        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+    })
+}
+
 fn classify(stderr: &str) -> GitFailure {
     let s = stderr.trim().to_string();
     let l = s.to_ascii_lowercase();
@@ -42,8 +52,8 @@ fn classify(stderr: &str) -> GitFailure {
         || l.contains("could not read username")
         || l.contains("could not read password")
         || l.contains("terminal prompts disabled")
-        || l.contains("403")
-        || l.contains("401")
+        || has_word(&l, "403")
+        || has_word(&l, "401")
     {
         GitFailure::Auth(s)
     } else if l.contains("could not resolve host")
@@ -456,5 +466,28 @@ pub fn source_revision(root: &Path) -> String {
             }
         }
         None => "not a Git work tree".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An HTTP status is an auth failure; the same digits inside the commit
+    /// id of a hook's rejection are not (that push was refused, not its
+    /// credentials).
+    #[test]
+    fn status_codes_are_words_not_digits_in_a_commit_id() {
+        let http = "fatal: unable to access 'https://git.example.com/x.git/': \
+                    The requested URL returned error: 403";
+        assert!(matches!(classify(http), GitFailure::Auth(_)));
+        let hook = "To file:///tmp/remote.git\n\
+                    !\t17940326c7d7332bc2a433fe16e645794228c3c0:refs/heads/main\t\
+                    [remote rejected] (pre-receive hook declined)\n\
+                    remote: protected branch: releases need a review\n\
+                    error: failed to push some refs to 'file:///tmp/remote.git'";
+        assert!(matches!(classify(hook), GitFailure::Other(_)));
+        assert!(has_word("error: 401", "401"));
+        assert!(!has_word("a401b", "401") && !has_word("4013", "401"));
     }
 }
