@@ -333,8 +333,10 @@ pub struct Decl {
     pub name_span: Span,
     /// The whole declaration.
     pub decl_span: Span,
-    /// The completed record (every schema field present; unset optionals `None`).
-    pub value: Value,
+    /// The completed record (every schema field present; unset optionals
+    /// `None`). Envs that evaluate a declaration the same share one record
+    /// (see `check::shared`); a change for one env is `Arc::make_mut`.
+    pub value: std::sync::Arc<Value>,
 }
 
 /// A dependency edge found while evaluating.

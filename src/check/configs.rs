@@ -102,7 +102,7 @@ pub fn read_files(host: &dyn Host, root: &Path, envs: &mut [EnvModel], diags: &m
     let mut cache = ReadCache::new();
     for env in envs.iter_mut() {
         for d in env.configs.values_mut() {
-            let V::Record(rec) = &mut d.value.kind else {
+            let V::Record(rec) = &mut std::sync::Arc::make_mut(&mut d.value).kind else {
                 continue;
             };
             let Some(V::Record(files)) = rec.get_mut("files").map(|v| &mut v.kind) else {

@@ -17,6 +17,7 @@ pub mod pod;
 pub mod rbac;
 pub mod scaling;
 pub mod secrets;
+mod shared;
 pub mod tilt;
 
 /// The collected program and its types (moved to [`crate::program`]; kept
@@ -189,6 +190,34 @@ pub fn check_with(
         .map(|n| (n.clone(), memo.as_deref_mut().map(|m| m.take(n))))
         .collect();
     let (program_ref, project_ref, fps) = (&program, &project, &fingerprints);
+    // With several envs and enough declarations, the first env is
+    // evaluated alone (on every core) and keeps what does not depend on it
+    // for the others to take (see [`shared`]); the incremental checker has
+    // its own reuse.
+    let mut jobs = jobs;
+    let decl_count: usize = DECL_KINDS.iter().map(|k| program.of(*k).count()).sum();
+    let mut kept = shared::Shared::default();
+    let mut first = Vec::new();
+    if !use_memo && jobs.len() >= 2 && decl_count >= PIECE_MIN_DECLS {
+        let (name, _) = jobs.remove(0);
+        let mut d = Diagnostics::new();
+        let m = eval_env_with(
+            program_ref,
+            &name,
+            project_ref,
+            &mut d,
+            None,
+            crate::par::workers(usize::MAX),
+            shared::Mode::Record,
+            &mut kept,
+        );
+        first.push(Some((name, m, d, None)));
+    }
+    let mode = if first.is_empty() || kept.is_empty() {
+        shared::Mode::Alone
+    } else {
+        shared::Mode::Reuse(&kept)
+    };
     // Cores left over by the envs evaluate pieces of one env.
     let pieces = (crate::par::workers(usize::MAX) / jobs.len().max(1)).max(1);
     let results = crate::par::each_owned(jobs, |(name, mut em)| {
@@ -200,11 +229,13 @@ pub fn check_with(
             &mut d,
             em.as_mut().map(|e| (e, fps)),
             pieces,
+            mode,
+            &mut shared::Shared::default(),
         );
         (name, m, d, em)
     });
     let mut by_name: BTreeMap<String, (Option<EnvModel>, Diagnostics)> = BTreeMap::new();
-    for (name, m, d, em) in results.into_iter().flatten() {
+    for (name, m, d, em) in first.into_iter().chain(results).flatten() {
         if let (Some(memo), Some(em), true) = (memo.as_deref_mut(), em, use_memo) {
             memo.put(name.clone(), em);
         }
@@ -245,7 +276,16 @@ pub fn eval_env(
     project: &Value,
     diags: &mut Diagnostics,
 ) -> Option<EnvModel> {
-    eval_env_with(program, name, project, diags, None, 1)
+    eval_env_with(
+        program,
+        name,
+        project,
+        diags,
+        None,
+        1,
+        shared::Mode::Alone,
+        &mut shared::Shared::default(),
+    )
 }
 
 /// How to evaluate an env's declarations in pieces: how many, and the env
@@ -255,6 +295,15 @@ struct Pieces<'a, 'p> {
     env: &'p crate::syntax::ast::Decl,
     project: &'a Value,
 }
+
+/// The kinds of declaration evaluated per env, in evaluation order.
+const DECL_KINDS: [DeclKind; 5] = [
+    DeclKind::Image,
+    DeclKind::Service,
+    DeclKind::Infra,
+    DeclKind::Config,
+    DeclKind::Object,
+];
 
 /// Envs with at least this many declarations are evaluated in pieces when
 /// cores are left over (one env compiled on two cores).
@@ -273,6 +322,8 @@ fn eval_in_pieces(
     order: &[DeclRef],
     pieces: &Pieces<'_, '_>,
     diags: &mut Diagnostics,
+    mode: shared::Mode<'_>,
+    kept: &mut shared::Shared,
 ) -> Option<(Vec<crate::model::Decl>, Vec<crate::model::Edge>)> {
     if pieces.count < 2 || order.len() < PIECE_MIN_DECLS {
         return None;
@@ -297,23 +348,30 @@ fn eval_in_pieces(
         ev.bind_env(pieces.env, pieces.project);
         // Binding the env reports what the caller's own binding reported.
         ev.take_diagnostics();
+        let mut kept = Vec::new();
         let done: Vec<Done> = part
             .into_iter()
             .filter_map(|i| {
                 let id = order.get(i)?;
-                let d = ev.eval_decl(id.kind, &id.name);
+                let (d, k) = shared::eval_one(&mut ev, id, mode);
+                kept.extend(k);
                 // A declaration's edges are those made while evaluating it.
                 Some((i, d, ev.take_edges()))
             })
             .collect();
-        (done, ev.into_diagnostics())
+        (done, ev.into_diagnostics(), kept)
     });
     let mut done: Vec<Done> = Vec::with_capacity(order.len());
     let mut reported = Vec::new();
+    let mut all_kept = Vec::new();
     for piece in results {
-        let (d, r) = piece?;
+        let (d, r, k) = piece?;
         done.extend(d);
         reported.push(r);
+        all_kept.push(k);
+    }
+    for k in all_kept {
+        kept.extend(k);
     }
     done.sort_by_key(|(i, _, _)| *i);
     for r in reported {
@@ -335,6 +393,8 @@ fn eval_decls<'p>(
     diags: &mut Diagnostics,
     memo: Option<(&mut memo::EnvMemo, &Fingerprints)>,
     pieces: Pieces<'_, 'p>,
+    mode: shared::Mode<'_>,
+    kept: &mut shared::Shared,
 ) -> (Vec<crate::model::Decl>, Vec<crate::model::Edge>) {
     let order: Vec<DeclRef> = [
         DeclKind::Image,
@@ -352,13 +412,15 @@ fn eval_decls<'p>(
     })
     .collect();
     let Some((m, fps)) = memo else {
-        if let Some(done) = eval_in_pieces(program, &order, &pieces, diags) {
+        if let Some(done) = eval_in_pieces(program, &order, &pieces, diags, mode, kept) {
             return done;
         }
-        let decls = order
-            .iter()
-            .filter_map(|id| ev.eval_decl(id.kind, &id.name))
-            .collect();
+        let mut decls = Vec::with_capacity(order.len());
+        for id in &order {
+            let (d, k) = shared::eval_one(ev, id, mode);
+            decls.extend(d);
+            kept.extend(k);
+        }
         return (decls, ev.take_edges());
     };
     diags.extend(ev.take_diagnostics().into_sorted());
@@ -424,7 +486,9 @@ fn eval_decls<'p>(
     (decls, edges)
 }
 
-/// [`eval_env`] with an optional memo (see [`memo`]).
+/// [`eval_env`] with an optional memo (see [`memo`]), taking declarations
+/// from or keeping them for other envs as `mode` says (see [`shared`]).
+#[allow(clippy::too_many_arguments)]
 fn eval_env_with(
     program: &Program,
     name: &str,
@@ -432,6 +496,8 @@ fn eval_env_with(
     diags: &mut Diagnostics,
     mut memo: Option<(&mut memo::EnvMemo, &Fingerprints)>,
     pieces: usize,
+    mode: shared::Mode<'_>,
+    kept: &mut shared::Shared,
 ) -> Option<EnvModel> {
     let decl = program.decl(DeclKind::Env, name)?;
     let mut ev = Evaluator::new(program);
@@ -457,6 +523,8 @@ fn eval_env_with(
             env: decl,
             project,
         },
+        mode,
+        kept,
     );
     for d in decls {
         let n = d.id.name.clone();
@@ -660,7 +728,16 @@ mod tests {
             for name in names {
                 let run = |pieces| {
                     let mut d = Diagnostics::new();
-                    let m = eval_env_with(program, &name, &a.checked.project, &mut d, None, pieces);
+                    let m = eval_env_with(
+                        program,
+                        &name,
+                        &a.checked.project,
+                        &mut d,
+                        None,
+                        pieces,
+                        shared::Mode::Alone,
+                        &mut shared::Shared::default(),
+                    );
                     format!("{m:#?}\n{:#?}", d.into_sorted())
                 };
                 let whole = run(1);
@@ -675,4 +752,192 @@ mod tests {
         }
         assert!(envs_compared > 100, "only {envs_compared} envs compared");
     }
+
+    /// The program of `shared_eval_case.ship` plus padding: services that
+    /// read each other's addresses, some of them the env.
+    fn padded(text: &str) -> String {
+        let mut text = text.to_string();
+        for i in 0..PIECE_MIN_DECLS {
+            let next = (i + 1) % PIECE_MIN_DECLS;
+            let replicas = if i % 3 == 0 {
+                "  replicas = if env.name == \"b\" then 2 else 1\n"
+            } else {
+                ""
+            };
+            text.push_str(&format!(
+                "\nservice zz_fill_{i} {{\n  image = external(\"r/fill{i}:1\")\n  port http = 80\n{replicas}  env_vars {{ NEXT = zz_fill_{next}.port.http.url }}\n}}\n"
+            ));
+        }
+        text
+    }
+
+    /// Every env evaluated taking what the first env kept (see [`shared`])
+    /// is the env evaluated alone: same model, same diagnostics; and the
+    /// first env is the same whether it keeps anything or not. On every
+    /// single-file ui case with more than one env, and on a case made for it
+    /// (overrides, an override that moves an address, a let that reads the
+    /// env, a message naming the env, release suffixes, namespaces).
+    #[test]
+    fn an_env_taking_shared_declarations_is_the_env_evaluated_alone() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ui");
+        let mut cases: Vec<(String, crate::load::MemoryHost)> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "ship"))
+            .filter_map(|p| {
+                let mut host = crate::load::MemoryHost::new();
+                host.add("ship/main.ship", padded(&std::fs::read_to_string(&p).ok()?));
+                Some((p.display().to_string(), host))
+            })
+            .collect();
+        cases.sort_by(|a, b| a.0.cmp(&b.0));
+        // The examples, whole, plus a file of padding.
+        let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+        let mut dirs: Vec<_> = std::fs::read_dir(&examples)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        dirs.sort();
+        for ex in dirs {
+            let mut host = crate::load::MemoryHost::new();
+            let mut todo = vec![ex.clone()];
+            while let Some(d) = todo.pop() {
+                for e in std::fs::read_dir(&d).unwrap() {
+                    let p = e.unwrap().path();
+                    if p.is_dir() {
+                        todo.push(p);
+                    } else {
+                        host.add(p.strip_prefix(&ex).unwrap(), std::fs::read(&p).unwrap());
+                    }
+                }
+            }
+            host.add("ship/zz_padding.ship", padded(""));
+            cases.push((ex.display().to_string(), host));
+        }
+        let mut made = crate::load::MemoryHost::new();
+        made.add("ship/main.ship", padded(SHARED_CASE));
+        cases.push(("made".into(), made));
+        let (mut envs_compared, mut taken_made) = (0, 0);
+        for (case, host) in cases {
+            let mut d = Diagnostics::new();
+            let Ok(a) = crate::analyze(&host, std::path::Path::new("ship"), None, &mut d) else {
+                continue;
+            };
+            let program = &a.checked.program;
+            let names: Vec<String> = program.of(DeclKind::Env).map(|(n, _)| n.clone()).collect();
+            if names.len() < 2 {
+                continue;
+            }
+            let run = |name: &str, mode, kept: &mut shared::Shared| {
+                let mut d = Diagnostics::new();
+                let project = &a.checked.project;
+                let m = eval_env_with(program, name, project, &mut d, None, 2, mode, kept);
+                format!("{m:#?}\n{:#?}", d.into_sorted())
+            };
+            let mut kept = shared::Shared::default();
+            let first = run(&names[0], shared::Mode::Record, &mut kept);
+            let alone = run(
+                &names[0],
+                shared::Mode::Alone,
+                &mut shared::Shared::default(),
+            );
+            assert!(
+                first == alone,
+                "{case}: env `{}` differs when it keeps",
+                names[0]
+            );
+            for name in &names[1..] {
+                let alone = run(name, shared::Mode::Alone, &mut shared::Shared::default());
+                let taking = run(
+                    name,
+                    shared::Mode::Reuse(&kept),
+                    &mut shared::Shared::default(),
+                );
+                assert!(
+                    taking == alone,
+                    "{case}: env `{name}` differs when it takes"
+                );
+                envs_compared += 1;
+            }
+            if case == "made" {
+                taken_made = kept.len();
+            }
+        }
+        assert!(envs_compared >= 15, "only {envs_compared} envs compared");
+        // Kept in env `a`: the image, `named`, `quiet`, `cron`, `usesdb` and
+        // `db`, and two thirds of the padding; not `api` (overridden),
+        // `worker` (a let reading the env) nor `web2` (`env.domain`).
+        assert_eq!(
+            taken_made,
+            6 + PIECE_MIN_DECLS - PIECE_MIN_DECLS.div_ceil(3)
+        );
+    }
+
+    const SHARED_CASE: &str = r#"project { name = "shop" }
+let region = env.name
+let plain = "x"
+template web(p: Port = 8080) {
+  port http = p
+}
+image api { context = "api" }
+service api from web {
+  replicas = 2
+}
+service worker {
+  image = external("r/worker:1")
+  env_vars {
+    API = api.port.http.url
+    R = region
+    P = plain
+  }
+}
+service cron {
+  image = external("r/cron:1")
+  port http = 80
+  env_vars { API = api.port.http.url }
+}
+service named {
+  image = external("r/n:1")
+  name = "custom"
+  port http = 80
+}
+service web2 {
+  image = external("r/w:1")
+  port http = 80
+  env_vars { D = "${env.domain}" }
+}
+service quiet {
+  image = external("r/q:1")
+  port http = 80
+  env_vars { C = cron.port.http.url }
+}
+infra db {
+  chart = "oci://r/charts/pg"
+  version = "1.0.0"
+  port pg = 5432
+}
+service usesdb {
+  image = external("r/u:1")
+  env_vars { DB = db.port.pg.url }
+}
+env a {
+  kind = helmfile
+  registry = "r"
+  domain = "a.dev"
+  api.replicas = 3
+}
+env b {
+  kind = helmfile
+  registry = "r"
+}
+env c {
+  kind = tilt
+}
+env d {
+  kind = helmfile
+  registry = "r"
+  cron.ports.http = 81
+  cluster { namespace = "other" }
+}
+"#;
 }

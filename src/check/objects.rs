@@ -568,7 +568,7 @@ pub fn read_files(host: &dyn Host, root: &Path, envs: &mut [EnvModel], diags: &m
     let mut cache = super::configs::ReadCache::new();
     for env in envs.iter_mut() {
         for d in env.objects.values_mut() {
-            if let Some(v) = d.value.field_mut("file") {
+            if let Some(v) = std::sync::Arc::make_mut(&mut d.value).field_mut("file") {
                 if let Some(path) = FileText::of(v)
                     .path()
                     .and_then(Value::as_str)

@@ -22,7 +22,11 @@ impl<'p> Evaluator<'p> {
             return info;
         }
         let before = self.diags.len();
+        // What the address read of the env is in the address, which a
+        // reader's reuse compares (see `env_reads`).
+        let reads = self.env_reads;
         let info = self.compute_ports_info(target, span);
+        self.env_reads = reads;
         let produced = self.diags.since(before);
         self.ports_diags.insert(target.clone(), produced);
         info

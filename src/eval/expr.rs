@@ -60,6 +60,7 @@ impl<'p> Evaluator<'p> {
                     let shadowed = self.frame.locals.iter().any(|l| l.contains_key(n));
                     if n == "env" && !shadowed && self.frame.env_allowed {
                         if let Some(env) = &self.env {
+                            self.env_reads += 1;
                             let field = match &env.kind {
                                 V::Record(r) => r.get(&m.name).map(|v| v.kind.clone()),
                                 _ => None,
@@ -272,6 +273,7 @@ impl<'p> Evaluator<'p> {
                         V::Unknown => poisoned = true,
                         V::None => {
                             poisoned = true;
+                            self.env_reads += 1;
                             let env = self.env_name.clone().unwrap_or_default();
                             self.err(
                                 Diagnostic::new(Code::E2019, e.span, format!("`{}` is not set in env `{env}`", expr_text(e)))
@@ -354,6 +356,7 @@ impl<'p> Evaluator<'p> {
                     );
                     return Value::unknown(span);
                 }
+                self.env_reads += 1;
                 return match &self.env {
                     Some(v) => Value::new(v.kind.clone(), span),
                     None => Value::unknown(span),
@@ -448,9 +451,11 @@ impl<'p> Evaluator<'p> {
             }
             self.diags.extend(c.diags);
             self.touched.extend(c.touched);
+            self.env_reads += u64::from(c.reads_env);
             return Value::new(c.value.kind, span);
         }
         let diags_before = self.diags.len();
+        let reads_before = self.env_reads;
         let touched_before = std::mem::take(&mut self.touched);
         self.lets_active.push(name.clone());
         // A let sees neither template parameters nor `self`.
@@ -479,6 +484,7 @@ impl<'p> Evaluator<'p> {
                 targets,
                 diags: self.diags.since(diags_before),
                 touched,
+                reads_env: self.env_reads != reads_before,
             },
         );
         Value::new(v.kind, span)

@@ -118,6 +118,13 @@ pub struct Evaluator<'p> {
     /// since the last [`Evaluator::take_touched`]: what a declaration's
     /// value depends on besides its own layers (incremental checking).
     touched: BTreeSet<DeclRef>,
+    /// How many times the env was read (`env`, `env.F`, a message naming
+    /// the env, a let that did): a declaration whose evaluation left it
+    /// unchanged, and that no override of the env touches, evaluates the
+    /// same in every env whose addresses it reads are the same
+    /// (see `check::shared`). Computing an address does not count: the
+    /// address itself is compared.
+    env_reads: u64,
 }
 
 /// An evaluated let: its value, the declarations it references, what it
@@ -128,6 +135,8 @@ pub(crate) struct LetCached {
     pub(crate) targets: Vec<Edge>,
     pub(crate) diags: Vec<Diagnostic>,
     pub(crate) touched: BTreeSet<DeclRef>,
+    /// Whether evaluating it read the env.
+    pub(crate) reads_env: bool,
 }
 
 /// The pseudo-declaration that lets are evaluated "from" while their edges
@@ -170,6 +179,7 @@ impl<'p> Evaluator<'p> {
             let_cache: BTreeMap::new(),
             ports_diags: BTreeMap::new(),
             touched: BTreeSet::new(),
+            env_reads: 0,
         }
     }
 
@@ -358,6 +368,10 @@ impl<'p> Evaluator<'p> {
         );
         let acc = self.layers(decl, &id, Filter::All);
         let schema = self.p.schema(kind);
+        if self.overrides.contains_key(&id) {
+            // The env's override is part of the value.
+            self.env_reads += 1;
+        }
         self.keep_unset = false;
         let mut value =
             self.coerce_report(Value::new(V::Record(acc), decl.body.span), &schema, true);
@@ -379,24 +393,68 @@ impl<'p> Evaluator<'p> {
             }
         }
         self.frame = saved;
-        let base = value
-            .get("name")
-            .and_then(Value::as_str)
-            .map(str::to_string)
-            .unwrap_or_else(|| names::k8s_name(name));
-        let k8s_name = match kind {
-            DeclKind::Service | DeclKind::Config | DeclKind::Object => {
-                format!("{base}{}", self.suffix)
-            }
-            _ => base,
-        };
+        let k8s_name = self.k8s_name(&id, &value);
         Some(model::Decl {
             id,
             k8s_name,
             name_span: decl.name.span,
             decl_span: decl.span,
-            value,
+            value: value.into(),
         })
+    }
+
+    /// A declaration's Kubernetes name in this env: its `name` or its own,
+    /// with the env's release suffix on what gets one.
+    pub fn k8s_name(&self, id: &DeclRef, value: &Value) -> String {
+        let base = value
+            .get("name")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .unwrap_or_else(|| names::k8s_name(&id.name));
+        match id.kind {
+            DeclKind::Service | DeclKind::Config | DeclKind::Object => {
+                format!("{base}{}", self.suffix)
+            }
+            _ => base,
+        }
+    }
+
+    /// Whether the env overrides a field of the declaration.
+    pub fn has_override(&self, id: &DeclRef) -> bool {
+        self.overrides.contains_key(id)
+    }
+
+    /// How many times the env has been read so far (see the field).
+    pub fn env_reads(&self) -> u64 {
+        self.env_reads
+    }
+
+    /// How many edges have been recorded since the last
+    /// [`Evaluator::take_edges`].
+    pub fn edge_count(&self) -> usize {
+        self.edges.len()
+    }
+
+    /// The edges recorded from `from` on.
+    pub fn edges_since(&self, from: usize) -> &[Edge] {
+        self.edges.get(from..).unwrap_or_default()
+    }
+
+    /// How many diagnostics have been reported so far.
+    pub fn diag_count(&self) -> usize {
+        self.diags.len()
+    }
+
+    /// The diagnostics reported from `from` on.
+    pub fn diags_since(&self, from: usize) -> Vec<Diagnostic> {
+        self.diags.since(from)
+    }
+
+    /// Record what evaluating a declaration in another env recorded: its
+    /// edges and its diagnostics.
+    pub fn replay(&mut self, edges: &[Edge], diags: &[Diagnostic]) {
+        self.edges.extend_from_slice(edges);
+        self.diags.extend(diags.iter().cloned());
     }
 
     /// Take the edges recorded so far.
