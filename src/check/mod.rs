@@ -190,52 +190,54 @@ pub fn check_with(
         .map(|n| (n.clone(), memo.as_deref_mut().map(|m| m.take(n))))
         .collect();
     let (program_ref, project_ref, fps) = (&program, &project, &fingerprints);
-    // With several envs and enough declarations, the first env is
-    // evaluated alone (on every core) and keeps what does not depend on it
-    // for the others to take (see [`shared`]); the incremental checker has
-    // its own reuse.
-    let mut jobs = jobs;
+    // With several envs and enough declarations, one env is evaluated
+    // first and keeps what does not depend on it for the envs with its
+    // release suffix to take (see [`shared`]); envs with another suffix are
+    // evaluated alongside it. The incremental checker has its own reuse.
     let decl_count: usize = DECL_KINDS.iter().map(|k| program.of(*k).count()).sum();
-    let mut kept = shared::Shared::default();
-    let mut first = Vec::new();
-    if !use_memo && jobs.len() >= 2 && decl_count >= PIECE_MIN_DECLS {
-        let (name, _) = jobs.remove(0);
-        let mut d = Diagnostics::new();
-        let m = eval_env_with(
-            program_ref,
-            &name,
-            project_ref,
-            &mut d,
-            None,
-            crate::par::workers(usize::MAX),
-            shared::Mode::Record,
-            &mut kept,
-        );
-        first.push(Some((name, m, d, None)));
-    }
-    let mode = if first.is_empty() || kept.is_empty() {
-        shared::Mode::Alone
+    let roles = if !use_memo && jobs.len() >= 2 && decl_count >= PIECE_MIN_DECLS {
+        let names: Vec<&str> = jobs.iter().map(|(n, _)| n.as_str()).collect();
+        shared::roles(&program, &names, &project)
     } else {
-        shared::Mode::Reuse(&kept)
+        vec![shared::Role::Alone; jobs.len()]
     };
-    // Cores left over by the envs evaluate pieces of one env.
-    let pieces = (crate::par::workers(usize::MAX) / jobs.len().max(1)).max(1);
-    let results = crate::par::each_owned(jobs, |(name, mut em)| {
-        let mut d = Diagnostics::new();
-        let m = eval_env_with(
-            program_ref,
-            &name,
-            project_ref,
-            &mut d,
-            em.as_mut().map(|e| (e, fps)),
-            pieces,
-            mode,
-            &mut shared::Shared::default(),
-        );
-        (name, m, d, em)
-    });
+    type Job = ((String, Option<memo::EnvMemo>), shared::Role);
+    let (now, later): (Vec<Job>, Vec<Job>) = jobs
+        .into_iter()
+        .zip(roles)
+        .partition(|(_, r)| *r != shared::Role::Take);
+    let run = |jobs: Vec<Job>, kept: &shared::Shared| {
+        // Cores left over by the envs evaluate pieces of one env.
+        let pieces = (crate::par::workers(usize::MAX) / jobs.len().max(1)).max(1);
+        crate::par::each_owned(jobs, |((name, mut em), role)| {
+            let mut d = Diagnostics::new();
+            let mut mine = shared::Shared::default();
+            let mode = match role {
+                shared::Role::Record => shared::Mode::Record,
+                shared::Role::Take if !kept.is_empty() => shared::Mode::Reuse(kept),
+                _ => shared::Mode::Alone,
+            };
+            let m = eval_env_with(
+                program_ref,
+                &name,
+                project_ref,
+                &mut d,
+                em.as_mut().map(|e| (e, fps)),
+                pieces,
+                mode,
+                &mut mine,
+            );
+            (name, m, d, em, mine)
+        })
+    };
+    let mut first = run(now, &shared::Shared::default());
+    let mut kept = shared::Shared::default();
+    for r in first.iter_mut().flatten() {
+        kept.absorb(std::mem::take(&mut r.4));
+    }
+    let results = run(later, &kept);
     let mut by_name: BTreeMap<String, (Option<EnvModel>, Diagnostics)> = BTreeMap::new();
-    for (name, m, d, em) in first.into_iter().chain(results).flatten() {
+    for (name, m, d, em, _) in first.into_iter().chain(results).flatten() {
         if let (Some(memo), Some(em), true) = (memo.as_deref_mut(), em, use_memo) {
             memo.put(name.clone(), em);
         }
@@ -349,17 +351,18 @@ fn eval_in_pieces(
         // Binding the env reports what the caller's own binding reported.
         ev.take_diagnostics();
         let mut kept = Vec::new();
+        let mut addresses = shared::Addresses::default();
         let done: Vec<Done> = part
             .into_iter()
             .filter_map(|i| {
                 let id = order.get(i)?;
-                let (d, k) = shared::eval_one(&mut ev, id, mode);
+                let (d, k) = shared::eval_one(&mut ev, id, mode, &mut addresses);
                 kept.extend(k);
                 // A declaration's edges are those made while evaluating it.
                 Some((i, d, ev.take_edges()))
             })
             .collect();
-        (done, ev.into_diagnostics(), kept)
+        (done, ev.into_diagnostics(), (kept, addresses))
     });
     let mut done: Vec<Done> = Vec::with_capacity(order.len());
     let mut reported = Vec::new();
@@ -370,8 +373,8 @@ fn eval_in_pieces(
         reported.push(r);
         all_kept.push(k);
     }
-    for k in all_kept {
-        kept.extend(k);
+    for (k, a) in all_kept {
+        kept.extend(k, a);
     }
     done.sort_by_key(|(i, _, _)| *i);
     for r in reported {
@@ -416,11 +419,14 @@ fn eval_decls<'p>(
             return done;
         }
         let mut decls = Vec::with_capacity(order.len());
+        let mut recorded = Vec::new();
+        let mut addresses = shared::Addresses::default();
         for id in &order {
-            let (d, k) = shared::eval_one(ev, id, mode);
+            let (d, k) = shared::eval_one(ev, id, mode, &mut addresses);
             decls.extend(d);
-            kept.extend(k);
+            recorded.extend(k);
         }
+        kept.extend(recorded, addresses);
         return (decls, ev.take_edges());
     };
     diags.extend(ev.take_diagnostics().into_sorted());
@@ -864,13 +870,38 @@ mod tests {
             }
         }
         assert!(envs_compared >= 15, "only {envs_compared} envs compared");
-        // Kept in env `a`: the image, `named`, `quiet`, `cron`, `usesdb` and
-        // `db`, and two thirds of the padding; not `api` (overridden),
-        // `worker` (a let reading the env) nor `web2` (`env.domain`).
-        assert_eq!(
-            taken_made,
-            6 + PIECE_MIN_DECLS - PIECE_MIN_DECLS.div_ceil(3)
-        );
+        // Kept in env `a`: the image, `named`, `quiet`, `cron`, `usesdb`,
+        // `db`, `web2` (its `env_vars` again in every env) and the padding
+        // (a third with its `replicas` again); not `api` (overridden) nor
+        // `worker` (its `env_vars` read the env and make an edge).
+        assert_eq!(taken_made, 7 + PIECE_MIN_DECLS);
+    }
+
+    /// The env that records is the first with the most common release
+    /// suffix; the others with it take, the rest are evaluated alongside.
+    #[test]
+    fn the_env_that_records_has_the_most_common_suffix() {
+        let roles = |envs: &str| {
+            let mut host = crate::load::MemoryHost::new();
+            host.add(
+                "ship/main.ship",
+                format!("project {{ name = \"p\" }}\n{envs}"),
+            );
+            let mut d = Diagnostics::new();
+            let a = crate::analyze(&host, std::path::Path::new("ship"), None, &mut d).unwrap();
+            let program = &a.checked.program;
+            let names: Vec<&str> = program.of(DeclKind::Env).map(|(n, _)| n.as_str()).collect();
+            shared::roles(program, &names, &a.checked.project)
+        };
+        use shared::Role::*;
+        let four = "env local { kind = tilt }\nenv prod { kind = helmfile }\n\
+                    env prod_eu { kind = helmfile }\nenv staging { kind = helmfile }\n";
+        assert_eq!(roles(four), vec![Alone, Record, Take, Take]);
+        let apart = "env a { kind = tilt }\nenv b { kind = helmfile }\n";
+        assert_eq!(roles(apart), vec![Alone, Alone]);
+        let named = "env a { kind = tilt }\nenv b { kind = tilt }\n\
+                     env c { kind = helmfile, release_suffix = \"-c\" }\n";
+        assert_eq!(roles(named), vec![Record, Take, Alone]);
     }
 
     const SHARED_CASE: &str = r#"project { name = "shop" }

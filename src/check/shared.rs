@@ -1,19 +1,25 @@
 //! Evaluating once what does not depend on the env.
 //!
-//! With several envs to evaluate, the first (in name order) is evaluated on
-//! its own and every declaration whose evaluation did not read the env
+//! With several envs to evaluate, one is evaluated first (the first in name
+//! order among those with the most common release suffix; envs with another
+//! suffix are evaluated alongside it, as a service's address carries the
+//! suffix and they could take only what reads no address) and every
+//! declaration whose evaluation did not read the env
 //! (`env`, `env.F`, a let that does, a message naming the env) and that the
 //! env does not override is kept, with the edges and diagnostics it
 //! recorded and the addresses (ports, host, name) of the declarations it
 //! read. Another env then takes such a declaration as it is when it does not
 //! override it either and every address it read is the same there; it
 //! replays the edges and diagnostics, and sets the name's release suffix.
-//! Anything else is evaluated again. The result is what evaluating every
+//! A declaration where only some top-level fields read the env (`replicas =
+//! if env.name == "prod" then 3 else 1`) is kept too when it reported
+//! nothing and those fields made no edge: another env evaluates just those
+//! fields and takes the rest. Anything else is evaluated again. The result is what evaluating every
 //! env on its own gives (a test compares both on every ui case).
 
 use crate::diag::Diagnostic;
 use crate::eval::{Evaluator, PortsInfo};
-use crate::model::{Decl, DeclRef, Edge};
+use crate::model::{Decl, DeclRef, Edge, Key};
 use std::collections::BTreeMap;
 
 /// An address as [`Evaluator::address`] gives it.
@@ -23,21 +29,48 @@ type Address = Option<(PortsInfo, Vec<Diagnostic>)>;
 #[derive(Debug)]
 pub(crate) struct SharedDecl {
     decl: Decl,
+    /// The top-level fields that read the env (evaluated again in every
+    /// env; empty: none did). Such a declaration reported nothing and its
+    /// edges come from the other fields.
+    env_fields: Vec<Key>,
     edges: Vec<Edge>,
     diags: Vec<Diagnostic>,
-    /// The addresses it read, and what they were.
-    reads: Vec<(DeclRef, Address)>,
+    /// The declarations whose addresses it read.
+    reads: Vec<DeclRef>,
 }
 
 /// The declarations of the first env that do not depend on it.
 #[derive(Debug, Default)]
 pub(crate) struct Shared {
     decls: BTreeMap<DeclRef, SharedDecl>,
+    /// The addresses they read, as they were in the first env.
+    addresses: BTreeMap<DeclRef, Address>,
+}
+
+/// What one evaluator knows of the addresses shared declarations read.
+#[derive(Debug, Default)]
+pub(crate) struct Addresses {
+    /// Recording: each address read, as it is in this env.
+    seen: BTreeMap<DeclRef, Address>,
+    /// Taking: whether each is the same in this env as in the first.
+    same: BTreeMap<DeclRef, bool>,
 }
 
 impl Shared {
-    pub(crate) fn extend(&mut self, decls: impl IntoIterator<Item = (DeclRef, SharedDecl)>) {
+    /// Add what an evaluator kept, with the addresses it read.
+    pub(crate) fn extend(
+        &mut self,
+        decls: impl IntoIterator<Item = (DeclRef, SharedDecl)>,
+        addresses: Addresses,
+    ) {
         self.decls.extend(decls);
+        self.addresses.extend(addresses.seen);
+    }
+
+    /// Add what another evaluation kept.
+    pub(crate) fn absorb(&mut self, other: Shared) {
+        self.decls.extend(other.decls);
+        self.addresses.extend(other.addresses);
     }
 
     /// How many declarations are shared.
@@ -70,16 +103,24 @@ pub(crate) fn eval_one(
     ev: &mut Evaluator<'_>,
     id: &DeclRef,
     mode: Mode<'_>,
+    addresses: &mut Addresses,
 ) -> (Option<Decl>, Option<(DeclRef, SharedDecl)>) {
     match mode {
         Mode::Alone => (ev.eval_decl(id.kind, &id.name), None),
         Mode::Reuse(shared) => {
             if let Some(s) = shared.decls.get(id) {
-                if !ev.has_override(id) && s.reads.iter().all(|(t, a)| ev.address(t) == *a) {
-                    ev.replay(&s.edges, &s.diags);
-                    let mut decl = s.decl.clone();
-                    decl.k8s_name = ev.k8s_name(id, &decl.value);
-                    return (Some(decl), None);
+                let mut same = |t: &DeclRef| {
+                    if let Some(same) = addresses.same.get(t) {
+                        return *same;
+                    }
+                    let same = shared.addresses.get(t).is_some_and(|a| ev.address_is(t, a));
+                    addresses.same.insert(t.clone(), same);
+                    same
+                };
+                if s.reads.iter().all(&mut same) && !ev.has_override(id) {
+                    if let Some(decl) = take(ev, id, s) {
+                        return (Some(decl), None);
+                    }
                 }
             }
             (ev.eval_decl(id.kind, &id.name), None)
@@ -87,26 +128,42 @@ pub(crate) fn eval_one(
         Mode::Record => {
             let (reads, edges, diags) = (ev.env_reads(), ev.edge_count(), ev.diag_count());
             ev.take_touched();
-            let decl = ev.eval_decl(id.kind, &id.name);
+            let (decl, fields) = ev.eval_decl_noting_fields(id.kind, &id.name);
             let touched = ev.take_touched();
             let Some(decl) = decl else {
                 return (None, None);
             };
-            if ev.env_reads() != reads {
-                return (Some(decl), None);
-            }
+            let env_fields = if ev.env_reads() == reads {
+                Vec::new()
+            } else {
+                // Only some fields read the env: kept when they reported
+                // nothing and made no edge.
+                let Some(fields) = fields else {
+                    return (Some(decl), None);
+                };
+                let quiet = ev.diag_count() == diags
+                    && !ev
+                        .edges_since(edges)
+                        .iter()
+                        .any(|e| fields.iter().any(|f| f == top(&e.why)));
+                if !quiet {
+                    return (Some(decl), None);
+                }
+                fields
+            };
             let edges = ev.edges_since(edges).to_vec();
             let diags = ev.diags_since(diags);
-            let reads = touched
-                .into_iter()
-                .map(|t| {
-                    let a = ev.address(&t);
-                    (t, a)
-                })
-                .collect();
+            for t in &touched {
+                if !addresses.seen.contains_key(t) {
+                    let a = ev.address(t);
+                    addresses.seen.insert(t.clone(), a);
+                }
+            }
+            let reads = touched.into_iter().collect();
             ev.take_touched();
             let kept = SharedDecl {
                 decl: decl.clone(),
+                env_fields,
                 edges,
                 diags,
                 reads,
@@ -114,4 +171,91 @@ pub(crate) fn eval_one(
             (Some(decl), Some((id.clone(), kept)))
         }
     }
+}
+
+/// The top-level field an edge's `why` names.
+fn top(why: &str) -> &str {
+    why.split('.').next().unwrap_or(why)
+}
+
+/// `s` in this env (its addresses and overrides already checked): as it is,
+/// or with its env fields evaluated here when they report nothing, make no
+/// edge and read no other address. `None`: evaluate it whole.
+fn take(ev: &mut Evaluator<'_>, id: &DeclRef, s: &SharedDecl) -> Option<Decl> {
+    let mut decl = s.decl.clone();
+    if !s.env_fields.is_empty() {
+        let (edges, diags) = (ev.edge_count(), ev.diag_count());
+        ev.take_touched();
+        let value = ev.eval_decl_fields(id, &s.env_fields, &decl.value);
+        let touched = ev.take_touched();
+        // Template arguments are evaluated again: what they record is in
+        // `s.edges` already.
+        let clean = ev.diag_count() == diags
+            && !ev
+                .edges_since(edges)
+                .iter()
+                .any(|e| s.env_fields.iter().any(|f| f == top(&e.why)))
+            && touched.iter().all(|t| s.reads.contains(t));
+        ev.truncate_edges(edges);
+        ev.truncate_diags(diags);
+        decl.value = std::sync::Arc::new(value.filter(|_| clean)?);
+    }
+    ev.replay(&s.edges, &s.diags);
+    decl.k8s_name = ev.k8s_name(id, &decl.value);
+    Some(decl)
+}
+
+/// What an env does with the shared declarations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Role {
+    /// Evaluated first, keeping what the others may take.
+    Record,
+    /// Evaluated alongside it, alone (another release suffix).
+    Alone,
+    /// Evaluated after it, taking what it kept.
+    Take,
+}
+
+/// The role of each of `names` (envs): the first of those whose release
+/// suffix the most envs have records, the others with its suffix take, the
+/// rest are evaluated alone. All alone when no env would take.
+pub(crate) fn roles(
+    program: &crate::program::Program,
+    names: &[&str],
+    project: &crate::model::Value,
+) -> Vec<Role> {
+    let suffixes: Vec<String> = names
+        .iter()
+        .map(|n| {
+            let Some(decl) = program.decl(crate::syntax::ast::DeclKind::Env, n) else {
+                return String::new();
+            };
+            let mut ev = Evaluator::new(program);
+            ev.bind_env(decl, project);
+            ev.env_value()
+                .and_then(|e| e.get("release_suffix"))
+                .and_then(crate::model::Value::as_str)
+                .unwrap_or("")
+                .to_string()
+        })
+        .collect();
+    let count = |s: &String| suffixes.iter().filter(|x| *x == s).count();
+    let mut best = 0;
+    for (i, s) in suffixes.iter().enumerate() {
+        if suffixes.get(best).is_some_and(|b| count(s) > count(b)) {
+            best = i;
+        }
+    }
+    let Some(chosen) = suffixes.get(best).filter(|s| count(s) >= 2) else {
+        return vec![Role::Alone; names.len()];
+    };
+    suffixes
+        .iter()
+        .enumerate()
+        .map(|(i, s)| match (i == best, s == chosen) {
+            (true, _) => Role::Record,
+            (false, true) => Role::Take,
+            (false, false) => Role::Alone,
+        })
+        .collect()
 }

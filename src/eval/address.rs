@@ -50,6 +50,38 @@ impl<'p> Evaluator<'p> {
         Some(((*info?).clone(), diags))
     }
 
+    /// Whether a declaration's address in this env is `expected` (as
+    /// [`Evaluator::address`] gave it in another), without copying it.
+    pub fn address_is(
+        &mut self,
+        target: &DeclRef,
+        expected: &Option<(PortsInfo, Vec<Diagnostic>)>,
+    ) -> bool {
+        let span = match target.kind {
+            DeclKind::Service | DeclKind::Infra => {
+                self.p.decl(target.kind, &target.name).map(|d| d.name.span)
+            }
+            _ => None,
+        };
+        let Some(span) = span else {
+            return expected.is_none();
+        };
+        let before = self.diags.len();
+        let info = self.ports_info(target, span);
+        self.diags.truncate(before);
+        match (info, expected) {
+            (Some(info), Some((ports, diags))) => {
+                *info == *ports
+                    && self
+                        .ports_diags
+                        .get(target)
+                        .map_or(diags.is_empty(), |d| d == diags)
+            }
+            (None, None) => true,
+            _ => false,
+        }
+    }
+
     fn compute_ports_info(
         &mut self,
         target: &DeclRef,

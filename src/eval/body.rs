@@ -15,7 +15,7 @@ impl Evaluator<'_> {
         &mut self,
         entries: &[(&ast::Entry, usize)],
         schema: &Ty,
-        filter: Filter,
+        filter: Filter<'_>,
         acc: &mut Fields,
     ) {
         let mut seen: Vec<(Vec<&str>, Span)> = Vec::new();
@@ -100,7 +100,18 @@ impl Evaluator<'_> {
                 }
                 frame.why.push_str(n);
             }
+            let reads = self.env_reads;
+            self.entry_depth += 1;
             let value = self.expr_partial(&entry.value, &ty);
+            self.entry_depth -= 1;
+            if self.entry_depth == 0 && self.env_reads != reads {
+                if let (Some((fields, counted)), Some(first)) =
+                    (&mut self.field_reads, names.first())
+                {
+                    fields.insert((*first).into());
+                    *counted += self.env_reads - reads;
+                }
+            }
             insert_path(acc, names, value, entry.span);
         }
     }

@@ -6,7 +6,7 @@ use super::*;
 impl<'p> Evaluator<'p> {
     /// Merge a declaration's layers (template, body, env override) into a
     /// partial record, unchecked for completeness.
-    pub(super) fn layers(&mut self, decl: &ast::Decl, id: &DeclRef, filter: Filter) -> Fields {
+    pub(super) fn layers(&mut self, decl: &ast::Decl, id: &DeclRef, filter: Filter<'_>) -> Fields {
         let schema = self.p.schema(decl.kind);
         let mut acc = Fields::new();
         // Templates merge left to right (`from a, b`), then the body.
@@ -28,7 +28,7 @@ impl<'p> Evaluator<'p> {
         &mut self,
         from: &ast::FromClause,
         schema: &Ty,
-        filter: Filter,
+        filter: Filter<'_>,
         acc: &mut Fields,
     ) {
         let Some(t) = self.p.templates.get(&from.name.name) else {

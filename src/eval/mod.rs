@@ -62,15 +62,19 @@ pub struct PortsInfo {
 
 /// Which top-level fields a layer evaluation looks at.
 #[derive(Clone, Copy)]
-enum Filter {
+enum Filter<'a> {
     All,
     Addressing,
+    /// These fields (a declaration evaluated again for the fields that
+    /// read the env).
+    Only(&'a [model::Key]),
 }
 
-impl Filter {
+impl Filter<'_> {
     fn admits(self, field: &str) -> bool {
         match self {
             Filter::All => true,
+            Filter::Only(fields) => fields.iter().any(|f| f == field),
             Filter::Addressing => {
                 matches!(
                     field,
@@ -125,6 +129,12 @@ pub struct Evaluator<'p> {
     /// (see `check::shared`). Computing an address does not count: the
     /// address itself is compared.
     env_reads: u64,
+    /// While a declaration is evaluated for sharing: the top-level fields
+    /// whose values read the env, and how many reads they account for.
+    field_reads: Option<(BTreeSet<model::Key>, u64)>,
+    /// How deep in entry values evaluation is (0: a top-level entry is
+    /// about to be evaluated).
+    entry_depth: u32,
 }
 
 /// An evaluated let: its value, the declarations it references, what it
@@ -180,6 +190,8 @@ impl<'p> Evaluator<'p> {
             ports_diags: BTreeMap::new(),
             touched: BTreeSet::new(),
             env_reads: 0,
+            field_reads: None,
+            entry_depth: 0,
         }
     }
 
@@ -422,6 +434,82 @@ impl<'p> Evaluator<'p> {
     /// Whether the env overrides a field of the declaration.
     pub fn has_override(&self, id: &DeclRef) -> bool {
         self.overrides.contains_key(id)
+    }
+
+    /// Evaluate a declaration fully, as [`Evaluator::eval_decl`], and say
+    /// which of its top-level fields read the env: `None` when the env was
+    /// read outside of them too (template arguments, defaults, an override).
+    pub fn eval_decl_noting_fields(
+        &mut self,
+        kind: DeclKind,
+        name: &str,
+    ) -> (Option<model::Decl>, Option<Vec<model::Key>>) {
+        let before = self.env_reads;
+        let outer = self.field_reads.replace((BTreeSet::new(), 0));
+        let d = self.eval_decl(kind, name);
+        let noted = std::mem::replace(&mut self.field_reads, outer);
+        let fields = noted
+            .filter(|(_, counted)| *counted == self.env_reads - before)
+            .map(|(fields, _)| fields.into_iter().collect());
+        (d, fields)
+    }
+
+    /// A declaration evaluated in this env again for `fields` only, the
+    /// others taken from `base` (its value where only `fields` read the env).
+    /// `None` when a field is missing or does not type-check: the caller
+    /// evaluates the declaration whole.
+    pub fn eval_decl_fields(
+        &mut self,
+        id: &DeclRef,
+        fields: &[model::Key],
+        base: &Value,
+    ) -> Option<Value> {
+        let decl = self.p.decl(id.kind, &id.name)?;
+        let saved = std::mem::replace(
+            &mut self.frame,
+            Frame {
+                self_: Some(id.clone()),
+                current: Some(id.clone()),
+                env_allowed: true,
+                ..Frame::default()
+            },
+        );
+        let mut acc = self.layers(decl, id, Filter::Only(fields));
+        self.frame = saved;
+        let schema = self.p.schema(id.kind);
+        let record = self.types().record(&schema)?;
+        let mut value = base.clone();
+        let V::Record(out) = &mut value.kind else {
+            return None;
+        };
+        self.keep_unset = false;
+        let mut ok = true;
+        for f in fields {
+            let (Some(x), Some(ty)) = (acc.remove(f), record.fields.get(f).map(|t| &t.ty)) else {
+                ok = false;
+                break;
+            };
+            // In place: the field keeps its position among the others.
+            match (self.coerce(x, ty, true), out.get_mut(f)) {
+                (Ok(x), Some(slot)) => *slot = x,
+                _ => {
+                    ok = false;
+                    break;
+                }
+            }
+        }
+        self.keep_unset = true;
+        ok.then_some(value)
+    }
+
+    /// Forget the edges recorded from `n` on.
+    pub fn truncate_edges(&mut self, n: usize) {
+        self.edges.truncate(n);
+    }
+
+    /// Forget the diagnostics reported from `n` on.
+    pub fn truncate_diags(&mut self, n: usize) {
+        self.diags.truncate(n);
     }
 
     /// How many times the env has been read so far (see the field).
