@@ -2,7 +2,8 @@
 //! text to every output file written, on two workloads: the synthetic
 //! project (N services × 4 envs: tilt, helmfile, flux, flux) and a
 //! like-for-like one (N services × 3 envs, a Deployment and a Service each,
-//! the shape other tools are timed on). Each run writes into a fresh folder,
+//! the shape other tools are timed on; and the same with per-env replicas
+//! as env overrides, where most of each env is shared). Each run writes into a fresh folder,
 //! on tmpfs and on disk separately, deleted only after the clock stops; with
 //! `perf` and a release build, the CLI's instruction count is printed too (a
 //! stable figure on a noisy VM). Sizes can be passed as arguments.
@@ -106,6 +107,30 @@ fn like_for_like(n: usize) -> Vec<(String, String)> {
     vec![("main.ship".to_string(), s)]
 }
 
+/// The like-for-like workload written the other way Ship allows: the
+/// services read nothing of the env, and env `three` overrides `replicas`
+/// of one service in fifty (what is evaluated once and shared, #18).
+fn like_for_like_overrides(n: usize) -> Vec<(String, String)> {
+    let mut s = String::with_capacity(n * 140 + 512);
+    for i in 0..n {
+        s.push_str(&format!(
+            "service svc{i} {{\n  image = external(\"registry.example.com/app/svc{i}:1.0.{i}\")\n  port http = 8080\n  replicas = 1\n}}\n"
+        ));
+    }
+    for (e, ns) in [("one", "one"), ("two", "two"), ("three", "three")] {
+        s.push_str(&format!(
+            "env {e} {{\n  kind = tilt\n  release_suffix = \"\"\n  cluster {{ namespace = \"{ns}\" }}\n"
+        ));
+        if e == "three" {
+            for i in (0..n).step_by(50) {
+                s.push_str(&format!("  svc{i}.replicas = 3\n"));
+            }
+        }
+        s.push_str("}\n");
+    }
+    vec![("main.ship".to_string(), s)]
+}
+
 /// Time `runs` compiles into fresh folders under `base` (each deleted after
 /// the clock stops, never before the next write), returning the sorted times.
 fn time_runs(host: &MemoryHost, lock: &str, base: &Path, runs: usize) -> (Vec<Duration>, usize) {
@@ -170,6 +195,8 @@ fn instructions(dir: &Path, out: &Path) -> Option<u64> {
 fn dump_name(workload: &str) -> &'static str {
     if workload.starts_with("synthetic") {
         "synthetic"
+    } else if workload.contains("overrides") {
+        "like-for-like-overrides"
     } else {
         "like-for-like"
     }
@@ -209,6 +236,7 @@ fn main() {
                 "like-for-like N x 3 envs, Deployment + Service",
                 like_for_like,
             ),
+            ("like-for-like with env overrides", like_for_like_overrides),
         ] {
             let mut host = MemoryHost::new();
             let project = std::env::temp_dir()
