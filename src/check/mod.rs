@@ -872,8 +872,9 @@ mod tests {
         assert!(envs_compared >= 15, "only {envs_compared} envs compared");
         // Kept in env `a`: the image, `named`, `quiet`, `cron`, `usesdb`,
         // `db`, `web2` (its `env_vars` again in every env) and the padding
-        // (a third with its `replicas` again); not `api` (overridden) nor
-        // `worker` (its `env_vars` read the env and make an edge).
+        // (a third with its `replicas` again); not `api` (overridden),
+        // `worker` (its `env_vars` read the env and make an edge) nor `targ`
+        // (a template argument reads the env).
         assert_eq!(taken_made, 7 + PIECE_MIN_DECLS);
     }
 
@@ -950,6 +951,10 @@ infra db {
 service usesdb {
   image = external("r/u:1")
   env_vars { DB = db.port.pg.url }
+}
+service targ from web(p = if env.name == "a" then 8081 else 8080) {
+  image = external("r/t:1")
+  replicas = if env.name == "a" then 2 else 1
 }
 env a {
   kind = helmfile

@@ -25,7 +25,10 @@ impl<'p> Evaluator<'p> {
         // What the address read of the env is in the address, which a
         // reader's reuse compares (see `env_reads`).
         let reads = self.env_reads;
+        // Nor are another declaration's fields this one's.
+        let noting = self.field_reads.take();
         let info = self.compute_ports_info(target, span);
+        self.field_reads = noting;
         self.env_reads = reads;
         let produced = self.diags.since(before);
         self.ports_diags.insert(target.clone(), produced);

@@ -101,10 +101,12 @@ impl Evaluator<'_> {
                 frame.why.push_str(n);
             }
             let reads = self.env_reads;
-            self.entry_depth += 1;
+            // Only the declaration's own entries are noted, not the records
+            // evaluated inside their values.
+            let top = std::mem::replace(&mut self.top_level, false);
             let value = self.expr_partial(&entry.value, &ty);
-            self.entry_depth -= 1;
-            if self.entry_depth == 0 && self.env_reads != reads {
+            self.top_level = top;
+            if top && self.env_reads != reads {
                 if let (Some((fields, counted)), Some(first)) =
                     (&mut self.field_reads, names.first())
                 {

@@ -16,12 +16,27 @@ impl<'p> Evaluator<'p> {
             }
         }
         let entries: Vec<(&ast::Entry, usize)> = decl.body.entries.iter().map(|e| (e, 0)).collect();
-        self.apply_entries(&entries, &schema, filter, &mut acc);
+        self.apply_top_level(&entries, &schema, filter, &mut acc);
         if let Some(ovr) = self.overrides.get(id).cloned() {
             let entries: Vec<(&ast::Entry, usize)> = ovr.into_iter().map(|e| (e, 1)).collect();
-            self.apply_entries(&entries, &schema, filter, &mut acc);
+            self.apply_top_level(&entries, &schema, filter, &mut acc);
         }
         acc
+    }
+
+    /// Apply a layer's own entries, noting which read the env when a
+    /// declaration is evaluated for sharing (not its template arguments,
+    /// nor anything evaluated inside the values).
+    fn apply_top_level(
+        &mut self,
+        entries: &[(&ast::Entry, usize)],
+        schema: &Ty,
+        filter: Filter<'_>,
+        acc: &mut Fields,
+    ) {
+        self.top_level = self.field_reads.is_some();
+        self.apply_entries(entries, schema, filter, acc);
+        self.top_level = false;
     }
 
     pub(super) fn template_layer(
@@ -50,7 +65,7 @@ impl<'p> Evaluator<'p> {
             self.template_layer(parent, schema, filter, acc);
         }
         let entries: Vec<(&ast::Entry, usize)> = t.body.entries.iter().map(|e| (e, 0)).collect();
-        self.apply_entries(&entries, schema, filter, acc);
+        self.apply_top_level(&entries, schema, filter, acc);
         self.frame.locals.pop();
         self.frame.templates.pop();
     }

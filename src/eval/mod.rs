@@ -132,9 +132,9 @@ pub struct Evaluator<'p> {
     /// While a declaration is evaluated for sharing: the top-level fields
     /// whose values read the env, and how many reads they account for.
     field_reads: Option<(BTreeSet<model::Key>, u64)>,
-    /// How deep in entry values evaluation is (0: a top-level entry is
-    /// about to be evaluated).
-    entry_depth: u32,
+    /// Whether the entries being applied are a declaration's own top-level
+    /// ones, while `field_reads` notes them.
+    top_level: bool,
 }
 
 /// An evaluated let: its value, the declarations it references, what it
@@ -191,7 +191,7 @@ impl<'p> Evaluator<'p> {
             touched: BTreeSet::new(),
             env_reads: 0,
             field_reads: None,
-            entry_depth: 0,
+            top_level: false,
         }
     }
 
