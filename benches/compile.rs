@@ -93,35 +93,33 @@ fn compile_all(host: &MemoryHost, lock_text: &str, out: &Path) -> (usize, shipc:
 /// each service a Deployment and a Service (an external image, one port),
 /// every env a plain-manifests (tilt) env.
 fn like_for_like(n: usize) -> Vec<(String, String)> {
-    let mut s = String::with_capacity(n * 160 + 512);
-    for i in 0..n {
-        s.push_str(&format!(
-            "service svc{i} {{\n  image = external(\"registry.example.com/app/svc{i}:1.0.{i}\")\n  port http = 8080\n  replicas = if env.name == \"three\" then 3 else 1\n}}\n"
-        ));
-    }
-    for (e, ns) in [("one", "one"), ("two", "two"), ("three", "three")] {
-        s.push_str(&format!(
-            "env {e} {{\n  kind = tilt\n  release_suffix = \"\"\n  cluster {{ namespace = \"{ns}\" }}\n}}\n"
-        ));
-    }
-    vec![("main.ship".to_string(), s)]
+    like_for_like_written(n, false)
 }
 
 /// The like-for-like workload written the other way Ship allows: the
 /// services read nothing of the env, and env `three` overrides `replicas`
 /// of one service in fifty (what is evaluated once and shared, #18).
 fn like_for_like_overrides(n: usize) -> Vec<(String, String)> {
-    let mut s = String::with_capacity(n * 140 + 512);
+    like_for_like_written(n, true)
+}
+
+fn like_for_like_written(n: usize, overrides: bool) -> Vec<(String, String)> {
+    let replicas = if overrides {
+        "1"
+    } else {
+        "if env.name == \"three\" then 3 else 1"
+    };
+    let mut s = String::with_capacity(n * 160 + 512);
     for i in 0..n {
         s.push_str(&format!(
-            "service svc{i} {{\n  image = external(\"registry.example.com/app/svc{i}:1.0.{i}\")\n  port http = 8080\n  replicas = 1\n}}\n"
+            "service svc{i} {{\n  image = external(\"registry.example.com/app/svc{i}:1.0.{i}\")\n  port http = 8080\n  replicas = {replicas}\n}}\n"
         ));
     }
     for (e, ns) in [("one", "one"), ("two", "two"), ("three", "three")] {
         s.push_str(&format!(
             "env {e} {{\n  kind = tilt\n  release_suffix = \"\"\n  cluster {{ namespace = \"{ns}\" }}\n"
         ));
-        if e == "three" {
+        if overrides && e == "three" {
             for i in (0..n).step_by(50) {
                 s.push_str(&format!("  svc{i}.replicas = 3\n"));
             }

@@ -47,6 +47,19 @@ struct Frame {
     why_stack: Vec<String>,
 }
 
+impl Frame {
+    /// The frame a declaration is evaluated in: `self` is it, edges are
+    /// recorded from it, `env` may be read.
+    fn of_decl(id: &DeclRef) -> Frame {
+        Frame {
+            self_: Some(id.clone()),
+            current: Some(id.clone()),
+            env_allowed: true,
+            ..Frame::default()
+        }
+    }
+}
+
 /// Ports of a declaration, as seen from references.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PortsInfo {
@@ -369,15 +382,7 @@ impl<'p> Evaluator<'p> {
             kind,
             name: name.to_string(),
         };
-        let saved = std::mem::replace(
-            &mut self.frame,
-            Frame {
-                self_: Some(id.clone()),
-                current: Some(id.clone()),
-                env_allowed: true,
-                ..Frame::default()
-            },
-        );
+        let saved = std::mem::replace(&mut self.frame, Frame::of_decl(&id));
         let acc = self.layers(decl, &id, Filter::All);
         let schema = self.p.schema(kind);
         if self.overrides.contains_key(&id) {
@@ -465,15 +470,7 @@ impl<'p> Evaluator<'p> {
         base: &Value,
     ) -> Option<Value> {
         let decl = self.p.decl(id.kind, &id.name)?;
-        let saved = std::mem::replace(
-            &mut self.frame,
-            Frame {
-                self_: Some(id.clone()),
-                current: Some(id.clone()),
-                env_allowed: true,
-                ..Frame::default()
-            },
-        );
+        let saved = std::mem::replace(&mut self.frame, Frame::of_decl(id));
         let mut acc = self.layers(decl, id, Filter::Only(fields));
         self.frame = saved;
         let schema = self.p.schema(id.kind);
