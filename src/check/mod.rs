@@ -871,11 +871,13 @@ mod tests {
         }
         assert!(envs_compared >= 15, "only {envs_compared} envs compared");
         // Kept in env `a`: the image, `named`, `quiet`, `cron`, `usesdb`,
-        // `db`, `web2` (its `env_vars` again in every env) and the padding
+        // `db`, `web2` (its `env_vars` again in every env), `envport` (its
+        // `ports` again), `readsport` (taken where the port is the same:
+        // nowhere) and the padding
         // (a third with its `replicas` again); not `api` (overridden),
         // `worker` (its `env_vars` read the env and make an edge) nor `targ`
         // (a template argument reads the env).
-        assert_eq!(taken_made, 7 + PIECE_MIN_DECLS);
+        assert_eq!(taken_made, 9 + PIECE_MIN_DECLS);
     }
 
     /// The env that records is the first with the most common release
@@ -951,6 +953,15 @@ infra db {
 service usesdb {
   image = external("r/u:1")
   env_vars { DB = db.port.pg.url }
+}
+service envport {
+  image = external("r/e:1")
+  port http = if env.name == "a" then 7000 else 7001
+}
+service readsport {
+  image = external("r/rp:1")
+  port http = 80
+  env_vars { U = envport.port.http.url }
 }
 service targ from web(p = if env.name == "a" then 8081 else 8080) {
   image = external("r/t:1")

@@ -45,6 +45,8 @@ pub(crate) struct Shared {
     decls: BTreeMap<DeclRef, SharedDecl>,
     /// The addresses they read, as they were in the first env.
     addresses: BTreeMap<DeclRef, Address>,
+    /// The first env's release suffix.
+    suffix: Option<String>,
 }
 
 /// What one evaluator knows of the addresses shared declarations read.
@@ -54,6 +56,8 @@ pub(crate) struct Addresses {
     seen: BTreeMap<DeclRef, Address>,
     /// Taking: whether each is the same in this env as in the first.
     same: BTreeMap<DeclRef, bool>,
+    /// Recording: the env's release suffix.
+    suffix: Option<String>,
 }
 
 impl Shared {
@@ -65,12 +69,14 @@ impl Shared {
     ) {
         self.decls.extend(decls);
         self.addresses.extend(addresses.seen);
+        self.suffix = self.suffix.take().or(addresses.suffix);
     }
 
     /// Add what another evaluation kept.
     pub(crate) fn absorb(&mut self, other: Shared) {
         self.decls.extend(other.decls);
         self.addresses.extend(other.addresses);
+        self.suffix = self.suffix.take().or(other.suffix);
     }
 
     /// How many declarations are shared.
@@ -113,7 +119,18 @@ pub(crate) fn eval_one(
                     if let Some(same) = addresses.same.get(t) {
                         return *same;
                     }
-                    let same = shared.addresses.get(t).is_some_and(|a| ev.address_is(t, a));
+                    // An address that read nothing of its env is the same
+                    // where the suffix is and no override moves it.
+                    let same = shared.addresses.get(t).is_some_and(|a| match a {
+                        Some((p, _))
+                            if p.own
+                                && shared.suffix.as_deref() == Some(ev.suffix())
+                                && !ev.has_override(t) =>
+                        {
+                            true
+                        }
+                        _ => ev.address_is(t, a),
+                    });
                     addresses.same.insert(t.clone(), same);
                     same
                 };
@@ -153,6 +170,9 @@ pub(crate) fn eval_one(
             };
             let edges = ev.edges_since(edges).to_vec();
             let diags = ev.diags_since(diags);
+            if addresses.suffix.is_none() {
+                addresses.suffix = Some(ev.suffix().to_string());
+            }
             for t in &touched {
                 if !addresses.seen.contains_key(t) {
                     let a = ev.address(t);

@@ -27,12 +27,25 @@ impl<'p> Evaluator<'p> {
         let reads = self.env_reads;
         // Nor are another declaration's fields this one's.
         let noting = self.field_reads.take();
+        let outer = std::mem::take(&mut self.touched);
         let info = self.compute_ports_info(target, span);
+        let inner = std::mem::replace(&mut self.touched, outer);
+        let own = self.env_reads == reads && inner.iter().all(|t| t == target);
+        self.touched.extend(inner);
         self.field_reads = noting;
         self.env_reads = reads;
         let produced = self.diags.since(before);
         self.ports_diags.insert(target.clone(), produced);
-        info
+        if own || info.is_none() {
+            return info;
+        }
+        // Marked on the cached record, now the only other reference.
+        drop(info);
+        let cached = self.ports.get_mut(target).and_then(Option::as_mut)?;
+        if let Some(p) = std::rc::Rc::get_mut(cached) {
+            p.own = false;
+        }
+        Some(cached.clone())
     }
 
     /// A declaration's address in this env (ports, host, name) and what
@@ -51,6 +64,11 @@ impl<'p> Evaluator<'p> {
         self.diags.truncate(before);
         let diags = self.ports_diags.get(target).cloned().unwrap_or_default();
         Some(((*info?).clone(), diags))
+    }
+
+    /// The env's release suffix (part of every service's address).
+    pub fn suffix(&self) -> &str {
+        &self.suffix
     }
 
     /// Whether a declaration's address in this env is `expected` (as
@@ -202,6 +220,7 @@ impl<'p> Evaluator<'p> {
             k8s_name: base,
             ports,
             internal,
+            own: true,
         });
         self.ports.insert(target.clone(), Some(info.clone()));
         Some(info)

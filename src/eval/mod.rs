@@ -71,6 +71,10 @@ pub struct PortsInfo {
     pub(crate) internal: BTreeSet<String>,
     /// An infra's further Services: name → (host, label → port).
     pub(crate) services: BTreeMap<String, (String, BTreeMap<String, i64>)>,
+    /// Whether computing it read neither the env nor another address: then
+    /// it is the same in every env with the same release suffix that does
+    /// not override the declaration.
+    pub(crate) own: bool,
 }
 
 /// Which top-level fields a layer evaluation looks at.
