@@ -676,7 +676,7 @@ fn eval_env_with(
         edges,
     };
     for s in model.services.values() {
-        constraints::service(s, Some(model.env_kind()), diags);
+        shared::service_constraints(s, model.env_kind(), mode, kept, diags);
     }
     for i in model.infras.values() {
         constraints::infra(i, Some(model.env_kind()), diags);
@@ -871,13 +871,14 @@ mod tests {
         }
         assert!(envs_compared >= 15, "only {envs_compared} envs compared");
         // Kept in env `a`: the image, `named`, `quiet`, `cron`, `usesdb`,
-        // `db`, `web2` (its `env_vars` again in every env), `envport` (its
+        // `db`, the long name (E2012 in helmfile envs only), `web2` (its
+        // `env_vars` again in every env), `envport` (its
         // `ports` again), `readsport` (taken where the port is the same:
         // nowhere) and the padding
         // (a third with its `replicas` again); not `api` (overridden),
         // `worker` (its `env_vars` read the env and make an edge) nor `targ`
         // (a template argument reads the env).
-        assert_eq!(taken_made, 9 + PIECE_MIN_DECLS);
+        assert_eq!(taken_made, 10 + PIECE_MIN_DECLS);
     }
 
     /// The env that records is the first with the most common release
@@ -963,6 +964,10 @@ service readsport {
   port http = 80
   env_vars { U = envport.port.http.url }
 }
+service a_service_name_that_is_too_long_for_a_helm_release_xyz {
+  image = external("r/long:1")
+  port http = 80
+}
 service targ from web(p = if env.name == "a" then 8081 else 8080) {
   image = external("r/t:1")
   replicas = if env.name == "a" then 2 else 1
@@ -985,6 +990,10 @@ env d {
   registry = "r"
   cron.ports.http = 81
   cluster { namespace = "other" }
+}
+env e {
+  kind = tilt
+  release_suffix = ""
 }
 "#;
 }

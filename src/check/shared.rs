@@ -47,6 +47,9 @@ pub(crate) struct Shared {
     addresses: BTreeMap<DeclRef, Address>,
     /// The first env's release suffix.
     suffix: Option<String>,
+    /// What `constraints::service` reported of each kept service there,
+    /// in that env's kind.
+    checked: BTreeMap<DeclRef, (crate::model::EnvKind, Vec<Diagnostic>)>,
 }
 
 /// What one evaluator knows of the addresses shared declarations read.
@@ -77,6 +80,7 @@ impl Shared {
         self.decls.extend(other.decls);
         self.addresses.extend(other.addresses);
         self.suffix = self.suffix.take().or(other.suffix);
+        self.checked.extend(other.checked);
     }
 
     /// How many declarations are shared.
@@ -191,6 +195,45 @@ pub(crate) fn eval_one(
             (Some(decl), Some((id.clone(), kept)))
         }
     }
+}
+
+/// `constraints::service` of a service in an env of `kind`: what the first
+/// env reported of it when this env took its record as it was (the same
+/// record, the same name: the constraints read nothing else) in an env of
+/// the same kind, else checked here; when recording, what it reports is
+/// kept.
+pub(crate) fn service_constraints(
+    d: &Decl,
+    kind: crate::model::EnvKind,
+    mode: Mode<'_>,
+    kept: &mut Shared,
+    diags: &mut crate::diag::Diagnostics,
+) {
+    let shared = |s: &Shared| {
+        s.decls
+            .get(&d.id)
+            .filter(|s| std::sync::Arc::ptr_eq(&s.decl.value, &d.value))
+            .filter(|s| s.decl.k8s_name == d.k8s_name)
+            .is_some()
+    };
+    match mode {
+        Mode::Reuse(s) if shared(s) => {
+            if let Some((_, ds)) = s.checked.get(&d.id).filter(|(k, _)| *k == kind) {
+                diags.extend(ds.iter().cloned());
+                return;
+            }
+        }
+        Mode::Record if shared(kept) => {
+            let mut mine = crate::diag::Diagnostics::new();
+            crate::check::constraints::service(d, Some(kind), &mut mine);
+            let reported = mine.into_sorted();
+            kept.checked.insert(d.id.clone(), (kind, reported.clone()));
+            diags.extend(reported);
+            return;
+        }
+        _ => {}
+    }
+    crate::check::constraints::service(d, Some(kind), diags);
 }
 
 /// The top-level field an edge's `why` names.
