@@ -70,9 +70,12 @@ impl Shared {
         decls: impl IntoIterator<Item = (DeclRef, SharedDecl)>,
         addresses: Addresses,
     ) {
-        self.decls.extend(decls);
-        self.addresses.extend(addresses.seen);
-        self.suffix = self.suffix.take().or(addresses.suffix);
+        self.absorb(Shared {
+            decls: decls.into_iter().collect(),
+            addresses: addresses.seen,
+            suffix: addresses.suffix,
+            checked: BTreeMap::new(),
+        });
     }
 
     /// Add what another evaluation kept.

@@ -52,18 +52,22 @@ impl<'p> Evaluator<'p> {
     /// computing it reports, for the incremental checker to compare. The
     /// report is not added to this evaluator's diagnostics.
     pub fn address(&mut self, target: &DeclRef) -> Option<(PortsInfo, Vec<Diagnostic>)> {
+        let info = self.quiet_ports_info(target)?;
+        let diags = self.ports_diags.get(target).cloned().unwrap_or_default();
+        Some(((*info).clone(), diags))
+    }
+
+    /// A service's or infra's ports and host, none for anything else; what
+    /// computing them reports is kept in `ports_diags` only.
+    fn quiet_ports_info(&mut self, target: &DeclRef) -> Option<std::rc::Rc<PortsInfo>> {
         if !matches!(target.kind, DeclKind::Service | DeclKind::Infra) {
             return None;
         }
+        let span = self.p.decl(target.kind, &target.name)?.name.span;
         let before = self.diags.len();
-        let span = self
-            .p
-            .decl(target.kind, &target.name)
-            .map(|d| d.name.span)?;
         let info = self.ports_info(target, span);
         self.diags.truncate(before);
-        let diags = self.ports_diags.get(target).cloned().unwrap_or_default();
-        Some(((*info?).clone(), diags))
+        info
     }
 
     /// The env's release suffix (part of every service's address).
@@ -78,18 +82,7 @@ impl<'p> Evaluator<'p> {
         target: &DeclRef,
         expected: &Option<(PortsInfo, Vec<Diagnostic>)>,
     ) -> bool {
-        let span = match target.kind {
-            DeclKind::Service | DeclKind::Infra => {
-                self.p.decl(target.kind, &target.name).map(|d| d.name.span)
-            }
-            _ => None,
-        };
-        let Some(span) = span else {
-            return expected.is_none();
-        };
-        let before = self.diags.len();
-        let info = self.ports_info(target, span);
-        self.diags.truncate(before);
+        let info = self.quiet_ports_info(target);
         match (info, expected) {
             (Some(info), Some((ports, diags))) => {
                 *info == *ports
