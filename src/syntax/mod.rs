@@ -54,30 +54,35 @@ pub fn parse(file: &SourceFile) -> Result<ast::File, Box<Diagnostic>> {
 const PIECE_MIN: usize = 64 * 1024;
 
 /// Cut a large file at declaration boundaries into pieces of about equal
-/// size, one per core and at least [`PIECE_MIN`] each: the byte ranges. `None` when the file is small, there
-/// is one core, or no boundary falls near a cut.
+/// size, the byte ranges: as many pieces as cores, or a multiple of that
+/// so each piece is under twice [`PIECE_MIN`]. pest holds a piece's tokens
+/// (many times its size) until the piece is lowered, and a thread reuses
+/// that memory for its next piece: a large file's peak is a few pieces'
+/// tokens, not the whole file's. `None` when the file is small, there is
+/// one core, or no boundary falls near the first cut.
 fn split(text: &str, boundaries: &[usize]) -> Option<Vec<std::ops::Range<usize>>> {
-    split_into(
-        text,
-        boundaries,
-        crate::par::workers(text.len() / PIECE_MIN),
-    )
+    let workers = crate::par::workers(text.len() / PIECE_MIN);
+    let rounds = (text.len() / (workers * PIECE_MIN)).max(1);
+    split_into(text, boundaries, workers * rounds)
 }
 
-/// [`split`] into `workers` pieces.
+/// [`split`] into `count` pieces (fewer where declarations are larger
+/// than a piece).
 fn split_into(
     text: &str,
     boundaries: &[usize],
-    workers: usize,
+    count: usize,
 ) -> Option<Vec<std::ops::Range<usize>>> {
-    if workers < 2 {
+    if count < 2 {
         return None;
     }
     let mut cuts = vec![0];
-    for k in 1..workers {
-        let want = text.len() * k / workers;
+    for k in 1..count {
+        let want = text.len() * k / count;
         let at = boundaries.partition_point(|&b| b < want);
-        let cut = *boundaries.get(at)?;
+        let Some(&cut) = boundaries.get(at) else {
+            break;
+        };
         if cut > cuts.last().copied().unwrap_or(0) {
             cuts.push(cut);
         }
@@ -315,7 +320,7 @@ mod tests {
             let pairs = ShipParser::parse(Rule::file, &file.text).unwrap();
             lower::lower_file(file.id, 0, pairs).unwrap()
         };
-        for workers in [2, 3, 7] {
+        for workers in [2, 3, 7, 24] {
             let pieces = split_into(&file.text, &boundaries, workers).unwrap();
             assert_eq!(pieces.len(), workers, "cut into {workers}");
             for p in &pieces {
