@@ -10,6 +10,23 @@
 /// committed).
 pub const STACK_SIZE: usize = 256 * 1024 * 1024;
 
+thread_local! {
+    /// Whether this thread was started by [`spawn_in`] (has [`STACK_SIZE`]).
+    static BIG_STACK: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether this thread already has [`STACK_SIZE`] of stack: then work for
+/// one thread runs here (with [`caught`]), since starting a thread costs
+/// more than a small project's whole check.
+fn big_stack() -> bool {
+    BIG_STACK.with(std::cell::Cell::get)
+}
+
+/// `f`, with a panic giving `None` as a worker's does.
+fn caught<T>(f: impl FnOnce() -> T) -> Option<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).ok()
+}
+
 /// Run `f` on a scoped thread with [`STACK_SIZE`] of stack (inline if the
 /// thread cannot be created).
 pub fn spawn_in<'scope, 'env, T, F>(
@@ -25,6 +42,7 @@ where
     let spawned = std::thread::Builder::new()
         .stack_size(STACK_SIZE)
         .spawn_scoped(scope, move || {
+            BIG_STACK.with(|b| b.set(true));
             let f = c2.lock().ok().and_then(|mut g| g.take());
             f.map(|f| f())
         });
@@ -55,8 +73,11 @@ impl<T> Worker<'_, T> {
     }
 }
 
-/// Run `f` on one big-stack thread and wait for it.
+/// Run `f` on one big-stack thread and wait for it (here, if this is one).
 pub fn run<T: Send>(f: impl FnOnce() -> T + Send) -> Option<T> {
+    if big_stack() {
+        return caught(f);
+    }
     std::thread::scope(|scope| spawn_in(scope, f).join())
 }
 
@@ -77,6 +98,9 @@ pub fn each<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<Op
 /// large items: three envs on two cores then share both cores to the end,
 /// where [`map`]'s buckets would leave one idle for a third of the time).
 pub fn each_owned<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<Option<R>> {
+    if items.len() == 1 && big_stack() {
+        return items.into_iter().map(|item| caught(|| f(item))).collect();
+    }
     std::thread::scope(|scope| {
         let f = &f;
         let handles: Vec<_> = items
@@ -92,6 +116,9 @@ pub fn each_owned<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) ->
 pub fn map<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<Option<R>> {
     let n = items.len();
     let w = workers(n);
+    if w == 1 && big_stack() {
+        return items.into_iter().map(|item| caught(|| f(item))).collect();
+    }
     let mut buckets: Vec<Vec<(usize, T)>> = (0..w).map(|_| Vec::new()).collect();
     for (i, item) in items.into_iter().enumerate() {
         if let Some(b) = buckets.get_mut(i % w) {

@@ -38,18 +38,25 @@ pub fn main() -> ExitCode {
         }
     };
     let out = render::Output::new(&cli.global);
-    let code = match &cli.command {
-        args::Command::Check(a) => check::run(&out, a),
-        args::Command::Compile(a) => compile::run(&out, a),
-        args::Command::Diff(a) => diff::run(&out, a),
-        args::Command::Graph(a) => graph::run(&out, a),
-        args::Command::Explain(a) => explain::run(&out, a),
-        args::Command::Lock(a) => lock::lock(&out, a),
-        args::Command::Verify(a) => lock::verify(&out, a),
-        args::Command::Promote(a) => lock::promote(&out, a),
-        args::Command::Fmt(a) => fmt::run(&out, a),
-        args::Command::Lsp(a) => lsp::run(&out, a),
-        args::Command::Init(a) => init::run(&out, a),
+    // Every verb runs on one big-stack thread, so a small project's
+    // parsing and checking need no further threads (`shipc::par`). A
+    // panic has printed its message; 101 is Rust's exit code for one.
+    shipc::par::run(|| ExitCode::from(run(&out, &cli))).unwrap_or(ExitCode::from(101))
+}
+
+fn run(out: &render::Output, cli: &args::Cli) -> u8 {
+    match &cli.command {
+        args::Command::Check(a) => check::run(out, a),
+        args::Command::Compile(a) => compile::run(out, a),
+        args::Command::Diff(a) => diff::run(out, a),
+        args::Command::Graph(a) => graph::run(out, a),
+        args::Command::Explain(a) => explain::run(out, a),
+        args::Command::Lock(a) => lock::lock(out, a),
+        args::Command::Verify(a) => lock::verify(out, a),
+        args::Command::Promote(a) => lock::promote(out, a),
+        args::Command::Fmt(a) => fmt::run(out, a),
+        args::Command::Lsp(a) => lsp::run(out, a),
+        args::Command::Init(a) => init::run(out, a),
         args::Command::Completions(a) => {
             use clap::CommandFactory;
             let mut cmd = args::Cli::command();
@@ -67,14 +74,13 @@ pub fn main() -> ExitCode {
                 }
             }
         }
-        args::Command::Plan(a) => cluster::plan(&out, a),
-        args::Command::Apply(a) => cluster::apply(&out, a),
-        args::Command::Status(a) => cluster::status(&out, a),
-        args::Command::History(a) => cluster::history(&out, a),
-        args::Command::Rollback(a) => cluster::rollback(&out, a),
-        args::Command::Suspend(a) => gitops::switch(&out, a, gitops::Switch::Suspend),
-        args::Command::Resume(a) => gitops::switch(&out, a, gitops::Switch::Resume),
-        args::Command::Reconcile(a) => gitops::switch(&out, a, gitops::Switch::Reconcile),
-    };
-    ExitCode::from(code)
+        args::Command::Plan(a) => cluster::plan(out, a),
+        args::Command::Apply(a) => cluster::apply(out, a),
+        args::Command::Status(a) => cluster::status(out, a),
+        args::Command::History(a) => cluster::history(out, a),
+        args::Command::Rollback(a) => cluster::rollback(out, a),
+        args::Command::Suspend(a) => gitops::switch(out, a, gitops::Switch::Suspend),
+        args::Command::Resume(a) => gitops::switch(out, a, gitops::Switch::Resume),
+        args::Command::Reconcile(a) => gitops::switch(out, a, gitops::Switch::Reconcile),
+    }
 }
