@@ -28,19 +28,28 @@ pub type Key = compact_str::CompactString;
 /// keeps its place, a new key goes last. Maps whose order means something
 /// (env vars: the kubelet expands `$(X)` only from variables listed before)
 /// are read with [`Fields::in_order`]; everything else reads name order.
+///
+/// The entries are shared, copied on write: copying a record (a taking
+/// env's services, a `let` or template value used in many places) copies
+/// one pointer, and changing a shared record copies its own entries, not
+/// the records below them.
 #[derive(Debug, Clone, Default)]
-pub struct Fields(Vec<(Prefix, Key, Value)>);
+pub struct Fields(Option<std::sync::Arc<Vec<Entry>>>);
+
+/// One entry: its name's prefix and place, its name, its value.
+type Entry = (Prefix, Key, Value);
 
 impl PartialEq for Fields {
     /// Entries equal by name and value (the order they were set in is not
     /// part of a record's value).
     fn eq(&self, other: &Fields) -> bool {
-        self.0.len() == other.0.len()
-            && self
-                .0
-                .iter()
-                .zip(&other.0)
-                .all(|(a, b)| a.1 == b.1 && a.2 == b.2)
+        if let (Some(a), Some(b)) = (&self.0, &other.0) {
+            if std::sync::Arc::ptr_eq(a, b) {
+                return true;
+            }
+        }
+        let (a, b) = (self.entries(), other.entries());
+        a.len() == b.len() && a.iter().zip(b).all(|(a, b)| a.1 == b.1 && a.2 == b.2)
     }
 }
 
@@ -103,12 +112,30 @@ impl Prefix {
 impl Fields {
     /// No entries.
     pub fn new() -> Fields {
-        Fields(Vec::new())
+        Fields(None)
+    }
+
+    /// The entries, to read.
+    fn entries(&self) -> &[Entry] {
+        self.0.as_deref().map_or(&[], Vec::as_slice)
+    }
+
+    /// The entries, to change: copied first if another record shares them.
+    fn entries_mut(&mut self) -> &mut Vec<Entry> {
+        std::sync::Arc::make_mut(self.0.get_or_insert_with(Default::default))
+    }
+
+    /// The entries, owned (copied if shared).
+    fn into_entries(self) -> Vec<Entry> {
+        self.0
+            .map(std::sync::Arc::unwrap_or_clone)
+            .unwrap_or_default()
     }
 
     fn find(&self, key: &str) -> Result<usize, usize> {
         let p = Prefix::of(key).name();
-        self.0.binary_search_by(|e| Fields::cmp_entry(e, p, key))
+        self.entries()
+            .binary_search_by(|e| Fields::cmp_entry(e, p, key))
     }
 
     /// An entry's name against `key` (whose prefix bits are `p`).
@@ -120,7 +147,7 @@ impl Fields {
     /// places are always `0..len` (`remove` closes the gap), so this is the
     /// length, not a scan.
     fn next_seq(&self) -> u32 {
-        u32::try_from(self.0.len()).unwrap_or(u32::MAX)
+        u32::try_from(self.entries().len()).unwrap_or(u32::MAX)
     }
 
     fn entry(key: Key, value: Value, seq: u32) -> (Prefix, Key, Value) {
@@ -130,7 +157,7 @@ impl Fields {
     /// The value of `key`.
     pub fn get(&self, key: &str) -> Option<&Value> {
         let i = self.find(key).ok()?;
-        self.0.get(i).map(|(_, _, v)| v)
+        self.entries().get(i).map(|(_, _, v)| v)
     }
 
     /// The value of `key`, trying the place `hint` remembers first (see
@@ -139,23 +166,22 @@ impl Fields {
     /// leave unset optionals out): checking that place costs one or two
     /// comparisons where a search costs six.
     pub fn get_hinted(&self, key: &str, hint: &Hint) -> Option<&Value> {
+        let entries = self.entries();
         let at = hint.0.load(std::sync::atomic::Ordering::Relaxed);
         let i = usize::try_from(at & !Hint::ABSENT).unwrap_or(usize::MAX);
         if at & Hint::ABSENT == 0 {
-            if let Some((_, k, v)) = self.0.get(i) {
+            if let Some((_, k, v)) = entries.get(i) {
                 if k == key {
                     return Some(v);
                 }
             }
-        } else if i <= self.0.len() {
+        } else if i <= entries.len() {
             let p = Prefix::of(key).name();
             let before = i == 0
-                || self
-                    .0
+                || entries
                     .get(i - 1)
                     .is_some_and(|e| Fields::cmp_entry(e, p, key).is_lt());
-            let after = self
-                .0
+            let after = entries
                 .get(i)
                 .is_none_or(|e| Fields::cmp_entry(e, p, key).is_gt());
             if before && after {
@@ -173,7 +199,7 @@ impl Fields {
             }
         }
         if found {
-            self.0.get(i).map(|(_, _, v)| v)
+            entries.get(i).map(|(_, _, v)| v)
         } else {
             None
         }
@@ -182,12 +208,16 @@ impl Fields {
     /// The value of `key`, mutably.
     pub fn get_mut(&mut self, key: &str) -> Option<&mut Value> {
         let i = self.find(key).ok()?;
-        self.0.get_mut(i).map(|(_, _, v)| v)
+        self.entries_mut().get_mut(i).map(|(_, _, v)| v)
     }
 
     /// Every value, mutably (key order).
     pub fn values_mut(&mut self) -> impl Iterator<Item = &mut Value> {
-        self.0.iter_mut().map(|(_, _, v)| v)
+        self.0
+            .as_mut()
+            .map(std::sync::Arc::make_mut)
+            .into_iter()
+            .flat_map(|e| e.iter_mut().map(|(_, _, v)| v))
     }
 
     /// Set `key` to `value`, or to `combine(old, value)` when it has one; a
@@ -201,28 +231,28 @@ impl Fields {
         let key = key.into();
         match self.find(&key) {
             Ok(i) => {
-                if let Some(slot) = self.0.get_mut(i) {
+                if let Some(slot) = self.entries_mut().get_mut(i) {
                     let old = std::mem::replace(&mut slot.2, Value::unknown(value.span));
                     slot.2 = combine(old, value);
                 }
             }
             Err(i) => {
                 let seq = self.next_seq();
-                self.0.insert(i, Fields::entry(key, value, seq));
+                self.entries_mut().insert(i, Fields::entry(key, value, seq));
             }
         }
     }
 
     /// Entries in the order they were first set.
     pub fn in_order(&self) -> Vec<(&Key, &Value)> {
-        let mut v: Vec<&(Prefix, Key, Value)> = self.0.iter().collect();
+        let mut v: Vec<&Entry> = self.entries().iter().collect();
         v.sort_by_key(|e| e.0.seq());
         v.into_iter().map(|(_, k, x)| (k, x)).collect()
     }
 
     /// The entries, by value, in the order they were first set.
     pub fn into_in_order(self) -> Vec<(Key, Value)> {
-        let mut v = self.0;
+        let mut v = self.into_entries();
         v.sort_by_key(|e| e.0.seq());
         v.into_iter().map(|(_, k, x)| (k, x)).collect()
     }
@@ -237,12 +267,12 @@ impl Fields {
         let key = key.into();
         match self.find(&key) {
             Ok(i) => self
-                .0
+                .entries_mut()
                 .get_mut(i)
                 .map(|slot| std::mem::replace(&mut slot.2, value)),
             Err(i) => {
                 let seq = self.next_seq();
-                self.0.insert(i, Fields::entry(key, value, seq));
+                self.entries_mut().insert(i, Fields::entry(key, value, seq));
                 None
             }
         }
@@ -251,10 +281,11 @@ impl Fields {
     /// Remove `key`, returning its value.
     pub fn remove(&mut self, key: &str) -> Option<Value> {
         let i = self.find(key).ok()?;
-        let (p, _, v) = self.0.remove(i);
+        let entries = self.entries_mut();
+        let (p, _, v) = entries.remove(i);
         let seq = p.seq();
         if seq < SEQ_MAX {
-            for e in &mut self.0 {
+            for e in entries.iter_mut() {
                 let s = e.0.seq();
                 if s > seq && s < SEQ_MAX {
                     e.0 = Prefix(e.0 .0 - 1);
@@ -270,39 +301,42 @@ impl Fields {
             Ok(i) => i,
             Err(i) => {
                 let seq = self.next_seq();
-                self.0.insert(i, Fields::entry(Key::from(key), make(), seq));
+                self.entries_mut()
+                    .insert(i, Fields::entry(Key::from(key), make(), seq));
                 i
             }
         };
         // `i` is in bounds: found, or just inserted there.
         #[allow(clippy::indexing_slicing)]
-        &mut self.0[i].2
+        &mut self.entries_mut()[i].2
     }
 
     /// Room for exactly `n` more entries (a record about to get its last
     /// key: `insert` alone would double a full vector).
     pub fn reserve_exact(&mut self, n: usize) {
-        self.0.reserve_exact(n);
+        if n > 0 {
+            self.entries_mut().reserve_exact(n);
+        }
     }
 
     /// Number of entries.
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.entries().len()
     }
 
     /// Whether there are no entries.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.entries().is_empty()
     }
 
     /// Entries in name order.
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&Key, &Value)> + ExactSizeIterator {
-        self.0.iter().map(|(_, k, v)| (k, v))
+        self.entries().iter().map(|(_, k, v)| (k, v))
     }
 
     /// Names in order.
     pub fn keys(&self) -> impl DoubleEndedIterator<Item = &Key> + ExactSizeIterator {
-        self.0.iter().map(|(_, k, _)| k)
+        self.entries().iter().map(|(_, k, _)| k)
     }
 }
 
@@ -333,7 +367,7 @@ impl<K: Into<Key>> FromIterator<(K, Value)> for Fields {
             }
             v = out;
         }
-        Fields(v)
+        Fields((!v.is_empty()).then(|| std::sync::Arc::new(v)))
     }
 }
 
@@ -344,7 +378,7 @@ impl IntoIterator for Fields {
         fn((Prefix, Key, Value)) -> (Key, Value),
     >;
     fn into_iter(self) -> Self::IntoIter {
-        self.0.into_iter().map(|(_, k, v)| (k, v))
+        self.into_entries().into_iter().map(|(_, k, v)| (k, v))
     }
 }
 
@@ -355,7 +389,7 @@ impl<'a> IntoIterator for &'a Fields {
         fn(&'a (Prefix, Key, Value)) -> (&'a Key, &'a Value),
     >;
     fn into_iter(self) -> Self::IntoIter {
-        self.0.iter().map(|(_, k, v)| (k, v))
+        self.entries().iter().map(|(_, k, v)| (k, v))
     }
 }
 
@@ -375,6 +409,47 @@ mod tests {
 
     fn v(n: i64) -> Value {
         Value::new(V::Int(n), Default::default())
+    }
+
+    #[test]
+    fn a_copy_shares_its_entries_until_either_changes() {
+        let inner: Fields = [("x", v(1))].into_iter().collect();
+        let mut a: Fields = [
+            ("a", v(1)),
+            ("r", Value::new(V::Record(inner), Default::default())),
+        ]
+        .into_iter()
+        .collect();
+        let b = a.clone();
+        assert!(std::sync::Arc::ptr_eq(
+            a.0.as_ref().unwrap(),
+            b.0.as_ref().unwrap()
+        ));
+        a.insert("c", v(3));
+        if let Some(Value {
+            kind: V::Record(r), ..
+        }) = a.get_mut("r")
+        {
+            r.insert("x", v(2));
+        }
+        *a.get_mut("a").unwrap() = v(9);
+        // The copy is unchanged, and unequal now.
+        assert_eq!(b.len(), 2);
+        assert_eq!(b.get("a"), Some(&v(1)));
+        assert!(matches!(&b.get("r").unwrap().kind, V::Record(r) if r.get("x") == Some(&v(1))));
+        assert!(matches!(&a.get("r").unwrap().kind, V::Record(r) if r.get("x") == Some(&v(2))));
+        assert_ne!(a, b);
+        // Removing and iterating by value leave the copy alone too.
+        let mut c = b.clone();
+        c.remove("a");
+        assert_eq!(b.keys().map(|k| k.as_str()).collect::<Vec<_>>(), ["a", "r"]);
+        assert_eq!(c.into_iter().count(), 1);
+        assert_eq!(b.clone().into_iter().count(), 2);
+        // An empty record holds no block.
+        assert!(Fields::new().0.is_none());
+        assert!(Fields::from_iter(std::iter::empty::<(Key, Value)>())
+            .0
+            .is_none());
     }
 
     #[test]
