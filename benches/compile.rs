@@ -65,14 +65,15 @@ fn compile_all(host: &MemoryHost, lock_text: &str, out: &Path) -> (usize, shipc:
         root_from_output: &root_from_output,
         path_arg: "",
     };
-    // The CLI's own writer: each env staged as soon as it is emitted, then
-    // every env moved into place.
+    // The CLI's own writer: each env staged as soon as it is emitted (a
+    // large env in batches while it is), then every env moved into place.
     let options = write::WriteOptions {
         force: false,
         module: Path::new("ship"),
     };
     let staged = write::begin(out, &emit::env_names(&a), &options).unwrap();
-    let (counts, problems) = emit::each_env(&a, &targets, |env, files| {
+    let batches = |env: &str, files: emit::OutputTree| staged.add_batch(env, files);
+    let (counts, problems) = emit::each_env(&a, &targets, Some(&batches), |env, files| {
         staged.add_env(env, &files).unwrap()
     })
     .unwrap();

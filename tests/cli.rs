@@ -483,3 +483,84 @@ fn a_project_folder_means_its_ship_folder() {
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("9 services checked in 3 envs"), "{err}");
 }
+
+#[test]
+fn a_large_env_is_written_in_batches_as_it_is_emitted_whole() {
+    // Each env's text is larger than one batch (`emit::SPILL_BYTES`), so
+    // `compile` stages it in several while it is emitted.
+    let n = 4000;
+    let mut main = String::new();
+    for i in 0..n {
+        main.push_str(&format!(
+            "service s{i} {{\n  image = external(\"registry.example.com/s{i}:1.0\")\n  port http = 8080\n}}\n"
+        ));
+    }
+    main.push_str("env dev {\n  kind = tilt\n}\n");
+    main.push_str("env kust {\n  kind = tilt\n  tilt { strategy = \"kustomize\" }\n}\n");
+    let project = common::temp_project("batches", &[("ship/main.ship", &main)]);
+    let (code, _, stderr) = common::shipc_in(&project, &["compile", "--all", "-o", "out"]);
+    assert_eq!(code, 0, "{stderr}");
+
+    // The same envs emitted whole, in memory.
+    let (analysis, diags) = common::analyze_text(&[("main.ship", &main)]);
+    assert!(diags.is_empty(), "{diags:?}");
+    let analysis = analysis.unwrap();
+    let (lock, overrides) = (shipc::lock::Lockfile::default(), Default::default());
+    let root = |_: &str| "../..".to_string();
+    let t = shipc::emit::Targets {
+        lock: &lock,
+        overrides: &overrides,
+        root_from_output: &root,
+        path_arg: "",
+    };
+    let (tree, problems) = shipc::emit::all(&analysis, &t).unwrap();
+    assert!(problems.is_empty());
+    for env in ["dev/", "kust/"] {
+        let text: usize = tree
+            .files
+            .iter()
+            .filter(|(k, _)| k.starts_with(env))
+            .map(|(_, v)| v.len())
+            .sum();
+        assert!(text > shipc::emit::SPILL_BYTES, "{env}: {text} bytes");
+    }
+
+    // Every file is there with the same bytes, nothing else is, and each
+    // env's marker lists every file.
+    let mut written = std::collections::BTreeMap::new();
+    let mut stack = vec![project.join("out")];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(project.join("out")).unwrap();
+                written.insert(
+                    rel.to_string_lossy().replace('\\', "/"),
+                    std::fs::read(&p).unwrap(),
+                );
+            }
+        }
+    }
+    for env in ["dev", "kust"] {
+        let marker = written
+            .remove(&format!("{env}/{}", shipc::emit::MARKER))
+            .unwrap();
+        let listed: Vec<String> = shipc::emit::marker_files(std::str::from_utf8(&marker).unwrap())
+            .into_iter()
+            .map(|f| format!("{env}/{f}"))
+            .collect();
+        let expected: Vec<&String> = tree
+            .files
+            .keys()
+            .filter(|k| k.starts_with(&format!("{env}/")))
+            .collect();
+        assert_eq!(listed.iter().collect::<Vec<_>>(), expected, "{env}");
+    }
+    assert_eq!(written.len(), tree.files.len());
+    for (path, bytes) in &tree.files {
+        assert!(written.get(path) == Some(bytes), "{path} differs");
+    }
+    let _ = std::fs::remove_dir_all(&project);
+}

@@ -121,13 +121,24 @@ pub fn run(out: &Output, a: &CompileArgs) -> u8 {
             _ => Ok(files.files.len()),
         }
     };
-    let (written, problems) = match shipc::verbs::compile::compile_each(&analysis, &targets, sink) {
-        Ok(x) => x,
-        Err(e) => {
-            out.tool_error(&e, Some("please report this with the input that caused it"));
-            return 1;
+    // A large env's files are staged in batches while it is emitted.
+    let batches = |env: &str, files: emit::OutputTree| {
+        if let Some(Ok(s)) = &staged {
+            s.add_batch(env, files);
         }
     };
+    let batches: Option<emit::Batches<'_>> = match &staged {
+        Some(Ok(_)) => Some(&batches),
+        _ => None,
+    };
+    let (written, problems) =
+        match shipc::verbs::compile::compile_each(&analysis, &targets, batches, sink) {
+            Ok(x) => x,
+            Err(e) => {
+                out.tool_error(&e, Some("please report this with the input that caused it"));
+                return 1;
+            }
+        };
     diags.extend(problems);
     let sorted = diags.into_sorted();
     out.diagnostics(&analysis.loaded.sources, &sorted);

@@ -13,8 +13,9 @@
 //!   compile into the same folder stops with an error instead of mixing
 //!   trees.
 //! * **All or nothing.** Everything is staged in `DIR/.shipc-staging-<run>`
-//!   (each env as soon as it is emitted, while others still are: the
-//!   compile never holds every env's text at once). Only when every env
+//!   (each env as soon as it is emitted, while others still are, and a
+//!   large env in batches while it is: the compile never holds every env's
+//!   text at once). Only when every env
 //!   is staged and no error was found, a journal (`DIR/.shipc-journal`)
 //!   records the envs being swapped, every old `<env>/` is moved aside and
 //!   every new one moved in. A failure
@@ -23,6 +24,7 @@
 //!   folders of earlier runs are removed.
 
 use shipc::emit::OutputTree;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// The ownership marker in every env folder shipc writes.
@@ -48,9 +50,24 @@ pub struct Staged {
     out: PathBuf,
     staging: PathBuf,
     envs: Vec<String>,
+    /// What each env (in `envs` order) has staged so far.
+    stages: Vec<std::sync::Mutex<EnvStage>>,
     run: String,
     made_out: bool,
     lock: Option<std::fs::File>,
+}
+
+/// One env's staging folder: what is in it so far.
+#[derive(Default)]
+struct EnvStage {
+    /// The folder itself is made.
+    made: bool,
+    /// Folders made in it.
+    dirs: BTreeSet<String>,
+    /// Files staged by [`Staged::add_batch`].
+    files: BTreeSet<String>,
+    /// Why a batch could not be staged (reported by [`Staged::add_env`]).
+    error: Option<String>,
 }
 
 /// Start writing `envs` under `out`: lock it, finish or undo what an earlier
@@ -63,6 +80,7 @@ pub fn begin(out: &Path, envs: &[String], options: &WriteOptions<'_>) -> Result<
         out: out.to_path_buf(),
         staging: PathBuf::new(),
         envs: envs.to_vec(),
+        stages: envs.iter().map(|_| Default::default()).collect(),
         run: run_id(),
         made_out,
         lock: None,
@@ -97,18 +115,67 @@ pub fn begin(out: &Path, envs: &[String], options: &WriteOptions<'_>) -> Result<
 }
 
 impl Staged {
-    /// Stage one env's files (paths relative to its folder) and its
-    /// marker; returns how many files it has.
+    /// Stage one env's files (paths relative to its folder), the last of
+    /// them when batches came before, and its marker; returns how many
+    /// files it has.
     pub fn add_env(&self, env: &str, tree: &OutputTree) -> Result<usize, String> {
-        if !self.envs.iter().any(|e| e == env) {
+        let mut stage = self.stage(env)?;
+        if let Some(e) = stage.error.take() {
+            return Err(e);
+        }
+        let dir = self.staging.join(env);
+        if !stage.made {
+            make_dir(&dir)?;
+            stage.made = true;
+        }
+        let EnvStage { dirs, files, .. } = &mut *stage;
+        stage_files(&dir, &tree.files, dirs)?;
+        let (marker, count) = if files.is_empty() {
+            let keys = tree.files.keys().map(String::as_str);
+            (shipc::emit::marker(keys), tree.files.len())
+        } else {
+            files.extend(tree.files.keys().cloned());
+            let keys = files.iter().map(String::as_str);
+            (shipc::emit::marker(keys), files.len())
+        };
+        let path = dir.join(MARKER);
+        std::fs::write(&path, marker)
+            .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
+        Ok(count)
+    }
+
+    /// Stage some of an env's files while it is still emitted; a failure
+    /// is reported by the env's [`Staged::add_env`].
+    pub fn add_batch(&self, env: &str, tree: OutputTree) {
+        // An env that was not checked is reported by `add_env` too.
+        let Ok(mut stage) = self.stage(env) else {
+            return;
+        };
+        if stage.error.is_some() {
+            return;
+        }
+        let dir = self.staging.join(env);
+        let staged = if stage.made { Ok(()) } else { make_dir(&dir) }.and_then(|()| {
+            stage.made = true;
+            stage_files(&dir, &tree.files, &mut stage.dirs)
+        });
+        match staged {
+            Ok(()) => stage.files.extend(tree.files.into_keys()),
+            Err(e) => stage.error = Some(e),
+        }
+    }
+
+    /// What `env` has staged so far.
+    fn stage(&self, env: &str) -> Result<std::sync::MutexGuard<'_, EnvStage>, String> {
+        let i = self.envs.iter().position(|e| e == env);
+        let Some(stage) = i.and_then(|i| self.stages.get(i)) else {
             return Err(format!(
                 "internal error: env `{env}` was not checked for writing"
             ));
-        }
-        let dir = self.staging.join(env);
-        std::fs::create_dir(&dir).map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
-        stage(&dir, tree)?;
-        Ok(tree.files.len())
+        };
+        Ok(stage
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner))
     }
 
     /// Move every staged env into place, or none.
@@ -251,51 +318,64 @@ fn parent_of(p: &str) -> Option<&str> {
 
 /// Write every file of one env, and its marker, under `staging` (its
 /// folder in the staging folder, which exists).
-fn stage(staging: &Path, tree: &OutputTree) -> Result<(), String> {
+/// Fewer files than this are written on the staging thread alone.
+const WRITE_ALONE: usize = 32;
+
+fn make_dir(path: &Path) -> Result<(), String> {
+    std::fs::create_dir(path).map_err(|e| format!("cannot create `{}`: {e}", path.display()))
+}
+
+/// Write `files` under `staging`, first making the folders they need that
+/// `made` does not hold (and adding them to it).
+fn stage_files(
+    staging: &Path,
+    files: &BTreeMap<String, Vec<u8>>,
+    made: &mut BTreeSet<String>,
+) -> Result<(), String> {
     // Output paths are `/`-separated and sorted, so a folder comes before
     // what it holds (it is a prefix of it), and files of one folder are
     // neighbours: compare strings, and only when the folder changes
-    // (`Path` comparisons walk components and were most of this loop).
-    let mut dirs: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
+    // (`Path` comparisons walk components and were most of this loop). A
+    // folder already made has its parents made too.
+    let mut dirs: BTreeSet<&str> = BTreeSet::new();
     let mut last = None;
-    for rel in tree.files.keys() {
+    for rel in files.keys() {
         let mut parent = parent_of(rel);
         if parent == last {
             continue;
         }
         last = parent;
         while let Some(p) = parent.filter(|p| !p.is_empty()) {
-            if !dirs.insert(p) {
+            if made.contains(p) || !dirs.insert(p) {
                 break;
             }
             parent = parent_of(p);
         }
     }
     for d in &dirs {
-        let path = staging.join(d);
-        std::fs::create_dir(&path)
-            .map_err(|e| format!("cannot create `{}`: {e}", path.display()))?;
+        make_dir(&staging.join(d))?;
+        made.insert((*d).to_string());
     }
-    let marker = shipc::emit::marker(tree.files.keys().map(String::as_str));
-    let path = staging.join(MARKER);
-    std::fs::write(&path, marker).map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
-    // Files on every core: thousands of small writes are system-call bound.
-    let files: Vec<(&String, &Vec<u8>)> = tree.files.iter().collect();
+    // Files on every core: thousands of small writes are system-call bound
+    // (a few are written here: starting threads would cost more).
+    let files: Vec<(&String, &Vec<u8>)> = files.iter().collect();
+    let write = |part: &[(&String, &Vec<u8>)]| -> Result<(), String> {
+        for (rel, bytes) in part {
+            let path = staging.join(rel);
+            std::fs::write(&path, bytes)
+                .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
+        }
+        Ok(())
+    };
+    if files.len() < WRITE_ALONE {
+        return write(&files);
+    }
     let workers = std::thread::available_parallelism().map_or(1, usize::from);
     let chunk = files.len().div_ceil(workers).max(1);
     std::thread::scope(|scope| {
         let handles: Vec<_> = files
             .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || {
-                    for (rel, bytes) in part {
-                        let path = staging.join(rel);
-                        std::fs::write(&path, bytes)
-                            .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
-                    }
-                    Ok(())
-                })
-            })
+            .map(|part| scope.spawn(move || write(part)))
             .collect();
         handles
             .into_iter()

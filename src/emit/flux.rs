@@ -147,8 +147,17 @@ pub fn emit(
     graph: &DepGraph,
     input: &PinnedInput<'_>,
 ) -> (OutputTree, Vec<Diagnostic>) {
+    emit_into(env, graph, input, OutputTree::new())
+}
+
+/// [`emit`] into `out` (a spilling tree, when compiling).
+pub fn emit_into(
+    env: &EnvModel,
+    graph: &DepGraph,
+    input: &PinnedInput<'_>,
+    mut out: OutputTree,
+) -> (OutputTree, Vec<Diagnostic>) {
     with_pinned(env, input, |cx, _| {
-        let mut out = OutputTree::new();
         let s = settings(env, cx);
         flux_dir(env, &s, &mut out);
         apps(env, cx, &mut out);
@@ -250,11 +259,11 @@ fn apps(env: &EnvModel, cx: &k8s::Context<'_>, out: &mut OutputTree) {
         );
         app_files.push(file);
     }
-    for (svc, docs) in k8s::service_documents(cx, env) {
+    k8s::each_service_documents(cx, env, |svc, docs| {
         let file = format!("{}.yaml", svc.k8s_name);
         out.add(format!("apps/{file}"), docs);
         app_files.push(file);
-    }
+    });
     out.add("apps/kustomization.yaml", kustomization(&app_files));
 }
 

@@ -69,8 +69,17 @@ pub fn emit(
     graph: &DepGraph,
     input: &PinnedInput<'_>,
 ) -> (OutputTree, Vec<Diagnostic>) {
+    emit_into(env, graph, input, OutputTree::new())
+}
+
+/// [`emit`] into `out` (a spilling tree, when compiling).
+pub fn emit_into(
+    env: &EnvModel,
+    graph: &DepGraph,
+    input: &PinnedInput<'_>,
+    mut out: OutputTree,
+) -> (OutputTree, Vec<Diagnostic>) {
     with_pinned(env, input, |cx, images| {
-        let mut out = OutputTree::new();
         for (name, text) in CHART {
             out.add(format!("charts/ship-app/{name}"), *text);
         }
@@ -84,16 +93,21 @@ pub fn emit(
             serde_json::Value::Object(rel)
         };
         // Services are lowered on all cores in contiguous parts (each to its
-        // release and its values files), then joined in name order.
+        // release and its values files), then joined in name order, a
+        // round at a time (see `k8s::each_service_documents`).
         let services: Vec<&crate::model::Decl> = env.services.values().collect();
-        let made = crate::par::parts(&services, k8s::SPLIT_SERVICES, |svc| {
-            let mut files = OutputTree::new();
-            let rel = service_release(env, cx, images, svc, &mut files);
-            (rel, files)
-        });
-        for (svc, (rel, files)) in services.into_iter().zip(made) {
-            out.files.extend(files.files);
-            releases.push(with_needs(rel, &svc.id));
+        for round in services.chunks(k8s::SERVICES_PER_ROUND) {
+            let made = crate::par::parts(round, k8s::SPLIT_SERVICES, |svc| {
+                let mut files = OutputTree::new();
+                let rel = service_release(env, cx, images, svc, &mut files);
+                (rel, files)
+            });
+            for (svc, (rel, files)) in round.iter().zip(made) {
+                for (path, text) in files.files {
+                    out.add(path, text);
+                }
+                releases.push(with_needs(rel, &svc.id));
+            }
         }
         // A config is a release of the built-in chart holding its ConfigMap.
         for c in env.configs.values() {

@@ -23,11 +23,36 @@ use std::collections::BTreeMap;
 
 /// Files to write: relative path (`/`-separated) → bytes. Sorted, so
 /// writing is ordered.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
+///
+/// A tree made by [`OutputTree::spilling`] hands its files over in batches
+/// of about [`SPILL_BYTES`] while it is filled: a compile writes a large
+/// env as it is emitted instead of holding all its text (107 MB for the
+/// four envs of 10,000 services).
+#[derive(Debug, Default, Clone)]
 pub struct OutputTree {
-    /// The files.
+    /// The files (those not yet handed over, for a spilling tree).
     pub files: BTreeMap<String, Vec<u8>>,
+    spill: Option<Spill>,
+    held: usize,
 }
+
+/// Where [`each_env`] hands an env's batches of files: the env's name and
+/// the files.
+pub type Batches<'a> = &'a (dyn Fn(&str, OutputTree) + Sync);
+
+/// Where a spilling tree sends its batches of files.
+pub type Spill = std::sync::mpsc::SyncSender<BTreeMap<String, Vec<u8>>>;
+
+/// A spilling tree hands its files over once they hold this many bytes.
+pub const SPILL_BYTES: usize = 4 << 20;
+
+impl PartialEq for OutputTree {
+    fn eq(&self, other: &OutputTree) -> bool {
+        self.files == other.files
+    }
+}
+
+impl Eq for OutputTree {}
 
 impl OutputTree {
     /// An empty tree.
@@ -35,15 +60,49 @@ impl OutputTree {
         OutputTree::default()
     }
 
+    /// An empty tree that sends its files to `spill` in batches (see
+    /// [`OutputTree`]); what is left at the end stays in it.
+    pub fn spilling(spill: Spill) -> OutputTree {
+        OutputTree {
+            spill: Some(spill),
+            ..OutputTree::default()
+        }
+    }
+
     /// Add (or replace) a file. The tree holds every file of a compile
     /// until it is written, so a file's text is kept in a block of its own
     /// size: text written by appending has up to twice the room it uses.
+    /// A later file of the same path replaces it, also after a batch
+    /// holding the first was handed over (the writer writes it again).
     pub fn add(&mut self, path: impl Into<String>, bytes: impl Into<Vec<u8>>) {
         let mut bytes = bytes.into();
         if crate::yaml::roomy(bytes.len(), bytes.capacity()) {
             bytes = bytes.as_slice().to_vec();
         }
+        self.held += bytes.len();
         self.files.insert(path.into(), bytes);
+        if self.held >= SPILL_BYTES {
+            self.hand_over();
+        }
+    }
+
+    /// Send the files held to the spill, if there is one (kept if the
+    /// receiver is gone: the caller then finds the writer stopped).
+    fn hand_over(&mut self) {
+        let Some(spill) = &self.spill else {
+            return;
+        };
+        self.held = 0;
+        let files = std::mem::take(&mut self.files);
+        if let Err(std::sync::mpsc::SendError(files)) = spill.send(files) {
+            self.files = files;
+            self.spill = None;
+        }
+    }
+
+    /// Stop spilling: what is added from now on stays in the tree.
+    pub fn stop_spilling(&mut self) {
+        self.spill = None;
     }
 
     /// Every file of `other` under `prefix/`.
@@ -139,7 +198,7 @@ pub fn all(
     analysis: &crate::Analysis,
     t: &Targets<'_>,
 ) -> Result<(OutputTree, Vec<Diagnostic>), String> {
-    let (trees, problems) = each_env(analysis, t, |env, tree| (env.to_string(), tree))?;
+    let (trees, problems) = each_env(analysis, t, None, |env, tree| (env.to_string(), tree))?;
     let mut tree = OutputTree::new();
     for (env, t) in trees {
         tree.merge_under(&env, t);
@@ -171,21 +230,49 @@ fn jobs(analysis: &crate::Analysis) -> Vec<(&EnvModel, &crate::graph::DepGraph)>
 /// `sink` on the thread that emitted them, as soon as they are emitted, and
 /// are not kept: `compile` stages them on disk while other envs are still
 /// being emitted, so a compile never holds every env's text at once.
-/// Returns `sink`'s results in env order.
+/// With `batches`, a large env's files go there while it is emitted, in
+/// batches (see [`OutputTree::spilling`]), on a thread of the env's own,
+/// and `sink` gets the rest. Returns `sink`'s results in env order.
 pub fn each_env<R: Send>(
     analysis: &crate::Analysis,
     t: &Targets<'_>,
+    batches: Option<Batches<'_>>,
     sink: impl Fn(&str, OutputTree) -> R + Sync,
 ) -> Result<(Vec<R>, Vec<Diagnostic>), String> {
     let jobs = jobs(analysis);
     let results = crate::par::each(&jobs, |&(env, graph)| {
-        let (tree, problems) = one_env(analysis, env, graph, t);
-        (sink(&env.name, tree), problems)
+        // Only an env with a round of services or more fills a batch.
+        let batches = batches.filter(|_| env.services.len() >= k8s::SERVICES_PER_ROUND);
+        let Some(batches) = batches else {
+            let (tree, problems) = one_env(analysis, env, graph, t, OutputTree::new());
+            return Some((sink(&env.name, tree), problems));
+        };
+        std::thread::scope(|scope| {
+            // One batch waits while the next is made: at most three are
+            // held at once.
+            let (send, receive) = std::sync::mpsc::sync_channel(1);
+            let writer = crate::par::spawn_in(scope, move || {
+                for files in receive {
+                    batches(
+                        &env.name,
+                        OutputTree {
+                            files,
+                            ..OutputTree::default()
+                        },
+                    );
+                }
+            });
+            let (mut tree, problems) = one_env(analysis, env, graph, t, OutputTree::spilling(send));
+            tree.stop_spilling();
+            // A writer that stopped may have written part of a batch.
+            writer.join()?;
+            Some((sink(&env.name, tree), problems))
+        })
     });
     let mut out = Vec::new();
     let mut problems = Vec::new();
     for ((env, _), r) in jobs.iter().zip(results) {
-        let Some((r, p)) = r else {
+        let Some((r, p)) = r.flatten() else {
             return Err(format!(
                 "internal error: emitting env `{}` stopped unexpectedly",
                 env.name
@@ -220,6 +307,7 @@ fn one_env(
     env: &EnvModel,
     graph: &crate::graph::DepGraph,
     t: &Targets<'_>,
+    out: OutputTree,
 ) -> (OutputTree, Vec<Diagnostic>) {
     let (project, sources, root) = (
         &analysis.checked.project,
@@ -237,9 +325,46 @@ fn one_env(
                 root,
                 root_from_output: &root_from_output,
             };
-            (tilt::emit(env, graph, &input), Vec::new())
+            (tilt::emit_into(env, graph, &input, out), Vec::new())
         }
-        EnvKind::Helmfile => helmfile::emit(env, graph, &pinned_input(analysis, env, t)),
-        EnvKind::Flux => flux::emit(env, graph, &pinned_input(analysis, env, t)),
+        EnvKind::Helmfile => helmfile::emit_into(env, graph, &pinned_input(analysis, env, t), out),
+        EnvKind::Flux => flux::emit_into(env, graph, &pinned_input(analysis, env, t), out),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn a_spilling_tree_hands_over_what_a_whole_tree_keeps() {
+        let (send, receive) = std::sync::mpsc::sync_channel(64);
+        let mut spilling = OutputTree::spilling(send);
+        let mut whole = OutputTree::new();
+        let text = "x".repeat(100_000);
+        for i in 0..100 {
+            // A path added again later replaces the first, also when the
+            // first was already handed over.
+            let path = format!("f{}", i % 70);
+            let bytes = format!("{i}{text}");
+            spilling.add(path.clone(), bytes.clone());
+            whole.add(path, bytes);
+        }
+        spilling.stop_spilling();
+        let mut got = BTreeMap::new();
+        let mut batches = 0;
+        while let Ok(files) = receive.try_recv() {
+            batches += 1;
+            got.extend(files);
+        }
+        assert!(batches >= 2, "{batches} batches");
+        got.extend(std::mem::take(&mut spilling.files));
+        assert_eq!(got, whole.files);
+        // Once it stops spilling, a tree keeps what it is given.
+        for i in 0..60 {
+            spilling.add(format!("g{i}"), text.clone());
+        }
+        assert_eq!(spilling.files.len(), 60);
     }
 }

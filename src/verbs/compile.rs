@@ -15,12 +15,14 @@ pub fn compile(
 }
 
 /// As [`compile`], each env's files handed to `sink` as soon as they are
-/// emitted (see [`crate::emit::each_env`]).
+/// emitted, and a large env's to `batches` while it is (see
+/// [`crate::emit::each_env`]).
 pub fn compile_each<R: Send>(
     analysis: &crate::Analysis,
     targets: &Targets<'_>,
+    batches: Option<crate::emit::Batches<'_>>,
     sink: impl Fn(&str, OutputTree) -> R + Sync,
 ) -> Result<(Vec<R>, Vec<Diagnostic>), String> {
-    let (results, problems) = crate::emit::each_env(analysis, targets, sink)?;
+    let (results, problems) = crate::emit::each_env(analysis, targets, batches, sink)?;
     Ok((results, super::configured(analysis, problems)))
 }

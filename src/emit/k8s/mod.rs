@@ -389,12 +389,34 @@ pub const SPLIT_SERVICES: usize = 256;
 /// last of several, would otherwise keep one core. A part whose worker
 /// stopped is lowered again here, so a bug fails as it would in one thread.
 pub fn service_documents<'e>(cx: &Context<'_>, env: &'e EnvModel) -> Vec<(&'e Decl, String)> {
+    let mut all = Vec::new();
+    each_service_documents(cx, env, |d, text| all.push((d, text)));
+    all
+}
+
+/// Services lowered at once by [`each_service_documents`]: their text is
+/// held until it is handed on (a few MB), never the whole env's.
+pub const SERVICES_PER_ROUND: usize = 1024;
+
+/// [`service_documents`] handed to `f` in name order, a round of
+/// [`SERVICES_PER_ROUND`] services at a time, each round lowered on all
+/// cores: a compile writes the text of a round while the next is made.
+pub fn each_service_documents<'e>(
+    cx: &Context<'_>,
+    env: &'e EnvModel,
+    mut f: impl FnMut(&'e Decl, String),
+) {
     let lower = |d: &'e Decl| {
         let objects = service_objects(cx, d);
-        (d, crate::yaml::documents(objects.iter().map(|o| &o.value)))
+        crate::yaml::documents(objects.iter().map(|o| &o.value))
     };
     let services: Vec<&'e Decl> = env.services.values().collect();
-    crate::par::parts(&services, SPLIT_SERVICES, |d| lower(d))
+    for round in services.chunks(SERVICES_PER_ROUND) {
+        let texts = crate::par::parts(round, SPLIT_SERVICES, |d| lower(d));
+        for (d, text) in round.iter().zip(texts) {
+            f(d, text);
+        }
+    }
 }
 
 /// Every object of one service in an env, in a stable order: workload,

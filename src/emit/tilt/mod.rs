@@ -70,7 +70,16 @@ pub(super) fn join_root(root: &str, rel: &str) -> String {
 
 /// Emit a tilt env.
 pub fn emit(env: &EnvModel, graph: &DepGraph, input: &TiltInput<'_>) -> OutputTree {
-    let mut out = OutputTree::new();
+    emit_into(env, graph, input, OutputTree::new())
+}
+
+/// [`emit`] into `out` (a spilling tree, when compiling).
+pub fn emit_into(
+    env: &EnvModel,
+    graph: &DepGraph,
+    input: &TiltInput<'_>,
+    mut out: OutputTree,
+) -> OutputTree {
     let images = Images::dev(env);
     let cx = Context::new(env, input.project, input.sources, input.root, &images);
     let root = input.root_from_output;
@@ -128,7 +137,7 @@ pub fn emit(env: &EnvModel, graph: &DepGraph, input: &TiltInput<'_>) -> OutputTr
         &mut out,
     );
     dotenv_secrets(env, &cx, root, &mut t);
-    for (svc, docs) in k8s::service_documents(&cx, env) {
+    k8s::each_service_documents(&cx, env, |svc, docs| {
         if kustomize {
             out.add(format!("kustomize/{}.yaml", svc.k8s_name), docs);
             t.push('\n');
@@ -144,7 +153,7 @@ pub fn emit(env: &EnvModel, graph: &DepGraph, input: &TiltInput<'_>) -> OutputTr
             if kw.is_empty() { "" } else { ", " },
             kw.join(", ")
         ));
-    }
+    });
     out.add("Tiltfile", t);
     out
 }
