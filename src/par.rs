@@ -55,6 +55,26 @@ where
     }
 }
 
+/// Run `f` on a scoped thread with [`STACK_SIZE`] of stack, or `None`
+/// when no thread can be made (for work that must run beside the caller,
+/// which [`spawn_in`]'s inline fallback would run first).
+pub fn try_spawn_in<'scope, 'env, T, F>(
+    scope: &'scope std::thread::Scope<'scope, 'env>,
+    f: F,
+) -> Option<std::thread::ScopedJoinHandle<'scope, T>>
+where
+    F: FnOnce() -> T + Send + 'scope,
+    T: Send + 'scope,
+{
+    std::thread::Builder::new()
+        .stack_size(STACK_SIZE)
+        .spawn_scoped(scope, move || {
+            BIG_STACK.with(|b| b.set(true));
+            f()
+        })
+        .ok()
+}
+
 /// A unit of work started by [`spawn_in`].
 pub enum Worker<'scope, T> {
     /// Running on its own thread.

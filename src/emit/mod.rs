@@ -251,7 +251,7 @@ pub fn each_env<R: Send>(
             // One batch waits while the next is made: at most three are
             // held at once.
             let (send, receive) = std::sync::mpsc::sync_channel(1);
-            let writer = crate::par::spawn_in(scope, move || {
+            let writer = crate::par::try_spawn_in(scope, move || {
                 for files in receive {
                     batches(
                         &env.name,
@@ -262,10 +262,15 @@ pub fn each_env<R: Send>(
                     );
                 }
             });
+            let Some(writer) = writer else {
+                // No thread for a writer: the env is handed over whole.
+                let (tree, problems) = one_env(analysis, env, graph, t, OutputTree::new());
+                return Some((sink(&env.name, tree), problems));
+            };
             let (mut tree, problems) = one_env(analysis, env, graph, t, OutputTree::spilling(send));
             tree.stop_spilling();
             // A writer that stopped may have written part of a batch.
-            writer.join()?;
+            writer.join().ok()?;
             Some((sink(&env.name, tree), problems))
         })
     });
