@@ -316,8 +316,6 @@ fn parent_of(p: &str) -> Option<&str> {
     p.rfind('/').and_then(|i| p.get(..i))
 }
 
-/// Write every file of one env, and its marker, under `staging` (its
-/// folder in the staging folder, which exists).
 /// Fewer files than this are written on the staging thread alone.
 const WRITE_ALONE: usize = 32;
 
