@@ -6,7 +6,8 @@
 //! as env overrides, where most of each env is shared). Each run writes into a fresh folder,
 //! on tmpfs and on disk separately, deleted only after the clock stops; with
 //! `perf` and a release build, the CLI's instruction count is printed too (a
-//! stable figure on a noisy VM). Sizes can be passed as arguments.
+//! stable figure on a noisy VM), and with GNU time its peak RSS (the
+//! memory target at 10,000). Sizes can be passed as arguments.
 #![allow(clippy::disallowed_methods, clippy::disallowed_types)]
 
 #[path = "../src/cli/write.rs"]
@@ -152,26 +153,31 @@ fn time_runs(host: &MemoryHost, lock: &str, base: &Path, runs: usize) -> (Vec<Du
     (times, files)
 }
 
-/// Instructions the real CLI executes for `compile --all` of the project in
-/// `dir`, when a release build exists: `perf stat` (user space) where the
-/// machine has the counter, else `callgrind` (slower, same figure).
-fn instructions(dir: &Path, out: &Path) -> Option<u64> {
+/// The real CLI's `compile --all` of the project in `dir` into `out`, run
+/// under `program args…`, when a release build exists: what it printed on
+/// stderr (the tool's figures).
+fn cli_under(program: &str, args: &[&str], dir: &Path, out: &Path) -> Option<String> {
     let bin = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/shipc");
     if !bin.is_file() {
         return None;
     }
-    let run = |program: &str, args: &[&str]| -> Option<String> {
-        let o = std::process::Command::new(program)
-            .args(args)
-            .arg(&bin)
-            .args(["compile", "--all", "--force", "-o"])
-            .arg(out)
-            .arg(dir.join("ship"))
-            .output()
-            .ok()?;
-        let _ = std::fs::remove_dir_all(out);
-        Some(String::from_utf8_lossy(&o.stderr).into_owned())
-    };
+    let o = std::process::Command::new(program)
+        .args(args)
+        .arg(&bin)
+        .args(["compile", "--all", "--force", "-o"])
+        .arg(out)
+        .arg(dir.join("ship"))
+        .output()
+        .ok()?;
+    let _ = std::fs::remove_dir_all(out);
+    Some(String::from_utf8_lossy(&o.stderr).into_owned())
+}
+
+/// Instructions the real CLI executes for `compile --all` of the project in
+/// `dir`, when a release build exists: `perf stat` (user space) where the
+/// machine has the counter, else `callgrind` (slower, same figure).
+fn instructions(dir: &Path, out: &Path) -> Option<u64> {
+    let run = |program: &str, args: &[&str]| cli_under(program, args, dir, out);
     let perf = run("perf", &["stat", "-x", ",", "-e", "instructions:u", "--"]).and_then(|e| {
         e.lines()
             .find(|l| l.contains("instructions"))
@@ -187,6 +193,14 @@ fn instructions(dir: &Path, out: &Path) -> Option<u64> {
             .find_map(|l| l.split("Collected :").nth(1))
             .and_then(|n| n.trim().parse().ok())
     })
+}
+
+/// The real CLI's peak resident memory for `compile --all` of the project
+/// in `dir`, in KiB, when a release build and GNU time exist (the memory
+/// target is the CLI's, allocator and threads included).
+fn peak_rss(dir: &Path, out: &Path) -> Option<u64> {
+    let stderr = cli_under("/usr/bin/time", &["-f", "%M"], dir, out)?;
+    stderr.lines().last()?.trim().parse().ok()
 }
 
 /// The folder name `SHIPC_BENCH_DUMP` keeps a workload's project under:
@@ -224,7 +238,7 @@ fn main() {
             .map(std::path::PathBuf::from)
             .unwrap_or_else(std::env::temp_dir),
     ));
-    println!("shipc compile --all, files written into fresh folders; median wall time (and user-space instructions of the CLI, when perf and target/release/shipc exist)");
+    println!("shipc compile --all, files written into fresh folders; median wall time (and the CLI's user-space instructions and peak RSS, when target/release/shipc and perf or valgrind, and /usr/bin/time exist)");
     for n in sizes {
         for (workload, files_of) in [
             (
@@ -271,9 +285,12 @@ fn main() {
                 let ins = instructions(&project, &base.join("perf"))
                     .map(|i| format!(", {:.0} M instructions", i as f64 / 1e6))
                     .unwrap_or_default();
+                let rss = peak_rss(&project, &base.join("rss"))
+                    .map(|k| format!(", peak RSS {:.0} MiB", k as f64 / 1024.0))
+                    .unwrap_or_default();
                 let _ = std::fs::remove_dir_all(&base);
                 println!(
-                    "{workload}, N = {n:>6}, {place:>5}: median {:>8.1} ms (min {:.1}, max {:.1}), {files} files{ins}",
+                    "{workload}, N = {n:>6}, {place:>5}: median {:>8.1} ms (min {:.1}, max {:.1}), {files} files{ins}{rss}",
                     times[runs / 2].as_secs_f64() * 1e3,
                     times[0].as_secs_f64() * 1e3,
                     times[runs - 1].as_secs_f64() * 1e3
