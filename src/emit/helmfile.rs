@@ -92,23 +92,19 @@ pub fn emit_into(
             }
             serde_json::Value::Object(rel)
         };
-        // Services are lowered on all cores in contiguous parts (each to its
-        // release and its values files), then joined in name order, a
-        // round at a time (see `k8s::each_service_documents`).
-        let services: Vec<&crate::model::Decl> = env.services.values().collect();
-        for round in services.chunks(k8s::SERVICES_PER_ROUND) {
-            let made = crate::par::parts(round, k8s::SPLIT_SERVICES, |svc| {
-                let mut files = OutputTree::new();
-                let rel = service_release(env, cx, images, svc, &mut files);
-                (rel, files)
-            });
-            for (svc, (rel, files)) in round.iter().zip(made) {
-                for (path, text) in files.files {
-                    out.add(path, text);
-                }
-                releases.push(with_needs(rel, &svc.id));
+        // Each service to its release and its values files, joined in
+        // name order (`k8s::each_service`).
+        let lower = |svc| {
+            let mut files = OutputTree::new();
+            let rel = service_release(env, cx, images, svc, &mut files);
+            (rel, files)
+        };
+        k8s::each_service(env, lower, |svc, (rel, files)| {
+            for (path, text) in files.files {
+                out.add(path, text);
             }
-        }
+            releases.push(with_needs(rel, &svc.id));
+        });
         // A config is a release of the built-in chart holding its ConfigMap.
         for c in env.configs.values() {
             releases.push(with_needs(config_release(env, cx, c, &mut out), &c.id));

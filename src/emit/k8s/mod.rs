@@ -383,40 +383,42 @@ pub fn string_map(v: Option<&Value>) -> BTreeMap<String, String> {
 /// Services of an env at least this many are lowered on all cores.
 pub const SPLIT_SERVICES: usize = 256;
 
-/// The text of every service's objects in an env (`yaml::documents` of
-/// [`service_objects`]), in name order. A large env's services are
-/// lowered in contiguous parts on all cores: an env compiled alone, or the
-/// last of several, would otherwise keep one core. A part whose worker
-/// stopped is lowered again here, so a bug fails as it would in one thread.
-pub fn service_documents<'e>(cx: &Context<'_>, env: &'e EnvModel) -> Vec<(&'e Decl, String)> {
-    let mut all = Vec::new();
-    each_service_documents(cx, env, |d, text| all.push((d, text)));
-    all
-}
-
-/// Services lowered at once by [`each_service_documents`]: their text is
-/// held until it is handed on (a few MB), never the whole env's.
+/// Services lowered at once by [`each_service`]: what they are lowered to
+/// is held until it is handed on (a few MB), never the whole env's.
 pub const SERVICES_PER_ROUND: usize = 1024;
 
-/// [`service_documents`] handed to `f` in name order, a round of
-/// [`SERVICES_PER_ROUND`] services at a time, each round lowered on all
-/// cores: a compile writes the text of a round while the next is made.
+/// Every service of an env lowered by `lower` and handed to `take` in name
+/// order, a round of [`SERVICES_PER_ROUND`] services at a time: a compile
+/// writes what a round made while the next is lowered. A large round is
+/// lowered in contiguous parts on all cores (an env compiled alone, or the
+/// last of several, would otherwise keep one core); a part whose worker
+/// stopped is lowered again here, so a bug fails as it would in one thread.
+pub fn each_service<'e, R: Send>(
+    env: &'e EnvModel,
+    lower: impl Fn(&'e Decl) -> R + Sync,
+    mut take: impl FnMut(&'e Decl, R),
+) {
+    let services: Vec<&'e Decl> = env.services.values().collect();
+    for round in services.chunks(SERVICES_PER_ROUND) {
+        let made = crate::par::parts(round, SPLIT_SERVICES, |d| lower(d));
+        for (d, r) in round.iter().zip(made) {
+            take(d, r);
+        }
+    }
+}
+
+/// [`each_service`] with the text of each service's objects
+/// (`yaml::documents` of [`service_objects`]).
 pub fn each_service_documents<'e>(
     cx: &Context<'_>,
     env: &'e EnvModel,
-    mut f: impl FnMut(&'e Decl, String),
+    f: impl FnMut(&'e Decl, String),
 ) {
     let lower = |d: &'e Decl| {
         let objects = service_objects(cx, d);
         crate::yaml::documents(objects.iter().map(|o| &o.value))
     };
-    let services: Vec<&'e Decl> = env.services.values().collect();
-    for round in services.chunks(SERVICES_PER_ROUND) {
-        let texts = crate::par::parts(round, SPLIT_SERVICES, |d| lower(d));
-        for (d, text) in round.iter().zip(texts) {
-            f(d, text);
-        }
-    }
+    each_service(env, lower, f);
 }
 
 /// Every object of one service in an env, in a stable order: workload,
@@ -564,7 +566,8 @@ mod tests {
                 &a.loaded.root,
                 &images,
             );
-            let parts = service_documents(&cx, env);
+            let mut parts = Vec::new();
+            each_service_documents(&cx, env, |d, text| parts.push((d, text)));
             assert_eq!(parts.len(), env.services.len());
             for ((d, text), svc) in parts.iter().zip(env.services.values()) {
                 assert_eq!(d.id, svc.id);
