@@ -144,6 +144,34 @@ impl Value {
         Value { kind, span }
     }
 
+    /// Whether two values are the same in every respect: `==`, and also
+    /// the order each record's keys were set in (`==` ignores it;
+    /// [`Fields::in_order`] reads it). Values equal this way may share one
+    /// allocation.
+    pub fn identical(&self, other: &Value) -> bool {
+        if self.span != other.span {
+            return false;
+        }
+        match (&self.kind, &other.kind) {
+            (V::Record(a), V::Record(b)) => a.identical(b),
+            (V::List(a), V::List(b)) => {
+                a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.identical(y))
+            }
+            (V::Range(a, b), V::Range(c, d)) => {
+                a.identical(c)
+                    && match (b, d) {
+                        (Some(b), Some(d)) => b.identical(d),
+                        (None, None) => true,
+                        _ => false,
+                    }
+            }
+            (V::Call(a), V::Call(b)) => {
+                a.func == b.func && a.ret == b.ret && a.args.identical(&b.args)
+            }
+            (a, b) => a == b,
+        }
+    }
+
     /// The poison value.
     pub fn unknown(span: Span) -> Value {
         Value::new(V::Unknown, span)

@@ -881,6 +881,67 @@ mod tests {
         assert_eq!(taken_made, 10 + PIECE_MIN_DECLS);
     }
 
+    /// Taking envs whose env fields come out the same share one record:
+    /// the first env's when it is theirs (and then its constraint check),
+    /// else the first taking env's that made it.
+    #[test]
+    fn taking_envs_share_the_records_they_make_alike() {
+        let mut host = crate::load::MemoryHost::new();
+        host.add(
+            "ship/main.ship",
+            r#"project { name = "p" }
+service api {
+  image = external("registry.example.com/api:1.0.0")
+  port http = 8080
+  replicas = if env.name == "b" || env.name == "d" then 3 else 1
+}
+env a { kind = helmfile }
+env b { kind = helmfile }
+env c { kind = helmfile }
+env d { kind = helmfile }
+"#,
+        );
+        let mut d = Diagnostics::new();
+        let a = crate::analyze(&host, std::path::Path::new("ship"), None, &mut d).unwrap();
+        assert!(!d.has_errors(), "{:?}", d.into_sorted());
+        let (program, project) = (&a.checked.program, &a.checked.project);
+        let mut kept = shared::Shared::default();
+        let mut run = |name: &str, mode| {
+            let mut d = Diagnostics::new();
+            let m =
+                eval_env_with(program, name, project, &mut d, None, 1, mode, &mut kept).unwrap();
+            m.services["api"].value.clone()
+        };
+        let first = run("a", shared::Mode::Record);
+        assert_eq!(kept.len(), 1);
+        let kept = std::mem::take(&mut kept);
+        let take = |name: &str| {
+            let mut d = Diagnostics::new();
+            let mode = shared::Mode::Reuse(&kept);
+            let m = eval_env_with(
+                program,
+                name,
+                project,
+                &mut d,
+                None,
+                1,
+                mode,
+                &mut shared::Shared::default(),
+            )
+            .unwrap();
+            m.services["api"].value.clone()
+        };
+        let (b, c, d) = (take("b"), take("c"), take("d"));
+        let replicas = |v: &crate::model::Value| v.get("replicas").and_then(|r| r.as_int());
+        assert_eq!(
+            [&first, &b, &c, &d].map(|v| replicas(v)),
+            [Some(1), Some(3), Some(1), Some(3)]
+        );
+        assert!(std::sync::Arc::ptr_eq(&first, &c));
+        assert!(std::sync::Arc::ptr_eq(&b, &d));
+        assert!(!std::sync::Arc::ptr_eq(&first, &b));
+    }
+
     /// The env that records is the first with the most common release
     /// suffix; the others with it take, the rest are evaluated alongside.
     #[test]

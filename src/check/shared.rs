@@ -19,7 +19,7 @@
 
 use crate::diag::Diagnostic;
 use crate::eval::{Evaluator, PortsInfo};
-use crate::model::{Decl, DeclRef, Edge, Key};
+use crate::model::{Decl, DeclRef, Edge, Key, Value};
 use std::collections::BTreeMap;
 
 /// An address as [`Evaluator::address`] gives it.
@@ -50,6 +50,10 @@ pub(crate) struct Shared {
     /// What `constraints::service` reported of each kept service there,
     /// in that env's kind.
     checked: BTreeMap<DeclRef, (crate::model::EnvKind, Vec<Diagnostic>)>,
+    /// The records taking envs made of kept declarations whose env fields
+    /// came out differently than in the first env, so that envs making the
+    /// same record share one (see [`Shared::variant`]).
+    variants: std::sync::Mutex<BTreeMap<DeclRef, Vec<std::sync::Arc<Value>>>>,
 }
 
 /// What one evaluator knows of the addresses shared declarations read.
@@ -75,7 +79,40 @@ impl Shared {
             addresses: addresses.seen,
             suffix: addresses.suffix,
             checked: BTreeMap::new(),
+            variants: Default::default(),
         });
+    }
+
+    /// `value`, a taking env's record of `id` with its env fields evaluated
+    /// there, as one allocation any env with the same record shares: the
+    /// first env's `first`, or another taking env's. A declaration whose
+    /// env fields read only the env's name (`replicas = if env.name ==
+    /// "prod" then 3 else 1`) then has one record per distinct result, not
+    /// one per env. Only identical records are shared (the same spans, and
+    /// keys set in the same order), so every reader sees what it would
+    /// have; a record taken as the first env's also shares its constraint
+    /// check ([`service_constraints`]).
+    fn variant(
+        &self,
+        id: &DeclRef,
+        first: &std::sync::Arc<Value>,
+        value: Value,
+    ) -> std::sync::Arc<Value> {
+        if value.identical(first) {
+            return first.clone();
+        }
+        let Ok(mut made) = self.variants.lock() else {
+            return std::sync::Arc::new(value);
+        };
+        if let Some(same) = made
+            .get(id)
+            .and_then(|list| list.iter().find(|v| v.identical(&value)))
+        {
+            return same.clone();
+        }
+        let value = std::sync::Arc::new(value);
+        made.entry(id.clone()).or_default().push(value.clone());
+        value
     }
 
     /// Add what another evaluation kept.
@@ -142,7 +179,7 @@ pub(crate) fn eval_one(
                     same
                 };
                 if s.reads.iter().all(&mut same) && !ev.has_override(id) {
-                    if let Some(decl) = take(ev, id, s) {
+                    if let Some(decl) = take(ev, id, s, shared) {
                         return (Some(decl), None);
                     }
                 }
@@ -247,7 +284,7 @@ fn top(why: &str) -> &str {
 /// `s` in this env (its addresses and overrides already checked): as it is,
 /// or with its env fields evaluated here when they report nothing, make no
 /// edge and read no other address. `None`: evaluate it whole.
-fn take(ev: &mut Evaluator<'_>, id: &DeclRef, s: &SharedDecl) -> Option<Decl> {
+fn take(ev: &mut Evaluator<'_>, id: &DeclRef, s: &SharedDecl, shared: &Shared) -> Option<Decl> {
     let mut decl = s.decl.clone();
     if !s.env_fields.is_empty() {
         let (edges, diags) = (ev.edge_count(), ev.diag_count());
@@ -264,7 +301,7 @@ fn take(ev: &mut Evaluator<'_>, id: &DeclRef, s: &SharedDecl) -> Option<Decl> {
             && touched.iter().all(|t| s.reads.contains(t));
         ev.truncate_edges(edges);
         ev.truncate_diags(diags);
-        decl.value = std::sync::Arc::new(value.filter(|_| clean)?);
+        decl.value = shared.variant(id, &s.decl.value, value.filter(|_| clean)?);
     }
     ev.replay(&s.edges, &s.diags);
     decl.k8s_name = ev.k8s_name(id, &decl.value);

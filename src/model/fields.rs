@@ -319,6 +319,23 @@ impl Fields {
         }
     }
 
+    /// Whether `self` and `other` are the same record in every respect:
+    /// what `==` compares, and also the order keys were set in (which
+    /// [`Fields::in_order`] reads) and every nested value's span. Records
+    /// sharing their entries are identical without a look.
+    pub fn identical(&self, other: &Fields) -> bool {
+        if let (Some(a), Some(b)) = (&self.0, &other.0) {
+            if std::sync::Arc::ptr_eq(a, b) {
+                return true;
+            }
+        }
+        let (a, b) = (self.entries(), other.entries());
+        a.len() == b.len()
+            && a.iter()
+                .zip(b)
+                .all(|(a, b)| a.0 .0 == b.0 .0 && a.1 == b.1 && a.2.identical(&b.2))
+    }
+
     /// Number of entries.
     pub fn len(&self) -> usize {
         self.entries().len()
@@ -450,6 +467,29 @@ mod tests {
         assert!(Fields::from_iter(std::iter::empty::<(Key, Value)>())
             .0
             .is_none());
+    }
+
+    #[test]
+    fn identical_records_are_equal_and_were_set_in_the_same_order() {
+        let ab: Fields = [("a", v(1)), ("b", v(2))].into_iter().collect();
+        let ba: Fields = [("b", v(2)), ("a", v(1))].into_iter().collect();
+        let wrap = |f: &Fields| Value::new(V::Record(f.clone()), Default::default());
+        // `==` ignores the order keys were set in; `identical` does not.
+        assert_eq!(ab, ba);
+        assert!(!ab.identical(&ba));
+        assert!(!wrap(&ab).identical(&wrap(&ba)));
+        let copy: Fields = [("a", v(1)), ("b", v(2))].into_iter().collect();
+        assert!(ab.identical(&copy) && wrap(&ab).identical(&wrap(&copy)));
+        // Nested, in lists, and by span.
+        let list = |f: &Fields| Value::new(V::List(vec![wrap(f)]), Default::default());
+        assert!(list(&ab).identical(&list(&copy)));
+        assert!(!list(&ab).identical(&list(&ba)));
+        let mut moved = v(1);
+        moved.span.end = 7;
+        assert_eq!(moved.kind, v(1).kind);
+        assert!(!moved.identical(&v(1)));
+        let other: Fields = [("a", moved), ("b", v(2))].into_iter().collect();
+        assert!(!ab.identical(&other));
     }
 
     #[test]
