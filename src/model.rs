@@ -172,6 +172,30 @@ impl Value {
         }
     }
 
+    /// This record with `fields` set to `values` in place (each keeps its
+    /// position in [`Fields::in_order`]); `None` when it is not a record or
+    /// lacks one of them.
+    pub fn with_fields(&self, fields: &[Key], values: Vec<Value>) -> Option<Value> {
+        let mut value = self.clone();
+        let V::Record(out) = &mut value.kind else {
+            return None;
+        };
+        for (f, x) in fields.iter().zip(values) {
+            *out.get_mut(f)? = x;
+        }
+        Some(value)
+    }
+
+    /// Whether `fields` of this record are identical to `values` (see
+    /// [`Value::identical`]).
+    pub fn has_fields(&self, fields: &[Key], values: &[Value]) -> bool {
+        fields.len() == values.len()
+            && fields
+                .iter()
+                .zip(values)
+                .all(|(f, x)| self.get(f).is_some_and(|old| old.identical(x)))
+    }
+
     /// The poison value.
     pub fn unknown(span: Span) -> Value {
         Value::new(V::Unknown, span)

@@ -37,6 +37,35 @@ pub(crate) struct SharedDecl {
     diags: Vec<Diagnostic>,
     /// The declarations whose addresses it read.
     reads: Vec<DeclRef>,
+    /// The records taking envs made of it whose env fields came out
+    /// otherwise than in the first env, so that envs making the same record
+    /// share one (see [`SharedDecl::variant`]).
+    variants: std::sync::Mutex<Vec<std::sync::Arc<Value>>>,
+}
+
+impl SharedDecl {
+    /// The record of this declaration whose env fields are `made` (when
+    /// they differ from the first env's), as one allocation every taking
+    /// env making the same record shares. A declaration whose env fields
+    /// read only the env's name (`replicas = if env.name == "prod" then 3
+    /// else 1`) then has one record per distinct result, not one per env.
+    /// Every such record is the first env's with the env fields set again,
+    /// so two are identical (the same spans, keys set in the same order)
+    /// when those fields are, and every reader sees what it would have.
+    fn variant(&self, made: Vec<Value>) -> Option<std::sync::Arc<Value>> {
+        let fields = &self.env_fields;
+        let Ok(mut known) = self.variants.lock() else {
+            return Some(std::sync::Arc::new(
+                self.decl.value.with_fields(fields, made)?,
+            ));
+        };
+        if let Some(v) = known.iter().find(|v| v.has_fields(fields, &made)) {
+            return Some(v.clone());
+        }
+        let value = std::sync::Arc::new(self.decl.value.with_fields(fields, made)?);
+        known.push(value.clone());
+        Some(value)
+    }
 }
 
 /// The declarations of the first env that do not depend on it.
@@ -50,10 +79,6 @@ pub(crate) struct Shared {
     /// What `constraints::service` reported of each kept service there,
     /// in that env's kind.
     checked: BTreeMap<DeclRef, (crate::model::EnvKind, Vec<Diagnostic>)>,
-    /// The records taking envs made of kept declarations whose env fields
-    /// came out differently than in the first env, so that envs making the
-    /// same record share one (see [`Shared::variant`]).
-    variants: std::sync::Mutex<BTreeMap<DeclRef, Vec<std::sync::Arc<Value>>>>,
 }
 
 /// What one evaluator knows of the addresses shared declarations read.
@@ -79,40 +104,7 @@ impl Shared {
             addresses: addresses.seen,
             suffix: addresses.suffix,
             checked: BTreeMap::new(),
-            variants: Default::default(),
         });
-    }
-
-    /// `value`, a taking env's record of `id` with its env fields evaluated
-    /// there, as one allocation any env with the same record shares: the
-    /// first env's `first`, or another taking env's. A declaration whose
-    /// env fields read only the env's name (`replicas = if env.name ==
-    /// "prod" then 3 else 1`) then has one record per distinct result, not
-    /// one per env. Only identical records are shared (the same spans, and
-    /// keys set in the same order), so every reader sees what it would
-    /// have; a record taken as the first env's also shares its constraint
-    /// check ([`service_constraints`]).
-    fn variant(
-        &self,
-        id: &DeclRef,
-        first: &std::sync::Arc<Value>,
-        value: Value,
-    ) -> std::sync::Arc<Value> {
-        if value.identical(first) {
-            return first.clone();
-        }
-        let Ok(mut made) = self.variants.lock() else {
-            return std::sync::Arc::new(value);
-        };
-        if let Some(same) = made
-            .get(id)
-            .and_then(|list| list.iter().find(|v| v.identical(&value)))
-        {
-            return same.clone();
-        }
-        let value = std::sync::Arc::new(value);
-        made.entry(id.clone()).or_default().push(value.clone());
-        value
     }
 
     /// Add what another evaluation kept.
@@ -179,7 +171,7 @@ pub(crate) fn eval_one(
                     same
                 };
                 if s.reads.iter().all(&mut same) && !ev.has_override(id) {
-                    if let Some(decl) = take(ev, id, s, shared) {
+                    if let Some(decl) = take(ev, id, s) {
                         return (Some(decl), None);
                     }
                 }
@@ -231,6 +223,7 @@ pub(crate) fn eval_one(
                 edges,
                 diags,
                 reads,
+                variants: Default::default(),
             };
             (Some(decl), Some((id.clone(), kept)))
         }
@@ -284,12 +277,12 @@ fn top(why: &str) -> &str {
 /// `s` in this env (its addresses and overrides already checked): as it is,
 /// or with its env fields evaluated here when they report nothing, make no
 /// edge and read no other address. `None`: evaluate it whole.
-fn take(ev: &mut Evaluator<'_>, id: &DeclRef, s: &SharedDecl, shared: &Shared) -> Option<Decl> {
+fn take(ev: &mut Evaluator<'_>, id: &DeclRef, s: &SharedDecl) -> Option<Decl> {
     let mut decl = s.decl.clone();
     if !s.env_fields.is_empty() {
         let (edges, diags) = (ev.edge_count(), ev.diag_count());
         ev.take_touched();
-        let value = ev.eval_decl_fields(id, &s.env_fields, &decl.value);
+        let made = ev.eval_decl_fields(id, &s.env_fields, &decl.value);
         let touched = ev.take_touched();
         // Template arguments are evaluated again: what they record is in
         // `s.edges` already.
@@ -301,7 +294,12 @@ fn take(ev: &mut Evaluator<'_>, id: &DeclRef, s: &SharedDecl, shared: &Shared) -
             && touched.iter().all(|t| s.reads.contains(t));
         ev.truncate_edges(edges);
         ev.truncate_diags(diags);
-        decl.value = shared.variant(id, &s.decl.value, value.filter(|_| clean)?);
+        let made = made.filter(|_| clean)?;
+        // Otherwise it shares the first env's record (and its constraint
+        // check, [`service_constraints`]).
+        if !decl.value.has_fields(&s.env_fields, &made) {
+            decl.value = s.variant(made)?;
+        }
     }
     ev.replay(&s.edges, &s.diags);
     decl.k8s_name = ev.k8s_name(id, &decl.value);

@@ -463,44 +463,36 @@ impl<'p> Evaluator<'p> {
         (d, fields)
     }
 
-    /// A declaration evaluated in this env again for `fields` only, the
-    /// others taken from `base` (its value where only `fields` read the env).
-    /// `None` when a field is missing or does not type-check: the caller
-    /// evaluates the declaration whole.
+    /// A declaration's `fields` evaluated in this env again (in the order
+    /// of `fields`), to replace those of `base`, its value where only they
+    /// read the env ([`model::Value::with_fields`]). `None` when a field is
+    /// missing or does not type-check: the caller evaluates the declaration
+    /// whole.
     pub fn eval_decl_fields(
         &mut self,
         id: &DeclRef,
         fields: &[model::Key],
         base: &Value,
-    ) -> Option<Value> {
+    ) -> Option<Vec<Value>> {
         let decl = self.p.decl(id.kind, &id.name)?;
         let saved = std::mem::replace(&mut self.frame, Frame::of_decl(id));
         let mut acc = self.layers(decl, id, Filter::Only(fields));
         self.frame = saved;
         let schema = self.p.schema(id.kind);
         let record = self.types().record(&schema)?;
-        let mut value = base.clone();
-        let V::Record(out) = &mut value.kind else {
-            return None;
-        };
         self.keep_unset = false;
-        let mut ok = true;
+        let mut made = Vec::with_capacity(fields.len());
         for f in fields {
             let (Some(x), Some(ty)) = (acc.remove(f), record.fields.get(f).map(|t| &t.ty)) else {
-                ok = false;
                 break;
             };
-            // In place: the field keeps its position among the others.
-            match (self.coerce(x, ty, true), out.get_mut(f)) {
-                (Ok(x), Some(slot)) => *slot = x,
-                _ => {
-                    ok = false;
-                    break;
-                }
+            match self.coerce(x, ty, true) {
+                Ok(x) if base.get(f).is_some() => made.push(x),
+                _ => break,
             }
         }
         self.keep_unset = true;
-        ok.then_some(value)
+        (made.len() == fields.len()).then_some(made)
     }
 
     /// Forget the edges recorded from `n` on.

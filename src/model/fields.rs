@@ -109,6 +109,12 @@ impl Prefix {
     }
 }
 
+/// Two names whose [`Prefix`]es are equal: the same when they are as long
+/// and the prefix holds all of them.
+fn same_name(a: &Key, b: &Key) -> bool {
+    a.len() == b.len() && (a.len() <= 6 || a == b)
+}
+
 impl Fields {
     /// No entries.
     pub fn new() -> Fields {
@@ -333,7 +339,7 @@ impl Fields {
         a.len() == b.len()
             && a.iter()
                 .zip(b)
-                .all(|(a, b)| a.0 .0 == b.0 .0 && a.1 == b.1 && a.2.identical(&b.2))
+                .all(|(a, b)| a.0 .0 == b.0 .0 && same_name(&a.1, &b.1) && a.2.identical(&b.2))
     }
 
     /// Number of entries.
