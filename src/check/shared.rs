@@ -16,8 +16,9 @@
 //! nothing and those fields made no edge: another env evaluates just those
 //! fields and takes the rest (the first env's record itself when they come
 //! out the same, or the one another env made with the same fields: see
-//! [`SharedDecl::variant`]). Anything else is evaluated again. The result is what evaluating every
-//! env on its own gives (a test compares both on every ui case).
+//! [`SharedDecl::variant`]). Anything else is evaluated again. The result
+//! is what evaluating every env on its own gives (a test compares both on
+//! every ui case).
 
 use crate::diag::Diagnostic;
 use crate::eval::{Evaluator, PortsInfo};
