@@ -191,9 +191,8 @@ pub fn check_with(
         .collect();
     let (program_ref, project_ref, fps) = (&program, &project, &fingerprints);
     // With several envs and enough declarations, one env is evaluated
-    // first and keeps what does not depend on it for the envs with its
-    // release suffix to take (see [`shared`]); envs with another suffix are
-    // evaluated alongside it. The incremental checker has its own reuse.
+    // first and keeps what does not depend on it for the others to take
+    // (see [`shared`]). The incremental checker has its own reuse.
     let decl_count: usize = DECL_KINDS.iter().map(|k| program.of(*k).count()).sum();
     let roles = if !use_memo && jobs.len() >= 2 && decl_count >= PIECE_MIN_DECLS {
         let names: Vec<&str> = jobs.iter().map(|(n, _)| n.as_str()).collect();
@@ -205,7 +204,7 @@ pub fn check_with(
     let (now, later): (Vec<Job>, Vec<Job>) = jobs
         .into_iter()
         .zip(roles)
-        .partition(|(_, r)| *r != shared::Role::Take);
+        .partition(|(_, r)| !matches!(r, shared::Role::Take | shared::Role::TakeApart));
     let run = |jobs: Vec<Job>, kept: &shared::Shared| {
         // Cores left over by the envs evaluate pieces of one env.
         let pieces = (crate::par::workers(usize::MAX) / jobs.len().max(1)).max(1);
@@ -214,7 +213,9 @@ pub fn check_with(
             let mut mine = shared::Shared::default();
             let mode = match role {
                 shared::Role::Record => shared::Mode::Record,
-                shared::Role::Take if !kept.is_empty() => shared::Mode::Reuse(kept),
+                shared::Role::Take | shared::Role::TakeApart if !kept.is_empty() => {
+                    shared::Mode::Reuse(kept)
+                }
                 _ => shared::Mode::Alone,
             };
             let m = eval_env_with(
@@ -942,8 +943,77 @@ env d { kind = helmfile }
         assert!(!std::sync::Arc::ptr_eq(&first, &b));
     }
 
+    /// An env with another release suffix takes a service whose fields read
+    /// other services' addresses, evaluating again just those fields: the
+    /// rest of its record is the first env's.
+    #[test]
+    fn an_env_with_another_suffix_evaluates_again_only_the_fields_reading_addresses() {
+        let mut host = crate::load::MemoryHost::new();
+        host.add(
+            "ship/main.ship",
+            r#"project { name = "p" }
+service api {
+  image = external("registry.example.com/api:1.0.0")
+  port http = 8080
+}
+service web {
+  image = external("registry.example.com/web:1.0.0")
+  port http = 3000
+  resources { cpu = 100m .. 500m, memory = 128Mi .. 256Mi }
+  env_vars { API = api.port.http.url }
+}
+env a { kind = helmfile }
+env b { kind = helmfile, release_suffix = "-b" }
+"#,
+        );
+        let mut d = Diagnostics::new();
+        let a = crate::analyze(&host, std::path::Path::new("ship"), None, &mut d).unwrap();
+        assert!(!d.has_errors(), "{:?}", d.into_sorted());
+        let (program, project) = (&a.checked.program, &a.checked.project);
+        let mut kept = shared::Shared::default();
+        let mut d = Diagnostics::new();
+        let m = eval_env_with(
+            program,
+            "a",
+            project,
+            &mut d,
+            None,
+            1,
+            shared::Mode::Record,
+            &mut kept,
+        )
+        .unwrap();
+        let first = m.services["web"].value.clone();
+        let m = eval_env_with(
+            program,
+            "b",
+            project,
+            &mut d,
+            None,
+            1,
+            shared::Mode::Reuse(&kept),
+            &mut shared::Shared::default(),
+        )
+        .unwrap();
+        let web = &m.services["web"].value;
+        let url = |v: &crate::model::Value| {
+            v.path("env_vars.API")
+                .and_then(|u| u.as_str())
+                .map(str::to_string)
+        };
+        assert_eq!(url(&first).as_deref(), Some("http://api:8080"));
+        assert_eq!(url(web).as_deref(), Some("http://api-b:8080"));
+        // `resources` was taken, not evaluated again.
+        let resources = |v: &crate::model::Value| match &v.get("resources").unwrap().kind {
+            crate::model::V::Record(r) => r.clone(),
+            _ => panic!("resources is a record"),
+        };
+        assert!(resources(&first).shares_entries(&resources(web)));
+    }
+
     /// The env that records is the first with the most common release
-    /// suffix; the others with it take, the rest are evaluated alongside.
+    /// suffix; the others with it take, the rest take what reads no address
+    /// of theirs.
     #[test]
     fn the_env_that_records_has_the_most_common_suffix() {
         let roles = |envs: &str| {
@@ -961,12 +1031,12 @@ env d { kind = helmfile }
         use shared::Role::*;
         let four = "env local { kind = tilt }\nenv prod { kind = helmfile }\n\
                     env prod_eu { kind = helmfile }\nenv staging { kind = helmfile }\n";
-        assert_eq!(roles(four), vec![Alone, Record, Take, Take]);
+        assert_eq!(roles(four), vec![TakeApart, Record, Take, Take]);
         let apart = "env a { kind = tilt }\nenv b { kind = helmfile }\n";
         assert_eq!(roles(apart), vec![Alone, Alone]);
         let named = "env a { kind = tilt }\nenv b { kind = tilt }\n\
                      env c { kind = helmfile, release_suffix = \"-c\" }\n";
-        assert_eq!(roles(named), vec![Record, Take, Alone]);
+        assert_eq!(roles(named), vec![Record, Take, TakeApart]);
     }
 
     const SHARED_CASE: &str = r#"project { name = "shop" }

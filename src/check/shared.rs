@@ -1,9 +1,7 @@
 //! Evaluating once what does not depend on the env.
 //!
 //! With several envs to evaluate, one is evaluated first (the first in name
-//! order among those with the most common release suffix; envs with another
-//! suffix are evaluated alongside it, as a service's address carries the
-//! suffix and they could take only what reads no address) and every
+//! order among those with the most common release suffix) and every
 //! declaration whose evaluation did not read the env
 //! (`env`, `env.F`, a let that does, a message naming the env) and that the
 //! env does not override is kept, with the edges and diagnostics it
@@ -16,9 +14,14 @@
 //! nothing and those fields made no edge: another env evaluates just those
 //! fields and takes the rest (the first env's record itself when they come
 //! out the same, or the one another env made with the same fields: see
-//! [`SharedDecl::variant`]). Anything else is evaluated again. The result
-//! is what evaluating every env on its own gives (a test compares both on
-//! every ui case).
+//! [`SharedDecl::variant`]). An env with another release suffix (its
+//! services' addresses carry it) also evaluates again the top-level fields
+//! that read an address that differs there (`env_vars { API =
+//! api.port.http.url }`), when only such fields read it, the first env
+//! reported nothing of the declaration, and those fields make the edges
+//! they made there. Anything else is evaluated again. The result is what
+//! evaluating every env on its own gives (a test compares both on every ui
+//! case).
 
 use crate::diag::Diagnostic;
 use crate::eval::{Evaluator, PortsInfo};
@@ -40,6 +43,10 @@ pub(crate) struct SharedDecl {
     diags: Vec<Diagnostic>,
     /// The declarations whose addresses it read.
     reads: Vec<DeclRef>,
+    /// Those each top-level field read (fields that read none are absent):
+    /// an env where some of them differ evaluates just those fields when
+    /// nothing else read them (see [`take`]).
+    field_reads: Vec<(Key, Vec<DeclRef>)>,
     /// The records taking envs made of it whose env fields came out
     /// otherwise than in the first env, so that envs making the same record
     /// share one (see [`SharedDecl::variant`]).
@@ -173,9 +180,12 @@ pub(crate) fn eval_one(
                     addresses.same.insert(t.clone(), same);
                     same
                 };
-                if s.reads.iter().all(&mut same) && !ev.has_override(id) {
-                    if let Some(decl) = take(ev, id, s) {
-                        return (Some(decl), None);
+                let differ: Vec<&DeclRef> = s.reads.iter().filter(|t| !same(t)).collect();
+                if !ev.has_override(id) {
+                    if let Some(fields) = address_fields(s, &differ) {
+                        if let Some(decl) = take(ev, id, s, &fields) {
+                            return (Some(decl), None);
+                        }
                     }
                 }
             }
@@ -184,8 +194,10 @@ pub(crate) fn eval_one(
         Mode::Record => {
             let (reads, edges, diags) = (ev.env_reads(), ev.edge_count(), ev.diag_count());
             ev.take_touched();
+            ev.take_field_touches();
             let (decl, fields) = ev.eval_decl_noting_fields(id.kind, &id.name);
             let touched = ev.take_touched();
+            let field_touches = ev.take_field_touches();
             let Some(decl) = decl else {
                 return (None, None);
             };
@@ -226,6 +238,10 @@ pub(crate) fn eval_one(
                 edges,
                 diags,
                 reads,
+                field_reads: field_touches
+                    .into_iter()
+                    .map(|(f, t)| (f, t.into_iter().collect()))
+                    .collect(),
                 variants: Default::default(),
             };
             (Some(decl), Some((id.clone(), kept)))
@@ -277,30 +293,78 @@ fn top(why: &str) -> &str {
     why.split('.').next().unwrap_or(why)
 }
 
-/// `s` in this env (its addresses and overrides already checked): as it is,
-/// or with its env fields evaluated here when they report nothing, make no
-/// edge and read no other address. `None`: evaluate it whole.
-fn take(ev: &mut Evaluator<'_>, id: &DeclRef, s: &SharedDecl) -> Option<Decl> {
+/// The top-level fields of `s` that read an address in `differ` (those
+/// that are not the same in this env as in the first), to evaluate here
+/// again; `None` when one was read elsewhere too (a template argument, a
+/// default), or the first env reported something of it (a message may
+/// quote an address).
+fn address_fields(s: &SharedDecl, differ: &[&DeclRef]) -> Option<Vec<Key>> {
+    if differ.is_empty() {
+        return Some(Vec::new());
+    }
+    if !s.diags.is_empty() {
+        return None;
+    }
+    let mut fields = Vec::new();
+    for t in differ {
+        let mut read = false;
+        for (f, reads) in &s.field_reads {
+            if reads.contains(t) {
+                read = true;
+                if !fields.contains(f) && !s.env_fields.contains(f) {
+                    fields.push(f.clone());
+                }
+            }
+        }
+        if !read {
+            return None;
+        }
+    }
+    fields.sort();
+    Some(fields)
+}
+
+/// `s` in this env (its overrides already checked): as it is, or with its
+/// env fields and `address_fields` (those reading an address that differs
+/// here) evaluated here when they report nothing and read no other
+/// address, the env fields make no edge, and the address fields make the
+/// edges they made in the first env (edges carry no address). `None`:
+/// evaluate it whole.
+fn take(
+    ev: &mut Evaluator<'_>,
+    id: &DeclRef,
+    s: &SharedDecl,
+    address_fields: &[Key],
+) -> Option<Decl> {
     let mut decl = s.decl.clone();
-    if !s.env_fields.is_empty() {
+    if !s.env_fields.is_empty() || !address_fields.is_empty() {
+        let fields: Vec<Key> = s.env_fields.iter().chain(address_fields).cloned().collect();
         let (edges, diags) = (ev.edge_count(), ev.diag_count());
         ev.take_touched();
-        let made = ev.eval_decl_fields(id, &s.env_fields, &decl.value);
+        let made = ev.eval_decl_fields(id, &fields, &decl.value);
         let touched = ev.take_touched();
         // Template arguments are evaluated again: what they record is in
         // `s.edges` already.
+        let of = |fields: &[Key], e: &&Edge| fields.iter().any(|f| f == top(&e.why));
+        let remade: Vec<&Edge> = ev
+            .edges_since(edges)
+            .iter()
+            .filter(|e| of(address_fields, e))
+            .collect();
+        let recorded: Vec<&Edge> = s.edges.iter().filter(|e| of(address_fields, e)).collect();
         let clean = ev.diag_count() == diags
-            && !ev
-                .edges_since(edges)
-                .iter()
-                .any(|e| s.env_fields.iter().any(|f| f == top(&e.why)))
+            && !ev.edges_since(edges).iter().any(|e| of(&s.env_fields, &e))
+            && remade == recorded
             && touched.iter().all(|t| s.reads.contains(t));
         ev.truncate_edges(edges);
         ev.truncate_diags(diags);
         let made = made.filter(|_| clean)?;
-        // Otherwise it shares the first env's record (and its constraint
-        // check, [`service_constraints`]).
-        if !decl.value.has_fields(&s.env_fields, &made) {
+        if !address_fields.is_empty() {
+            // Its addresses are this env's: a record of its own.
+            decl.value = std::sync::Arc::new(decl.value.with_fields(&fields, made)?);
+        } else if !decl.value.has_fields(&s.env_fields, &made) {
+            // Otherwise it shares the first env's record (and its
+            // constraint check, [`service_constraints`]).
             decl.value = s.variant(made)?;
         }
     }
@@ -314,8 +378,11 @@ fn take(ev: &mut Evaluator<'_>, id: &DeclRef, s: &SharedDecl) -> Option<Decl> {
 pub(crate) enum Role {
     /// Evaluated first, keeping what the others may take.
     Record,
-    /// Evaluated alongside it, alone (another release suffix).
+    /// Evaluated alone (no env would take).
     Alone,
+    /// Evaluated after it, with another release suffix: its services'
+    /// addresses differ, so it evaluates again the fields that read them.
+    TakeApart,
     /// Evaluated after it, taking what it kept.
     Take,
 }
@@ -359,7 +426,7 @@ pub(crate) fn roles(
         .map(|(i, s)| match (i == best, s == chosen) {
             (true, _) => Role::Record,
             (false, true) => Role::Take,
-            (false, false) => Role::Alone,
+            (false, false) => Role::TakeApart,
         })
         .collect()
 }

@@ -104,8 +104,22 @@ impl Evaluator<'_> {
             // Only the declaration's own entries are noted, not the records
             // evaluated inside their values.
             let top = std::mem::replace(&mut self.top_level, false);
+            // The addresses this field reads, apart from the others'.
+            let outer = top.then(|| std::mem::take(&mut self.touched));
             let value = self.expr_partial(&entry.value, &ty);
             self.top_level = top;
+            if let Some(outer) = outer {
+                let inner = std::mem::replace(&mut self.touched, outer);
+                if let Some(first) = names.first() {
+                    if !inner.is_empty() {
+                        self.field_touches
+                            .entry((*first).into())
+                            .or_default()
+                            .extend(inner.iter().cloned());
+                    }
+                }
+                self.touched.extend(inner);
+            }
             if top && self.env_reads != reads {
                 if let (Some((fields, counted)), Some(first)) =
                     (&mut self.field_reads, names.first())

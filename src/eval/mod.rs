@@ -152,6 +152,9 @@ pub struct Evaluator<'p> {
     /// Whether the entries being applied are a declaration's own top-level
     /// ones, while `field_reads` notes them.
     top_level: bool,
+    /// While `field_reads` notes: the addresses each top-level field read
+    /// (see [`Evaluator::take_field_touches`]).
+    field_touches: BTreeMap<model::Key, BTreeSet<DeclRef>>,
 }
 
 /// An evaluated let: its value, the declarations it references, what it
@@ -208,6 +211,7 @@ impl<'p> Evaluator<'p> {
             touched: BTreeSet::new(),
             env_reads: 0,
             field_reads: None,
+            field_touches: BTreeMap::new(),
             top_level: false,
         }
     }
@@ -220,6 +224,13 @@ impl<'p> Evaluator<'p> {
     /// Take the set of declarations read through addresses so far.
     pub fn take_touched(&mut self) -> BTreeSet<DeclRef> {
         std::mem::take(&mut self.touched)
+    }
+
+    /// The addresses each top-level field of the declarations evaluated by
+    /// [`Evaluator::eval_decl_noting_fields`] since the last call read
+    /// (fields that read none are absent).
+    pub fn take_field_touches(&mut self) -> BTreeMap<model::Key, BTreeSet<DeclRef>> {
+        std::mem::take(&mut self.field_touches)
     }
 
     /// The diagnostics found so far.

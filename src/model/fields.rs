@@ -342,6 +342,12 @@ impl Fields {
                 .all(|(a, b)| a.0 .0 == b.0 .0 && same_name(&a.1, &b.1) && a.2.identical(&b.2))
     }
 
+    /// Whether both share one block of entries (a copy neither changed).
+    #[cfg(test)]
+    pub(crate) fn shares_entries(&self, other: &Fields) -> bool {
+        matches!((&self.0, &other.0), (Some(a), Some(b)) if std::sync::Arc::ptr_eq(a, b))
+    }
+
     /// Number of entries.
     pub fn len(&self) -> usize {
         self.entries().len()
