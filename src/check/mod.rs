@@ -945,7 +945,8 @@ env d { kind = helmfile }
 
     /// An env with another release suffix takes a service whose fields read
     /// other services' addresses, evaluating again just those fields: the
-    /// rest of its record is the first env's.
+    /// rest of its record is the first env's. Not when a template argument
+    /// read the address too (its value reaches other fields).
     #[test]
     fn an_env_with_another_suffix_evaluates_again_only_the_fields_reading_addresses() {
         let mut host = crate::load::MemoryHost::new();
@@ -1009,6 +1010,69 @@ env b { kind = helmfile, release_suffix = "-b" }
             _ => panic!("resources is a record"),
         };
         assert!(resources(&first).shares_entries(&resources(web)));
+
+        // An address read by a template argument too (it reaches
+        // `annotations` through the parameter): the declaration is
+        // evaluated whole, and the result is the env's own.
+        let mut host = crate::load::MemoryHost::new();
+        host.add(
+            "ship/main.ship",
+            r#"project { name = "p" }
+template tagged(url: String) {
+  annotations { "example.com/api" = url }
+}
+service api {
+  image = external("registry.example.com/api:1.0.0")
+  port http = 8080
+}
+service web from tagged(url = api.port.http.url) {
+  image = external("registry.example.com/web:1.0.0")
+  env_vars { API = api.port.http.url }
+}
+env a { kind = helmfile }
+env b { kind = helmfile, release_suffix = "-b" }
+"#,
+        );
+        let mut d = Diagnostics::new();
+        let a = crate::analyze(&host, std::path::Path::new("ship"), None, &mut d).unwrap();
+        assert!(!d.has_errors(), "{:?}", d.into_sorted());
+        let (program, project) = (&a.checked.program, &a.checked.project);
+        let mut kept = shared::Shared::default();
+        let mut d = Diagnostics::new();
+        eval_env_with(
+            program,
+            "a",
+            project,
+            &mut d,
+            None,
+            1,
+            shared::Mode::Record,
+            &mut kept,
+        );
+        assert_eq!(kept.len(), 2);
+        let run = |mode| {
+            let m = eval_env_with(
+                program,
+                "b",
+                project,
+                &mut Diagnostics::new(),
+                None,
+                1,
+                mode,
+                &mut shared::Shared::default(),
+            )
+            .unwrap();
+            m.services["web"].value.clone()
+        };
+        let (taking, alone) = (run(shared::Mode::Reuse(&kept)), run(shared::Mode::Alone));
+        assert!(taking.identical(&alone), "{taking:#?}\n{alone:#?}");
+        assert_eq!(
+            taking
+                .get("annotations")
+                .and_then(|a| a.get("example.com/api"))
+                .and_then(|u| u.as_str()),
+            Some("http://api-b:8080")
+        );
     }
 
     /// The env that records is the first with the most common release

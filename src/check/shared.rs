@@ -47,6 +47,9 @@ pub(crate) struct SharedDecl {
     /// an env where some of them differ evaluates just those fields when
     /// nothing else read them (see [`take`]).
     field_reads: Vec<(Key, Vec<DeclRef>)>,
+    /// Those read outside the top-level fields (template arguments,
+    /// defaults).
+    outside_reads: Vec<DeclRef>,
     /// The records taking envs made of it whose env fields came out
     /// otherwise than in the first env, so that envs making the same record
     /// share one (see [`SharedDecl::variant`]).
@@ -196,8 +199,13 @@ pub(crate) fn eval_one(
             ev.take_touched();
             ev.take_field_touches();
             let (decl, fields) = ev.eval_decl_noting_fields(id.kind, &id.name);
-            let touched = ev.take_touched();
+            // Addresses read outside the top-level fields, then by each.
+            let outside = ev.take_touched();
             let field_touches = ev.take_field_touches();
+            let mut touched = outside.clone();
+            for t in field_touches.values() {
+                touched.extend(t.iter().cloned());
+            }
             let Some(decl) = decl else {
                 return (None, None);
             };
@@ -242,6 +250,7 @@ pub(crate) fn eval_one(
                     .into_iter()
                     .map(|(f, t)| (f, t.into_iter().collect()))
                     .collect(),
+                outside_reads: outside.into_iter().collect(),
                 variants: Default::default(),
             };
             (Some(decl), Some((id.clone(), kept)))
@@ -302,7 +311,7 @@ fn address_fields(s: &SharedDecl, differ: &[&DeclRef]) -> Option<Vec<Key>> {
     if differ.is_empty() {
         return Some(Vec::new());
     }
-    if !s.diags.is_empty() {
+    if !s.diags.is_empty() || differ.iter().any(|t| s.outside_reads.contains(t)) {
         return None;
     }
     let mut fields = Vec::new();

@@ -109,16 +109,17 @@ impl Evaluator<'_> {
             let value = self.expr_partial(&entry.value, &ty);
             self.top_level = top;
             if let Some(outer) = outer {
+                // Kept apart from what was read outside the fields
+                // (template arguments, defaults): `take_field_touches`.
                 let inner = std::mem::replace(&mut self.touched, outer);
                 if let Some(first) = names.first() {
                     if !inner.is_empty() {
                         self.field_touches
                             .entry((*first).into())
                             .or_default()
-                            .extend(inner.iter().cloned());
+                            .extend(inner);
                     }
                 }
-                self.touched.extend(inner);
             }
             if top && self.env_reads != reads {
                 if let (Some((fields, counted)), Some(first)) =

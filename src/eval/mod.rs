@@ -152,8 +152,9 @@ pub struct Evaluator<'p> {
     /// Whether the entries being applied are a declaration's own top-level
     /// ones, while `field_reads` notes them.
     top_level: bool,
-    /// While `field_reads` notes: the addresses each top-level field read
-    /// (see [`Evaluator::take_field_touches`]).
+    /// While `field_reads` notes: the addresses each top-level field read,
+    /// which are then not in `touched` (see
+    /// [`Evaluator::take_field_touches`]).
     field_touches: BTreeMap<model::Key, BTreeSet<DeclRef>>,
 }
 
@@ -228,7 +229,9 @@ impl<'p> Evaluator<'p> {
 
     /// The addresses each top-level field of the declarations evaluated by
     /// [`Evaluator::eval_decl_noting_fields`] since the last call read
-    /// (fields that read none are absent).
+    /// (fields that read none are absent). They are kept out of
+    /// [`Evaluator::take_touched`]'s, which then holds only what was read
+    /// outside those fields.
     pub fn take_field_touches(&mut self) -> BTreeMap<model::Key, BTreeSet<DeclRef>> {
         std::mem::take(&mut self.field_touches)
     }
