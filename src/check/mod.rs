@@ -882,14 +882,37 @@ mod tests {
         assert_eq!(taken_made, 10 + PIECE_MIN_DECLS);
     }
 
+    /// A project of one file, analysed without errors.
+    fn analysed(text: &str) -> crate::Analysis {
+        let mut host = crate::load::MemoryHost::new();
+        host.add("ship/main.ship", text);
+        let mut d = Diagnostics::new();
+        let a = crate::analyze(&host, std::path::Path::new("ship"), None, &mut d).unwrap();
+        assert!(!d.has_errors(), "{:?}", d.into_sorted());
+        a
+    }
+
+    /// `service`'s record in `env` evaluated in `mode`, recording into
+    /// `kept`.
+    fn record_in(
+        a: &crate::Analysis,
+        env: &str,
+        service: &str,
+        mode: shared::Mode<'_>,
+        kept: &mut shared::Shared,
+    ) -> std::sync::Arc<crate::model::Value> {
+        let (program, project) = (&a.checked.program, &a.checked.project);
+        let mut d = Diagnostics::new();
+        let m = eval_env_with(program, env, project, &mut d, None, 1, mode, kept).unwrap();
+        m.services[service].value.clone()
+    }
+
     /// Taking envs whose env fields come out the same share one record:
     /// the first env's when it is theirs (and then its constraint check),
     /// else the first taking env's that made it.
     #[test]
     fn taking_envs_share_the_records_they_make_alike() {
-        let mut host = crate::load::MemoryHost::new();
-        host.add(
-            "ship/main.ship",
+        let a = analysed(
             r#"project { name = "p" }
 service api {
   image = external("registry.example.com/api:1.0.0")
@@ -902,35 +925,12 @@ env c { kind = helmfile }
 env d { kind = helmfile }
 "#,
         );
-        let mut d = Diagnostics::new();
-        let a = crate::analyze(&host, std::path::Path::new("ship"), None, &mut d).unwrap();
-        assert!(!d.has_errors(), "{:?}", d.into_sorted());
-        let (program, project) = (&a.checked.program, &a.checked.project);
         let mut kept = shared::Shared::default();
-        let mut run = |name: &str, mode| {
-            let mut d = Diagnostics::new();
-            let m =
-                eval_env_with(program, name, project, &mut d, None, 1, mode, &mut kept).unwrap();
-            m.services["api"].value.clone()
-        };
-        let first = run("a", shared::Mode::Record);
+        let first = record_in(&a, "a", "api", shared::Mode::Record, &mut kept);
         assert_eq!(kept.len(), 1);
-        let kept = std::mem::take(&mut kept);
-        let take = |name: &str| {
-            let mut d = Diagnostics::new();
+        let take = |env: &str| {
             let mode = shared::Mode::Reuse(&kept);
-            let m = eval_env_with(
-                program,
-                name,
-                project,
-                &mut d,
-                None,
-                1,
-                mode,
-                &mut shared::Shared::default(),
-            )
-            .unwrap();
-            m.services["api"].value.clone()
+            record_in(&a, env, "api", mode, &mut shared::Shared::default())
         };
         let (b, c, d) = (take("b"), take("c"), take("d"));
         let replicas = |v: &crate::model::Value| v.get("replicas").and_then(|r| r.as_int());
@@ -949,9 +949,7 @@ env d { kind = helmfile }
     /// read the address too (its value reaches other fields).
     #[test]
     fn an_env_with_another_suffix_evaluates_again_only_the_fields_reading_addresses() {
-        let mut host = crate::load::MemoryHost::new();
-        host.add(
-            "ship/main.ship",
+        let a = analysed(
             r#"project { name = "p" }
 service api {
   image = external("registry.example.com/api:1.0.0")
@@ -967,56 +965,28 @@ env a { kind = helmfile }
 env b { kind = helmfile, release_suffix = "-b" }
 "#,
         );
-        let mut d = Diagnostics::new();
-        let a = crate::analyze(&host, std::path::Path::new("ship"), None, &mut d).unwrap();
-        assert!(!d.has_errors(), "{:?}", d.into_sorted());
-        let (program, project) = (&a.checked.program, &a.checked.project);
         let mut kept = shared::Shared::default();
-        let mut d = Diagnostics::new();
-        let m = eval_env_with(
-            program,
-            "a",
-            project,
-            &mut d,
-            None,
-            1,
-            shared::Mode::Record,
-            &mut kept,
-        )
-        .unwrap();
-        let first = m.services["web"].value.clone();
-        let m = eval_env_with(
-            program,
-            "b",
-            project,
-            &mut d,
-            None,
-            1,
-            shared::Mode::Reuse(&kept),
-            &mut shared::Shared::default(),
-        )
-        .unwrap();
-        let web = &m.services["web"].value;
+        let first = record_in(&a, "a", "web", shared::Mode::Record, &mut kept);
+        let mode = shared::Mode::Reuse(&kept);
+        let web = record_in(&a, "b", "web", mode, &mut shared::Shared::default());
         let url = |v: &crate::model::Value| {
             v.path("env_vars.API")
                 .and_then(|u| u.as_str())
                 .map(str::to_string)
         };
         assert_eq!(url(&first).as_deref(), Some("http://api:8080"));
-        assert_eq!(url(web).as_deref(), Some("http://api-b:8080"));
+        assert_eq!(url(&web).as_deref(), Some("http://api-b:8080"));
         // `resources` was taken, not evaluated again.
         let resources = |v: &crate::model::Value| match &v.get("resources").unwrap().kind {
             crate::model::V::Record(r) => r.clone(),
             _ => panic!("resources is a record"),
         };
-        assert!(resources(&first).shares_entries(&resources(web)));
+        assert!(resources(&first).shares_entries(&resources(&web)));
 
         // An address read by a template argument too (it reaches
         // `annotations` through the parameter): the declaration is
         // evaluated whole, and the result is the env's own.
-        let mut host = crate::load::MemoryHost::new();
-        host.add(
-            "ship/main.ship",
+        let a = analysed(
             r#"project { name = "p" }
 template tagged(url: String) {
   annotations { "example.com/api" = url }
@@ -1033,38 +1003,13 @@ env a { kind = helmfile }
 env b { kind = helmfile, release_suffix = "-b" }
 "#,
         );
-        let mut d = Diagnostics::new();
-        let a = crate::analyze(&host, std::path::Path::new("ship"), None, &mut d).unwrap();
-        assert!(!d.has_errors(), "{:?}", d.into_sorted());
-        let (program, project) = (&a.checked.program, &a.checked.project);
         let mut kept = shared::Shared::default();
-        let mut d = Diagnostics::new();
-        eval_env_with(
-            program,
-            "a",
-            project,
-            &mut d,
-            None,
-            1,
-            shared::Mode::Record,
-            &mut kept,
-        );
+        record_in(&a, "a", "web", shared::Mode::Record, &mut kept);
         assert_eq!(kept.len(), 2);
-        let run = |mode| {
-            let m = eval_env_with(
-                program,
-                "b",
-                project,
-                &mut Diagnostics::new(),
-                None,
-                1,
-                mode,
-                &mut shared::Shared::default(),
-            )
-            .unwrap();
-            m.services["web"].value.clone()
-        };
-        let (taking, alone) = (run(shared::Mode::Reuse(&kept)), run(shared::Mode::Alone));
+        let mode = shared::Mode::Reuse(&kept);
+        let taking = record_in(&a, "b", "web", mode, &mut shared::Shared::default());
+        let mode = shared::Mode::Alone;
+        let alone = record_in(&a, "b", "web", mode, &mut shared::Shared::default());
         assert!(taking.identical(&alone), "{taking:#?}\n{alone:#?}");
         assert_eq!(
             taking
