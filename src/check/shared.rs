@@ -46,7 +46,7 @@ pub(crate) struct SharedDecl {
     /// Those each top-level field read (fields that read none are absent):
     /// an env where some of them differ evaluates just those fields when
     /// nothing else read them (see [`take`]).
-    field_reads: Vec<(Key, Vec<DeclRef>)>,
+    field_addresses: Vec<(Key, Vec<DeclRef>)>,
     /// Those read outside the top-level fields (template arguments,
     /// defaults).
     outside_reads: Vec<DeclRef>,
@@ -246,7 +246,7 @@ pub(crate) fn eval_one(
                 edges,
                 diags,
                 reads,
-                field_reads: field_touches
+                field_addresses: field_touches
                     .into_iter()
                     .map(|(f, t)| (f, t.into_iter().collect()))
                     .collect(),
@@ -317,7 +317,7 @@ fn address_fields(s: &SharedDecl, differ: &[&DeclRef]) -> Option<Vec<Key>> {
     let mut fields = Vec::new();
     for t in differ {
         let mut read = false;
-        for (f, reads) in &s.field_reads {
+        for (f, reads) in &s.field_addresses {
             if reads.contains(t) {
                 read = true;
                 if !fields.contains(f) && !s.env_fields.contains(f) {

@@ -43,10 +43,8 @@ impl PartialEq for Fields {
     /// Entries equal by name and value (the order they were set in is not
     /// part of a record's value).
     fn eq(&self, other: &Fields) -> bool {
-        if let (Some(a), Some(b)) = (&self.0, &other.0) {
-            if std::sync::Arc::ptr_eq(a, b) {
-                return true;
-            }
+        if self.shares_entries(other) {
+            return true;
         }
         let (a, b) = (self.entries(), other.entries());
         a.len() == b.len() && a.iter().zip(b).all(|(a, b)| a.1 == b.1 && a.2 == b.2)
@@ -330,10 +328,8 @@ impl Fields {
     /// [`Fields::in_order`] reads) and every nested value's span. Records
     /// sharing their entries are identical without a look.
     pub fn identical(&self, other: &Fields) -> bool {
-        if let (Some(a), Some(b)) = (&self.0, &other.0) {
-            if std::sync::Arc::ptr_eq(a, b) {
-                return true;
-            }
+        if self.shares_entries(other) {
+            return true;
         }
         let (a, b) = (self.entries(), other.entries());
         a.len() == b.len()
@@ -343,7 +339,6 @@ impl Fields {
     }
 
     /// Whether both share one block of entries (a copy neither changed).
-    #[cfg(test)]
     pub(crate) fn shares_entries(&self, other: &Fields) -> bool {
         matches!((&self.0, &other.0), (Some(a), Some(b)) if std::sync::Arc::ptr_eq(a, b))
     }
