@@ -101,12 +101,18 @@ pub fn run<T: Send>(f: impl FnOnce() -> T + Send) -> Option<T> {
     std::thread::scope(|scope| spawn_in(scope, f).join())
 }
 
+/// The cores this process may use, asked once: the standard library reads
+/// the cgroup's CPU quota from four files each time it is asked, and a
+/// small project asked four times (a sixth of a trivial `check`'s system
+/// calls).
+pub fn cores() -> usize {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, usize::from))
+}
+
 /// How many workers to use for `n` items: the cores, at most `n`, at least 1.
 pub fn workers(n: usize) -> usize {
-    std::thread::available_parallelism()
-        .map_or(1, usize::from)
-        .min(n)
-        .max(1)
+    cores().min(n).max(1)
 }
 
 /// `f` over every item, one thread per item (for a few large items: envs).

@@ -368,7 +368,7 @@ fn stage_files(
     if files.len() < WRITE_ALONE {
         return write(&files);
     }
-    let workers = std::thread::available_parallelism().map_or(1, usize::from);
+    let workers = shipc::par::cores();
     let chunk = files.len().div_ceil(workers).max(1);
     std::thread::scope(|scope| {
         let handles: Vec<_> = files
