@@ -173,17 +173,15 @@ impl Value {
     }
 
     /// This record with `fields` set to `values` in place (each keeps its
-    /// position in [`Fields::in_order`]); `None` when it is not a record or
-    /// lacks one of them.
+    /// position in [`Fields::in_order`]), sharing this one's entries (see
+    /// [`Fields::with_values`]); `None` when it is not a record or lacks
+    /// one of them.
     pub fn with_fields(&self, fields: &[Key], values: Vec<Value>) -> Option<Value> {
-        let mut value = self.clone();
-        let V::Record(out) = &mut value.kind else {
+        let V::Record(record) = &self.kind else {
             return None;
         };
-        for (f, x) in fields.iter().zip(values) {
-            *out.get_mut(f)? = x;
-        }
-        Some(value)
+        let set = fields.iter().map(Key::as_str).zip(values);
+        Some(Value::new(V::Record(record.with_values(set)?), self.span))
     }
 
     /// Whether `fields` of this record are identical to `values` (see

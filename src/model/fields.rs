@@ -33,8 +33,28 @@ pub type Key = compact_str::CompactString;
 /// env's services, a `let` or template value used in many places) copies
 /// one pointer, and changing a shared record copies its own entries, not
 /// the records below them.
-#[derive(Debug, Clone, Default)]
-pub struct Fields(Option<std::sync::Arc<Vec<Entry>>>);
+///
+/// A record made from another by setting a few of its fields again (a
+/// taking env's service whose `replicas` read the env: see
+/// [`Fields::with_values`]) shares the other's entries and holds only the
+/// new values, by place: a service's record has some sixty entries, and
+/// copying them for each env that sets one was most of a large project's
+/// memory. Reading sees the new values; changing such a record first
+/// copies the entries with them in place.
+#[derive(Clone, Default)]
+pub struct Fields {
+    entries: Option<std::sync::Arc<Vec<Entry>>>,
+    /// Values replacing those of some entries, by place, in place order.
+    patches: Option<std::sync::Arc<Vec<(usize, Value)>>>,
+}
+
+impl std::fmt::Debug for Fields {
+    /// The entries as they read (patches in place), as a tuple struct.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let entries = self.entries.as_ref().map(|_| self.clone().into_entries());
+        f.debug_tuple("Fields").field(&entries).finish()
+    }
+}
 
 /// One entry: its name's prefix and place, its name, its value.
 type Entry = (Prefix, Key, Value);
@@ -46,8 +66,11 @@ impl PartialEq for Fields {
         if self.shares_entries(other) {
             return true;
         }
-        let (a, b) = (self.entries(), other.entries());
-        a.len() == b.len() && a.iter().zip(b).all(|(a, b)| a.1 == b.1 && a.2 == b.2)
+        self.len() == other.len()
+            && self
+                .iter()
+                .zip(other.iter())
+                .all(|(a, b)| a.0 == b.0 && a.1 == b.1)
     }
 }
 
@@ -116,24 +139,74 @@ fn same_name(a: &Key, b: &Key) -> bool {
 impl Fields {
     /// No entries.
     pub fn new() -> Fields {
-        Fields(None)
+        Fields {
+            entries: None,
+            patches: None,
+        }
     }
 
-    /// The entries, to read.
+    /// The entries, to read their names and places (their values through
+    /// [`Fields::value_at`]).
     fn entries(&self) -> &[Entry] {
-        self.0.as_deref().map_or(&[], Vec::as_slice)
+        self.entries.as_deref().map_or(&[], Vec::as_slice)
+    }
+
+    /// The value at place `i`, whose entry holds `value`: a patch's, if
+    /// one replaces it.
+    fn value_at<'a>(&'a self, i: usize, value: &'a Value) -> &'a Value {
+        match &self.patches {
+            None => value,
+            Some(p) => p.iter().find(|(j, _)| *j == i).map_or(value, |(_, v)| v),
+        }
+    }
+
+    /// Put the patches' values in the entries (copying them if shared).
+    fn apply_patches(&mut self) {
+        if let Some(p) = self.patches.take() {
+            let entries =
+                std::sync::Arc::make_mut(self.entries.get_or_insert_with(Default::default));
+            for (i, v) in std::sync::Arc::unwrap_or_clone(p) {
+                if let Some(e) = entries.get_mut(i) {
+                    e.2 = v;
+                }
+            }
+        }
     }
 
     /// The entries, to change: copied first if another record shares them.
     fn entries_mut(&mut self) -> &mut Vec<Entry> {
-        std::sync::Arc::make_mut(self.0.get_or_insert_with(Default::default))
+        self.apply_patches();
+        std::sync::Arc::make_mut(self.entries.get_or_insert_with(Default::default))
     }
 
     /// The entries, owned (copied if shared).
-    fn into_entries(self) -> Vec<Entry> {
-        self.0
+    fn into_entries(mut self) -> Vec<Entry> {
+        self.apply_patches();
+        self.entries
             .map(std::sync::Arc::unwrap_or_clone)
             .unwrap_or_default()
+    }
+
+    /// This record with the fields `set` names set to their values, each
+    /// keeping its place in [`Fields::in_order`], sharing this record's
+    /// entries (see [`Fields`]); `None` when one of them is not a field.
+    pub fn with_values<'k>(
+        &self,
+        set: impl IntoIterator<Item = (&'k str, Value)>,
+    ) -> Option<Fields> {
+        let mut patches: Vec<(usize, Value)> = self.patches.as_deref().cloned().unwrap_or_default();
+        for (key, value) in set {
+            let i = self.find(key).ok()?;
+            match patches.iter_mut().find(|(j, _)| *j == i) {
+                Some(slot) => slot.1 = value,
+                None => patches.push((i, value)),
+            }
+        }
+        patches.sort_by_key(|(i, _)| *i);
+        Some(Fields {
+            entries: self.entries.clone(),
+            patches: (!patches.is_empty()).then(|| std::sync::Arc::new(patches)),
+        })
     }
 
     fn find(&self, key: &str) -> Result<usize, usize> {
@@ -161,7 +234,7 @@ impl Fields {
     /// The value of `key`.
     pub fn get(&self, key: &str) -> Option<&Value> {
         let i = self.find(key).ok()?;
-        self.entries().get(i).map(|(_, _, v)| v)
+        self.entries().get(i).map(|(_, _, v)| self.value_at(i, v))
     }
 
     /// The value of `key`, trying the place `hint` remembers first (see
@@ -176,7 +249,7 @@ impl Fields {
         if at & Hint::ABSENT == 0 {
             if let Some((_, k, v)) = entries.get(i) {
                 if k == key {
-                    return Some(v);
+                    return Some(self.value_at(i, v));
                 }
             }
         } else if i <= entries.len() {
@@ -203,7 +276,7 @@ impl Fields {
             }
         }
         if found {
-            entries.get(i).map(|(_, _, v)| v)
+            entries.get(i).map(|(_, _, v)| self.value_at(i, v))
         } else {
             None
         }
@@ -217,7 +290,8 @@ impl Fields {
 
     /// Every value, mutably (key order).
     pub fn values_mut(&mut self) -> impl Iterator<Item = &mut Value> {
-        self.0
+        self.apply_patches();
+        self.entries
             .as_mut()
             .map(std::sync::Arc::make_mut)
             .into_iter()
@@ -249,9 +323,11 @@ impl Fields {
 
     /// Entries in the order they were first set.
     pub fn in_order(&self) -> Vec<(&Key, &Value)> {
-        let mut v: Vec<&Entry> = self.entries().iter().collect();
-        v.sort_by_key(|e| e.0.seq());
-        v.into_iter().map(|(_, k, x)| (k, x)).collect()
+        let mut v: Vec<(usize, &Entry)> = self.entries().iter().enumerate().collect();
+        v.sort_by_key(|(_, e)| e.0.seq());
+        v.into_iter()
+            .map(|(i, (_, k, x))| (k, self.value_at(i, x)))
+            .collect()
     }
 
     /// The entries, by value, in the order they were first set.
@@ -333,14 +409,22 @@ impl Fields {
         }
         let (a, b) = (self.entries(), other.entries());
         a.len() == b.len()
-            && a.iter()
-                .zip(b)
-                .all(|(a, b)| a.0 .0 == b.0 .0 && same_name(&a.1, &b.1) && a.2.identical(&b.2))
+            && a.iter().zip(b).enumerate().all(|(i, (a, b))| {
+                a.0 .0 == b.0 .0
+                    && same_name(&a.1, &b.1)
+                    && self.value_at(i, &a.2).identical(other.value_at(i, &b.2))
+            })
     }
 
     /// Whether both share one block of entries (a copy neither changed).
     pub(crate) fn shares_entries(&self, other: &Fields) -> bool {
-        matches!((&self.0, &other.0), (Some(a), Some(b)) if std::sync::Arc::ptr_eq(a, b))
+        let same_patches = match (&self.patches, &other.patches) {
+            (None, None) => true,
+            (Some(a), Some(b)) => std::sync::Arc::ptr_eq(a, b),
+            _ => false,
+        };
+        same_patches
+            && matches!((&self.entries, &other.entries), (Some(a), Some(b)) if std::sync::Arc::ptr_eq(a, b))
     }
 
     /// Number of entries.
@@ -354,8 +438,11 @@ impl Fields {
     }
 
     /// Entries in name order.
-    pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&Key, &Value)> + ExactSizeIterator {
-        self.entries().iter().map(|(_, k, v)| (k, v))
+    pub fn iter(&self) -> Iter<'_> {
+        Iter {
+            fields: self,
+            entries: self.entries().iter().enumerate(),
+        }
     }
 
     /// Names in order.
@@ -391,7 +478,10 @@ impl<K: Into<Key>> FromIterator<(K, Value)> for Fields {
             }
             v = out;
         }
-        Fields((!v.is_empty()).then(|| std::sync::Arc::new(v)))
+        Fields {
+            entries: (!v.is_empty()).then(|| std::sync::Arc::new(v)),
+            patches: None,
+        }
     }
 }
 
@@ -408,14 +498,37 @@ impl IntoIterator for Fields {
 
 impl<'a> IntoIterator for &'a Fields {
     type Item = (&'a Key, &'a Value);
-    type IntoIter = std::iter::Map<
-        std::slice::Iter<'a, (Prefix, Key, Value)>,
-        fn(&'a (Prefix, Key, Value)) -> (&'a Key, &'a Value),
-    >;
-    fn into_iter(self) -> Self::IntoIter {
-        self.entries().iter().map(|(_, k, v)| (k, v))
+    type IntoIter = Iter<'a>;
+    fn into_iter(self) -> Iter<'a> {
+        self.iter()
     }
 }
+
+/// A record's entries in name order ([`Fields::iter`]).
+pub struct Iter<'a> {
+    fields: &'a Fields,
+    entries: std::iter::Enumerate<std::slice::Iter<'a, Entry>>,
+}
+
+impl<'a> Iterator for Iter<'a> {
+    type Item = (&'a Key, &'a Value);
+    fn next(&mut self) -> Option<(&'a Key, &'a Value)> {
+        let (i, (_, k, v)) = self.entries.next()?;
+        Some((k, self.fields.value_at(i, v)))
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.entries.size_hint()
+    }
+}
+
+impl DoubleEndedIterator for Iter<'_> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        let (i, (_, k, v)) = self.entries.next_back()?;
+        Some((k, self.fields.value_at(i, v)))
+    }
+}
+
+impl ExactSizeIterator for Iter<'_> {}
 
 impl<K: Into<Key>> Extend<(K, Value)> for Fields {
     fn extend<I: IntoIterator<Item = (K, Value)>>(&mut self, iter: I) {
@@ -446,8 +559,8 @@ mod tests {
         .collect();
         let b = a.clone();
         assert!(std::sync::Arc::ptr_eq(
-            a.0.as_ref().unwrap(),
-            b.0.as_ref().unwrap()
+            a.entries.as_ref().unwrap(),
+            b.entries.as_ref().unwrap()
         ));
         a.insert("c", v(3));
         if let Some(Value {
@@ -470,9 +583,9 @@ mod tests {
         assert_eq!(c.into_iter().count(), 1);
         assert_eq!(b.clone().into_iter().count(), 2);
         // An empty record holds no block.
-        assert!(Fields::new().0.is_none());
+        assert!(Fields::new().entries.is_none());
         assert!(Fields::from_iter(std::iter::empty::<(Key, Value)>())
-            .0
+            .entries
             .is_none());
     }
 
@@ -497,6 +610,72 @@ mod tests {
         assert!(!moved.identical(&v(1)));
         let other: Fields = [("a", moved), ("b", v(2))].into_iter().collect();
         assert!(!ab.identical(&other));
+    }
+
+    #[test]
+    fn a_record_with_values_set_reads_as_the_copy_changed_and_shares_its_entries() {
+        // `c` was set after `b`, so order-of-setting differs from name order.
+        let base: Fields = [("a", v(1)), ("c", v(3)), ("b", v(2)), ("d", v(4))]
+            .into_iter()
+            .collect();
+        let mut copy = base.clone();
+        *copy.get_mut("c").unwrap() = v(30);
+        *copy.get_mut("a").unwrap() = v(10);
+        let set = base.with_values([("c", v(30)), ("a", v(10))]).unwrap();
+        assert!(std::sync::Arc::ptr_eq(
+            set.entries.as_ref().unwrap(),
+            base.entries.as_ref().unwrap()
+        ));
+        let all = |f: &Fields| {
+            f.iter()
+                .map(|(k, x)| (k.to_string(), x.clone()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(all(&set), all(&copy));
+        let back: Vec<_> = set.iter().rev().map(|(k, _)| k.to_string()).collect();
+        assert_eq!(back, ["d", "c", "b", "a"]);
+        assert_eq!(set.in_order(), copy.in_order());
+        assert_eq!(set.get("c"), Some(&v(30)));
+        assert_eq!(set.get("b"), Some(&v(2)));
+        let hint = Hint::new();
+        for key in ["a", "b", "c", "d", "e"] {
+            for _ in 0..2 {
+                assert_eq!(set.get_hinted(key, &hint), copy.get(key), "{key}");
+                assert_eq!(base.get_hinted(key, &hint), base.get(key), "{key}");
+            }
+        }
+        assert!(set == copy && set.identical(&copy) && copy.identical(&set));
+        assert!(set != base && !set.identical(&base) && !set.shares_entries(&base));
+        assert!(set.shares_entries(&set.clone()));
+        // Setting again on top, then changing, then owning: the base never moves.
+        let again = set.with_values([("c", v(300)), ("d", v(40))]).unwrap();
+        assert_eq!(again.get("a"), Some(&v(10)));
+        assert_eq!(again.get("c"), Some(&v(300)));
+        assert_eq!(again.get("d"), Some(&v(40)));
+        assert!(base.with_values([("zz", v(0))]).is_none());
+        let mut changed = set.clone();
+        changed.insert("e", v(5));
+        assert_eq!(changed.get("c"), Some(&v(30)));
+        assert_eq!(
+            changed.in_order().last().map(|(k, _)| k.as_str()),
+            Some("e")
+        );
+        let mut each = set.clone();
+        each.values_mut().for_each(|x| *x = v(0));
+        assert!(each.iter().all(|(_, x)| *x == v(0)));
+        let owned: Vec<(Key, Value)> = set.clone().into_iter().collect();
+        assert_eq!(
+            owned
+                .iter()
+                .map(|(k, x)| (k.to_string(), x.clone()))
+                .collect::<Vec<_>>(),
+            all(&copy)
+        );
+        assert_eq!(
+            all(&base),
+            [("a", v(1)), ("b", v(2)), ("c", v(3)), ("d", v(4))].map(|(k, x)| (k.to_string(), x))
+        );
+        assert_eq!(set.get("c"), Some(&v(30)));
     }
 
     #[test]
