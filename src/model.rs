@@ -389,9 +389,51 @@ pub struct Decl {
     pub value: std::sync::Arc<Value>,
 }
 
-/// A dependency edge found while evaluating.
+/// A dependency edge found while evaluating: one allocation shared by
+/// every copy (the first env's model, what it kept for others, each env
+/// taking the declaration), so copying an edge copies a pointer. Its parts
+/// are read through [`EdgeData`]; changing one copies it first.
+#[derive(Clone, PartialEq)]
+pub struct Edge(std::sync::Arc<EdgeData>);
+
+impl Edge {
+    /// A new edge.
+    pub fn new(data: EdgeData) -> Edge {
+        Edge(std::sync::Arc::new(data))
+    }
+}
+
+impl std::ops::Deref for Edge {
+    type Target = EdgeData;
+    fn deref(&self) -> &EdgeData {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Edge {
+    fn deref_mut(&mut self) -> &mut EdgeData {
+        std::sync::Arc::make_mut(&mut self.0)
+    }
+}
+
+impl std::fmt::Debug for Edge {
+    /// As the edge's parts, named `Edge`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let e = &*self.0;
+        f.debug_struct("Edge")
+            .field("from", &e.from)
+            .field("to", &e.to)
+            .field("why", &e.why)
+            .field("span", &e.span)
+            .field("port", &e.port)
+            .field("weak", &e.weak)
+            .finish()
+    }
+}
+
+/// The parts of an [`Edge`].
 #[derive(Debug, Clone, PartialEq)]
-pub struct Edge {
+pub struct EdgeData {
     /// The declaration that refers.
     pub from: DeclRef,
     /// The declaration referred to.

@@ -447,7 +447,7 @@ impl<'p> Evaluator<'p> {
         // whichever declaration uses it.
         if let Some(c) = self.let_cache.get(&name).cloned() {
             for e in c.targets {
-                self.edge_to_port(e.to, e.span, e.weak, e.port);
+                self.edge_to_port(e.to.clone(), e.span, e.weak, e.port);
             }
             self.diags.extend(c.diags);
             self.touched.extend(c.touched);

@@ -20,7 +20,7 @@ mod address;
 mod layers;
 
 use crate::diag::{suggest, Code, Diagnostic, Diagnostics};
-use crate::model::{self, DeclRef, Edge, Fields, Value, V};
+use crate::model::{self, DeclRef, Edge, EdgeData, Fields, Value, V};
 use crate::names;
 use crate::program::types::{ParamTy, Ty};
 use crate::program::Program;
@@ -570,14 +570,14 @@ impl<'p> Evaluator<'p> {
         if from == to {
             return;
         }
-        self.edges.push(Edge {
+        self.edges.push(Edge::new(EdgeData {
             from,
             to,
             why: self.frame.why.clone(),
             span,
             port,
             weak: weak || self.weak_depth > 0,
-        });
+        }));
     }
 }
 

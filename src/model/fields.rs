@@ -45,7 +45,7 @@ pub type Key = compact_str::CompactString;
 pub struct Fields {
     entries: Option<std::sync::Arc<Vec<Entry>>>,
     /// Values replacing those of some entries, by place, in place order.
-    patches: Option<std::sync::Arc<Vec<(usize, Value)>>>,
+    patches: Option<std::sync::Arc<[(usize, Value)]>>,
 }
 
 impl std::fmt::Debug for Fields {
@@ -165,9 +165,9 @@ impl Fields {
         if let Some(p) = self.patches.take() {
             let entries =
                 std::sync::Arc::make_mut(self.entries.get_or_insert_with(Default::default));
-            for (i, v) in std::sync::Arc::unwrap_or_clone(p) {
-                if let Some(e) = entries.get_mut(i) {
-                    e.2 = v;
+            for (i, v) in p.iter() {
+                if let Some(e) = entries.get_mut(*i) {
+                    e.2 = v.clone();
                 }
             }
         }
@@ -194,7 +194,7 @@ impl Fields {
         &self,
         set: impl IntoIterator<Item = (&'k str, Value)>,
     ) -> Option<Fields> {
-        let mut patches: Vec<(usize, Value)> = self.patches.as_deref().cloned().unwrap_or_default();
+        let mut patches: Vec<(usize, Value)> = self.patches.as_deref().unwrap_or_default().to_vec();
         for (key, value) in set {
             let i = self.find(key).ok()?;
             match patches.iter_mut().find(|(j, _)| *j == i) {
@@ -205,7 +205,8 @@ impl Fields {
         patches.sort_by_key(|(i, _)| *i);
         Some(Fields {
             entries: self.entries.clone(),
-            patches: (!patches.is_empty()).then(|| std::sync::Arc::new(patches)),
+            // An exact-size block: a record holds one or two.
+            patches: (!patches.is_empty()).then(|| patches.into()),
         })
     }
 
