@@ -8,7 +8,7 @@ mod render;
 pub mod traffic;
 
 use crate::diag::{Code, Diagnostic};
-use crate::model::{DeclRef, EnvModel};
+use crate::model::{DeclRef, EnvModel, Key};
 use crate::source::Span;
 use crate::syntax::ast::DeclKind;
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -19,8 +19,8 @@ pub use render::{render, Format};
 /// A node of the graph.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Node {
-    /// `service/www`.
-    pub id: String,
+    /// `service/www` (inline up to 24 bytes: no allocation of its own).
+    pub id: Key,
     /// The declaration.
     pub decl: DeclRef,
 }
@@ -32,8 +32,8 @@ pub struct GraphEdge {
     pub from: usize,
     /// Index into `nodes` of the dependency.
     pub to: usize,
-    /// Why (the field the reference is in).
-    pub why: String,
+    /// Why (the field the reference is in; inline up to 24 bytes).
+    pub why: Key,
     /// The reference.
     pub span: Span,
 }
@@ -124,7 +124,7 @@ pub fn build(env: &EnvModel) -> Result<DepGraph, Vec<Diagnostic>> {
                 name: name.clone(),
             };
             nodes.push(Node {
-                id: node_id(&decl),
+                id: compact_str::format_compact!("{}/{}", decl.kind.keyword(), decl.name),
                 decl,
             });
         }
@@ -146,14 +146,14 @@ pub fn build(env: &EnvModel) -> Result<DepGraph, Vec<Diagnostic>> {
         let (Some(from), Some(to)) = (at(&e.from), at(&e.to)) else {
             continue;
         };
-        seen.entry((from, to, e.why.clone())).or_insert(e.span);
+        seen.entry((from, to, e.why.as_str())).or_insert(e.span);
     }
     let edges: Vec<GraphEdge> = seen
         .into_iter()
         .map(|((from, to, why), span)| GraphEdge {
             from,
             to,
-            why,
+            why: Key::from(why),
             span,
         })
         .collect();

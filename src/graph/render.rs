@@ -116,13 +116,13 @@ fn json(g: &DepGraph) -> String {
         .nodes
         .iter()
         .map(
-            |n| serde_json::json!({"id": n.id, "kind": n.decl.kind.keyword(), "name": n.decl.name}),
+            |n| serde_json::json!({"id": n.id.as_str(), "kind": n.decl.kind.keyword(), "name": n.decl.name}),
         )
         .collect();
     let edges: Vec<serde_json::Value> = g
         .edges
         .iter()
-        .map(|e| serde_json::json!({"from": id(g, e.from), "to": id(g, e.to), "why": e.why}))
+        .map(|e| serde_json::json!({"from": id(g, e.from), "to": id(g, e.to), "why": e.why.as_str()}))
         .collect();
     let waves: Vec<Vec<&str>> = g
         .waves
