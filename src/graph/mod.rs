@@ -136,7 +136,10 @@ pub fn build(env: &EnvModel) -> Result<DepGraph, Vec<Diagnostic>> {
         .map(|(i, n)| ((n.decl.kind, n.decl.name.as_str()), i))
         .collect();
     let at = |d: &DeclRef| index.get(&(d.kind, d.name.as_str())).copied();
-    let mut seen = BTreeMap::new();
+    // Edges by (from, to, why), the first one's span kept: sorted stably
+    // and de-duplicated (a vector, not a map: a large env has tens of
+    // thousands of edges, and four envs build their graphs at once).
+    let mut seen: Vec<(usize, usize, &str, Span)> = Vec::with_capacity(env.edges.len());
     for e in &env.edges {
         // A ConfigMap waits for nothing: the addresses in a config order
         // nothing (a service may name itself in the config it mounts).
@@ -146,11 +149,13 @@ pub fn build(env: &EnvModel) -> Result<DepGraph, Vec<Diagnostic>> {
         let (Some(from), Some(to)) = (at(&e.from), at(&e.to)) else {
             continue;
         };
-        seen.entry((from, to, e.why.as_str())).or_insert(e.span);
+        seen.push((from, to, e.why.as_str(), e.span));
     }
+    seen.sort_by(|a, b| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)));
+    seen.dedup_by(|later, first| (later.0, later.1, later.2) == (first.0, first.1, first.2));
     let edges: Vec<GraphEdge> = seen
         .into_iter()
-        .map(|((from, to, why), span)| GraphEdge {
+        .map(|(from, to, why, span)| GraphEdge {
             from,
             to,
             why: Key::from(why),
@@ -164,22 +169,27 @@ pub fn build(env: &EnvModel) -> Result<DepGraph, Vec<Diagnostic>> {
             g.add_edge(*a, *b, ei);
         }
     }
-    let mut diags = Vec::new();
-    let mut sccs = petgraph::algo::tarjan_scc(&g);
-    for scc in &mut sccs {
-        scc.sort();
-    }
-    sccs.sort();
-    for scc in sccs.iter().filter(|s| s.len() > 1) {
-        if let Some(d) = cycle_diagnostic(&nodes, &edges, scc.iter().map(|n| g[*n]).collect()) {
-            diags.push(d);
+    // A graph that sorts has no cycle: the components (one vector per
+    // node) are found only when it does not.
+    let sorted = petgraph::algo::toposort(&g, None);
+    if sorted.is_err() {
+        let mut diags = Vec::new();
+        let mut sccs = petgraph::algo::tarjan_scc(&g);
+        for scc in &mut sccs {
+            scc.sort();
+        }
+        sccs.sort();
+        for scc in sccs.iter().filter(|s| s.len() > 1) {
+            if let Some(d) = cycle_diagnostic(&nodes, &edges, scc.iter().map(|n| g[*n]).collect()) {
+                diags.push(d);
+            }
+        }
+        if !diags.is_empty() {
+            return Err(diags);
         }
     }
-    if !diags.is_empty() {
-        return Err(diags);
-    }
     // Waves: depth = 1 + max depth of dependencies (acyclic now).
-    let order = petgraph::algo::toposort(&g, None).unwrap_or_default();
+    let order = sorted.unwrap_or_default();
     let mut depth = vec![0usize; nodes.len()];
     for n in order.iter().rev() {
         let i = g[*n];
