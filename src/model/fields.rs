@@ -37,7 +37,7 @@ pub type Key = compact_str::CompactString;
 /// A record made from another by setting a few of its fields again (a
 /// taking env's service whose `replicas` read the env: see
 /// [`Fields::with_values`]) shares the other's entries and holds only the
-/// new values, by place: a service's record has some sixty entries, and
+/// new values, by place: a service's record has some three dozen entries, and
 /// copying them for each env that sets one was most of a large project's
 /// memory. Reading sees the new values; changing such a record first
 /// copies the entries with them in place.
