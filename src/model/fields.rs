@@ -38,9 +38,9 @@ pub type Key = compact_str::CompactString;
 /// taking env's service whose `replicas` read the env: see
 /// [`Fields::with_values`]) shares the other's entries and holds only the
 /// new values, by place: a service's record has some three dozen entries, and
-/// copying them for each env that sets one was most of a large project's
-/// memory. Reading sees the new values; changing such a record first
-/// copies the entries with them in place.
+/// copying them for each env that sets one was a sixth of a large
+/// project's peak memory. Reading sees the new values; changing such a
+/// record first copies the entries with them in place.
 #[derive(Clone, Default)]
 pub struct Fields {
     entries: Option<std::sync::Arc<Vec<Entry>>>,
