@@ -392,7 +392,7 @@ pub struct Decl {
 /// A dependency edge found while evaluating: one allocation shared by
 /// every copy (the first env's model, what it kept for others, each env
 /// taking the declaration), so copying an edge copies a pointer. Its parts
-/// are read through [`EdgeData`]; changing one copies it first.
+/// are read through [`EdgeData`].
 #[derive(Clone, PartialEq)]
 pub struct Edge(std::sync::Arc<EdgeData>);
 
@@ -407,12 +407,6 @@ impl std::ops::Deref for Edge {
     type Target = EdgeData;
     fn deref(&self) -> &EdgeData {
         &self.0
-    }
-}
-
-impl std::ops::DerefMut for Edge {
-    fn deref_mut(&mut self) -> &mut EdgeData {
-        std::sync::Arc::make_mut(&mut self.0)
     }
 }
 

@@ -54,8 +54,8 @@ pub struct DepGraph {
 }
 
 /// The graph node id of a declaration.
-pub fn node_id(d: &DeclRef) -> String {
-    format!("{}/{}", d.kind.keyword(), d.name)
+pub fn node_id(d: &DeclRef) -> Key {
+    compact_str::format_compact!("{}/{}", d.kind.keyword(), d.name)
 }
 
 impl DepGraph {
@@ -124,7 +124,7 @@ pub fn build(env: &EnvModel) -> Result<DepGraph, Vec<Diagnostic>> {
                 name: name.clone(),
             };
             nodes.push(Node {
-                id: compact_str::format_compact!("{}/{}", decl.kind.keyword(), decl.name),
+                id: node_id(&decl),
                 decl,
             });
         }

@@ -144,8 +144,8 @@ pub fn json(env: &EnvModel, flows: &[Flow]) -> String {
                     .collect(),
             };
             serde_json::json!({
-                "from": super::node_id(&f.from),
-                "to": super::node_id(&f.to),
+                "from": super::node_id(&f.from).as_str(),
+                "to": super::node_id(&f.to).as_str(),
                 "ports": ports,
             })
         })
