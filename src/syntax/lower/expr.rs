@@ -70,10 +70,7 @@ impl Lower {
             }),
             Rule::number => self.number(p.as_str(), span),
             Rule::list => {
-                let items = p
-                    .into_inner()
-                    .map(|q| self.expr(q))
-                    .collect::<R<Vec<_>>>()?;
+                let items = self.each(p.into_inner(), |q| self.expr(q))?;
                 Ok(Expr {
                     kind: ExprKind::List(items),
                     span,
@@ -180,8 +177,9 @@ impl Lower {
     pub(super) fn string(&self, p: Pair<'_, Rule>) -> R<Expr> {
         let span = self.span(&p);
         let triple = p.as_rule() == Rule::triple_string;
-        let mut parts: Vec<StrPart> = Vec::new();
-        for q in p.into_inner() {
+        let pairs = p.into_inner();
+        let mut parts: Vec<StrPart> = Vec::with_capacity(pairs.len());
+        for q in pairs {
             match q.as_rule() {
                 Rule::str_text | Rule::triple_text => push_lit(&mut parts, q.as_str()),
                 Rule::escape => {
@@ -216,6 +214,14 @@ impl Lower {
         }
         if triple {
             dedent(&mut parts);
+        }
+        // Escapes join the text around them into one part: the tree keeps
+        // only what is used.
+        parts.shrink_to_fit();
+        for part in &mut parts {
+            if let StrPart::Lit(t) = part {
+                t.shrink_to_fit();
+            }
         }
         Ok(Expr {
             kind: ExprKind::Str(parts),

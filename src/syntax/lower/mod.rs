@@ -21,11 +21,15 @@ struct Lower {
 /// byte `offset` (spans are the file's).
 pub(super) fn lower_file(file: FileId, offset: usize, mut pairs: Pairs<'_, Rule>) -> R<File> {
     let l = Lower { file, offset };
-    let mut items = Vec::new();
     let Some(top) = pairs.next() else {
-        return Ok(File { file, items });
+        return Ok(File {
+            file,
+            items: Vec::new(),
+        });
     };
-    for p in top.into_inner() {
+    let inner = top.into_inner();
+    let mut items = Vec::with_capacity(inner.len());
+    for p in inner {
         if p.as_rule() == Rule::EOI {
             continue;
         }
@@ -51,6 +55,21 @@ impl Lower {
             name: p.as_str().to_string(),
             span: self.span(&p),
         }
+    }
+
+    /// Each pair lowered by `f`, into a vector of exactly their number:
+    /// collecting through `Result` would start at four slots, and a tree
+    /// keeps its vectors as long as the analysis runs (most hold one item).
+    fn each<'a, T>(
+        &self,
+        pairs: Pairs<'a, Rule>,
+        mut f: impl FnMut(Pair<'a, Rule>) -> R<T>,
+    ) -> R<Vec<T>> {
+        let mut out = Vec::with_capacity(pairs.len());
+        for p in pairs {
+            out.push(f(p)?);
+        }
+        Ok(out)
     }
 
     fn next<'a>(&self, it: &mut Pairs<'a, Rule>, span: Span) -> R<Pair<'a, Rule>> {
@@ -155,6 +174,7 @@ impl Lower {
                     }
                 }
                 let body = body.ok_or_else(|| self.shape(span))?;
+                also.shrink_to_fit();
                 Ok(Item::Decl(Decl {
                     kind,
                     name,
@@ -169,7 +189,7 @@ impl Lower {
     }
 
     fn params(&self, p: Pair<'_, Rule>) -> R<Vec<Param>> {
-        p.into_inner().map(|q| self.param(q)).collect()
+        self.each(p.into_inner(), |q| self.param(q))
     }
 
     fn param(&self, p: Pair<'_, Rule>) -> R<Param> {
@@ -222,8 +242,9 @@ impl Lower {
     }
 
     fn args(&self, p: Pair<'_, Rule>) -> R<Vec<Arg>> {
-        let mut out = Vec::new();
-        for a in p.into_inner() {
+        let pairs = p.into_inner();
+        let mut out = Vec::with_capacity(pairs.len());
+        for a in pairs {
             let span = self.span(&a);
             let mut it = a.into_inner();
             let first = self.next(&mut it, span)?;
@@ -245,10 +266,7 @@ impl Lower {
 
     fn body(&self, p: Pair<'_, Rule>) -> R<Body> {
         let span = self.span(&p);
-        let mut entries = Vec::new();
-        for e in p.into_inner() {
-            entries.push(self.entry(e)?);
-        }
+        let entries = self.each(p.into_inner(), |e| self.entry(e))?;
         Ok(Body { entries, span })
     }
 
@@ -257,10 +275,7 @@ impl Lower {
         let mut it = p.into_inner();
         let path_pair = self.next(&mut it, span)?;
         let path_span = self.span(&path_pair);
-        let path = path_pair
-            .into_inner()
-            .map(|k| self.key(k))
-            .collect::<R<Vec<_>>>()?;
+        let path = self.each(path_pair.into_inner(), |k| self.key(k))?;
         let v = self.next(&mut it, span)?;
         match v.as_rule() {
             Rule::labelled_tail => {
@@ -362,10 +377,7 @@ impl Lower {
 
     fn type_expr(&self, p: Pair<'_, Rule>) -> R<TypeExpr> {
         let span = self.span(&p);
-        let mut alts = p
-            .into_inner()
-            .map(|q| self.type_postfix(q))
-            .collect::<R<Vec<_>>>()?;
+        let mut alts = self.each(p.into_inner(), |q| self.type_postfix(q))?;
         if alts.len() == 1 {
             alts.pop().ok_or_else(|| self.shape(span))
         } else {
@@ -413,10 +425,7 @@ impl Lower {
                 })
             }
             Rule::record_type => {
-                let mut fields = Vec::new();
-                for f in p.into_inner() {
-                    fields.push(self.field_type(f)?);
-                }
+                let fields = self.each(p.into_inner(), |f| self.field_type(f))?;
                 Ok(TypeExpr::Record(fields, span))
             }
             _ => Err(self.shape(span)),
