@@ -44,7 +44,10 @@ pub type Batches<'a> = &'a (dyn Fn(&str, OutputTree) + Sync);
 pub type Spill = std::sync::mpsc::SyncSender<BTreeMap<String, Vec<u8>>>;
 
 /// A spilling tree hands its files over once they hold this many bytes.
-pub const SPILL_BYTES: usize = 4 << 20;
+/// Each env holds up to three batches (one being written, one waiting,
+/// one filling): at 4 MB, four envs held some 50 MB of text at a time,
+/// the largest part of a large compile's peak memory after the analysis.
+pub const SPILL_BYTES: usize = 1 << 20;
 
 impl PartialEq for OutputTree {
     fn eq(&self, other: &OutputTree) -> bool {
