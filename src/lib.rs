@@ -121,6 +121,11 @@ pub fn analyze(
     analyze_with(host, path, only_env, diags, None)
 }
 
+/// Projects whose own sources are smaller than this are analysed and
+/// emitted without starting threads ([`par::set_serial`]): starting a
+/// thread costs more than evaluating a small env.
+pub const SERIAL_BELOW: usize = 16 << 10;
+
 /// What the language server keeps between analyses of one project: the
 /// parse of every file, and each env's evaluation of each declaration
 /// ([`check::memo`]). An analysis with a cache gives the same result as one
@@ -158,6 +163,12 @@ pub fn analyze_with(
     cache: Option<&Cache>,
 ) -> Result<Analysis, load::LoadError> {
     let mut loaded = load::load_with(host, path, diags, cache.map(|c| &c.parses))?;
+    // A small project is analysed (and emitted) on this thread alone.
+    let source_bytes: usize = (loaded.sources.files().iter())
+        .filter(|f| !f.stdlib)
+        .map(|f| f.text.len())
+        .sum();
+    par::set_serial(source_bytes < SERIAL_BELOW);
     let mut memo = cache.and_then(|c| c.evals.lock().ok());
     let checked = {
         let (loaded, diags2) = (&mut loaded, &mut *diags);

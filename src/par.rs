@@ -15,6 +15,27 @@ thread_local! {
     static BIG_STACK: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
+thread_local! {
+    /// Whether fan-outs asked for on this thread run here, in order (see
+    /// [`set_serial`]).
+    static SERIAL: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Run every later fan-out asked for on this thread ([`each`], [`map`],
+/// [`parts`]) here, in order, or (`false`) on threads again. For a small
+/// project: each thread costs some 0.1–0.2 ms to start (its stack, signal
+/// stack, allocator heap), more than evaluating a small env, and a
+/// three-env `check` started nine. Only a thread with [`STACK_SIZE`] of
+/// stack runs work here; on another, fan-outs still start threads.
+pub fn set_serial(on: bool) {
+    SERIAL.with(|s| s.set(on));
+}
+
+/// Whether fan-outs run on this thread (see [`set_serial`]).
+fn serial() -> bool {
+    big_stack() && SERIAL.with(std::cell::Cell::get)
+}
+
 /// Whether this thread already has [`STACK_SIZE`] of stack: then work for
 /// one thread runs here (with [`caught`]), since starting a thread costs
 /// more than a small project's whole check.
@@ -124,7 +145,7 @@ pub fn each<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<Op
 /// large items: three envs on two cores then share both cores to the end,
 /// where [`map`]'s buckets would leave one idle for a third of the time).
 pub fn each_owned<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<Option<R>> {
-    if items.len() == 1 && big_stack() {
+    if (items.len() == 1 && big_stack()) || serial() {
         return items.into_iter().map(|item| caught(|| f(item))).collect();
     }
     std::thread::scope(|scope| {
@@ -142,7 +163,7 @@ pub fn each_owned<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) ->
 pub fn map<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<Option<R>> {
     let n = items.len();
     let w = workers(n);
-    if w == 1 && big_stack() {
+    if (w == 1 && big_stack()) || serial() {
         return items.into_iter().map(|item| caught(|| f(item))).collect();
     }
     let mut buckets: Vec<Vec<(usize, T)>> = (0..w).map(|_| Vec::new()).collect();
@@ -182,7 +203,7 @@ pub fn map<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<Op
 /// in one thread); below `min`, starting threads would cost more than it
 /// saves.
 pub fn parts<T: Sync, R: Send>(items: &[T], min: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    if items.len() < min.max(2) {
+    if items.len() < min.max(2) || serial() {
         return items.iter().map(&f).collect();
     }
     let size = items.len().div_ceil(workers(items.len())).max(1);
