@@ -53,3 +53,19 @@ unsafe impl GlobalAlloc for Mimalloc {
         }
     }
 }
+
+extern "C" {
+    fn mi_option_set(option: std::ffi::c_int, value: std::ffi::c_long);
+}
+
+/// `mi_option_purge_delay` (mimalloc.h's `mi_option_t`).
+const PURGE_DELAY: std::ffi::c_int = 15;
+
+/// Tell the allocator the process is about to exit: it no longer hands
+/// freed memory back to the system. At exit mimalloc purged every freed
+/// 64 KiB range with its own `madvise` (some fifty for a trivial `check`,
+/// a tenth of its system time), memory the exit unmaps anyway.
+pub fn exiting() {
+    // SAFETY: sets one option value; mimalloc reads options atomically.
+    unsafe { mi_option_set(PURGE_DELAY, -1) }
+}

@@ -2,7 +2,9 @@
 mod cli;
 
 fn main() -> std::process::ExitCode {
-    cli::main()
+    let code = cli::main();
+    shipc::alloc::exiting();
+    code
 }
 
 /// mimalloc (see `shipc::alloc`).

@@ -37,11 +37,15 @@ pub fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    let out = render::Output::new(&cli.global);
     // Every verb runs on one big-stack thread, so a small project's
-    // parsing and checking need no further threads (`shipc::par`). A
-    // panic has printed its message; 101 is Rust's exit code for one.
-    shipc::par::run(|| ExitCode::from(run(&out, &cli))).unwrap_or(ExitCode::from(101))
+    // parsing and checking need no further threads (`shipc::par`); the
+    // process exits without joining it. A panic has printed its message;
+    // 101 is Rust's exit code for one.
+    shipc::par::run_to_exit(move || {
+        let out = render::Output::new(&cli.global);
+        ExitCode::from(run(&out, &cli))
+    })
+    .unwrap_or(ExitCode::from(101))
 }
 
 fn run(out: &render::Output, cli: &args::Cli) -> u8 {
