@@ -164,11 +164,7 @@ pub fn analyze_with(
 ) -> Result<Analysis, load::LoadError> {
     let mut loaded = load::load_with(host, path, diags, cache.map(|c| &c.parses))?;
     // A small project is analysed (and emitted) on this thread alone.
-    let source_bytes: usize = (loaded.sources.files().iter())
-        .filter(|f| !f.stdlib)
-        .map(|f| f.text.len())
-        .sum();
-    par::set_serial(source_bytes < SERIAL_BELOW);
+    par::set_serial(loaded.sources.project_bytes() < SERIAL_BELOW);
     let mut memo = cache.and_then(|c| c.evals.lock().ok());
     let checked = {
         let (loaded, diags2) = (&mut loaded, &mut *diags);

@@ -43,6 +43,12 @@ fn big_stack() -> bool {
     BIG_STACK.with(std::cell::Cell::get)
 }
 
+/// The work left in `cell` by a spawn: run by the new thread, or here when
+/// no thread could be made (whichever takes it first).
+fn taken<F>(cell: &std::sync::Mutex<Option<F>>) -> Option<F> {
+    cell.lock().ok().and_then(|mut g| g.take())
+}
+
 /// `f`, with a panic giving `None` as a worker's does.
 fn caught<T>(f: impl FnOnce() -> T) -> Option<T> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).ok()
@@ -64,13 +70,13 @@ where
         .stack_size(STACK_SIZE)
         .spawn_scoped(scope, move || {
             BIG_STACK.with(|b| b.set(true));
-            let f = c2.lock().ok().and_then(|mut g| g.take());
+            let f = taken(&c2);
             f.map(|f| f())
         });
     match spawned {
         Ok(h) => Worker::Thread(h),
         Err(_) => {
-            let f = cell.lock().ok().and_then(|mut g| g.take());
+            let f = taken(&cell);
             Worker::Done(f.map(|f| f()))
         }
     }
@@ -139,7 +145,7 @@ where
         .stack_size(STACK_SIZE)
         .spawn(move || {
             BIG_STACK.with(|b| b.set(true));
-            let f = c2.lock().ok().and_then(|mut g| g.take());
+            let f = taken(&c2);
             let _ = send.send(f.and_then(caught));
             // Parked until the process exits (a spurious wake-up parks again).
             loop {
@@ -149,7 +155,7 @@ where
     match spawned {
         Ok(_) => receive.recv().ok().flatten(),
         Err(_) => {
-            let f = cell.lock().ok().and_then(|mut g| g.take());
+            let f = taken(&cell);
             f.and_then(caught)
         }
     }

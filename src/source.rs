@@ -123,6 +123,17 @@ pub struct SourceMap {
 }
 
 impl SourceMap {
+    /// The size of the project's own sources (the stdlib's not counted):
+    /// what decides whether a run is small (`par::set_serial`) or large
+    /// (a compile frees its syntax trees early).
+    pub fn project_bytes(&self) -> usize {
+        self.files
+            .iter()
+            .filter(|f| !f.stdlib)
+            .map(|f| f.text.len())
+            .sum()
+    }
+
     /// An empty map.
     pub fn new() -> SourceMap {
         SourceMap::default()

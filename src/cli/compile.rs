@@ -89,14 +89,7 @@ pub fn run(out: &Output, a: &CompileArgs) -> u8 {
         std::mem::take(&mut analysis.loaded.files),
         std::mem::take(&mut analysis.checked.program),
     );
-    let source_bytes: usize = analysis
-        .loaded
-        .sources
-        .files()
-        .iter()
-        .map(|f| f.text.len())
-        .sum();
-    if source_bytes >= FREE_SYNTAX_FROM {
+    if analysis.loaded.sources.project_bytes() >= FREE_SYNTAX_FROM {
         let _freeing = std::thread::Builder::new().spawn(move || drop(syntax));
     } else {
         std::mem::forget(syntax);

@@ -242,26 +242,23 @@ impl Lower {
     }
 
     fn args(&self, p: Pair<'_, Rule>) -> R<Vec<Arg>> {
-        let pairs = p.into_inner();
-        let mut out = Vec::with_capacity(pairs.len());
-        for a in pairs {
+        self.each(p.into_inner(), |a| {
             let span = self.span(&a);
             let mut it = a.into_inner();
             let first = self.next(&mut it, span)?;
-            if first.as_rule() == Rule::ident {
+            Ok(if first.as_rule() == Rule::ident {
                 let value = self.expr(self.next(&mut it, span)?)?;
-                out.push(Arg {
+                Arg {
                     name: Some(self.ident(first)),
                     value,
-                });
+                }
             } else {
-                out.push(Arg {
+                Arg {
                     name: None,
                     value: self.expr(first)?,
-                });
-            }
-        }
-        Ok(out)
+                }
+            })
+        })
     }
 
     fn body(&self, p: Pair<'_, Rule>) -> R<Body> {
